@@ -1,0 +1,46 @@
+# The two commands of the README: `make run` and `make test`. Both install what is missing,
+# configure and build first, so they work on a fresh Debian 12 machine.
+
+BUILD_DIR   ?= build
+TSAN_DIR    ?= build-tsan
+BENCH_DIR   ?= build-release
+CONFIG      ?= config/budgetd.yaml
+JOBS        ?= 2
+CMAKE_FLAGS ?=
+
+CMAKE_COMMON = -G Ninja -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
+
+.PHONY: deps build run test test-tsan bench clean format
+
+deps:
+	@./scripts/deps.sh
+
+$(BUILD_DIR)/build.ninja: | deps
+	cmake -S . -B $(BUILD_DIR) $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+
+build: deps $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	mkdir -p data
+	./$(BUILD_DIR)/src/budgetd serve --config $(CONFIG)
+
+test: build test-tsan
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+# The store's concurrency stress test, built and run under ThreadSanitizer.
+test-tsan: deps
+	cmake -S . -B $(TSAN_DIR) $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUDGETD_TSAN=ON -DBUDGETD_BENCH=OFF
+	cmake --build $(TSAN_DIR) -j $(JOBS) --target store_stress_test
+	cd $(TSAN_DIR) && ctest --output-on-failure -R store_stress --timeout 600
+
+bench: deps
+	cmake -S . -B $(BENCH_DIR) $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Release -DBUDGETD_TESTS=OFF
+	cmake --build $(BENCH_DIR) -j $(JOBS)
+	./bench/run.sh $(BENCH_DIR)
+
+format:
+	git ls-files '*.cpp' '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD_DIR) $(TSAN_DIR) $(BENCH_DIR)

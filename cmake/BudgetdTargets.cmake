@@ -1,0 +1,44 @@
+# One place for the flags every budgetd target shares: warnings as errors and the sanitizers.
+
+set(BUDGETD_SANITIZER_FLAGS "")
+if(BUDGETD_ASAN)
+  list(APPEND BUDGETD_SANITIZER_FLAGS -fsanitize=address -fno-omit-frame-pointer)
+endif()
+if(BUDGETD_UBSAN)
+  list(APPEND BUDGETD_SANITIZER_FLAGS -fsanitize=undefined -fno-sanitize-recover=undefined)
+endif()
+if(BUDGETD_TSAN)
+  if(BUDGETD_ASAN)
+    message(FATAL_ERROR "BUDGETD_TSAN and BUDGETD_ASAN cannot be combined")
+  endif()
+  list(APPEND BUDGETD_SANITIZER_FLAGS -fsanitize=thread)
+endif()
+
+set(BUDGETD_ARCH_FLAGS "")
+if(BUDGETD_X86_64_V3 AND CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
+  set(BUDGETD_ARCH_FLAGS -march=x86-64-v3 -mpclmul)
+  add_compile_definitions(BUDGETD_REQUIRES_AVX2=1)
+endif()
+
+# budgetd_target_defaults(<target>): warnings as errors and the sanitizer flags chosen above.
+function(budgetd_target_defaults target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Werror
+                                           -Wshadow -Wnon-virtual-dtor -Wold-style-cast
+                                           ${BUDGETD_ARCH_FLAGS} ${BUDGETD_SANITIZER_FLAGS})
+  target_link_options(${target} PRIVATE ${BUDGETD_SANITIZER_FLAGS})
+endfunction()
+
+# budgetd_module(<name> SOURCES ... DEPS ...): the library target budgetd_<name>, aliased
+# budgetd::<name>, with the public headers under include/budgetd/<name>/.
+function(budgetd_module name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(budgetd_${name} STATIC ${ARG_SOURCES})
+  add_library(budgetd::${name} ALIAS budgetd_${name})
+  target_include_directories(budgetd_${name}
+    PUBLIC ${PROJECT_SOURCE_DIR}/include
+    PRIVATE ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(budgetd_${name} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+  budgetd_target_defaults(budgetd_${name})
+  # Sanitizer flags must reach whatever links this library.
+  target_link_options(budgetd_${name} INTERFACE ${BUDGETD_SANITIZER_FLAGS})
+endfunction()

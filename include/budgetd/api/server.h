@@ -1,0 +1,61 @@
+#pragma once
+// The HTTP API (DESIGN.md §4) on Boost.Beast. Beast and Asio stay inside src/api: this header is
+// all other modules see.
+//
+//   Server server(config.server, backend, clock, metrics);
+//   if (Status s = server.start(); !s.ok()) ...;    // binds, starts config.server.threads threads
+//   uint16_t port = server.port();                  // the bound port (config may say 0)
+//   server.drain();                                 // stop accepting, finish in-flight requests, join
+//
+// Sessions follow Beast's async pattern: a strand per connection, a fresh parser per request with
+// body and header limits, a timeout on every read and write, one request in flight per
+// connection, keep-alive.
+//
+// Thread safety: start() and drain() from one controlling thread; the backend is called from the
+// server's threads.
+
+#include <memory>
+#include <string>
+
+#include "budgetd/config/config.h"
+#include "budgetd/core/clock.h"
+#include "budgetd/core/status.h"
+#include "budgetd/ingest/router.h"
+#include "budgetd/metrics/registry.h"
+
+namespace budgetd::api {
+
+// Everything a request is answered from, replaced whole on reload.
+struct Snapshot {
+  std::shared_ptr<const config::Config> config;
+  std::shared_ptr<const ingest::Router> router;  // router->slos() is the SLO set
+};
+
+// What the server needs from the daemon that runs it.
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::shared_ptr<const Snapshot> snapshot() const = 0;
+  // Empty when ready to take traffic; otherwise why not, for /readyz.
+  virtual std::string not_ready_reason() const = 0;
+};
+
+class Server {
+ public:
+  Server(const config::ServerConfig& config, Backend& backend, const Clock& clock, metrics::Registry& metrics);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  Status start();
+  uint16_t port() const;
+  // Graceful stop: no new connections; requests in flight finish (up to drain_timeout); idle
+  // keep-alive connections close; the threads are joined. Idempotent.
+  void drain();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace budgetd::api

@@ -1,0 +1,110 @@
+#pragma once
+// The typed configuration: what `budgetd check` validates and `budgetd serve` runs.
+// Loading and validation live in loader.h; every value here has already been checked.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "budgetd/config/objective.h"
+#include "budgetd/core/time.h"
+
+namespace budgetd::config {
+
+// A rolling window such as "30d": at time t it covers the `length` ending with the bucket that
+// holds t (DESIGN.md §3).
+struct WindowSpec {
+  Millis length{0};
+  std::string name;  // as written canonically: "30d", "1h30m"
+
+  friend bool operator==(const WindowSpec&, const WindowSpec&) = default;
+};
+
+enum class SliType { kRatio, kLatency };
+
+struct SliSpec {
+  SliType type = SliType::kRatio;
+  // Latency SLIs: an event is good when latency_ms <= threshold_ms ...
+  double threshold_ms = 0;
+  // ... and, unless this is false, it did not also say "good": false.
+  bool failed_requests_are_bad = true;
+
+  friend bool operator==(const SliSpec&, const SliSpec&) = default;
+};
+
+enum class Severity { kPage, kTicket };
+const char* to_string(Severity s);
+
+// One multi-window, multi-burn-rate alert rule (SRE Workbook, "Alerting on SLOs"): it fires
+// while the burn rate over both windows exceeds `factor` and the long window holds at least
+// `min_events` events.
+struct AlertRuleSpec {
+  std::string name;
+  Severity severity = Severity::kPage;
+  WindowSpec long_window;
+  WindowSpec short_window;
+  double factor = 0;
+  uint64_t min_events = 0;
+  std::string runbook_url;
+
+  friend bool operator==(const AlertRuleSpec&, const AlertRuleSpec&) = default;
+};
+
+struct SloSpec {
+  std::string name;
+  std::string service;
+  std::string description;
+  Objective objective;
+  std::vector<WindowSpec> windows;  // budget windows; windows[0] is the primary
+  SliSpec sli;
+  std::map<std::string, std::string> match;  // label matchers, all must hold
+  std::vector<AlertRuleSpec> alert_rules;
+
+  const WindowSpec& primary_window() const { return windows.front(); }
+  // What makes two SLOs "the same data": reload keeps the counts of an SLO whose identity is
+  // unchanged, and only then.
+  std::string identity() const;
+  friend bool operator==(const SloSpec&, const SloSpec&) = default;
+};
+
+struct ServerConfig {
+  std::string listen_host = "127.0.0.1";
+  uint16_t listen_port = 8080;
+  int threads = 2;
+  uint64_t max_body_bytes = 8 * 1024 * 1024;
+  uint32_t max_header_bytes = 16 * 1024;
+  Millis read_timeout = 30 * kSecond;   // to receive one whole request, headers and body
+  Millis write_timeout = 30 * kSecond;  // to send one whole response
+  Millis idle_timeout = 60 * kSecond;   // keep-alive connection with no request in flight
+  uint32_t max_connections = 10'000;
+  Millis drain_timeout = 10 * kSecond;  // SIGTERM: time in-flight requests get to finish
+};
+
+struct StorageConfig {
+  std::string dir = "./data";
+  // How far back `GET /v1/slos/{name}?at=T` can ask while every window stays answerable; the
+  // rings keep this much beyond their longest window.
+  Millis status_lookback = kHour;
+};
+
+struct IngestConfig {
+  Millis max_future = 5 * kMinute;  // events further ahead of the clock are rejected
+  uint32_t max_errors_listed = 100; // per-item errors listed in one answer
+};
+
+struct LogConfig {
+  std::string level = "info";
+};
+
+struct Config {
+  std::string source;  // the file it came from
+  ServerConfig server;
+  StorageConfig storage;
+  IngestConfig ingest;
+  LogConfig log;
+  std::vector<SloSpec> slos;
+};
+
+}  // namespace budgetd::config

@@ -1,0 +1,50 @@
+#pragma once
+// Loads and validates budgetd's YAML config. Every problem found is reported, each with the
+// file, line and column it is at, so one run of `budgetd check` shows them all:
+//
+//   LoadResult r = load_config_file("config/budgetd.yaml");
+//   for (const Diagnostic& d : r.diagnostics) std::cerr << d.to_string() << "\n";
+//   if (!r.ok()) return 1;
+//   run(*r.config);
+//
+// Unknown keys are errors: a typo must not silently change an SLO.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "budgetd/config/config.h"
+
+namespace budgetd::config {
+
+struct Diagnostic {
+  enum class Severity { kError, kWarning };
+  Severity severity = Severity::kError;
+  std::string file;
+  int line = 0;    // 1-based; 0 when the problem is not at one place
+  int column = 0;  // 1-based
+  std::string message;
+
+  // "config/budgetd.yaml:12:5: error: objective '100' must be above 0 and below 100"
+  std::string to_string() const;
+};
+
+struct LoadResult {
+  std::optional<Config> config;  // set only when there is no error
+  std::vector<Diagnostic> diagnostics;
+
+  bool ok() const { return config.has_value(); }
+  // All errors, one per line, for an HTTP answer or a log line.
+  std::string error_text() const;
+};
+
+LoadResult load_config_file(const std::string& path);
+LoadResult load_config_string(std::string_view yaml, const std::string& source_name);
+
+// The default rules of DESIGN.md §3 for an SLO whose primary window is `primary`: the factor of
+// each is budget share x primary / long window, so 30d gives 14.4 / 6 / 3 / 1 and 28d gives
+// 13.44 / 5.6 / 2.8 / 0.933.
+std::vector<AlertRuleSpec> default_alert_rules(Millis primary, uint64_t min_events);
+
+}  // namespace budgetd::config

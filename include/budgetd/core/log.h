@@ -1,0 +1,60 @@
+#pragma once
+// Structured logs: one JSON object per line on stderr, written through spdlog.
+//
+//   log::Line(log::Level::warn, "ingest: batch rejected")
+//       .field("remote", peer).field("status", 400).field("reason", why);
+//
+// The line is written when the Line object is destroyed. When its level is disabled, fields are
+// not even formatted, so a debug line per request costs a branch in production.
+//
+// Thread safety: Line objects are per thread; init() must run before other threads log.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+namespace budgetd::log {
+
+enum class Level { trace, debug, info, warn, error, off };
+
+// Installs the JSON line format on stderr at `level`. Safe to call again (e.g. on reload).
+void init(Level level);
+bool enabled(Level level);
+// "debug" -> Level::debug; false for an unknown name.
+bool parse_level(std::string_view name, Level& out);
+
+// Appends s to out as the body of a JSON string (quotes not included).
+void append_json_escaped(fmt::memory_buffer& out, std::string_view s);
+
+class Line {
+ public:
+  Line(Level level, std::string_view message);
+  ~Line();
+  Line(const Line&) = delete;
+  Line& operator=(const Line&) = delete;
+
+  Line& field(std::string_view key, std::string_view value);
+  Line& field(std::string_view key, const char* value) { return field(key, std::string_view{value}); }
+  Line& field(std::string_view key, const std::string& value) { return field(key, std::string_view{value}); }
+  Line& field(std::string_view key, int64_t value);
+  Line& field(std::string_view key, uint64_t value);
+  Line& field(std::string_view key, int value) { return field(key, int64_t{value}); }
+  Line& field(std::string_view key, unsigned value) { return field(key, uint64_t{value}); }
+  Line& field(std::string_view key, double value);
+  Line& field(std::string_view key, bool value);
+
+ private:
+  void key(std::string_view k);
+  Level level_;
+  bool on_;
+  fmt::memory_buffer buf_;
+};
+
+inline Line debug(std::string_view m) { return Line(Level::debug, m); }
+inline Line info(std::string_view m) { return Line(Level::info, m); }
+inline Line warn(std::string_view m) { return Line(Level::warn, m); }
+inline Line error(std::string_view m) { return Line(Level::error, m); }
+
+}  // namespace budgetd::log

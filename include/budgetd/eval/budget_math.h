@@ -1,0 +1,26 @@
+#pragma once
+// Error-budget arithmetic over exact integer counts (DESIGN.md §3). Ratios are computed from
+// the counts in one division, with the objective held as an exact decimal, so a 99.9 % SLO
+// with 144 bad events of 10,000 burns at exactly 14.4.
+//
+// No data is never NaN: with total = 0 every ratio is 0 and the budget is untouched.
+
+#include "budgetd/config/objective.h"
+#include "budgetd/store/bucket_ring.h"
+
+namespace budgetd::eval {
+
+// bad / total.
+double error_ratio(const store::Counts& c);
+// good / total (1 with no data).
+double sli_ratio(const store::Counts& c);
+// error ratio / (1 - objective).
+double burn_rate(const store::Counts& c, const config::Objective& o);
+// (1 - objective) * total: the bad events the budget allows over these events.
+double allowed_bad(const store::Counts& c, const config::Objective& o);
+// bad / allowed_bad: the share of the budget spent (the burn rate of the budget window).
+inline double budget_consumed(const store::Counts& c, const config::Objective& o) { return burn_rate(c, o); }
+// 1 - consumed; negative once overspent.
+inline double budget_remaining(const store::Counts& c, const config::Objective& o) { return 1.0 - budget_consumed(c, o); }
+
+}  // namespace budgetd::eval

@@ -1,0 +1,44 @@
+#pragma once
+// The per-SLO, per-bucket deltas of one batch. Ingest sums a batch here first and applies it to
+// the store in one pass afterwards: a batch of 10,000 events for 3 SLOs becomes a handful of
+// store updates, a malformed body is dropped before anything is applied, and the same deltas
+// are what the write-ahead log records.
+//
+//   DeltaBatch deltas;            // reused batch after batch: no allocation once warm
+//   deltas.add(slo, bucket, 1, 1);
+//   for (const Delta& d : deltas.deltas()) ...;
+//   deltas.clear();
+//
+// Thread safety: none; one per thread.
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace budgetd::ingest {
+
+struct Delta {
+  uint32_t slo;     // index in the SloSet the batch was routed with
+  int64_t bucket;   // 10 s bucket (kFinestResolution) index
+  uint64_t good;
+  uint64_t total;
+};
+
+class DeltaBatch {
+ public:
+  DeltaBatch();
+  void add(uint32_t slo, int64_t bucket, uint64_t good, uint64_t total);
+  void clear();
+  std::span<const Delta> deltas() const { return deltas_; }
+  bool empty() const { return deltas_.empty(); }
+
+ private:
+  void grow();
+  size_t home(uint32_t slo, int64_t bucket) const;
+
+  std::vector<Delta> deltas_;   // in first-seen order
+  std::vector<int32_t> index_;  // open addressing: position in deltas_, or -1
+  std::vector<size_t> used_;    // the index_ slots in use, to clear them without a scan
+};
+
+}  // namespace budgetd::ingest

@@ -1,0 +1,75 @@
+#pragma once
+// A fixed ring of good/total counters at one resolution: the storage of one SLO at one bucket
+// size. Memory is fixed at construction and never grows with traffic.
+//
+//   BucketRing ring(std::chrono::seconds{10}, 751);
+//   ring.add(bucket, /*good=*/999, /*total=*/1000);
+//   BucketSum s = ring.sum(first_bucket, end_bucket);   // [first, end)
+//
+// Thread safety: add() and sum() may run concurrently from any number of threads. Writers never
+// wait for each other or for readers (each update is one CAS loop on a lap-tagged word, see
+// tagged_word.h); readers only load.
+//
+// Memory orders: a writer adds `total` (relaxed) before `good` (release); a reader loads `good`
+// (acquire) before `total`. A reader that sees a writer's good therefore also sees its total,
+// so every bucket a reader counts has good <= total.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+#include "budgetd/core/time.h"
+#include "budgetd/store/tagged_word.h"
+
+namespace budgetd::store {
+
+struct Counts {
+  uint64_t good = 0;
+  uint64_t total = 0;
+  uint64_t bad() const { return total - good; }
+  friend bool operator==(const Counts&, const Counts&) = default;
+};
+
+struct BucketSum {
+  Counts counts;
+  uint32_t nonempty_buckets = 0;  // buckets with total > 0
+  uint32_t expired_buckets = 0;   // buckets already recycled: the range was not fully retained
+};
+
+struct WriteStats {
+  uint32_t expired = 0;    // the bucket had been recycled by the time the write landed
+  uint32_t saturated = 0;  // a counter reached its maximum and stopped counting
+};
+
+class BucketRing {
+ public:
+  BucketRing(Millis resolution, uint32_t slots);
+
+  Millis resolution() const { return resolution_; }
+  uint32_t slots() const { return slots_; }
+  size_t memory_bytes() const { return sizeof(*this) + sizeof(Slot) * slots_; }
+
+  // REQUIRES: bucket >= 0.
+  void add(int64_t bucket, uint64_t good, uint64_t total, WriteStats& stats);
+  Counts read(int64_t bucket) const;
+  BucketSum sum(int64_t first_bucket, int64_t end_bucket) const;
+
+ private:
+  struct Slot {
+    std::atomic<uint64_t> good{0};
+    std::atomic<uint64_t> total{0};
+  };
+  struct Loaded {
+    tagged::View good;
+    tagged::View total;
+  };
+  Loaded load(int64_t bucket) const;
+  int64_t lap_of(int64_t bucket) const { return bucket / slots_; }
+  Slot& slot_of(int64_t bucket) const { return slots_storage_[static_cast<size_t>(bucket % slots_)]; }
+
+  Millis resolution_;
+  uint32_t slots_;
+  std::unique_ptr<Slot[]> slots_storage_;
+};
+
+}  // namespace budgetd::store

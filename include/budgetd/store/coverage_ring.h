@@ -1,0 +1,37 @@
+#pragma once
+// Which minutes saw at least one event, for the coverage of budget windows ("how much of this
+// 30-day window had any data?"). One bit per minute, 32 minutes to a lap-tagged word.
+//
+// Thread safety: mark() and count() may run concurrently from any thread; like BucketRing,
+// writers CAS lap-tagged words and readers only load. The bits publish nothing else, so every
+// access is relaxed.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+#include "budgetd/core/time.h"
+
+namespace budgetd::store {
+
+class CoverageRing {
+ public:
+  static constexpr int64_t kMinutesPerWord = 32;
+
+  // Retains at least `minutes` minutes.
+  explicit CoverageRing(uint32_t minutes);
+
+  size_t memory_bytes() const { return sizeof(*this) + sizeof(std::atomic<uint64_t>) * words_; }
+
+  // REQUIRES: minute >= 0 (minutes since the epoch). Returns false if that minute's word had
+  // already been recycled.
+  bool mark(int64_t minute);
+  // Minutes in [first, end) that saw an event; `expired` is set if part of the range is gone.
+  uint32_t count(int64_t first_minute, int64_t end_minute, bool& expired) const;
+
+ private:
+  uint32_t words_;
+  std::unique_ptr<std::atomic<uint64_t>[]> bits_;
+};
+
+}  // namespace budgetd::store

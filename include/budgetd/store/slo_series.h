@@ -1,0 +1,68 @@
+#pragma once
+// All the counts of one SLO: a BucketRing per resolution its windows use, plus the coverage
+// bitmap for its budget windows. Sized once, from the SLO's windows (SeriesPlan); memory never
+// grows with traffic.
+//
+//   SeriesPlan plan = plan_series({30 * kDay}, {kHour, 5 * kMinute, ...}, kHour, 5 * kMinute);
+//   SloSeries series(plan);
+//   series.add(now, ts_bucket, good, total, stats);    // ts_bucket: a 10 s bucket index
+//   BucketSum s = series.sum(window_bounds(kHour, at));
+//
+// Retention: the ring at resolution r keeps its longest window plus `lookback` plus
+// `max_future`, so every window ending at any t in [now - lookback, now] is answerable while
+// events up to `max_future` ahead are accepted.
+//
+// Thread safety: as BucketRing: any number of concurrent writers and readers, no locks.
+
+#include <array>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "budgetd/core/window.h"
+#include "budgetd/store/bucket_ring.h"
+#include "budgetd/store/coverage_ring.h"
+
+namespace budgetd::store {
+
+struct SeriesPlan {
+  std::array<uint32_t, kResolutions.size()> slots{};  // per kResolutions entry; 0 = no ring
+  uint32_t coverage_minutes = 0;                      // 0 = no coverage ring
+  Millis max_future{0};
+};
+
+// `windows`: every window evaluated over the series (budget and alert windows);
+// `budget_windows`: those whose coverage is reported.
+SeriesPlan plan_series(const std::vector<Millis>& windows, const std::vector<Millis>& budget_windows,
+                       Millis lookback, Millis max_future);
+
+class SloSeries {
+ public:
+  explicit SloSeries(const SeriesPlan& plan);
+
+  const SeriesPlan& plan() const { return plan_; }
+  size_t memory_bytes() const;
+
+  // The earliest instant an event may carry at `now` and still land in at least one ring.
+  Timestamp oldest_retained(Timestamp now) const;
+  // First bucket of resolution r still retained at `now`.
+  int64_t oldest_retained_bucket(Millis r, Timestamp now) const;
+
+  // Adds counts for the 10 s bucket `bucket` (kFinestResolution) to every ring that retains it
+  // at `now`, and marks its minute covered.
+  void add(Timestamp now, int64_t bucket, uint64_t good, uint64_t total, WriteStats& stats);
+
+  // REQUIRES: a ring exists at w.resolution.
+  BucketSum sum(const WindowBounds& w) const;
+  // Minutes in [start, end) that saw events. REQUIRES: a coverage ring.
+  uint32_t covered_minutes(Timestamp start, Timestamp end, bool& expired) const;
+
+  const BucketRing* ring(Millis resolution) const;
+
+ private:
+  SeriesPlan plan_;
+  std::array<std::unique_ptr<BucketRing>, kResolutions.size()> rings_;
+  std::unique_ptr<CoverageRing> coverage_;
+};
+
+}  // namespace budgetd::store

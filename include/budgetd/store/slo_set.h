@@ -1,0 +1,47 @@
+#pragma once
+// The SLOs being stored: each SLO's spec beside the series that holds its counts. Immutable
+// once built; a reload builds a new set and publishes it, handing every unchanged SLO's series
+// over to the new set so no count is lost.
+//
+//   auto set = SloSet::build(config, /*previous=*/nullptr);
+//   const StoredSlo* slo = set->find("checkout-availability");
+//
+// Thread safety: a built SloSet is read-only and may be shared by any number of threads (the
+// series inside it are themselves safe for concurrent use).
+
+#include <memory>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "budgetd/config/config.h"
+#include "budgetd/store/slo_series.h"
+
+namespace budgetd::store {
+
+struct StoredSlo {
+  std::shared_ptr<const config::SloSpec> spec;
+  std::shared_ptr<SloSeries> series;
+  // Every window evaluated for this SLO, budget and alert windows alike, shortest first.
+  std::vector<Millis> windows;
+};
+
+class SloSet {
+ public:
+  static std::shared_ptr<const SloSet> build(const config::Config& config, const SloSet* previous);
+
+  const std::vector<StoredSlo>& slos() const { return slos_; }
+  const StoredSlo* find(std::string_view name) const;
+  // Index of an SLO in slos(), or -1.
+  int index_of(std::string_view name) const;
+
+ private:
+  std::vector<StoredSlo> slos_;
+  std::unordered_map<std::string_view, int> by_name_;  // views into slos_[i].spec->name
+};
+
+// The plan a spec's series needs (exposed for tests and the memory figures in the status).
+SeriesPlan plan_for(const config::SloSpec& spec, const config::Config& config);
+std::vector<Millis> windows_of(const config::SloSpec& spec);
+
+}  // namespace budgetd::store

@@ -1,0 +1,89 @@
+#pragma once
+// Lap-tagged 64-bit words: the one lock-free primitive the rings are built from.
+//
+// A ring of N slots holds bucket b in slot b % N; the "lap" of b is b / N. Each 64-bit word in a
+// slot carries the lap it belongs to next to its payload, and every update is a CAS on the whole
+// word. So "this slot still holds last lap's counts, start it afresh" and "add to this lap's
+// counts" are one atomic step: no writer can add to a bucket that another writer is resetting,
+// which is the race that a separate "bucket start" word would leave open.
+//
+//   word = [ tag : 20 bits ][ payload : 44 bits ]
+//   tag  = 0 for a word never written, else 1 + lap mod (2^20 - 1)
+//
+// Comparing tags: the same tag is the same lap; a tag up to half the tag space ahead is a newer
+// lap (the bucket we want has been recycled: it is no longer retained); anything else, including
+// 0, is an older lap whose payload no longer counts. Tags alias only for a slot left unwritten
+// for ~500,000 laps, and the shortest lap budgetd creates is over an hour: tens of years.
+//
+// Payloads saturate at 2^44 - 1 (1.7e13 events in one bucket) instead of wrapping.
+
+#include <atomic>
+#include <cstdint>
+
+namespace budgetd::store::tagged {
+
+inline constexpr int kPayloadBits = 44;
+inline constexpr uint64_t kPayloadMax = (uint64_t{1} << kPayloadBits) - 1;
+inline constexpr uint64_t kTagModulus = (uint64_t{1} << (64 - kPayloadBits)) - 1;
+
+// REQUIRES: lap >= 0
+constexpr uint64_t tag_for_lap(int64_t lap) { return 1 + static_cast<uint64_t>(lap) % kTagModulus; }
+constexpr uint64_t tag_of(uint64_t word) { return word >> kPayloadBits; }
+constexpr uint64_t payload_of(uint64_t word) { return word & kPayloadMax; }
+constexpr uint64_t make_word(uint64_t tag, uint64_t payload) { return (tag << kPayloadBits) | payload; }
+
+enum class Age { kSame, kOlder, kNewer };
+
+constexpr Age age_of(uint64_t word_tag, uint64_t wanted_tag) {
+  if (word_tag == wanted_tag) return Age::kSame;
+  if (word_tag == 0) return Age::kOlder;
+  // Distance from wanted to word_tag going forward through the tags 1..kTagModulus.
+  const uint64_t ahead = (word_tag + kTagModulus - wanted_tag) % kTagModulus;
+  return ahead < kTagModulus / 2 ? Age::kNewer : Age::kOlder;
+}
+
+enum class Outcome { kApplied, kSaturated, kExpired };
+
+// Applies `combine(old_payload) -> new_payload` to the payload of `lap` in `word`, restarting
+// from 0 if the word holds an older lap. kExpired, and no change, if it holds a newer lap.
+// `order` is the success order of the CAS; the caller documents why it is enough.
+template <typename Combine>
+Outcome update(std::atomic<uint64_t>& word, int64_t lap, std::memory_order order, Combine combine) {
+  const uint64_t tag = tag_for_lap(lap);
+  // relaxed: this load only seeds the CAS loop; the CAS re-reads the word atomically.
+  uint64_t seen = word.load(std::memory_order_relaxed);
+  for (;;) {
+    const Age age = age_of(tag_of(seen), tag);
+    if (age == Age::kNewer) return Outcome::kExpired;
+    const uint64_t old_payload = age == Age::kSame ? payload_of(seen) : 0;
+    uint64_t payload = combine(old_payload);
+    const bool saturated = payload > kPayloadMax;
+    if (saturated) payload = kPayloadMax;
+    // Failure order relaxed: a failed CAS only refreshes `seen` for the next attempt.
+    if (word.compare_exchange_weak(seen, make_word(tag, payload), order, std::memory_order_relaxed)) {
+      return saturated ? Outcome::kSaturated : Outcome::kApplied;
+    }
+  }
+}
+
+// Saturating add, without overflow in the sum itself (payloads are < 2^44, deltas < 2^63).
+inline Outcome add(std::atomic<uint64_t>& word, int64_t lap, uint64_t delta, std::memory_order order) {
+  return update(word, lap, order, [delta](uint64_t old) { return delta > kPayloadMax ? kPayloadMax + 1 : old + delta; });
+}
+
+inline Outcome set_bits(std::atomic<uint64_t>& word, int64_t lap, uint64_t bits, std::memory_order order) {
+  return update(word, lap, order, [bits](uint64_t old) { return old | (bits & kPayloadMax); });
+}
+
+// What a reader sees of `lap` in a word it loaded.
+struct View {
+  uint64_t payload;  // 0 unless the word holds `lap`
+  bool expired;      // the word holds a newer lap: `lap` is gone
+};
+
+constexpr View view(uint64_t word, int64_t lap) {
+  const Age age = age_of(tag_of(word), tag_for_lap(lap));
+  return {age == Age::kSame ? payload_of(word) : 0, age == Age::kNewer};
+}
+
+}  // namespace budgetd::store::tagged

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs every Debian package budgetd's build, tests and benchmarks need.
+# Idempotent: packages already present are skipped, so a second run does no apt work.
+# Runs apt-get as root, or through sudo otherwise.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config git curl ca-certificates
+  libboost1.81-dev           # Asio + Beast (header-only parts)
+  libsimdjson-dev            # ingest hot path
+  nlohmann-json3-dev         # API and config answers
+  libspdlog-dev libfmt-dev   # structured logs
+  libyaml-cpp-dev            # config
+  libhowardhinnant-date-dev tzdata   # calendar windows in IANA time zones
+  libgtest-dev libgmock-dev googletest
+  libbenchmark-dev
+  prometheus-alertmanager    # alert integration test talks to the real Alertmanager
+  prometheus                 # promtool check metrics + live scrape test
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# Refresh the package lists only when a package cannot be found in the cached ones.
+if ! "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"; then
+  "${sudo[@]}" apt-get update
+  "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+fi

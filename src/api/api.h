@@ -1,0 +1,60 @@
+#pragma once
+// The API's routes and handlers (DESIGN.md §4), plus what every request gets: routing with
+// 404/405, a JSON error for every failure, request metrics by route and code, and a structured
+// log line (debug for every request, warn for every error answer).
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <memory>
+
+#include "budgetd/api/server.h"
+#include "route_table.h"
+#include "session.h"
+
+namespace budgetd::api {
+
+class Api final : public RequestHandler {
+ public:
+  Api(const config::ServerConfig& config, Backend& backend, const Clock& clock, metrics::Registry& metrics);
+
+  void handle(Request& request, Respond respond) override;
+  void note_protocol_error(http::status status, std::string_view remote, std::string_view why) override;
+
+  const RouteTable& routes() const { return routes_; }
+
+ private:
+  // Per-route metrics; counters by status code are registered on first use.
+  struct RouteMetrics {
+    std::string route;
+    metrics::Histogram* duration = nullptr;
+    std::array<std::atomic<metrics::Counter*>, 600> by_code{};
+  };
+  RouteMetrics& route_metrics(const std::string& route);
+  void count(RouteMetrics& m, unsigned code, std::chrono::steady_clock::time_point started);
+
+  void post_events(Request& req, Respond respond);
+  void get_slos(Request& req, Respond respond);
+  void get_slo(Request& req, Respond respond);
+  void get_healthz(Request& req, Respond respond);
+  void get_readyz(Request& req, Respond respond);
+  void get_metrics(Request& req, Respond respond);
+
+  const config::ServerConfig config_;
+  Backend& backend_;
+  const Clock& clock_;
+  metrics::Registry& metrics_;
+  RouteTable routes_;
+  std::vector<std::unique_ptr<RouteMetrics>> route_metrics_;  // fixed after construction
+
+  metrics::Counter& events_accepted_;
+  metrics::Counter& events_unmatched_;
+  metrics::Counter& events_rejected_invalid_;
+  metrics::Counter& events_rejected_too_old_;
+  metrics::Counter& events_rejected_future_;
+  metrics::Counter& batches_malformed_;
+  metrics::Counter& store_expired_writes_;
+  metrics::Counter& store_saturated_writes_;
+};
+
+}  // namespace budgetd::api

@@ -1,0 +1,41 @@
+#pragma once
+// Method + path pattern -> handler. Patterns are literal segments and {param} segments:
+// "/v1/slos/{name}" matches "/v1/slos/checkout-availability" with params {"checkout-availability"}.
+// A path that matches with another method gives the allowed methods, for a 405 with Allow.
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http.h"
+
+namespace budgetd::api {
+
+using Handler = std::function<void(Request&, Respond)>;
+
+class RouteTable {
+ public:
+  void add(http::verb method, std::string pattern, Handler handler);
+
+  struct Match {
+    const Handler* handler = nullptr;   // null: no route for this method (see allowed)
+    const std::string* pattern = nullptr;
+    std::vector<std::string> params;
+    std::vector<http::verb> allowed;    // methods the path does accept, when handler is null
+  };
+  Match match(http::verb method, std::string_view path) const;
+
+  struct Entry {
+    http::verb method;
+    std::string pattern;
+    std::vector<std::string> segments;
+    Handler handler;
+  };
+  const std::vector<Entry>& entries() const { return routes_; }
+
+ private:
+  std::vector<Entry> routes_;
+};
+
+}  // namespace budgetd::api

@@ -1,0 +1,279 @@
+#include "session.h"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+
+#include "budgetd/core/log.h"
+
+namespace budgetd::api {
+namespace {
+
+std::chrono::steady_clock::duration to_steady(Millis d) { return std::chrono::duration_cast<std::chrono::steady_clock::duration>(d); }
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+SessionHub::SessionHub(const config::ServerConfig& config, RequestHandler& handler, metrics::Registry& metrics)
+    : timeouts(metrics.counter("budgetd_http_timeouts_total", "Connections closed because a read or write timed out")),
+      rejected_connections(metrics.counter("budgetd_http_rejected_connections_total",
+                                           "Connections answered 503 because server.max_connections was reached")),
+      open_connections(metrics.gauge("budgetd_http_open_connections", "Open HTTP connections")),
+      config_(config),
+      handler_(handler) {}
+
+bool SessionHub::admit(const std::shared_ptr<Session>& s) {
+  std::lock_guard lock(mu_);
+  if (draining() || sessions_.size() >= config_.max_connections) return false;
+  sessions_.emplace(s.get(), s);
+  // release: pairs with the acquire in active(), read by the draining thread.
+  active_.store(static_cast<uint32_t>(sessions_.size()), std::memory_order_release);
+  open_connections.set(static_cast<double>(sessions_.size()));
+  return true;
+}
+
+void SessionHub::release(Session* s) {
+  std::lock_guard lock(mu_);
+  if (sessions_.erase(s) == 0) return;
+  active_.store(static_cast<uint32_t>(sessions_.size()), std::memory_order_release);
+  open_connections.set(static_cast<double>(sessions_.size()));
+}
+
+void SessionHub::drain() {
+  std::vector<std::shared_ptr<Session>> live;
+  {
+    std::lock_guard lock(mu_);
+    draining_.store(true, std::memory_order_release);
+    for (auto& [ptr, weak] : sessions_) {
+      if (auto s = weak.lock()) live.push_back(std::move(s));
+    }
+  }
+  for (auto& s : live) s->close_when_idle();
+}
+
+Session::Session(tcp::socket&& socket, SessionHub& hub) : stream_(std::move(socket)), hub_(hub) {
+  beast::error_code ec;
+  const auto ep = stream_.socket().remote_endpoint(ec);
+  if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+Session::~Session() { hub_.release(this); }
+
+void Session::run() {
+  net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_header(); });
+}
+
+void Session::run_overloaded() {
+  net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+    self->hub_.rejected_connections.inc();
+    HttpResponse res = error_response(http::status::service_unavailable, "overloaded",
+                                      "budgetd is at server.max_connections; retry shortly", 11, false);
+    res.set(http::field::retry_after, "1");
+    self->busy_ = true;
+    self->send(std::move(res));
+  });
+}
+
+void Session::close_when_idle() {
+  net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+    if (self->busy_) {
+      self->closing_ = true;  // on_write closes after the answer in flight
+      return;
+    }
+    self->closed_ = true;
+    beast::error_code ec;
+    self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    self->stream_.close();  // cancels the pending read: its handler sees operation_aborted
+  });
+}
+
+void Session::read_header() {
+  parser_.emplace();
+  parser_->body_limit(hub_.config().max_body_bytes);
+  parser_->header_limit(hub_.config().max_header_bytes);
+  stream_.expires_after(to_steady(hub_.config().idle_timeout));
+  http::async_read_header(stream_, buffer_, *parser_,
+                          [self = shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
+}
+
+void Session::on_header(beast::error_code ec) {
+  if (ec == net::error::operation_aborted || closed_) return;
+  if (ec == http::error::end_of_stream) return close();
+  if (ec == beast::error::timeout) {
+    // An idle keep-alive connection timing out is normal; a half-sent request is not.
+    if (buffer_.size() != 0) {
+      hub_.timeouts.inc();
+      hub_.handler().note_protocol_error(http::status::request_timeout, remote_, "request headers not received within server.idle_timeout");
+    }
+    return close();
+  }
+  if (ec) return fail_request(ec);
+
+  busy_ = true;
+  if (parser_->is_done()) return dispatch();
+  const auto expect = parser_->get()[http::field::expect];
+  if (iequals(expect, "100-continue")) {
+    // curl and others wait for this before sending a body larger than 1 KiB.
+    continue_ = std::make_shared<http::response<http::empty_body>>(http::status::continue_, parser_->get().version());
+    stream_.expires_after(to_steady(hub_.config().write_timeout));
+    http::async_write(stream_, *continue_, [self = shared_from_this()](beast::error_code wec, size_t) {
+      self->continue_.reset();
+      if (wec) return self->close();
+      self->read_body();
+    });
+    return;
+  }
+  read_body();
+}
+
+void Session::read_body() {
+  stream_.expires_after(to_steady(hub_.config().read_timeout));
+  http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) { self->on_body(ec); });
+}
+
+void Session::on_body(beast::error_code ec) {
+  if (ec == net::error::operation_aborted || closed_) return;
+  if (ec == http::error::end_of_stream || ec == http::error::partial_message) return close();
+  if (ec) return fail_request(ec);
+  dispatch();
+}
+
+void Session::fail_request(beast::error_code ec) {
+  http::status status = http::status::bad_request;
+  std::string why = "malformed HTTP request: " + ec.message();
+  if (ec == http::error::body_limit) {
+    status = http::status::payload_too_large;
+    why = "the body is larger than server.max_body_bytes (" + std::to_string(hub_.config().max_body_bytes) + " bytes); split the batch";
+  } else if (ec == http::error::header_limit) {
+    status = http::status::request_header_fields_too_large;
+    why = "the request headers are larger than server.max_header_bytes (" + std::to_string(hub_.config().max_header_bytes) + " bytes)";
+  } else if (ec == beast::error::timeout) {
+    status = http::status::request_timeout;
+    why = "the request body was not received within server.read_timeout";
+    hub_.timeouts.inc();
+  }
+  hub_.handler().note_protocol_error(status, remote_, why);
+  busy_ = true;
+  const unsigned version = parser_ && parser_->is_header_done() ? parser_->get().version() : 11;
+  send(error_response(status, error_code_for(status), why, version, false));
+}
+
+void Session::dispatch() {
+  auto self = shared_from_this();
+  Request request{parser_->get(), {}, {}, {}, remote_};
+  hub_.handler().handle(request, [self](HttpResponse&& res) {
+    // The handler may answer from another thread: hop back onto this session's strand.
+    net::dispatch(self->stream_.get_executor(), [self, res = std::move(res)]() mutable { self->send(std::move(res)); });
+  });
+}
+
+void Session::send(HttpResponse&& response) {
+  if (hub_.draining() || closing_) response.keep_alive(false);
+  response_ = std::make_shared<HttpResponse>(std::move(response));
+  const bool close_after = response_->need_eof();
+  stream_.expires_after(to_steady(hub_.config().write_timeout));
+  http::async_write(stream_, *response_, [self = shared_from_this(), close_after](beast::error_code ec, size_t) {
+    self->on_write(close_after, ec);
+  });
+}
+
+void Session::on_write(bool close_after, beast::error_code ec) {
+  response_.reset();
+  busy_ = false;
+  if (ec == beast::error::timeout) hub_.timeouts.inc();
+  if (ec || close_after || closing_ || hub_.draining()) return close();
+  read_header();
+}
+
+void Session::close() {
+  if (closed_) return;
+  closed_ = true;
+  beast::error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  if (ec) return;
+  linger_buffer_ = std::make_unique<std::array<char, 4096>>();
+  linger();
+}
+
+void Session::linger() {
+  // Read and discard what the client still sends (e.g. the rest of a body we answered 413 to)
+  // until it closes: closing with unread data would make the kernel reset the connection, and
+  // the client could lose our answer. Bounded in time and bytes.
+  constexpr size_t kMaxLingerBytes = 1 << 20;
+  stream_.expires_after(std::chrono::seconds(2));
+  stream_.async_read_some(net::buffer(*linger_buffer_), [self = shared_from_this()](beast::error_code ec, size_t n) {
+    self->lingered_bytes_ += n;
+    if (!ec && self->lingered_bytes_ < kMaxLingerBytes) self->linger();
+  });
+}
+
+Listener::Listener(net::io_context& ioc, SessionHub& hub)
+    : ioc_(ioc), strand_(net::make_strand(ioc)), acceptor_(strand_), retry_timer_(strand_), hub_(hub) {}
+
+beast::error_code Listener::open(const tcp::endpoint& endpoint, std::string& what) {
+  beast::error_code ec;
+  acceptor_.open(endpoint.protocol(), ec);
+  if (ec) return what = "open", ec;
+  acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+  if (ec) return what = "set reuse_address", ec;
+  acceptor_.bind(endpoint, ec);
+  if (ec) return what = "bind", ec;
+  acceptor_.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) return what = "listen", ec;
+  port_ = acceptor_.local_endpoint(ec).port();
+  return ec;
+}
+
+uint16_t Listener::port() const { return port_; }
+
+void Listener::run() {
+  net::dispatch(strand_, [self = shared_from_this()] { self->accept(); });
+}
+
+void Listener::stop() {
+  net::post(strand_, [self = shared_from_this()] {
+    beast::error_code ec;
+    self->acceptor_.close(ec);
+    self->retry_timer_.cancel();
+  });
+}
+
+void Listener::accept() {
+  if (!acceptor_.is_open()) return;
+  acceptor_.async_accept(net::make_strand(ioc_), [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+    self->on_accept(ec, std::move(socket));
+  });
+}
+
+void Listener::on_accept(beast::error_code ec, tcp::socket socket) {
+  if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+  if (ec == net::error::no_descriptors || ec == net::error::no_buffer_space || ec == net::error::no_memory ||
+      ec.value() == ENFILE) {
+    // Out of file descriptors: accepting again at once would spin. Pause, then retry; the
+    // pending connections wait in the kernel's backlog.
+    log::warn("http: cannot accept connections, pausing 100ms").field("error", ec.message()).field("open_connections", uint64_t{hub_.active()});
+    retry_timer_.expires_after(std::chrono::milliseconds(100));
+    retry_timer_.async_wait([self = shared_from_this()](beast::error_code wec) {
+      if (!wec) self->accept();
+    });
+    return;
+  }
+  if (ec) {
+    log::warn("http: accept failed").field("error", ec.message());
+  } else {
+    beast::error_code opt_ec;
+    socket.set_option(tcp::no_delay(true), opt_ec);
+    auto session = std::make_shared<Session>(std::move(socket), hub_);
+    if (hub_.admit(session)) session->run();
+    else session->run_overloaded();
+  }
+  accept();
+}
+
+}  // namespace budgetd::api

@@ -1,0 +1,99 @@
+#include "cli/commands.h"
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+
+#include "budgetd/config/loader.h"
+#include "budgetd/core/log.h"
+#include "budgetd/daemon/daemon.h"
+
+namespace budgetd::cli {
+namespace {
+
+// The value after --name (or --name=value), or nullopt; `error` is set for a flag without value.
+std::optional<std::string> flag(const Args& args, std::string_view name, std::string& error) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == name) {
+      if (i + 1 >= args.size()) {
+        error = std::string(name) + " needs a value";
+        return std::nullopt;
+      }
+      return args[i + 1];
+    }
+    if (args[i].rfind(std::string(name) + "=", 0) == 0) return args[i].substr(name.size() + 1);
+  }
+  return std::nullopt;
+}
+
+// Loads the config named by --config, printing every diagnostic to stderr.
+std::optional<config::Config> load(const Args& args) {
+  std::string error;
+  const auto path = flag(args, "--config", error);
+  if (!error.empty()) {
+    std::cerr << "budgetd: " << error << "\n";
+    return std::nullopt;
+  }
+  const config::LoadResult r = config::load_config_file(path.value_or("config/budgetd.yaml"));
+  for (const auto& d : r.diagnostics) std::cerr << d.to_string() << "\n";
+  if (!r.ok()) return std::nullopt;
+  return *r.config;
+}
+
+}  // namespace
+
+int check(const Args& args) {
+  const auto config = load(args);
+  if (!config) return 1;
+  size_t rules = 0;
+  for (const auto& s : config->slos) rules += s.alert_rules.size();
+  std::cout << config->source << ": OK (" << config->slos.size() << " SLOs, " << rules << " alert rules)\n";
+  return 0;
+}
+
+int serve(const Args& args) {
+  auto config = load(args);
+  if (!config) return 1;
+  log::Level level = log::Level::info;
+  log::parse_level(config->log.level, level);
+  log::init(level);
+
+  std::error_code ec;
+  std::filesystem::create_directories(config->storage.dir, ec);
+  if (ec) {
+    log::error("budgetd: cannot create storage.dir").field("dir", config->storage.dir).field("error", ec.message());
+    return 1;
+  }
+
+  // Block the signals we handle before any thread starts, so every thread inherits the mask and
+  // they are delivered only to sigwait() below.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  SystemClock clock;
+  Daemon daemon(std::move(*config), clock);
+  if (Status s = daemon.start(); !s.ok()) {
+    log::error("budgetd: cannot start").field("error", s.message());
+    return 1;
+  }
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      log::warn("budgetd: SIGHUP received, but this build cannot reload its config; restart to apply changes");
+      continue;
+    }
+    log::info("budgetd: draining").field("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    daemon.stop();
+    return 0;
+  }
+}
+
+}  // namespace budgetd::cli

@@ -1,0 +1,55 @@
+// budgetd: one binary, subcommands. main() only picks the subcommand.
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "cli/commands.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(budgetd: SLO and error-budget evaluation daemon
+
+usage:
+  budgetd serve --config FILE     run the daemon (the default subcommand)
+  budgetd check --config FILE     validate a config; every problem as file:line:column; exit 1 on error
+  budgetd version
+)";
+
+bool cpu_supported() {
+#if defined(BUDGETD_REQUIRES_AVX2)
+  // Built for x86-64-v3: say so plainly instead of dying on an illegal instruction.
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("bmi2")) {
+    std::fputs("budgetd: this build needs an x86-64-v3 CPU (AVX2, BMI2); rebuild with -DBUDGETD_X86_64_V3=OFF\n", stderr);
+    return false;
+  }
+#endif
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (!cpu_supported()) return 2;
+  std::string command = "serve";
+  int first = 1;
+  if (argc > 1 && argv[1][0] != '-') {
+    command = argv[1];
+    first = 2;
+  }
+  budgetd::cli::Args args(argv + first, argv + argc);
+  for (const auto& a : args) {
+    if (a == "-h" || a == "--help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+  }
+  if (command == "serve") return budgetd::cli::serve(args);
+  if (command == "check") return budgetd::cli::check(args);
+  if (command == "version" || command == "--version") {
+    std::printf("budgetd %s\n", BUDGETD_VERSION);
+    return 0;
+  }
+  std::fprintf(stderr, "budgetd: unknown subcommand '%s'\n\n%s", command.c_str(), kUsage);
+  return 2;
+}

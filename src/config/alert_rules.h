@@ -1,0 +1,43 @@
+#pragma once
+// Alert-rule config: the global `alerting:` defaults, an SLO's own `alerting:`, and how the two
+// turn into the concrete rules of one SLO. Private to the config module.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "budgetd/config/config.h"
+#include "yaml_reader.h"
+
+namespace budgetd::config {
+
+struct AlertRuleDraft {
+  std::string name;
+  Severity severity = Severity::kPage;
+  WindowSpec long_window;
+  WindowSpec short_window;
+  std::optional<double> factor;          // either this ...
+  std::optional<double> budget_percent;  // ... or this share of the primary window's budget
+  std::optional<uint64_t> min_events;
+  std::optional<std::string> runbook_url;
+  YAML::Node where;  // for diagnostics
+  bool is_default = false;
+};
+
+struct AlertingDefaults {
+  uint64_t min_events = 10;
+  std::string runbook_url;  // may hold {slo}, {service}, {rule}
+  std::optional<std::vector<AlertRuleDraft>> rules;  // nullopt: the DESIGN.md §3 table
+};
+
+std::optional<WindowSpec> read_window(const YAML::Node& n, Diagnostics& diags, std::string_view what);
+
+// Reads `min_events`, `runbook_url` and `rules` over the values already in `out`.
+void read_alerting(MapReader& m, AlertingDefaults& out);
+
+// The rules of `slo` (whose objective and windows are valid), with factors computed, checked
+// against the largest possible burn rate, and runbook templates filled in.
+std::vector<AlertRuleSpec> resolve_alert_rules(const AlertingDefaults& defaults, const SloSpec& slo,
+                                               const YAML::Node& slo_node, Diagnostics& diags);
+
+}  // namespace budgetd::config

@@ -1,0 +1,311 @@
+#include "budgetd/config/loader.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "alert_rules.h"
+#include "budgetd/core/window.h"
+#include "yaml_reader.h"
+
+namespace budgetd::config {
+namespace {
+
+constexpr Millis kMaxWindow = 400 * kDay;
+
+bool is_slug(std::string_view s) {
+  return !s.empty() && s.size() <= 63 && s.front() != '-' && s.back() != '-' &&
+         std::all_of(s.begin(), s.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
+}
+
+bool is_printable(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f; });
+}
+
+}  // namespace
+
+// A window length checked against the bucket ladder of core/window.h.
+std::optional<WindowSpec> read_window(const YAML::Node& n, Diagnostics& diags, std::string_view what) {
+  const auto text = scalar_text(n, diags, what);
+  if (!text) return std::nullopt;
+  auto d = parse_duration(*text);
+  if (!d.ok()) {
+    diags.error(n, fmt::format("{}: {}", what, d.status().message()));
+    return std::nullopt;
+  }
+  const Millis r = resolution_for(*d);
+  if (*d > kMaxWindow) {
+    diags.error(n, fmt::format("{}: '{}' is longer than the longest supported window, {}", what, *text,
+                               format_duration(kMaxWindow)));
+    return std::nullopt;
+  }
+  if (d->count() % r.count() != 0) {
+    diags.error(n, fmt::format("{}: '{}' is not a multiple of its bucket resolution {} (windows up to 1h use "
+                               "10s buckets, up to 6h 1m, up to 3d 5m, longer 1h)",
+                               what, *text, format_duration(r)));
+    return std::nullopt;
+  }
+  return WindowSpec{*d, format_duration(*d)};
+}
+
+namespace {
+
+void read_server(MapReader& m, ServerConfig& s) {
+  if (auto listen = m.string("listen")) {
+    // host:port or [v6-host]:port
+    const size_t colon = listen->rfind(':');
+    std::string host = colon == std::string::npos ? "" : listen->substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    uint32_t port = 0;
+    bool port_ok = colon != std::string::npos && colon + 1 < listen->size();
+    for (size_t i = colon + 1; port_ok && i < listen->size(); ++i) {
+      port_ok = (*listen)[i] >= '0' && (*listen)[i] <= '9';
+      port = port * 10 + static_cast<uint32_t>((*listen)[i] - '0');
+      port_ok = port_ok && port <= 65535;
+    }
+    if (host.empty() || !port_ok) {
+      m.diags().error(m.get("listen"), fmt::format("server.listen must be host:port such as 127.0.0.1:8080, not '{}'", *listen));
+    } else {
+      s.listen_host = host;
+      s.listen_port = static_cast<uint16_t>(port);
+    }
+  }
+  if (auto v = m.unsigned_integer("threads", 1, 256)) s.threads = static_cast<int>(*v);
+  if (auto v = m.unsigned_integer("max_body_bytes", 1024, uint64_t{1} << 30)) s.max_body_bytes = *v;
+  if (auto v = m.unsigned_integer("max_header_bytes", 1024, 1 << 20)) s.max_header_bytes = static_cast<uint32_t>(*v);
+  if (auto v = m.duration("read_timeout")) s.read_timeout = *v;
+  if (auto v = m.duration("write_timeout")) s.write_timeout = *v;
+  if (auto v = m.duration("idle_timeout")) s.idle_timeout = *v;
+  if (auto v = m.duration("drain_timeout")) s.drain_timeout = *v;
+  if (auto v = m.unsigned_integer("max_connections", 1, 1'000'000)) s.max_connections = static_cast<uint32_t>(*v);
+}
+
+void read_storage(MapReader& m, StorageConfig& s) {
+  if (auto v = m.string("dir")) {
+    if (v->empty()) m.diags().error(m.get("dir"), "storage.dir must not be empty");
+    else s.dir = *v;
+  }
+  if (auto v = m.duration("status_lookback")) {
+    if (*v > 7 * kDay) m.diags().error(m.get("status_lookback"), "storage.status_lookback must be at most 7d");
+    else s.status_lookback = *v;
+  }
+}
+
+void read_ingest(MapReader& m, IngestConfig& s) {
+  if (auto v = m.duration("max_future")) {
+    if (*v > kHour) m.diags().error(m.get("max_future"), "ingest.max_future must be at most 1h");
+    else s.max_future = *v;
+  }
+  if (auto v = m.unsigned_integer("max_errors_listed", 1, 10'000)) s.max_errors_listed = static_cast<uint32_t>(*v);
+}
+
+void read_log(MapReader& m, LogConfig& s) {
+  if (auto v = m.string("level")) {
+    static const std::set<std::string, std::less<>> kLevels{"trace", "debug", "info", "warn", "error", "off"};
+    if (kLevels.count(*v) == 0) m.diags().error(m.get("level"), fmt::format("log.level must be one of trace, debug, info, warn, error, off, not '{}'", *v));
+    else s.level = *v;
+  }
+}
+
+void read_sli(MapReader& m, SliSpec& sli) {
+  const auto type = m.string("type", true);
+  const YAML::Node threshold = m.get("threshold_ms");
+  const YAML::Node failed = m.get("failed_requests_are_bad");
+  if (!type) return;
+  if (*type == "ratio") {
+    sli.type = SliType::kRatio;
+    if (threshold.IsDefined()) m.diags().error(threshold, "sli.threshold_ms applies only to latency SLIs");
+    if (failed.IsDefined()) m.diags().error(failed, "sli.failed_requests_are_bad applies only to latency SLIs");
+  } else if (*type == "latency") {
+    sli.type = SliType::kLatency;
+    if (auto t = m.number("threshold_ms", 0, 3'600'000)) sli.threshold_ms = *t;
+    else if (!threshold.IsDefined()) m.diags().error(m.node(), m.what() + ": a latency SLI needs threshold_ms");
+    if (auto f = m.boolean("failed_requests_are_bad")) sli.failed_requests_are_bad = *f;
+  } else {
+    m.diags().error(m.get("type"), fmt::format("sli.type must be ratio or latency, not '{}'", *type));
+  }
+}
+
+void read_slo(const YAML::Node& node, size_t index, const AlertingDefaults& global, Diagnostics& diags,
+              std::vector<SloSpec>& out) {
+  MapReader m(node, diags, fmt::format("slos[{}]", index));
+  if (!m.valid()) return;
+  SloSpec slo;
+  bool ok = true;
+  if (auto name = m.string("name", true)) {
+    if (!is_slug(*name)) {
+      diags.error(m.get("name"), fmt::format("SLO name '{}' must be 1-63 characters of a-z, 0-9 and '-', not starting or ending with '-'", *name));
+      ok = false;
+    }
+    slo.name = *name;
+  } else {
+    ok = false;
+  }
+  const std::string what = slo.name.empty() ? m.what() : fmt::format("SLO '{}'", slo.name);
+  m.set_what(what);
+  if (auto service = m.string("service", true)) {
+    if (service->empty() || service->size() > 256 || !is_printable(*service)) {
+      diags.error(m.get("service"), fmt::format("{}: service must be 1-256 printable characters", what));
+      ok = false;
+    }
+    slo.service = *service;
+  } else {
+    ok = false;
+  }
+  if (auto d = m.string("description")) slo.description = *d;
+  if (const YAML::Node o = m.get("objective"); o.IsDefined()) {
+    if (auto text = scalar_text(o, diags, what + ": objective")) {
+      auto obj = Objective::parse(*text);
+      if (obj.ok()) slo.objective = *obj;
+      else { diags.error(o, fmt::format("{}: {}", what, obj.status().message())); ok = false; }
+    } else {
+      ok = false;
+    }
+  } else {
+    diags.error(node, fmt::format("{}: 'objective' is required (a percentage such as 99.9)", what));
+    ok = false;
+  }
+  if (const YAML::Node w = m.get("windows"); w.IsDefined()) {
+    if (!w.IsSequence() || w.size() == 0) {
+      diags.error(w, fmt::format("{}: windows must be a non-empty list such as [\"30d\"]", what));
+      ok = false;
+    } else {
+      for (size_t i = 0; i < w.size(); ++i) {
+        auto win = read_window(w[i], diags, fmt::format("{}: windows[{}]", what, i));
+        if (!win) { ok = false; continue; }
+        if (std::find(slo.windows.begin(), slo.windows.end(), *win) != slo.windows.end()) {
+          diags.error(w[i], fmt::format("{}: window {} is listed twice", what, win->name));
+          ok = false;
+          continue;
+        }
+        slo.windows.push_back(*win);
+      }
+    }
+  } else {
+    slo.windows.push_back(WindowSpec{30 * kDay, "30d"});
+  }
+  if (const YAML::Node s = m.get("sli"); s.IsDefined()) {
+    MapReader sli(s, diags, what + ": sli");
+    read_sli(sli, slo.sli);
+  } else {
+    diags.error(node, fmt::format("{}: 'sli' is required, e.g. {{type: ratio}} or {{type: latency, threshold_ms: 300}}", what));
+    ok = false;
+  }
+  if (const YAML::Node match = m.get("match"); match.IsDefined()) {
+    if (!match.IsMap()) {
+      diags.error(match, fmt::format("{}: match must be a mapping of label to value, e.g. {{region: eu}}", what));
+    } else {
+      for (const auto& kv : match) {
+        const auto value = scalar_text(kv.second, diags, fmt::format("{}: match.{}", what, kv.first.Scalar()));
+        if (kv.first.Scalar().empty()) diags.error(kv.first, fmt::format("{}: a label name must not be empty", what));
+        if (value) slo.match[kv.first.Scalar()] = *value;
+      }
+    }
+  }
+  const YAML::Node alerting = m.get("alerting");
+  if (!ok || slo.windows.empty()) return;  // alert factors depend on a valid objective and window
+  AlertingDefaults mine = global;
+  if (alerting.IsDefined()) {
+    MapReader a(alerting, diags, what + ": alerting");
+    read_alerting(a, mine);
+  }
+  slo.alert_rules = resolve_alert_rules(mine, slo, node, diags);
+  out.push_back(std::move(slo));
+}
+
+}  // namespace
+
+std::string Diagnostic::to_string() const {
+  const char* sev = severity == Severity::kError ? "error" : "warning";
+  if (line <= 0) return fmt::format("{}: {}: {}", file, sev, message);
+  return fmt::format("{}:{}:{}: {}: {}", file, line, column, sev, message);
+}
+
+std::string LoadResult::error_text() const {
+  std::string out;
+  for (const auto& d : diagnostics) {
+    if (d.severity == Diagnostic::Severity::kError) out += d.to_string() + "\n";
+  }
+  return out;
+}
+
+LoadResult load_config_string(std::string_view yaml, const std::string& source_name) {
+  Diagnostics diags(source_name);
+  LoadResult result;
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    diags.error(e.mark, "YAML syntax: " + e.msg);
+    result.diagnostics = diags.take();
+    return result;
+  }
+  Config config;
+  config.source = source_name;
+  if (!root.IsDefined() || root.IsNull()) {
+    diags.error(YAML::Mark::null_mark(), "the config is empty");
+    result.diagnostics = diags.take();
+    return result;
+  }
+  {
+    MapReader top(root, diags, "config");
+    if (top.valid()) {
+      if (const YAML::Node n = top.get("server"); n.IsDefined()) { MapReader m(n, diags, "server"); read_server(m, config.server); }
+      if (const YAML::Node n = top.get("storage"); n.IsDefined()) { MapReader m(n, diags, "storage"); read_storage(m, config.storage); }
+      if (const YAML::Node n = top.get("ingest"); n.IsDefined()) { MapReader m(n, diags, "ingest"); read_ingest(m, config.ingest); }
+      if (const YAML::Node n = top.get("log"); n.IsDefined()) { MapReader m(n, diags, "log"); read_log(m, config.log); }
+      AlertingDefaults global;
+      if (const YAML::Node n = top.get("alerting"); n.IsDefined()) { MapReader m(n, diags, "alerting"); read_alerting(m, global); }
+      const YAML::Node slos = top.get("slos");
+      if (!slos.IsDefined() || (slos.IsSequence() && slos.size() == 0)) {
+        diags.warning(root, "no SLOs are configured: every event will be answered as unmatched");
+      } else if (!slos.IsSequence()) {
+        diags.error(slos, "slos must be a list of SLOs");
+      } else {
+        std::set<std::string, std::less<>> names;
+        for (size_t i = 0; i < slos.size(); ++i) {
+          const YAML::Node slo = slos[i];
+          if (slo.IsMap() && slo["name"] && slo["name"].IsScalar() && !names.insert(slo["name"].Scalar()).second) {
+            diags.error(slo["name"], fmt::format("SLO name '{}' is used more than once", slo["name"].Scalar()));
+          }
+          read_slo(slo, i, global, diags, config.slos);
+        }
+      }
+    }
+  }
+  const bool failed = diags.has_errors();
+  result.diagnostics = diags.take();
+  std::stable_sort(result.diagnostics.begin(), result.diagnostics.end(), [](const Diagnostic& a, const Diagnostic& b) {
+    return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+  });
+  if (!failed) result.config = std::move(config);
+  return result;
+}
+
+LoadResult load_config_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    LoadResult r;
+    r.diagnostics.push_back({Diagnostic::Severity::kError, path, 0, 0, "cannot open the config file: " + std::string(std::strerror(errno))});
+    return r;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return load_config_string(ss.str(), path);
+}
+
+std::string SloSpec::identity() const {
+  std::string id = fmt::format("name={}\nservice={}\nsli={}", name, service, sli.type == SliType::kRatio ? "ratio" : "latency");
+  if (sli.type == SliType::kLatency) id += fmt::format(",threshold_ms={},failed_requests_are_bad={}", sli.threshold_ms, sli.failed_requests_are_bad);
+  for (const auto& [k, v] : match) id += fmt::format("\nmatch {}={}", k, v);
+  return id;
+}
+
+const char* to_string(Severity s) { return s == Severity::kPage ? "page" : "ticket"; }
+
+}  // namespace budgetd::config

@@ -1,0 +1,131 @@
+#include "yaml_reader.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace budgetd::config {
+
+void Diagnostics::error(const YAML::Mark& at, std::string message) {
+  // yaml-cpp marks are 0-based; a null mark (-1) means "no position".
+  items_.push_back({Diagnostic::Severity::kError, file_, at.line + 1, at.column + 1, std::move(message)});
+}
+
+void Diagnostics::warning(const YAML::Node& at, std::string message) {
+  const YAML::Mark m = at.Mark();
+  items_.push_back({Diagnostic::Severity::kWarning, file_, m.line + 1, m.column + 1, std::move(message)});
+}
+
+bool Diagnostics::has_errors() const {
+  return std::any_of(items_.begin(), items_.end(),
+                     [](const Diagnostic& d) { return d.severity == Diagnostic::Severity::kError; });
+}
+
+std::optional<std::string> scalar_text(const YAML::Node& node, Diagnostics& diags, std::string_view what) {
+  if (!node.IsScalar()) {
+    diags.error(node, fmt::format("{} must be a single value, not {}", what,
+                                  node.IsMap() ? "a mapping" : node.IsSequence() ? "a list" : "empty"));
+    return std::nullopt;
+  }
+  return node.Scalar();
+}
+
+MapReader::MapReader(const YAML::Node& node, Diagnostics& diags, std::string what)
+    : node_(node), diags_(diags), what_(std::move(what)), valid_(node.IsMap()) {
+  if (!valid_) {
+    diags_.error(node, fmt::format("{} must be a mapping of keys to values", what_));
+    return;
+  }
+  std::set<std::string, std::less<>> seen;
+  for (const auto& kv : node_) {
+    const std::string& k = kv.first.Scalar();
+    if (!seen.insert(k).second) diags_.error(kv.first, fmt::format("{}: key '{}' appears twice", what_, k));
+  }
+}
+
+MapReader::~MapReader() {
+  if (!valid_) return;
+  for (const auto& kv : node_) {
+    const std::string& k = kv.first.Scalar();
+    if (known_.count(k) != 0) continue;
+    std::string valid;
+    for (const auto& known : known_) valid += (valid.empty() ? "" : ", ") + known;
+    diags_.error(kv.first, fmt::format("{}: unknown key '{}' (valid keys: {})", what_, k, valid));
+  }
+}
+
+YAML::Node MapReader::get(std::string_view key) {
+  known_.emplace(key);
+  if (!valid_) return YAML::Node(YAML::NodeType::Undefined);
+  for (const auto& kv : node_) {
+    if (kv.first.Scalar() == key) return kv.second;
+  }
+  return YAML::Node(YAML::NodeType::Undefined);
+}
+
+std::optional<std::string> MapReader::string(std::string_view key, bool required) {
+  const YAML::Node n = get(key);
+  if (!n.IsDefined()) {
+    if (required) diags_.error(node_, fmt::format("{}: '{}' is required", what_, key));
+    return std::nullopt;
+  }
+  return scalar_text(n, diags_, fmt::format("{}.{}", what_, key));
+}
+
+std::optional<uint64_t> MapReader::unsigned_integer(std::string_view key, uint64_t min, uint64_t max) {
+  const YAML::Node n = get(key);
+  if (!n.IsDefined()) return std::nullopt;
+  const auto text = scalar_text(n, diags_, fmt::format("{}.{}", what_, key));
+  if (!text) return std::nullopt;
+  uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
+  if (ec != std::errc{} || end != text->data() + text->size() || v < min || v > max) {
+    diags_.error(n, fmt::format("{}.{} must be a whole number from {} to {}, not '{}'", what_, key, min, max, *text));
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::optional<double> MapReader::number(std::string_view key, double min_exclusive, double max_inclusive) {
+  const YAML::Node n = get(key);
+  if (!n.IsDefined()) return std::nullopt;
+  const auto text = scalar_text(n, diags_, fmt::format("{}.{}", what_, key));
+  if (!text) return std::nullopt;
+  double v = 0;
+  const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
+  if (ec != std::errc{} || end != text->data() + text->size() || !std::isfinite(v) || v <= min_exclusive ||
+      v > max_inclusive) {
+    diags_.error(n, fmt::format("{}.{} must be a number above {} and at most {}, not '{}'", what_, key,
+                                min_exclusive, max_inclusive, *text));
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::optional<bool> MapReader::boolean(std::string_view key) {
+  const YAML::Node n = get(key);
+  if (!n.IsDefined()) return std::nullopt;
+  const auto text = scalar_text(n, diags_, fmt::format("{}.{}", what_, key));
+  if (!text) return std::nullopt;
+  if (*text == "true") return true;
+  if (*text == "false") return false;
+  diags_.error(n, fmt::format("{}.{} must be true or false, not '{}'", what_, key, *text));
+  return std::nullopt;
+}
+
+std::optional<Millis> MapReader::duration(std::string_view key) {
+  const YAML::Node n = get(key);
+  if (!n.IsDefined()) return std::nullopt;
+  const auto text = scalar_text(n, diags_, fmt::format("{}.{}", what_, key));
+  if (!text) return std::nullopt;
+  auto d = parse_duration(*text);
+  if (!d.ok()) {
+    diags_.error(n, fmt::format("{}.{}: {}", what_, key, d.status().message()));
+    return std::nullopt;
+  }
+  return *d;
+}
+
+}  // namespace budgetd::config

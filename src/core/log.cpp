@@ -1,0 +1,138 @@
+#include "budgetd/core/log.h"
+
+#include <cmath>
+#include <memory>
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+namespace budgetd::log {
+namespace {
+
+spdlog::level::level_enum to_spdlog(Level l) {
+  switch (l) {
+    case Level::trace: return spdlog::level::trace;
+    case Level::debug: return spdlog::level::debug;
+    case Level::info: return spdlog::level::info;
+    case Level::warn: return spdlog::level::warn;
+    case Level::error: return spdlog::level::err;
+    case Level::off: return spdlog::level::off;
+  }
+  return spdlog::level::info;
+}
+
+std::shared_ptr<spdlog::logger> make_logger() {
+  auto logger = std::make_shared<spdlog::logger>("budgetd", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  // The message already holds the JSON fields after "msg"; the pattern adds time and level.
+  logger->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l",%v})", spdlog::pattern_time_type::utc);
+  logger->set_level(spdlog::level::info);
+  logger->flush_on(spdlog::level::warn);
+  return logger;
+}
+
+spdlog::logger& logger() {
+  static std::shared_ptr<spdlog::logger> instance = make_logger();
+  return *instance;
+}
+
+}  // namespace
+
+void init(Level level) { logger().set_level(to_spdlog(level)); }
+
+bool enabled(Level level) { return logger().should_log(to_spdlog(level)); }
+
+bool parse_level(std::string_view name, Level& out) {
+  static constexpr std::pair<std::string_view, Level> kNames[] = {
+      {"trace", Level::trace}, {"debug", Level::debug}, {"info", Level::info},
+      {"warn", Level::warn},   {"error", Level::error}, {"off", Level::off}};
+  for (const auto& [n, l] : kNames) {
+    if (n == name) {
+      out = l;
+      return true;
+    }
+  }
+  return false;
+}
+
+void append_json_escaped(fmt::memory_buffer& out, std::string_view s) {
+  for (const char c : s) {
+    switch (c) {
+      case '"': out.append(std::string_view{"\\\""}); break;
+      case '\\': out.append(std::string_view{"\\\\"}); break;
+      case '\n': out.append(std::string_view{"\\n"}); break;
+      case '\r': out.append(std::string_view{"\\r"}); break;
+      case '\t': out.append(std::string_view{"\\t"}); break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          fmt::format_to(std::back_inserter(out), "\\u{:04x}", static_cast<unsigned>(c));
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+}
+
+Line::Line(Level level, std::string_view message) : level_(level), on_(enabled(level)) {
+  if (!on_) return;
+  buf_.append(std::string_view{"\"msg\":\""});
+  append_json_escaped(buf_, message);
+  buf_.push_back('"');
+}
+
+Line::~Line() {
+  if (!on_) return;
+  logger().log(spdlog::source_loc{}, to_spdlog(level_), spdlog::string_view_t{buf_.data(), buf_.size()});
+}
+
+void Line::key(std::string_view k) {
+  buf_.append(std::string_view{",\""});
+  append_json_escaped(buf_, k);
+  buf_.append(std::string_view{"\":"});
+}
+
+Line& Line::field(std::string_view k, std::string_view value) {
+  if (!on_) return *this;
+  key(k);
+  buf_.push_back('"');
+  append_json_escaped(buf_, value);
+  buf_.push_back('"');
+  return *this;
+}
+
+Line& Line::field(std::string_view k, int64_t value) {
+  if (on_) {
+    key(k);
+    fmt::format_to(std::back_inserter(buf_), "{}", value);
+  }
+  return *this;
+}
+
+Line& Line::field(std::string_view k, uint64_t value) {
+  if (on_) {
+    key(k);
+    fmt::format_to(std::back_inserter(buf_), "{}", value);
+  }
+  return *this;
+}
+
+Line& Line::field(std::string_view k, double value) {
+  if (on_) {
+    key(k);
+    if (std::isfinite(value)) {
+      fmt::format_to(std::back_inserter(buf_), "{}", value);
+    } else {
+      buf_.append(std::string_view{"null"});  // JSON has no NaN or infinity
+    }
+  }
+  return *this;
+}
+
+Line& Line::field(std::string_view k, bool value) {
+  if (on_) {
+    key(k);
+    buf_.append(value ? std::string_view{"true"} : std::string_view{"false"});
+  }
+  return *this;
+}
+
+}  // namespace budgetd::log

@@ -1,0 +1,113 @@
+#include "budgetd/ingest/batch.h"
+
+#include <fmt/format.h>
+
+#include "budgetd/core/window.h"
+
+namespace budgetd::ingest {
+namespace {
+
+// Routes each decoded event and sums what it feeds into the batch's deltas.
+class BatchBuilder final : public EventSink {
+ public:
+  BatchBuilder(Timestamp now, const Router& router, const IngestLimits& limits, DeltaBatch& deltas, BatchReport& report)
+      : now_(now), router_(router), limits_(limits), deltas_(deltas), report_(report) {}
+
+  void on_event(uint32_t index, const Event& event) override {
+    if (event.ts > now_ + limits_.max_future) {
+      ++report_.rejected_future;
+      reject(index, 0, fmt::format("ts {} is {} ahead of budgetd's clock ({}); events more than {} in the future are rejected",
+                                   format_rfc3339(event.ts), format_duration(event.ts - now_), format_rfc3339(now_),
+                                   format_duration(limits_.max_future)));
+      return;
+    }
+    const std::vector<Route>* routes = routes_for(event.service);
+    if (routes == nullptr) {
+      ++report_.unmatched;
+      return;
+    }
+    const int64_t bucket = bucket_index(event.ts, kFinestResolution);
+    bool fed = false;
+    bool too_old = false;
+    for (const Route& route : *routes) {
+      const std::optional<EventCounts> c = route.counts(event);
+      if (!c) continue;
+      if (event.ts < route.series->oldest_retained(now_)) {
+        too_old = true;
+        continue;
+      }
+      deltas_.add(route.slo, bucket, c->good, c->total);
+      fed = true;
+    }
+    if (fed) {
+      ++report_.accepted;
+    } else if (too_old) {
+      ++report_.rejected_too_old;
+      reject(index, 0, fmt::format("ts {} is too old: it is before every retained window of the SLOs it matches",
+                                   format_rfc3339(event.ts)));
+    } else {
+      ++report_.unmatched;
+    }
+  }
+
+  void on_reject(uint32_t index, uint32_t line, std::string_view reason) override { reject(index, line, std::string(reason)); }
+
+ private:
+  void reject(uint32_t index, uint32_t line, std::string reason) {
+    ++report_.rejected;
+    if (report_.errors.size() < limits_.max_errors_listed) {
+      report_.errors.push_back({index, line, std::move(reason)});
+    } else {
+      ++report_.errors_omitted;
+    }
+  }
+
+  // Batches usually carry one service over and over: remember the last lookup.
+  const std::vector<Route>* routes_for(std::string_view service) {
+    if (!has_last_ || service != last_service_) {
+      last_service_.assign(service);
+      last_routes_ = router_.routes_for(service);
+      has_last_ = true;
+    }
+    return last_routes_;
+  }
+
+  Timestamp now_;
+  const Router& router_;
+  const IngestLimits& limits_;
+  DeltaBatch& deltas_;
+  BatchReport& report_;
+  std::string last_service_;
+  const std::vector<Route>* last_routes_ = nullptr;
+  bool has_last_ = false;
+};
+
+}  // namespace
+
+void BatchReport::clear() {
+  accepted = rejected = unmatched = errors_omitted = rejected_too_old = rejected_future = 0;
+  errors.clear();
+}
+
+Status prepare_batch(BatchDecoder& decoder, const char* data, size_t size, size_t capacity, BodyFormat format,
+                     Timestamp now, const Router& router, const IngestLimits& limits, DeltaBatch& deltas,
+                     BatchReport& report) {
+  deltas.clear();
+  report.clear();
+  BatchBuilder builder(now, router, limits, deltas, report);
+  Status s = decoder.decode(data, size, capacity, format, now, builder);
+  if (!s.ok()) {
+    deltas.clear();
+    report.clear();
+  }
+  return s;
+}
+
+store::WriteStats apply_batch(const DeltaBatch& deltas, const store::SloSet& slos, Timestamp now) {
+  store::WriteStats stats;
+  const auto& all = slos.slos();
+  for (const Delta& d : deltas.deltas()) all[d.slo].series->add(now, d.bucket, d.good, d.total, stats);
+  return stats;
+}
+
+}  // namespace budgetd::ingest

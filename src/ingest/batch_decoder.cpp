@@ -1,0 +1,375 @@
+#include "budgetd/ingest/batch_decoder.h"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+namespace budgetd::ingest {
+namespace {
+
+namespace od = simdjson::ondemand;
+using simdjson::error_code;
+
+// Valid JSON of the wrong type or size: the event is rejected alone. Every other error means the
+// body is not well-formed JSON and nothing of it may be applied.
+bool is_item_error(error_code e) { return e == simdjson::INCORRECT_TYPE || e == simdjson::NUMBER_OUT_OF_RANGE; }
+
+// `doc` and `start` locate the error: its byte offset in the body (or in the NDJSON line).
+Status malformed(error_code e, od::document* doc = nullptr, const char* start = nullptr, uint32_t line = 0) {
+  std::string where = line != 0 ? fmt::format(" on line {}", line) : "";
+  const char* at = nullptr;
+  if (doc != nullptr && doc->current_location().get(at) == simdjson::SUCCESS && at >= start) {
+    where += fmt::format(" near byte {}", at - start);
+  }
+  return InvalidArgument(fmt::format("the body is not valid JSON{}: {}; nothing of it was applied", where,
+                                     simdjson::error_message(e)));
+}
+
+// A token that type() calls boolean but is not exactly true/false ("tru") is malformed JSON;
+// simdjson reports it as INCORRECT_TYPE, which would read as a mere type mismatch.
+error_code read_bool(od::value& v, bool& out) {
+  const error_code e = v.get_bool().get(out);
+  return e == simdjson::INCORRECT_TYPE ? simdjson::T_ATOM_ERROR : e;
+}
+
+// Reads a whole value so that every byte of it is validated even though budgetd does not use
+// it. Returns the first error that is not an item error.
+error_code validate(od::value v, int depth = 0) {
+  od::json_type type;
+  if (auto e = v.type().get(type)) return e;
+  switch (type) {
+    case od::json_type::object: {
+      od::object obj;
+      if (auto e = v.get_object().get(obj)) return e;
+      for (auto field : obj) {
+        std::string_view key;
+        if (auto e = field.unescaped_key().get(key)) return e;
+        if (auto e = validate(field.value(), depth + 1)) return e;
+      }
+      return simdjson::SUCCESS;
+    }
+    case od::json_type::array: {
+      od::array arr;
+      if (auto e = v.get_array().get(arr)) return e;
+      for (auto element : arr) {
+        od::value child;
+        if (auto e = element.get(child)) return e;
+        if (auto e = validate(child, depth + 1)) return e;
+      }
+      return simdjson::SUCCESS;
+    }
+    case od::json_type::string: return v.get_string().error();
+    case od::json_type::number: {
+      const error_code e = v.get_number().error();
+      return e == simdjson::NUMBER_OUT_OF_RANGE ? simdjson::SUCCESS : e;  // valid JSON, just huge
+    }
+    case od::json_type::boolean: {
+      bool b = false;
+      return read_bool(v, b);
+    }
+    case od::json_type::null: {
+      bool is_null = false;
+      if (auto e = v.is_null().get(is_null)) return e;
+      return is_null ? simdjson::SUCCESS : simdjson::N_ATOM_ERROR;
+    }
+  }
+  return simdjson::TAPE_ERROR;
+}
+
+// Why an event was rejected. `reason` stays empty while the event is fine.
+class Verdict {
+ public:
+  bool rejected() const { return !reason_.empty(); }
+  const std::string& reason() const { return reason_; }
+  template <typename... Args>
+  void reject(fmt::format_string<Args...> f, Args&&... args) {
+    if (reason_.empty()) reason_ = fmt::format(f, std::forward<Args>(args)...);
+  }
+  void clear() { reason_.clear(); }
+
+ private:
+  std::string reason_;
+};
+
+struct FieldSeen {
+  bool service = false, ts = false, good = false, total = false, latency = false, labels = false;
+};
+
+error_code read_labels(od::value v, Event& event, Verdict& verdict) {
+  od::object obj;
+  if (auto e = v.get_object().get(obj)) {
+    if (!is_item_error(e)) return e;
+    verdict.reject("labels must be an object of string values, e.g. {{\"region\": \"eu\"}}");
+    return validate(v);
+  }
+  for (auto field : obj) {
+    std::string_view key;
+    if (auto e = field.unescaped_key().get(key)) return e;
+    od::value value = field.value();
+    std::string_view text;
+    if (auto e = value.get_string().get(text)) {
+      if (!is_item_error(e)) return e;
+      verdict.reject("label '{}' must have a string value", key);
+      if (auto e2 = validate(value)) return e2;
+      continue;
+    }
+    if (verdict.rejected()) continue;
+    if (key.empty() || key.size() > 128 || text.size() > 1024) {
+      verdict.reject("label '{}' is too long or empty (names 1-128 bytes, values up to 1024)", key.substr(0, 128));
+    } else if (event.label_count == kMaxLabels) {
+      verdict.reject("an event may carry at most {} labels", kMaxLabels);
+    } else if (event.label(key) != nullptr) {
+      verdict.reject("label '{}' appears twice", key);
+    } else {
+      event.labels[event.label_count++] = Label{key, text};
+    }
+  }
+  return simdjson::SUCCESS;
+}
+
+// A value of the wrong type rejects the event; it is then validated so that the rest of the
+// body is still checked. Errors that mean malformed JSON are returned.
+error_code wrong_type(od::value& v, error_code e, Verdict& verdict, std::string_view why) {
+  if (!is_item_error(e)) return e;
+  verdict.reject("{}", why);
+  return validate(v);
+}
+
+// Reads the value of one field of an event into `event`.
+error_code read_field(std::string_view key, od::value v, Event& event, FieldSeen& seen, bool& good_is_count,
+                      Verdict& verdict) {
+  bool* seen_flag = key == "service" ? &seen.service
+                    : key == "ts"         ? &seen.ts
+                    : key == "good"       ? &seen.good
+                    : key == "total"      ? &seen.total
+                    : key == "latency_ms" ? &seen.latency
+                    : key == "labels"     ? &seen.labels
+                                          : nullptr;
+  if (seen_flag == nullptr) {
+    verdict.reject("unknown field '{}' (valid: service, ts, good, total, latency_ms, labels)", key);
+    return validate(v);
+  }
+  if (*seen_flag) {
+    verdict.reject("field '{}' appears twice", key);
+    return validate(v);
+  }
+  *seen_flag = true;
+
+  if (key == "labels") return read_labels(v, event, verdict);
+  if (key == "service") {
+    if (auto e = v.get_string().get(event.service)) return wrong_type(v, e, verdict, "service must be a string");
+    if (event.service.empty() || event.service.size() > kMaxServiceBytes) verdict.reject("service must be 1-{} bytes", kMaxServiceBytes);
+    return simdjson::SUCCESS;
+  }
+  if (key == "total") {
+    if (auto e = v.get_uint64().get(event.total_count)) return wrong_type(v, e, verdict, "total must be a whole number of requests");
+    return simdjson::SUCCESS;
+  }
+  if (key == "latency_ms") {
+    event.has_latency = true;
+    if (auto e = v.get_double().get(event.latency_ms)) return wrong_type(v, e, verdict, "latency_ms must be a number");
+    if (!(event.latency_ms >= 0)) verdict.reject("latency_ms must not be negative");
+    return simdjson::SUCCESS;
+  }
+  od::json_type type;
+  if (auto e = v.type().get(type)) return e;
+  if (key == "ts") {
+    if (type == od::json_type::string) {
+      std::string_view text;
+      if (auto e = v.get_string().get(text)) return e;
+      auto t = parse_rfc3339(text);
+      if (!t.ok()) {
+        verdict.reject("ts: {}", t.status().message());
+        return simdjson::SUCCESS;
+      }
+      event.ts = *t;
+    } else {
+      int64_t ms = 0;
+      if (auto e = v.get_int64().get(ms)) {
+        return wrong_type(v, e, verdict, "ts must be unix milliseconds (a whole number) or an RFC 3339 string");
+      }
+      event.ts = from_unix_ms(ms);
+    }
+    if (to_unix_ms(event.ts) < 0) verdict.reject("ts must not be before 1970");
+    return simdjson::SUCCESS;
+  }
+  // key == "good": true/false for one request, or a count beside total.
+  constexpr std::string_view kGoodType = "good must be true/false, or a whole number of good requests together with total";
+  if (type == od::json_type::boolean) {
+    event.has_good_flag = true;
+    return read_bool(v, event.good_flag);
+  }
+  if (type != od::json_type::number) return wrong_type(v, simdjson::INCORRECT_TYPE, verdict, kGoodType);
+  good_is_count = true;
+  if (auto e = v.get_uint64().get(event.good_count)) return wrong_type(v, e, verdict, kGoodType);
+  return simdjson::SUCCESS;
+}
+
+// Fills `event` from one event object. Returns an error only for malformed JSON; a bad event
+// leaves its reason in `verdict`.
+error_code read_event(od::object& obj, Timestamp now, Event& event, Verdict& verdict) {
+  event = Event{};
+  event.ts = now;
+  FieldSeen seen;
+  bool good_is_count = false;
+  for (auto field : obj) {
+    std::string_view key;
+    if (auto e = field.unescaped_key().get(key)) return e;
+    od::value v;
+    if (auto e = field.value().get(v)) return e;
+    const error_code e = verdict.rejected() ? validate(v) : read_field(key, v, event, seen, good_is_count, verdict);
+    if (e) return e;
+  }
+  if (verdict.rejected()) return simdjson::SUCCESS;
+  if (!seen.service) {
+    verdict.reject("service is required");
+  } else if (seen.total && !good_is_count) {
+    verdict.reject("{}", event.has_good_flag ? "with total, good must be the count of good requests, not true/false"
+                                             : "total needs good: the count of good requests among them");
+  } else if (good_is_count && !seen.total) {
+    verdict.reject("a count in good needs total beside it");
+  } else if (good_is_count && event.good_count > event.total_count) {
+    verdict.reject("good ({}) must not exceed total ({})", event.good_count, event.total_count);
+  } else if (good_is_count && event.total_count > kMaxEventTotal) {
+    verdict.reject("total ({}) is above the limit of {} requests in one event; split it", event.total_count, kMaxEventTotal);
+  } else if (good_is_count && event.has_latency) {
+    verdict.reject("latency_ms describes one request; it cannot be combined with good/total counts");
+  } else if (!seen.good && !event.has_latency) {
+    verdict.reject("the event has no SLI field: give good (true/false), good and total (counts), or latency_ms");
+  }
+  event.has_counts = good_is_count;
+  return simdjson::SUCCESS;
+}
+
+}  // namespace
+
+size_t required_padding() { return simdjson::SIMDJSON_PADDING; }
+
+struct BatchDecoder::Impl {
+  od::parser parser;
+  Event event;
+  Verdict verdict;
+
+  // One event given as a value of the events array.
+  error_code array_item(od::value v, uint32_t index, Timestamp now, EventSink& sink) {
+    verdict.clear();
+    od::object obj;
+    if (auto e = v.get_object().get(obj)) {
+      if (!is_item_error(e)) return e;
+      sink.on_reject(index, 0, "an event must be a JSON object");
+      return validate(v);
+    }
+    if (auto e = read_event(obj, now, event, verdict)) return e;
+    if (verdict.rejected()) sink.on_reject(index, 0, verdict.reason());
+    else sink.on_event(index, event);
+    return simdjson::SUCCESS;
+  }
+
+  Status json(const char* data, size_t size, size_t capacity, Timestamp now, EventSink& sink) {
+    od::document doc;
+    if (auto e = parser.iterate(simdjson::padded_string_view(data, size, capacity)).get(doc)) return malformed(e);
+    const auto bad = [&](error_code e) { return malformed(e, &doc, data); };
+    od::object top;
+    if (auto e = doc.get_object().get(top)) {
+      if (e == simdjson::INCORRECT_TYPE) return InvalidArgument("the body must be a JSON object {\"events\": [...]}");
+      return bad(e);
+    }
+    bool seen_events = false;
+    for (auto field : top) {
+      std::string_view key;
+      if (auto e = field.unescaped_key().get(key)) return bad(e);
+      if (key != "events") return InvalidArgument(fmt::format("unknown top-level field '{}'; the body is {{\"events\": [...]}}", key));
+      if (seen_events) return InvalidArgument("'events' appears twice in the body");
+      seen_events = true;
+      od::array events;
+      if (auto e = field.value().get_array().get(events)) {
+        if (e == simdjson::INCORRECT_TYPE) return InvalidArgument("'events' must be an array of events");
+        return bad(e);
+      }
+      uint32_t index = 0;
+      for (auto element : events) {
+        od::value v;
+        if (auto e = element.get(v)) return bad(e);
+        if (auto e = array_item(v, index, now, sink)) return bad(e);
+        ++index;
+      }
+    }
+    if (!seen_events) return InvalidArgument("the body has no 'events' array; send {\"events\": [...]}");
+    if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) {
+      return InvalidArgument("the body has content after its JSON object; nothing of it was applied");
+    }
+    return Status::Ok();
+  }
+
+  Status ndjson(const char* data, size_t size, size_t capacity, Timestamp now, EventSink& sink) {
+    uint32_t index = 0;
+    uint32_t line_no = 0;
+    for (size_t pos = 0; pos < size;) {
+      const char* nl = static_cast<const char*>(memchr(data + pos, '\n', size - pos));
+      const size_t end = nl ? static_cast<size_t>(nl - data) : size;
+      ++line_no;
+      size_t len = end - pos;
+      const char* line = data + pos;
+      pos = end + 1;
+      while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t')) --len;
+      size_t lead = 0;
+      while (lead < len && (line[lead] == ' ' || line[lead] == '\t')) ++lead;
+      if (lead == len) continue;  // blank lines are allowed and are not events
+      line += lead;
+      len -= lead;
+      // The rest of the body follows this line in memory, so the padding simdjson may read is
+      // there: the line needs no copy.
+      const size_t line_capacity = capacity - static_cast<size_t>(line - data);
+      od::document doc;
+      if (auto e = parser.iterate(simdjson::padded_string_view(line, len, line_capacity)).get(doc)) return malformed(e, nullptr, nullptr, line_no);
+      verdict.clear();
+      od::object obj;
+      if (auto e = doc.get_object().get(obj)) {
+        if (!is_item_error(e)) return malformed(e, &doc, line, line_no);
+        od::json_type type;
+        if (auto e2 = doc.type().get(type)) return malformed(e2, &doc, line, line_no);
+        const error_code e3 = type == od::json_type::array ? validate(doc.get_value().value_unsafe()) : scalar_check(doc, type);
+        if (e3) return malformed(e3, &doc, line, line_no);
+        sink.on_reject(index++, line_no, "an event must be a JSON object");
+        continue;
+      }
+      if (auto e = read_event(obj, now, event, verdict)) return malformed(e, &doc, line, line_no);
+      if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) {
+        return InvalidArgument(fmt::format("line {} has content after its JSON object; NDJSON is one event per line; nothing of the body was applied", line_no));
+      }
+      if (verdict.rejected()) sink.on_reject(index, line_no, verdict.reason());
+      else sink.on_event(index, event);
+      ++index;
+    }
+    return Status::Ok();
+  }
+
+  static error_code scalar_check(od::document& doc, od::json_type type) {
+    switch (type) {
+      case od::json_type::string: return doc.get_string().error();
+      case od::json_type::number: {
+        const error_code e = doc.get_number().error();
+        return e == simdjson::NUMBER_OUT_OF_RANGE ? simdjson::SUCCESS : e;
+      }
+      case od::json_type::boolean: {
+        const error_code e = doc.get_bool().error();
+        return e == simdjson::INCORRECT_TYPE ? simdjson::T_ATOM_ERROR : e;
+      }
+      case od::json_type::null: {
+        bool n = false;
+        if (auto e = doc.is_null().get(n)) return e;
+        return n ? simdjson::SUCCESS : simdjson::N_ATOM_ERROR;
+      }
+      default: return simdjson::TAPE_ERROR;
+    }
+  }
+};
+
+BatchDecoder::BatchDecoder() : impl_(std::make_unique<Impl>()) {}
+BatchDecoder::~BatchDecoder() = default;
+
+Status BatchDecoder::decode(const char* data, size_t size, size_t capacity, BodyFormat format, Timestamp now, EventSink& sink) {
+  if (capacity < size + simdjson::SIMDJSON_PADDING) return Internal("batch buffer lacks simdjson padding");
+  return format == BodyFormat::kJson ? impl_->json(data, size, capacity, now, sink) : impl_->ndjson(data, size, capacity, now, sink);
+}
+
+}  // namespace budgetd::ingest

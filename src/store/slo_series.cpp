@@ -1,0 +1,103 @@
+#include "budgetd/store/slo_series.h"
+
+#include <algorithm>
+#include <cassert>
+
+namespace budgetd::store {
+namespace {
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+size_t ladder_index(Millis r) {
+  for (size_t i = 0; i < kResolutions.size(); ++i) {
+    if (kResolutions[i] == r) return i;
+  }
+  assert(false && "not a ladder resolution");
+  return 0;
+}
+
+}  // namespace
+
+SeriesPlan plan_series(const std::vector<Millis>& windows, const std::vector<Millis>& budget_windows,
+                       Millis lookback, Millis max_future) {
+  SeriesPlan plan;
+  plan.max_future = max_future;
+  for (const Millis w : windows) {
+    const Millis r = resolution_for(w);
+    // The window itself, the buckets `max_future` and `lookback` add at both ends, and one more
+    // so a reader at the lookback edge never races the writer recycling that slot.
+    const int64_t need = w / r + ceil_div((max_future + lookback).count(), r.count()) + 1;
+    uint32_t& slots = plan.slots[ladder_index(r)];
+    slots = std::max(slots, static_cast<uint32_t>(need));
+  }
+  for (const Millis w : budget_windows) {
+    const int64_t need = w / kMinute + ceil_div((max_future + lookback).count(), kMinute.count()) + 1;
+    plan.coverage_minutes = std::max(plan.coverage_minutes, static_cast<uint32_t>(need));
+  }
+  return plan;
+}
+
+SloSeries::SloSeries(const SeriesPlan& plan) : plan_(plan) {
+  for (size_t i = 0; i < kResolutions.size(); ++i) {
+    if (plan.slots[i] != 0) rings_[i] = std::make_unique<BucketRing>(kResolutions[i], plan.slots[i]);
+  }
+  if (plan.coverage_minutes != 0) coverage_ = std::make_unique<CoverageRing>(plan.coverage_minutes);
+}
+
+size_t SloSeries::memory_bytes() const {
+  size_t bytes = sizeof(*this);
+  for (const auto& r : rings_) {
+    if (r) bytes += r->memory_bytes();
+  }
+  if (coverage_) bytes += coverage_->memory_bytes();
+  return bytes;
+}
+
+int64_t SloSeries::oldest_retained_bucket(Millis r, Timestamp now) const {
+  const uint32_t slots = plan_.slots[ladder_index(r)];
+  return bucket_index(now + plan_.max_future, r) - slots + 1;
+}
+
+Timestamp SloSeries::oldest_retained(Timestamp now) const {
+  Timestamp oldest = now;
+  for (size_t i = 0; i < kResolutions.size(); ++i) {
+    if (!rings_[i]) continue;
+    const Millis r = kResolutions[i];
+    oldest = std::min(oldest, from_unix_ms(oldest_retained_bucket(r, now) * r.count()));
+  }
+  return oldest;
+}
+
+void SloSeries::add(Timestamp now, int64_t bucket, uint64_t good, uint64_t total, WriteStats& stats) {
+  const int64_t ms = bucket * kFinestResolution.count();
+  for (size_t i = 0; i < kResolutions.size(); ++i) {
+    if (!rings_[i]) continue;
+    const Millis r = kResolutions[i];
+    const int64_t b = floor_div(ms, r.count());
+    // A bucket this ring no longer retains is outside every window the ring answers for.
+    if (b < oldest_retained_bucket(r, now)) continue;
+    rings_[i]->add(b, good, total, stats);
+  }
+  if (coverage_ && total > 0) {
+    const int64_t minute = floor_div(ms, kMinute.count());
+    if (minute >= floor_div(to_unix_ms(now + plan_.max_future), kMinute.count()) - plan_.coverage_minutes + 1 &&
+        !coverage_->mark(minute)) {
+      ++stats.expired;
+    }
+  }
+}
+
+const BucketRing* SloSeries::ring(Millis resolution) const { return rings_[ladder_index(resolution)].get(); }
+
+BucketSum SloSeries::sum(const WindowBounds& w) const {
+  const BucketRing* r = ring(w.resolution);
+  assert(r != nullptr);
+  return r->sum(w.first_bucket(), w.end_bucket());
+}
+
+uint32_t SloSeries::covered_minutes(Timestamp start, Timestamp end, bool& expired) const {
+  assert(coverage_);
+  return coverage_->count(floor_div(to_unix_ms(start), kMinute.count()), floor_div(to_unix_ms(end), kMinute.count()), expired);
+}
+
+}  // namespace budgetd::store

@@ -1,0 +1,57 @@
+#include "budgetd/store/slo_set.h"
+
+#include <algorithm>
+
+namespace budgetd::store {
+
+std::vector<Millis> windows_of(const config::SloSpec& spec) {
+  std::vector<Millis> w;
+  for (const auto& b : spec.windows) w.push_back(b.length);
+  for (const auto& r : spec.alert_rules) {
+    w.push_back(r.long_window.length);
+    w.push_back(r.short_window.length);
+  }
+  std::sort(w.begin(), w.end());
+  w.erase(std::unique(w.begin(), w.end()), w.end());
+  return w;
+}
+
+SeriesPlan plan_for(const config::SloSpec& spec, const config::Config& config) {
+  std::vector<Millis> budget;
+  for (const auto& b : spec.windows) budget.push_back(b.length);
+  return plan_series(windows_of(spec), budget, config.storage.status_lookback, config.ingest.max_future);
+}
+
+std::shared_ptr<const SloSet> SloSet::build(const config::Config& config, const SloSet* previous) {
+  auto set = std::shared_ptr<SloSet>(new SloSet());
+  set->slos_.reserve(config.slos.size());
+  for (const config::SloSpec& spec : config.slos) {
+    StoredSlo s;
+    s.spec = std::make_shared<const config::SloSpec>(spec);
+    s.windows = windows_of(spec);
+    const SeriesPlan plan = plan_for(spec, config);
+    if (previous != nullptr) {
+      const StoredSlo* old = previous->find(spec.name);
+      if (old != nullptr && old->spec->identity() == spec.identity() && old->series->plan().slots == plan.slots &&
+          old->series->plan().coverage_minutes == plan.coverage_minutes && old->series->plan().max_future == plan.max_future) {
+        s.series = old->series;
+      }
+    }
+    if (!s.series) s.series = std::make_shared<SloSeries>(plan);
+    set->slos_.push_back(std::move(s));
+  }
+  for (size_t i = 0; i < set->slos_.size(); ++i) set->by_name_.emplace(set->slos_[i].spec->name, static_cast<int>(i));
+  return set;
+}
+
+int SloSet::index_of(std::string_view name) const {
+  const auto it = by_name_.find(name);
+  return it == by_name_.end() ? -1 : it->second;
+}
+
+const StoredSlo* SloSet::find(std::string_view name) const {
+  const int i = index_of(name);
+  return i < 0 ? nullptr : &slos_[static_cast<size_t>(i)];
+}
+
+}  // namespace budgetd::store

@@ -1,0 +1,197 @@
+#include "budgetd/ingest/batch_decoder.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace budgetd::ingest {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr int64_t kNow = 1795514400000;
+
+struct Decoded {
+  uint32_t index;
+  uint32_t line;
+  std::string service;
+  int64_t ts;
+  bool has_good_flag, good_flag, has_counts;
+  uint64_t good_count, total_count;
+  bool has_latency;
+  double latency_ms;
+  std::vector<std::pair<std::string, std::string>> labels;
+  std::string reject;  // empty for events
+};
+
+struct Collect : EventSink {
+  std::vector<Decoded> items;
+  void on_event(uint32_t index, const Event& e) override {
+    Decoded d{index, 0, std::string(e.service), to_unix_ms(e.ts), e.has_good_flag, e.good_flag, e.has_counts,
+              e.good_count, e.total_count, e.has_latency, e.latency_ms, {}, ""};
+    for (uint32_t i = 0; i < e.label_count; ++i) d.labels.emplace_back(e.labels[i].key, e.labels[i].value);
+    items.push_back(std::move(d));
+  }
+  void on_reject(uint32_t index, uint32_t line, std::string_view reason) override {
+    Decoded d{};
+    d.index = index;
+    d.line = line;
+    d.reject = std::string(reason);
+    items.push_back(std::move(d));
+  }
+};
+
+Status decode(const std::string& body, BodyFormat f, Collect& out) {
+  static BatchDecoder decoder;  // reused across calls, as on a server thread
+  std::string buf = body;
+  buf.reserve(body.size() + required_padding());
+  return decoder.decode(buf.data(), buf.size(), buf.capacity(), f, from_unix_ms(kNow), out);
+}
+
+Decoded one(const std::string& event) {
+  Collect c;
+  const Status s = decode(R"({"events":[)" + event + "]}", BodyFormat::kJson, c);
+  EXPECT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(c.items.size(), 1u);
+  return c.items.empty() ? Decoded{} : c.items[0];
+}
+
+std::string reject_reason(const std::string& event) { return one(event).reject; }
+
+TEST(BatchDecoder, EveryEventForm) {
+  Decoded d = one(R"({"service":"checkout","good":true})");
+  EXPECT_EQ(d.reject, "");
+  EXPECT_EQ(d.service, "checkout");
+  EXPECT_EQ(d.ts, kNow);  // no ts: time of receipt
+  EXPECT_TRUE(d.has_good_flag && d.good_flag);
+
+  d = one(R"({"service":"checkout","ts":1795514399000,"good":990,"total":1000})");
+  EXPECT_TRUE(d.has_counts);
+  EXPECT_EQ(d.good_count, 990u);
+  EXPECT_EQ(d.total_count, 1000u);
+  EXPECT_EQ(d.ts, kNow - 1000);
+
+  d = one(R"({"service":"api","ts":"2026-11-24T09:59:59.5Z","latency_ms":12.5,"good":false,"labels":{"region":"eu","v":"1"}})");
+  EXPECT_TRUE(d.has_latency);
+  EXPECT_EQ(d.latency_ms, 12.5);
+  EXPECT_TRUE(d.has_good_flag && !d.good_flag);
+  EXPECT_EQ(d.ts, kNow - 500);
+  EXPECT_EQ(d.labels, (std::vector<std::pair<std::string, std::string>>{{"region", "eu"}, {"v", "1"}}));
+
+  d = one(R"({"latency_ms":300,"service":"a\u00e9"})");  // escapes are decoded
+  EXPECT_EQ(d.service, "a\xc3\xa9");
+  EXPECT_EQ(d.latency_ms, 300);
+}
+
+TEST(BatchDecoder, RejectsBadEventsAloneWithAReason) {
+  EXPECT_EQ(reject_reason(R"({"good":true})"), "service is required");
+  EXPECT_EQ(reject_reason(R"({"service":5,"good":true})"), "service must be a string");
+  EXPECT_EQ(reject_reason(R"({"service":"","good":true})"), "service must be 1-256 bytes");
+  EXPECT_EQ(reject_reason(R"({"service":"a"})"), "the event has no SLI field: give good (true/false), good and total (counts), or latency_ms");
+  EXPECT_EQ(reject_reason(R"({"service":"a","good":5,"total":3})"), "good (5) must not exceed total (3)");
+  EXPECT_EQ(reject_reason(R"({"service":"a","good":5})"), "a count in good needs total beside it");
+  EXPECT_EQ(reject_reason(R"({"service":"a","total":5})"), "total needs good: the count of good requests among them");
+  EXPECT_EQ(reject_reason(R"({"service":"a","good":true,"total":5})"), "with total, good must be the count of good requests, not true/false");
+  EXPECT_THAT(reject_reason(R"({"service":"a","good":-1,"total":5})"), HasSubstr("good must be true/false, or a whole number"));
+  EXPECT_THAT(reject_reason(R"({"service":"a","good":1.5,"total":5})"), HasSubstr("good must be true/false, or a whole number"));
+  EXPECT_THAT(reject_reason(R"({"service":"a","good":"yes"})"), HasSubstr("good must be true/false"));
+  EXPECT_EQ(reject_reason(R"({"service":"a","good":1,"total":4294967296})"), "total (4294967296) is above the limit of 4294967295 requests in one event; split it");
+  EXPECT_EQ(reject_reason(R"({"service":"a","good":1,"total":2,"latency_ms":3})"), "latency_ms describes one request; it cannot be combined with good/total counts");
+  EXPECT_EQ(reject_reason(R"({"service":"a","latency_ms":-1})"), "latency_ms must not be negative");
+  EXPECT_EQ(reject_reason(R"({"service":"a","latency_ms":"fast"})"), "latency_ms must be a number");
+  EXPECT_EQ(reject_reason(R"({"service":"a","good":true,"ts":1.5})"), "ts must be unix milliseconds (a whole number) or an RFC 3339 string");
+  EXPECT_EQ(reject_reason(R"({"service":"a","good":true,"ts":-1})"), "ts must not be before 1970");
+  EXPECT_THAT(reject_reason(R"({"service":"a","good":true,"ts":"yesterday"})"), HasSubstr("is not an RFC 3339 time"));
+  EXPECT_EQ(reject_reason(R"({"service":"a","good":true,"good":false})"), "field 'good' appears twice");
+  EXPECT_EQ(reject_reason(R"({"service":"a","good":true,"latncy_ms":3})"), "unknown field 'latncy_ms' (valid: service, ts, good, total, latency_ms, labels)");
+  EXPECT_EQ(reject_reason(R"({"service":"a","good":true,"labels":["eu"]})"), "labels must be an object of string values, e.g. {\"region\": \"eu\"}");
+  EXPECT_EQ(reject_reason(R"({"service":"a","good":true,"labels":{"n":1}})"), "label 'n' must have a string value");
+  EXPECT_EQ(reject_reason(R"({"service":"a","good":true,"labels":{"k":"1","k":"2"}})"), "label 'k' appears twice");
+  std::string many = R"({"service":"a","good":true,"labels":{)";
+  for (int i = 0; i < 33; ++i) many += (i ? "," : "") + std::string("\"l") + std::to_string(i) + "\":\"v\"";
+  EXPECT_EQ(reject_reason(many + "}}"), "an event may carry at most 32 labels");
+  EXPECT_EQ(reject_reason(R"("just a string")"), "an event must be a JSON object");
+}
+
+TEST(BatchDecoder, KeepsIndexesAcrossAcceptedAndRejectedEvents) {
+  Collect c;
+  ASSERT_TRUE(decode(R"({"events":[{"service":"a","good":true},{"service":"b"},{"service":"c","good":false}]})", BodyFormat::kJson, c).ok());
+  ASSERT_EQ(c.items.size(), 3u);
+  EXPECT_EQ(c.items[0].index, 0u);
+  EXPECT_EQ(c.items[1].index, 1u);
+  EXPECT_NE(c.items[1].reject, "");
+  EXPECT_EQ(c.items[2].index, 2u);
+  EXPECT_EQ(c.items[2].service, "c");
+}
+
+// Malformed JSON anywhere, including inside values budgetd skips or events it already
+// rejected, refuses the whole body.
+TEST(BatchDecoder, MalformedBodiesAreRefusedWhole) {
+  const char* bodies[] = {
+      "",
+      "{",
+      R"({"events":[{"service":"a","good":tru}]})",
+      R"({"events":[{"service":"a","good":true}])",
+      R"({"events":[{"service":"a","good":true}]} trailing)",
+      R"({"events":[{"service":"a","good":true}]}{"events":[]})",
+      R"({"events":[{"service":"a","good":true,"labels":{"x":"bad \q escape"}}]})",
+      R"({"events":[{"service":"a","good":true,"extra":[1,2,nul]}]})",          // unknown field's value
+      R"({"events":[{"service":"a","total":5,"x":{"deep":[fals]}}]})",          // after a rejection
+      R"({"events":[{"service":"a","good":true,"ts":01}]})",
+      R"({"events":[{"service":"a","good":true}, ]})",
+      "{\"events\":[{\"service\":\"a\xff\",\"good\":true}]}",                   // invalid UTF-8
+  };
+  for (const char* body : bodies) {
+    Collect c;
+    const Status s = decode(body, BodyFormat::kJson, c);
+    EXPECT_FALSE(s.ok()) << body;
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << body;
+  }
+}
+
+TEST(BatchDecoder, TopLevelShapeErrorsSayWhatIsExpected) {
+  Collect c;
+  EXPECT_THAT(decode("[]", BodyFormat::kJson, c).message(), HasSubstr("must be a JSON object {\"events\": [...]}"));
+  EXPECT_THAT(decode(R"({"evnts":[]})", BodyFormat::kJson, c).message(), HasSubstr("unknown top-level field 'evnts'"));
+  EXPECT_THAT(decode(R"({})", BodyFormat::kJson, c).message(), HasSubstr("no 'events' array"));
+  EXPECT_THAT(decode(R"({"events":{}})", BodyFormat::kJson, c).message(), HasSubstr("'events' must be an array"));
+  EXPECT_THAT(decode(R"({"events":[{"service":"a","good":tru}]})", BodyFormat::kJson, c).message(),
+              HasSubstr("not valid JSON near byte"));
+  EXPECT_TRUE(decode(R"({"events":[]})", BodyFormat::kJson, c).ok());
+}
+
+TEST(BatchDecoder, Ndjson) {
+  Collect c;
+  const std::string body =
+      "{\"service\":\"a\",\"good\":true}\r\n"
+      "\n"
+      "  {\"service\":\"b\",\"good\":1,\"total\":2}  \n"
+      "{\"service\":\"c\"}\n"
+      "42\n"
+      "{\"service\":\"d\",\"latency_ms\":5}";  // no final newline
+  ASSERT_TRUE(decode(body, BodyFormat::kNdjson, c).ok());
+  ASSERT_EQ(c.items.size(), 5u);
+  EXPECT_EQ(c.items[0].service, "a");
+  EXPECT_EQ(c.items[1].service, "b");
+  EXPECT_EQ(c.items[1].total_count, 2u);
+  EXPECT_EQ(c.items[2].index, 2u);
+  EXPECT_EQ(c.items[2].line, 4u);
+  EXPECT_THAT(c.items[2].reject, HasSubstr("no SLI field"));
+  EXPECT_EQ(c.items[3].line, 5u);
+  EXPECT_EQ(c.items[3].reject, "an event must be a JSON object");
+  EXPECT_EQ(c.items[4].index, 4u);
+  EXPECT_EQ(c.items[4].service, "d");
+}
+
+TEST(BatchDecoder, NdjsonMalformedLineRefusesTheBody) {
+  Collect c;
+  Status s = decode("{\"service\":\"a\",\"good\":true}\n{\"service\":\"b\",\"good\":tru}\n", BodyFormat::kNdjson, c);
+  EXPECT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("on line 2"));
+  s = decode("{\"service\":\"a\",\"good\":true} {\"service\":\"b\",\"good\":true}\n", BodyFormat::kNdjson, c);
+  EXPECT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("line 1 has content after its JSON object"));
+  EXPECT_FALSE(decode("[1,2\n", BodyFormat::kNdjson, c).ok());
+}
+
+}  // namespace
+}  // namespace budgetd::ingest

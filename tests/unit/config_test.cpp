@@ -1,0 +1,221 @@
+#include "budgetd/config/loader.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace budgetd::config {
+namespace {
+
+using ::testing::HasSubstr;
+
+LoadResult load(const std::string& yaml) { return load_config_string(yaml, "c.yaml"); }
+
+std::vector<std::string> errors(const LoadResult& r) {
+  std::vector<std::string> out;
+  for (const auto& d : r.diagnostics) {
+    if (d.severity == Diagnostic::Severity::kError) out.push_back(d.to_string());
+  }
+  return out;
+}
+
+constexpr const char* kMinimal = R"(
+slos:
+  - name: checkout-availability
+    service: checkout
+    objective: 99.9
+    sli: {type: ratio}
+)";
+
+TEST(Config, MinimalSloGetsDefaults) {
+  const LoadResult r = load(kMinimal);
+  ASSERT_TRUE(r.ok()) << r.error_text();
+  const Config& c = *r.config;
+  EXPECT_EQ(c.server.listen_host, "127.0.0.1");
+  EXPECT_EQ(c.server.listen_port, 8080);
+  EXPECT_EQ(c.server.threads, 2);
+  EXPECT_EQ(c.server.max_body_bytes, 8u * 1024 * 1024);
+  EXPECT_EQ(c.storage.dir, "./data");
+  ASSERT_EQ(c.slos.size(), 1u);
+  const SloSpec& s = c.slos[0];
+  EXPECT_EQ(s.windows, (std::vector<WindowSpec>{{30 * kDay, "30d"}}));
+  EXPECT_EQ(s.sli.type, SliType::kRatio);
+  ASSERT_EQ(s.alert_rules.size(), 4u);
+}
+
+// SRE Workbook: 14.4 / 6 / 3 / 1 for a 30-day window.
+TEST(Config, DefaultAlertRulesFor30Days) {
+  const auto rules = load(kMinimal).config->slos[0].alert_rules;
+  EXPECT_EQ(rules[0].name, "page-1h");
+  EXPECT_EQ(rules[0].severity, Severity::kPage);
+  EXPECT_EQ(rules[0].long_window.length, kHour);
+  EXPECT_EQ(rules[0].short_window.length, 5 * kMinute);
+  EXPECT_DOUBLE_EQ(rules[0].factor, 14.4);
+  EXPECT_EQ(rules[1].name, "page-6h");
+  EXPECT_EQ(rules[1].short_window.length, 30 * kMinute);
+  EXPECT_DOUBLE_EQ(rules[1].factor, 6);
+  EXPECT_EQ(rules[2].name, "ticket-1d");
+  EXPECT_EQ(rules[2].severity, Severity::kTicket);
+  EXPECT_EQ(rules[2].short_window.length, 2 * kHour);
+  EXPECT_DOUBLE_EQ(rules[2].factor, 3);
+  EXPECT_EQ(rules[3].name, "ticket-3d");
+  EXPECT_EQ(rules[3].short_window.length, 6 * kHour);
+  EXPECT_DOUBLE_EQ(rules[3].factor, 1);
+  EXPECT_EQ(rules[0].min_events, 10u);
+}
+
+// Factors scale with the primary window: 13.44 / 5.6 / 2.8 / 0.933 for 28 days.
+TEST(Config, DefaultAlertRulesScaleWithThePrimaryWindow) {
+  const auto rules = default_alert_rules(28 * kDay, 10);
+  EXPECT_DOUBLE_EQ(rules[0].factor, 13.44);
+  EXPECT_DOUBLE_EQ(rules[1].factor, 5.6);
+  EXPECT_DOUBLE_EQ(rules[2].factor, 2.8);
+  EXPECT_NEAR(rules[3].factor, 0.9333333333, 1e-9);
+}
+
+TEST(Config, FullSloSpec) {
+  const LoadResult r = load(R"(
+server: {listen: "0.0.0.0:9090", threads: 4, max_body_bytes: 1048576, read_timeout: 5s}
+storage: {dir: /var/lib/budgetd, status_lookback: 2h}
+ingest: {max_future: 1m}
+alerting: {min_events: 50, runbook_url: "https://rb/{service}/{slo}/{rule}"}
+slos:
+  - name: checkout-latency
+    service: checkout
+    description: "fast checkouts"
+    objective: 99.5
+    windows: ["28d", "7d"]
+    sli: {type: latency, threshold_ms: 300, failed_requests_are_bad: false}
+    match: {region: eu, tier: gold}
+    alerting:
+      rules:
+        - {name: fast, severity: page, long: 1h, short: 5m, budget_percent: 2, min_events: 5}
+        - {name: slow, severity: ticket, long: 3d, short: 6h, factor: 1.5, runbook_url: "x"}
+)");
+  ASSERT_TRUE(r.ok()) << r.error_text();
+  const Config& c = *r.config;
+  EXPECT_EQ(c.server.listen_host, "0.0.0.0");
+  EXPECT_EQ(c.server.listen_port, 9090);
+  EXPECT_EQ(c.server.threads, 4);
+  EXPECT_EQ(c.server.read_timeout, 5 * kSecond);
+  EXPECT_EQ(c.storage.status_lookback, 2 * kHour);
+  EXPECT_EQ(c.ingest.max_future, kMinute);
+  const SloSpec& s = c.slos[0];
+  EXPECT_EQ(s.windows.size(), 2u);
+  EXPECT_EQ(s.primary_window().name, "28d");
+  EXPECT_EQ(s.sli.type, SliType::kLatency);
+  EXPECT_EQ(s.sli.threshold_ms, 300);
+  EXPECT_FALSE(s.sli.failed_requests_are_bad);
+  EXPECT_EQ(s.match, (std::map<std::string, std::string>{{"region", "eu"}, {"tier", "gold"}}));
+  ASSERT_EQ(s.alert_rules.size(), 2u);
+  EXPECT_DOUBLE_EQ(s.alert_rules[0].factor, 13.44);
+  EXPECT_EQ(s.alert_rules[0].min_events, 5u);
+  EXPECT_EQ(s.alert_rules[0].runbook_url, "https://rb/checkout/checkout-latency/fast");
+  EXPECT_DOUBLE_EQ(s.alert_rules[1].factor, 1.5);
+  EXPECT_EQ(s.alert_rules[1].min_events, 50u);
+  EXPECT_EQ(s.alert_rules[1].runbook_url, "x");
+}
+
+TEST(Config, ReportsEveryProblemWithItsPosition) {
+  const LoadResult r = load(R"(server:
+  listen: "nohost"
+  thread: 2
+slos:
+  - name: Bad_Name
+    service: checkout
+    objective: 100
+    windows: ["30d", "7h3m"]
+    sli: {type: latency}
+  - name: dup
+    service: s
+    objective: 99.9
+    sli: {type: ratio}
+  - name: dup
+    service: s
+    objective: 99.9
+    sli: {type: ratio}
+    colour: blue
+)");
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(errors(r), ::testing::ElementsAre(
+      HasSubstr("c.yaml:2:11: error: server.listen must be host:port"),
+      HasSubstr("c.yaml:3:3: error: server: unknown key 'thread' (valid keys: "),
+      HasSubstr("c.yaml:5:11: error: SLO name 'Bad_Name' must be"),
+      HasSubstr("c.yaml:7:16: error: SLO 'Bad_Name': objective '100' must be above 0 and below 100"),
+      HasSubstr("c.yaml:8:22: error: SLO 'Bad_Name': windows[1]: '7h3m' is not a multiple of its bucket resolution 5m"),
+      HasSubstr("c.yaml:9:10: error: SLO 'Bad_Name': sli: a latency SLI needs threshold_ms"),
+      HasSubstr("c.yaml:14:11: error: SLO name 'dup' is used more than once"),
+      HasSubstr("c.yaml:18:5: error: SLO 'dup': unknown key 'colour' (valid keys: alerting, description, ")));
+}
+
+TEST(Config, RejectsImpossibleAlertRules) {
+  const LoadResult r = load(R"(
+slos:
+  - name: a
+    service: s
+    objective: 99.9
+    sli: {type: ratio}
+    alerting:
+      rules:
+        - {name: too-fast, severity: page, long: 1h, short: 5m, factor: 1000}
+        - {name: backwards, severity: page, long: 5m, short: 1h, factor: 2}
+        - {name: both, severity: page, long: 1h, short: 5m, factor: 2, budget_percent: 2}
+        - {name: neither, severity: page, long: 1h, short: 5m}
+        - {name: odd, severity: page, long: 7h3m, short: 5m, factor: 2}
+)");
+  ASSERT_FALSE(r.ok());
+  const auto e = errors(r);
+  ASSERT_EQ(e.size(), 5u) << r.error_text();
+  EXPECT_THAT(e[0], HasSubstr("burn-rate factor 1000, but at objective 99.9% the burn rate can never exceed 1000"));
+  EXPECT_THAT(e[1], HasSubstr("the short window (1h) must be shorter than the long window (5m)"));
+  EXPECT_THAT(e[2], HasSubstr("give exactly one of factor"));
+  EXPECT_THAT(e[3], HasSubstr("give exactly one of factor"));
+  EXPECT_THAT(e[4], HasSubstr("'7h3m' is not a multiple of its bucket resolution 5m"));
+}
+
+// A 90 % latency SLO cannot burn faster than 10x: the 14.4x default is left out with a warning.
+TEST(Config, LeavesOutImpossibleDefaultRulesWithAWarning) {
+  const LoadResult r = load(R"(
+slos:
+  - name: p90
+    service: s
+    objective: 90
+    sli: {type: latency, threshold_ms: 100}
+)");
+  ASSERT_TRUE(r.ok()) << r.error_text();
+  ASSERT_EQ(r.config->slos[0].alert_rules.size(), 3u);
+  EXPECT_EQ(r.config->slos[0].alert_rules[0].name, "page-6h");
+  ASSERT_EQ(r.diagnostics.size(), 1u);
+  EXPECT_EQ(r.diagnostics[0].severity, Diagnostic::Severity::kWarning);
+  EXPECT_THAT(r.diagnostics[0].message, HasSubstr("'page-1h' has burn-rate factor 14.4"));
+}
+
+TEST(Config, SyntaxErrorsHaveAPosition) {
+  const LoadResult r = load("slos:\n  - name: [unclosed\n");
+  ASSERT_FALSE(r.ok());
+  ASSERT_EQ(errors(r).size(), 1u);
+  EXPECT_THAT(errors(r)[0], HasSubstr("c.yaml:3:1: error: YAML syntax"));
+}
+
+TEST(Config, MissingFileSaysWhy) {
+  const LoadResult r = load_config_file("/nonexistent/budgetd.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.error_text(), HasSubstr("/nonexistent/budgetd.yaml: error: cannot open the config file: No such file"));
+}
+
+TEST(Config, IdentityIsNameServiceSliAndMatchers) {
+  const auto a = load(kMinimal).config->slos[0];
+  auto b = a;
+  b.objective = Objective::parse("99").value();
+  b.alert_rules.clear();
+  b.windows = {{7 * kDay, "7d"}};
+  EXPECT_EQ(a.identity(), b.identity());
+  b.match["region"] = "eu";
+  EXPECT_NE(a.identity(), b.identity());
+  auto c = a;
+  c.sli.type = SliType::kLatency;
+  c.sli.threshold_ms = 100;
+  EXPECT_NE(a.identity(), c.identity());
+}
+
+}  // namespace
+}  // namespace budgetd::config
