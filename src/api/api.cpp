@@ -45,7 +45,8 @@ std::optional<std::string> unknown_param(const Request& req, std::initializer_li
     if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
       std::string valid;
       for (auto a : allowed) valid += (valid.empty() ? "" : ", ") + std::string(a);
-      return "unknown query parameter '" + k + "'" + (valid.empty() ? " (this endpoint takes none)" : " (valid: " + valid + ")");
+      return "unknown query parameter '" + k + "'" +
+             (valid.empty() ? " (this endpoint takes none)" : " (valid: " + valid + ")");
     }
   }
   return std::nullopt;
@@ -60,14 +61,20 @@ Api::Api(const config::ServerConfig& config, Backend& backend, const Clock& cloc
       metrics_(metrics),
       events_accepted_(metrics.counter("budgetd_events_accepted_total", "Events applied to at least one SLO")),
       events_unmatched_(metrics.counter("budgetd_events_unmatched_total", "Valid events that matched no SLO")),
-      events_rejected_invalid_(metrics.counter("budgetd_events_rejected_total", "Events rejected, by reason", {{"reason", "invalid"}})),
-      events_rejected_too_old_(metrics.counter("budgetd_events_rejected_total", "Events rejected, by reason", {{"reason", "too_old"}})),
-      events_rejected_future_(metrics.counter("budgetd_events_rejected_total", "Events rejected, by reason", {{"reason", "future"}})),
-      batches_malformed_(metrics.counter("budgetd_batches_malformed_total", "Event batches refused whole because the body was not valid JSON")),
-      store_expired_writes_(metrics.counter("budgetd_store_expired_writes_total",
-                                            "Bucket updates dropped because the bucket was recycled while the batch was applied")),
-      store_saturated_writes_(metrics.counter("budgetd_store_saturated_writes_total",
-                                              "Bucket updates that hit a counter's maximum (2^44-1) and stopped counting")) {
+      events_rejected_invalid_(
+          metrics.counter("budgetd_events_rejected_total", "Events rejected, by reason", {{"reason", "invalid"}})),
+      events_rejected_too_old_(
+          metrics.counter("budgetd_events_rejected_total", "Events rejected, by reason", {{"reason", "too_old"}})),
+      events_rejected_future_(
+          metrics.counter("budgetd_events_rejected_total", "Events rejected, by reason", {{"reason", "future"}})),
+      batches_malformed_(metrics.counter("budgetd_batches_malformed_total",
+                                         "Event batches refused whole because the body was not valid JSON")),
+      store_expired_writes_(
+          metrics.counter("budgetd_store_expired_writes_total",
+                          "Bucket updates dropped because the bucket was recycled while the batch was applied")),
+      store_saturated_writes_(
+          metrics.counter("budgetd_store_saturated_writes_total",
+                          "Bucket updates that hit a counter's maximum (2^44-1) and stopped counting")) {
   using namespace std::placeholders;
   routes_.add(http::verb::post, "/v1/events", [this](Request& r, Respond d) { post_events(r, std::move(d)); });
   routes_.add(http::verb::get, "/v1/slos", [this](Request& r, Respond d) { get_slos(r, std::move(d)); });
@@ -108,7 +115,10 @@ void Api::count(RouteMetrics& m, unsigned code, Clock_::time_point started) {
 void Api::note_protocol_error(http::status status, std::string_view remote, std::string_view why) {
   RouteMetrics& m = *route_metrics_.back();  // "unmatched"
   count(m, static_cast<unsigned>(status), Clock_::now());
-  log::warn("http: request failed before routing").field("status", static_cast<int>(status)).field("remote", remote).field("error", why);
+  log::warn("http: request failed before routing")
+      .field("status", static_cast<int>(status))
+      .field("remote", remote)
+      .field("error", why);
 }
 
 void Api::handle(Request& req, Respond respond) {
@@ -124,11 +134,21 @@ void Api::handle(Request& req, Respond respond) {
     count(rm, res.result_int(), started);
     const double ms = std::chrono::duration<double, std::milli>(Clock_::now() - started).count();
     if (res.result_int() >= 400) {
-      log::warn("http: error answer").field("method", method).field("path", path).field("status", res.result_int())
-          .field("duration_ms", ms).field("remote", remote).field("body", std::string_view(res.body()).substr(0, 500));
+      log::warn("http: error answer")
+          .field("method", method)
+          .field("path", path)
+          .field("status", res.result_int())
+          .field("duration_ms", ms)
+          .field("remote", remote)
+          .field("body", std::string_view(res.body()).substr(0, 500));
     } else if (log::enabled(log::Level::debug)) {
-      log::debug("http: request").field("method", method).field("path", path).field("status", res.result_int())
-          .field("duration_ms", ms).field("remote", remote).field("bytes_out", uint64_t{res.body().size()});
+      log::debug("http: request")
+          .field("method", method)
+          .field("path", path)
+          .field("status", res.result_int())
+          .field("duration_ms", ms)
+          .field("remote", remote)
+          .field("bytes_out", uint64_t{res.body().size()});
     }
     respond(std::move(res));
   };
@@ -139,8 +159,9 @@ void Api::handle(Request& req, Respond respond) {
     }
     std::string allow;
     for (auto v : match.allowed) allow += (allow.empty() ? "" : ", ") + std::string(http::to_string(v));
-    HttpResponse res = reply_error(req, http::status::method_not_allowed,
-                                   std::string(req.raw.method_string()) + " is not allowed on " + std::string(req.path) + "; use " + allow);
+    HttpResponse res = reply_error(
+        req, http::status::method_not_allowed,
+        std::string(req.raw.method_string()) + " is not allowed on " + std::string(req.path) + "; use " + allow);
     res.set(http::field::allow, allow);
     return counted(std::move(res));
   }
@@ -160,7 +181,9 @@ void Api::post_events(Request& req, Respond respond) {
     format = ingest::BodyFormat::kNdjson;
   } else {
     return respond(reply_error(req, http::status::unsupported_media_type,
-                               "Content-Type '" + type + "' is not accepted; send application/json ({\"events\": [...]}) or application/x-ndjson (one event per line)"));
+                               "Content-Type '" + type +
+                                   "' is not accepted; send application/json ({\"events\": [...]}) or "
+                                   "application/x-ndjson (one event per line)"));
   }
   if (auto bad = unknown_param(req, {})) return respond(reply_error(req, http::status::bad_request, *bad));
 
@@ -169,7 +192,8 @@ void Api::post_events(Request& req, Respond respond) {
   thread_local IngestScratch scratch;
   std::string& body = req.raw.body();
   // simdjson reads up to 64 bytes past the end; reserve them once instead of copying the body.
-  if (body.capacity() < body.size() + ingest::required_padding()) body.reserve(body.size() + ingest::required_padding());
+  if (body.capacity() < body.size() + ingest::required_padding())
+    body.reserve(body.size() + ingest::required_padding());
 
   const ingest::IngestLimits limits{snap->config->ingest.max_future, snap->config->ingest.max_errors_listed};
   const Status s = ingest::prepare_batch(scratch.decoder, body.data(), body.size(), body.capacity(), format, now,
@@ -189,7 +213,8 @@ void Api::post_events(Request& req, Respond respond) {
   if (ws.expired != 0) store_expired_writes_.inc(ws.expired);
   if (ws.saturated != 0) {
     store_saturated_writes_.inc(ws.saturated);
-    log::error("store: a bucket counter reached its maximum and stopped counting").field("updates", uint64_t{ws.saturated});
+    log::error("store: a bucket counter reached its maximum and stopped counting")
+        .field("updates", uint64_t{ws.saturated});
   }
 
   json errors = json::array();
@@ -198,7 +223,8 @@ void Api::post_events(Request& req, Respond respond) {
     if (e.line != 0) item["line"] = e.line;
     errors.push_back(std::move(item));
   }
-  json answer = {{"accepted", r.accepted}, {"rejected", r.rejected}, {"unmatched", r.unmatched}, {"errors", std::move(errors)}};
+  json answer = {
+      {"accepted", r.accepted}, {"rejected", r.rejected}, {"unmatched", r.unmatched}, {"errors", std::move(errors)}};
   if (r.errors_omitted != 0) answer["errors_omitted"] = r.errors_omitted;
   respond(reply(req, http::status::ok, answer));
 }
@@ -210,8 +236,10 @@ void Api::get_slos(Request& req, Respond respond) {
   json list = json::array();
   for (const store::StoredSlo& slo : snap->router->slos().slos()) {
     auto status = eval::evaluate_slo(slo, now, now, snap->config->storage.status_lookback);
-    if (status.ok()) list.push_back(summary_json(*status));
-    else list.push_back({{"slo", slo.spec->name}, {"service", slo.spec->service}, {"error", status.status().message()}});
+    if (status.ok())
+      list.push_back(summary_json(*status));
+    else
+      list.push_back({{"slo", slo.spec->name}, {"service", slo.spec->service}, {"error", status.status().message()}});
   }
   respond(reply(req, http::status::ok, {{"evaluated_at", format_rfc3339(now)}, {"slos", std::move(list)}}));
 }
@@ -221,7 +249,8 @@ void Api::get_slo(Request& req, Respond respond) {
   const std::shared_ptr<const Snapshot> snap = backend_.snapshot();
   const store::StoredSlo* slo = snap->router->slos().find(req.params[0]);
   if (slo == nullptr) {
-    return respond(reply_error(req, http::status::not_found, "no SLO named '" + req.params[0] + "'; GET /v1/slos lists them"));
+    return respond(
+        reply_error(req, http::status::not_found, "no SLO named '" + req.params[0] + "'; GET /v1/slos lists them"));
   }
   const Timestamp now = clock_.now();
   Timestamp at = now;
@@ -244,8 +273,8 @@ void Api::get_readyz(Request& req, Respond respond) {
 }
 
 void Api::get_metrics(Request& req, Respond respond) {
-  respond(text_response(http::status::ok, metrics_.render(), "text/plain; version=0.0.4; charset=utf-8", req.raw.version(),
-                        req.raw.keep_alive()));
+  respond(text_response(http::status::ok, metrics_.render(), "text/plain; version=0.0.4; charset=utf-8",
+                        req.raw.version(), req.raw.keep_alive()));
 }
 
 }  // namespace budgetd::api

@@ -36,18 +36,30 @@ HttpResponse error_response(http::status status, std::string_view code, std::str
 
 std::string_view error_code_for(http::status status) {
   switch (status) {
-    case http::status::bad_request: return "bad_request";
-    case http::status::unauthorized: return "unauthorized";
-    case http::status::forbidden: return "forbidden";
-    case http::status::not_found: return "not_found";
-    case http::status::method_not_allowed: return "method_not_allowed";
-    case http::status::request_timeout: return "request_timeout";
-    case http::status::payload_too_large: return "payload_too_large";
-    case http::status::unsupported_media_type: return "unsupported_media_type";
-    case http::status::request_header_fields_too_large: return "headers_too_large";
-    case http::status::too_many_requests: return "too_many_requests";
-    case http::status::service_unavailable: return "unavailable";
-    default: return "internal";
+    case http::status::bad_request:
+      return "bad_request";
+    case http::status::unauthorized:
+      return "unauthorized";
+    case http::status::forbidden:
+      return "forbidden";
+    case http::status::not_found:
+      return "not_found";
+    case http::status::method_not_allowed:
+      return "method_not_allowed";
+    case http::status::request_timeout:
+      return "request_timeout";
+    case http::status::payload_too_large:
+      return "payload_too_large";
+    case http::status::unsupported_media_type:
+      return "unsupported_media_type";
+    case http::status::request_header_fields_too_large:
+      return "headers_too_large";
+    case http::status::too_many_requests:
+      return "too_many_requests";
+    case http::status::service_unavailable:
+      return "unavailable";
+    default:
+      return "internal";
   }
 }
 

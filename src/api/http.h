@@ -26,7 +26,7 @@ struct Request {
   HttpRequest& raw;  // the handler may move the body out
   std::string_view path;
   std::vector<std::pair<std::string, std::string>> query;  // decoded
-  std::vector<std::string> params;                          // the {name} segments of the route
+  std::vector<std::string> params;                         // the {name} segments of the route
   std::string remote;
 
   // The value of query parameter `name`, or nullopt.

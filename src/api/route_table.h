@@ -19,10 +19,10 @@ class RouteTable {
   void add(http::verb method, std::string pattern, Handler handler);
 
   struct Match {
-    const Handler* handler = nullptr;   // null: no route for this method (see allowed)
+    const Handler* handler = nullptr;  // null: no route for this method (see allowed)
     const std::string* pattern = nullptr;
     std::vector<std::string> params;
-    std::vector<http::verb> allowed;    // methods the path does accept, when handler is null
+    std::vector<http::verb> allowed;  // methods the path does accept, when handler is null
   };
   Match match(http::verb method, std::string_view path) const;
 

@@ -36,13 +36,14 @@ Status Server::start() {
   beast::error_code ec;
   const auto address = net::ip::make_address(impl_->config.listen_host, ec);
   if (ec) {
-    return InvalidArgument("server.listen: '" + impl_->config.listen_host + "' is not an IP address (" + ec.message() + ")");
+    return InvalidArgument("server.listen: '" + impl_->config.listen_host + "' is not an IP address (" + ec.message() +
+                           ")");
   }
   impl_->listener = std::make_shared<Listener>(impl_->ioc, impl_->hub);
   std::string what;
   if (ec = impl_->listener->open(tcp::endpoint{address, impl_->config.listen_port}, what); ec) {
-    return Unavailable("cannot listen on " + impl_->config.listen_host + ":" + std::to_string(impl_->config.listen_port) +
-                       " (" + what + ": " + ec.message() + ")");
+    return Unavailable("cannot listen on " + impl_->config.listen_host + ":" +
+                       std::to_string(impl_->config.listen_port) + " (" + what + ": " + ec.message() + ")");
   }
   impl_->listener->run();
   impl_->work.emplace(impl_->ioc.get_executor());
@@ -60,7 +61,10 @@ Status Server::start() {
       }
     });
   }
-  log::info("http: listening").field("address", impl_->config.listen_host).field("port", uint64_t{port()}).field("threads", impl_->config.threads);
+  log::info("http: listening")
+      .field("address", impl_->config.listen_host)
+      .field("port", uint64_t{port()})
+      .field("threads", impl_->config.threads);
   return Status::Ok();
 }
 
@@ -76,7 +80,8 @@ void Server::drain() {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   if (impl_->hub.active() != 0) {
-    log::warn("http: drain timeout reached; closing connections still open").field("open_connections", uint64_t{impl_->hub.active()});
+    log::warn("http: drain timeout reached; closing connections still open")
+        .field("open_connections", uint64_t{impl_->hub.active()});
   }
   impl_->work.reset();
   impl_->ioc.stop();

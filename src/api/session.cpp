@@ -8,7 +8,9 @@
 namespace budgetd::api {
 namespace {
 
-std::chrono::steady_clock::duration to_steady(Millis d) { return std::chrono::duration_cast<std::chrono::steady_clock::duration>(d); }
+std::chrono::steady_clock::duration to_steady(Millis d) {
+  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(d);
+}
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -109,7 +111,8 @@ void Session::on_header(beast::error_code ec) {
     // An idle keep-alive connection timing out is normal; a half-sent request is not.
     if (buffer_.size() != 0) {
       hub_.timeouts.inc();
-      hub_.handler().note_protocol_error(http::status::request_timeout, remote_, "request headers not received within server.idle_timeout");
+      hub_.handler().note_protocol_error(http::status::request_timeout, remote_,
+                                         "request headers not received within server.idle_timeout");
     }
     return close();
   }
@@ -134,7 +137,8 @@ void Session::on_header(beast::error_code ec) {
 
 void Session::read_body() {
   stream_.expires_after(to_steady(hub_.config().read_timeout));
-  http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) { self->on_body(ec); });
+  http::async_read(stream_, buffer_, *parser_,
+                   [self = shared_from_this()](beast::error_code ec, size_t) { self->on_body(ec); });
 }
 
 void Session::on_body(beast::error_code ec) {
@@ -149,10 +153,12 @@ void Session::fail_request(beast::error_code ec) {
   std::string why = "malformed HTTP request: " + ec.message();
   if (ec == http::error::body_limit) {
     status = http::status::payload_too_large;
-    why = "the body is larger than server.max_body_bytes (" + std::to_string(hub_.config().max_body_bytes) + " bytes); split the batch";
+    why = "the body is larger than server.max_body_bytes (" + std::to_string(hub_.config().max_body_bytes) +
+          " bytes); split the batch";
   } else if (ec == http::error::header_limit) {
     status = http::status::request_header_fields_too_large;
-    why = "the request headers are larger than server.max_header_bytes (" + std::to_string(hub_.config().max_header_bytes) + " bytes)";
+    why = "the request headers are larger than server.max_header_bytes (" +
+          std::to_string(hub_.config().max_header_bytes) + " bytes)";
   } else if (ec == beast::error::timeout) {
     status = http::status::request_timeout;
     why = "the request body was not received within server.read_timeout";
@@ -257,7 +263,9 @@ void Listener::on_accept(beast::error_code ec, tcp::socket socket) {
       ec.value() == ENFILE) {
     // Out of file descriptors: accepting again at once would spin. Pause, then retry; the
     // pending connections wait in the kernel's backlog.
-    log::warn("http: cannot accept connections, pausing 100ms").field("error", ec.message()).field("open_connections", uint64_t{hub_.active()});
+    log::warn("http: cannot accept connections, pausing 100ms")
+        .field("error", ec.message())
+        .field("open_connections", uint64_t{hub_.active()});
     retry_timer_.expires_after(std::chrono::milliseconds(100));
     retry_timer_.async_wait([self = shared_from_this()](beast::error_code wec) {
       if (!wec) self->accept();
@@ -270,8 +278,10 @@ void Listener::on_accept(beast::error_code ec, tcp::socket socket) {
     beast::error_code opt_ec;
     socket.set_option(tcp::no_delay(true), opt_ec);
     auto session = std::make_shared<Session>(std::move(socket), hub_);
-    if (hub_.admit(session)) session->run();
-    else session->run_overloaded();
+    if (hub_.admit(session))
+      session->run();
+    else
+      session->run_overloaded();
   }
   accept();
 }

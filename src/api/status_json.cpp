@@ -32,7 +32,9 @@ json budget_json(const eval::BudgetReport& b, bool primary) {
 
 json sli_json(const config::SliSpec& sli) {
   if (sli.type == config::SliType::kRatio) return {{"type", "ratio"}};
-  return {{"type", "latency"}, {"threshold_ms", sli.threshold_ms}, {"failed_requests_are_bad", sli.failed_requests_are_bad}};
+  return {{"type", "latency"},
+          {"threshold_ms", sli.threshold_ms},
+          {"failed_requests_are_bad", sli.failed_requests_are_bad}};
 }
 
 json alert_json(const eval::AlertRuleReport& a) {

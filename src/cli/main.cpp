@@ -20,7 +20,8 @@ bool cpu_supported() {
 #if defined(BUDGETD_REQUIRES_AVX2)
   // Built for x86-64-v3: say so plainly instead of dying on an illegal instruction.
   if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("bmi2")) {
-    std::fputs("budgetd: this build needs an x86-64-v3 CPU (AVX2, BMI2); rebuild with -DBUDGETD_X86_64_V3=OFF\n", stderr);
+    std::fputs("budgetd: this build needs an x86-64-v3 CPU (AVX2, BMI2); rebuild with -DBUDGETD_X86_64_V3=OFF\n",
+               stderr);
     return false;
   }
 #endif

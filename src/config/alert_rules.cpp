@@ -31,7 +31,8 @@ double factor_for(double budget_percent, Millis primary, Millis long_window) {
 }
 
 std::string fill_template(std::string text, const SloSpec& slo, std::string_view rule) {
-  const std::pair<std::string_view, std::string_view> vars[] = {{"{slo}", slo.name}, {"{service}", slo.service}, {"{rule}", rule}};
+  const std::pair<std::string_view, std::string_view> vars[] = {
+      {"{slo}", slo.name}, {"{service}", slo.service}, {"{rule}", rule}};
   for (const auto& [key, value] : vars) {
     for (size_t pos = text.find(key); pos != std::string::npos; pos = text.find(key, pos + value.size())) {
       text.replace(pos, key.size(), value);
@@ -40,34 +41,53 @@ std::string fill_template(std::string text, const SloSpec& slo, std::string_view
   return text;
 }
 
-std::optional<AlertRuleDraft> read_rule(const YAML::Node& node, size_t index, Diagnostics& diags, std::string_view where) {
+std::optional<AlertRuleDraft> read_rule(const YAML::Node& node, size_t index, Diagnostics& diags,
+                                        std::string_view where) {
   MapReader m(node, diags, fmt::format("{}.rules[{}]", where, index));
   if (!m.valid()) return std::nullopt;
   AlertRuleDraft r;
   r.where = node;
   bool ok = true;
-  if (auto name = m.string("name", true)) r.name = *name; else ok = false;
+  if (auto name = m.string("name", true))
+    r.name = *name;
+  else
+    ok = false;
   if (auto sev = m.string("severity", true)) {
-    if (*sev == "page") r.severity = Severity::kPage;
-    else if (*sev == "ticket") r.severity = Severity::kTicket;
-    else { diags.error(m.get("severity"), fmt::format("{}: severity must be page or ticket, not '{}'", m.what(), *sev)); ok = false; }
+    if (*sev == "page")
+      r.severity = Severity::kPage;
+    else if (*sev == "ticket")
+      r.severity = Severity::kTicket;
+    else {
+      diags.error(m.get("severity"), fmt::format("{}: severity must be page or ticket, not '{}'", m.what(), *sev));
+      ok = false;
+    }
   } else {
     ok = false;
   }
   bool windows_ok = true;
   for (auto [key, slot] : {std::pair{"long", &r.long_window}, std::pair{"short", &r.short_window}}) {
     const YAML::Node w = m.get(key);
-    if (!w.IsDefined()) { diags.error(node, fmt::format("{}: '{}' window is required", m.what(), key)); windows_ok = false; continue; }
-    if (auto win = read_window(w, diags, fmt::format("{}.{}", m.what(), key))) *slot = *win; else windows_ok = false;
+    if (!w.IsDefined()) {
+      diags.error(node, fmt::format("{}: '{}' window is required", m.what(), key));
+      windows_ok = false;
+      continue;
+    }
+    if (auto win = read_window(w, diags, fmt::format("{}.{}", m.what(), key)))
+      *slot = *win;
+    else
+      windows_ok = false;
   }
   if (windows_ok && r.short_window.length >= r.long_window.length) {
-    diags.error(m.get("short"), fmt::format("{}: the short window ({}) must be shorter than the long window ({})", m.what(), r.short_window.name, r.long_window.name));
+    diags.error(m.get("short"), fmt::format("{}: the short window ({}) must be shorter than the long window ({})",
+                                            m.what(), r.short_window.name, r.long_window.name));
     windows_ok = false;
   }
   r.factor = m.number("factor", 0, 1e9);
   r.budget_percent = m.number("budget_percent", 0, 100);
   if (m.get("factor").IsDefined() == m.get("budget_percent").IsDefined()) {
-    diags.error(node, fmt::format("{}: give exactly one of factor (a burn rate) or budget_percent (the share of the budget spent when it fires)", m.what()));
+    diags.error(node, fmt::format("{}: give exactly one of factor (a burn rate) or budget_percent (the share of the "
+                                  "budget spent when it fires)",
+                                  m.what()));
     ok = false;
   }
   ok = ok && windows_ok && (r.factor || r.budget_percent);
@@ -135,7 +155,8 @@ std::vector<AlertRuleSpec> resolve_alert_rules(const AlertingDefaults& defaults,
     // above its factor, so a factor at or above that bound can never fire.
     if (r.factor >= max_burn) {
       const std::string msg = fmt::format(
-          "SLO '{}': alert rule '{}' has burn-rate factor {:.4g}, but at objective {}% the burn rate can never exceed {:.4g}",
+          "SLO '{}': alert rule '{}' has burn-rate factor {:.4g}, but at objective {}% the burn rate can never exceed "
+          "{:.4g}",
           slo.name, r.name, r.factor, slo.objective.to_string(), max_burn);
       if (d.is_default) {
         // A loose objective (e.g. a 90 % latency SLO) is normal; leave the impossible default out.
@@ -153,9 +174,13 @@ std::vector<AlertRuleSpec> resolve_alert_rules(const AlertingDefaults& defaults,
 std::vector<AlertRuleSpec> default_alert_rules(Millis primary, uint64_t min_events) {
   std::vector<AlertRuleSpec> out;
   for (const DefaultRule& d : kDefaultRules) {
-    out.push_back({d.name, d.severity, {d.long_window, format_duration(d.long_window)},
-                   {d.short_window, format_duration(d.short_window)}, factor_for(d.budget_percent, primary, d.long_window),
-                   min_events, ""});
+    out.push_back({d.name,
+                   d.severity,
+                   {d.long_window, format_duration(d.long_window)},
+                   {d.short_window, format_duration(d.short_window)},
+                   factor_for(d.budget_percent, primary, d.long_window),
+                   min_events,
+                   ""});
   }
   return out;
 }

@@ -26,7 +26,7 @@ struct AlertRuleDraft {
 
 struct AlertingDefaults {
   uint64_t min_events = 10;
-  std::string runbook_url;  // may hold {slo}, {service}, {rule}
+  std::string runbook_url;                           // may hold {slo}, {service}, {rule}
   std::optional<std::vector<AlertRuleDraft>> rules;  // nullopt: the DESIGN.md §3 table
 };
 

@@ -20,7 +20,8 @@ constexpr Millis kMaxWindow = 400 * kDay;
 
 bool is_slug(std::string_view s) {
   return !s.empty() && s.size() <= 63 && s.front() != '-' && s.back() != '-' &&
-         std::all_of(s.begin(), s.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
+         std::all_of(s.begin(), s.end(),
+                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
 }
 
 bool is_printable(std::string_view s) {
@@ -69,7 +70,8 @@ void read_server(MapReader& m, ServerConfig& s) {
       port_ok = port_ok && port <= 65535;
     }
     if (host.empty() || !port_ok) {
-      m.diags().error(m.get("listen"), fmt::format("server.listen must be host:port such as 127.0.0.1:8080, not '{}'", *listen));
+      m.diags().error(m.get("listen"),
+                      fmt::format("server.listen must be host:port such as 127.0.0.1:8080, not '{}'", *listen));
     } else {
       s.listen_host = host;
       s.listen_port = static_cast<uint16_t>(port);
@@ -87,19 +89,25 @@ void read_server(MapReader& m, ServerConfig& s) {
 
 void read_storage(MapReader& m, StorageConfig& s) {
   if (auto v = m.string("dir")) {
-    if (v->empty()) m.diags().error(m.get("dir"), "storage.dir must not be empty");
-    else s.dir = *v;
+    if (v->empty())
+      m.diags().error(m.get("dir"), "storage.dir must not be empty");
+    else
+      s.dir = *v;
   }
   if (auto v = m.duration("status_lookback")) {
-    if (*v > 7 * kDay) m.diags().error(m.get("status_lookback"), "storage.status_lookback must be at most 7d");
-    else s.status_lookback = *v;
+    if (*v > 7 * kDay)
+      m.diags().error(m.get("status_lookback"), "storage.status_lookback must be at most 7d");
+    else
+      s.status_lookback = *v;
   }
 }
 
 void read_ingest(MapReader& m, IngestConfig& s) {
   if (auto v = m.duration("max_future")) {
-    if (*v > kHour) m.diags().error(m.get("max_future"), "ingest.max_future must be at most 1h");
-    else s.max_future = *v;
+    if (*v > kHour)
+      m.diags().error(m.get("max_future"), "ingest.max_future must be at most 1h");
+    else
+      s.max_future = *v;
   }
   if (auto v = m.unsigned_integer("max_errors_listed", 1, 10'000)) s.max_errors_listed = static_cast<uint32_t>(*v);
 }
@@ -107,8 +115,11 @@ void read_ingest(MapReader& m, IngestConfig& s) {
 void read_log(MapReader& m, LogConfig& s) {
   if (auto v = m.string("level")) {
     static const std::set<std::string, std::less<>> kLevels{"trace", "debug", "info", "warn", "error", "off"};
-    if (kLevels.count(*v) == 0) m.diags().error(m.get("level"), fmt::format("log.level must be one of trace, debug, info, warn, error, off, not '{}'", *v));
-    else s.level = *v;
+    if (kLevels.count(*v) == 0)
+      m.diags().error(m.get("level"),
+                      fmt::format("log.level must be one of trace, debug, info, warn, error, off, not '{}'", *v));
+    else
+      s.level = *v;
   }
 }
 
@@ -123,8 +134,10 @@ void read_sli(MapReader& m, SliSpec& sli) {
     if (failed.IsDefined()) m.diags().error(failed, "sli.failed_requests_are_bad applies only to latency SLIs");
   } else if (*type == "latency") {
     sli.type = SliType::kLatency;
-    if (auto t = m.number("threshold_ms", 0, 3'600'000)) sli.threshold_ms = *t;
-    else if (!threshold.IsDefined()) m.diags().error(m.node(), m.what() + ": a latency SLI needs threshold_ms");
+    if (auto t = m.number("threshold_ms", 0, 3'600'000))
+      sli.threshold_ms = *t;
+    else if (!threshold.IsDefined())
+      m.diags().error(m.node(), m.what() + ": a latency SLI needs threshold_ms");
     if (auto f = m.boolean("failed_requests_are_bad")) sli.failed_requests_are_bad = *f;
   } else {
     m.diags().error(m.get("type"), fmt::format("sli.type must be ratio or latency, not '{}'", *type));
@@ -139,7 +152,10 @@ void read_slo(const YAML::Node& node, size_t index, const AlertingDefaults& glob
   bool ok = true;
   if (auto name = m.string("name", true)) {
     if (!is_slug(*name)) {
-      diags.error(m.get("name"), fmt::format("SLO name '{}' must be 1-63 characters of a-z, 0-9 and '-', not starting or ending with '-'", *name));
+      diags.error(
+          m.get("name"),
+          fmt::format("SLO name '{}' must be 1-63 characters of a-z, 0-9 and '-', not starting or ending with '-'",
+                      *name));
       ok = false;
     }
     slo.name = *name;
@@ -161,8 +177,12 @@ void read_slo(const YAML::Node& node, size_t index, const AlertingDefaults& glob
   if (const YAML::Node o = m.get("objective"); o.IsDefined()) {
     if (auto text = scalar_text(o, diags, what + ": objective")) {
       auto obj = Objective::parse(*text);
-      if (obj.ok()) slo.objective = *obj;
-      else { diags.error(o, fmt::format("{}: {}", what, obj.status().message())); ok = false; }
+      if (obj.ok())
+        slo.objective = *obj;
+      else {
+        diags.error(o, fmt::format("{}: {}", what, obj.status().message()));
+        ok = false;
+      }
     } else {
       ok = false;
     }
@@ -177,7 +197,10 @@ void read_slo(const YAML::Node& node, size_t index, const AlertingDefaults& glob
     } else {
       for (size_t i = 0; i < w.size(); ++i) {
         auto win = read_window(w[i], diags, fmt::format("{}: windows[{}]", what, i));
-        if (!win) { ok = false; continue; }
+        if (!win) {
+          ok = false;
+          continue;
+        }
         if (std::find(slo.windows.begin(), slo.windows.end(), *win) != slo.windows.end()) {
           diags.error(w[i], fmt::format("{}: window {} is listed twice", what, win->name));
           ok = false;
@@ -193,7 +216,8 @@ void read_slo(const YAML::Node& node, size_t index, const AlertingDefaults& glob
     MapReader sli(s, diags, what + ": sli");
     read_sli(sli, slo.sli);
   } else {
-    diags.error(node, fmt::format("{}: 'sli' is required, e.g. {{type: ratio}} or {{type: latency, threshold_ms: 300}}", what));
+    diags.error(
+        node, fmt::format("{}: 'sli' is required, e.g. {{type: ratio}} or {{type: latency, threshold_ms: 300}}", what));
     ok = false;
   }
   if (const YAML::Node match = m.get("match"); match.IsDefined()) {
@@ -255,12 +279,27 @@ LoadResult load_config_string(std::string_view yaml, const std::string& source_n
   {
     MapReader top(root, diags, "config");
     if (top.valid()) {
-      if (const YAML::Node n = top.get("server"); n.IsDefined()) { MapReader m(n, diags, "server"); read_server(m, config.server); }
-      if (const YAML::Node n = top.get("storage"); n.IsDefined()) { MapReader m(n, diags, "storage"); read_storage(m, config.storage); }
-      if (const YAML::Node n = top.get("ingest"); n.IsDefined()) { MapReader m(n, diags, "ingest"); read_ingest(m, config.ingest); }
-      if (const YAML::Node n = top.get("log"); n.IsDefined()) { MapReader m(n, diags, "log"); read_log(m, config.log); }
+      if (const YAML::Node n = top.get("server"); n.IsDefined()) {
+        MapReader m(n, diags, "server");
+        read_server(m, config.server);
+      }
+      if (const YAML::Node n = top.get("storage"); n.IsDefined()) {
+        MapReader m(n, diags, "storage");
+        read_storage(m, config.storage);
+      }
+      if (const YAML::Node n = top.get("ingest"); n.IsDefined()) {
+        MapReader m(n, diags, "ingest");
+        read_ingest(m, config.ingest);
+      }
+      if (const YAML::Node n = top.get("log"); n.IsDefined()) {
+        MapReader m(n, diags, "log");
+        read_log(m, config.log);
+      }
       AlertingDefaults global;
-      if (const YAML::Node n = top.get("alerting"); n.IsDefined()) { MapReader m(n, diags, "alerting"); read_alerting(m, global); }
+      if (const YAML::Node n = top.get("alerting"); n.IsDefined()) {
+        MapReader m(n, diags, "alerting");
+        read_alerting(m, global);
+      }
       const YAML::Node slos = top.get("slos");
       if (!slos.IsDefined() || (slos.IsSequence() && slos.size() == 0)) {
         diags.warning(root, "no SLOs are configured: every event will be answered as unmatched");
@@ -291,7 +330,8 @@ LoadResult load_config_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     LoadResult r;
-    r.diagnostics.push_back({Diagnostic::Severity::kError, path, 0, 0, "cannot open the config file: " + std::string(std::strerror(errno))});
+    r.diagnostics.push_back({Diagnostic::Severity::kError, path, 0, 0,
+                             "cannot open the config file: " + std::string(std::strerror(errno))});
     return r;
   }
   std::stringstream ss;
@@ -300,8 +340,10 @@ LoadResult load_config_file(const std::string& path) {
 }
 
 std::string SloSpec::identity() const {
-  std::string id = fmt::format("name={}\nservice={}\nsli={}", name, service, sli.type == SliType::kRatio ? "ratio" : "latency");
-  if (sli.type == SliType::kLatency) id += fmt::format(",threshold_ms={},failed_requests_are_bad={}", sli.threshold_ms, sli.failed_requests_are_bad);
+  std::string id =
+      fmt::format("name={}\nservice={}\nsli={}", name, service, sli.type == SliType::kRatio ? "ratio" : "latency");
+  if (sli.type == SliType::kLatency)
+    id += fmt::format(",threshold_ms={},failed_requests_are_bad={}", sli.threshold_ms, sli.failed_requests_are_bad);
   for (const auto& [k, v] : match) id += fmt::format("\nmatch {}={}", k, v);
   return id;
 }

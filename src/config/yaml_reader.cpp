@@ -26,7 +26,9 @@ bool Diagnostics::has_errors() const {
 std::optional<std::string> scalar_text(const YAML::Node& node, Diagnostics& diags, std::string_view what) {
   if (!node.IsScalar()) {
     diags.error(node, fmt::format("{} must be a single value, not {}", what,
-                                  node.IsMap() ? "a mapping" : node.IsSequence() ? "a list" : "empty"));
+                                  node.IsMap()        ? "a mapping"
+                                  : node.IsSequence() ? "a list"
+                                                      : "empty"));
     return std::nullopt;
   }
   return node.Scalar();
@@ -97,8 +99,8 @@ std::optional<double> MapReader::number(std::string_view key, double min_exclusi
   const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
   if (ec != std::errc{} || end != text->data() + text->size() || !std::isfinite(v) || v <= min_exclusive ||
       v > max_inclusive) {
-    diags_.error(n, fmt::format("{}.{} must be a number above {} and at most {}, not '{}'", what_, key,
-                                min_exclusive, max_inclusive, *text));
+    diags_.error(n, fmt::format("{}.{} must be a number above {} and at most {}, not '{}'", what_, key, min_exclusive,
+                                max_inclusive, *text));
     return std::nullopt;
   }
   return v;

@@ -11,12 +11,18 @@ namespace {
 
 spdlog::level::level_enum to_spdlog(Level l) {
   switch (l) {
-    case Level::trace: return spdlog::level::trace;
-    case Level::debug: return spdlog::level::debug;
-    case Level::info: return spdlog::level::info;
-    case Level::warn: return spdlog::level::warn;
-    case Level::error: return spdlog::level::err;
-    case Level::off: return spdlog::level::off;
+    case Level::trace:
+      return spdlog::level::trace;
+    case Level::debug:
+      return spdlog::level::debug;
+    case Level::info:
+      return spdlog::level::info;
+    case Level::warn:
+      return spdlog::level::warn;
+    case Level::error:
+      return spdlog::level::err;
+    case Level::off:
+      return spdlog::level::off;
   }
   return spdlog::level::info;
 }
@@ -42,9 +48,9 @@ void init(Level level) { logger().set_level(to_spdlog(level)); }
 bool enabled(Level level) { return logger().should_log(to_spdlog(level)); }
 
 bool parse_level(std::string_view name, Level& out) {
-  static constexpr std::pair<std::string_view, Level> kNames[] = {
-      {"trace", Level::trace}, {"debug", Level::debug}, {"info", Level::info},
-      {"warn", Level::warn},   {"error", Level::error}, {"off", Level::off}};
+  static constexpr std::pair<std::string_view, Level> kNames[] = {{"trace", Level::trace}, {"debug", Level::debug},
+                                                                  {"info", Level::info},   {"warn", Level::warn},
+                                                                  {"error", Level::error}, {"off", Level::off}};
   for (const auto& [n, l] : kNames) {
     if (n == name) {
       out = l;
@@ -57,11 +63,21 @@ bool parse_level(std::string_view name, Level& out) {
 void append_json_escaped(fmt::memory_buffer& out, std::string_view s) {
   for (const char c : s) {
     switch (c) {
-      case '"': out.append(std::string_view{"\\\""}); break;
-      case '\\': out.append(std::string_view{"\\\\"}); break;
-      case '\n': out.append(std::string_view{"\\n"}); break;
-      case '\r': out.append(std::string_view{"\\r"}); break;
-      case '\t': out.append(std::string_view{"\\t"}); break;
+      case '"':
+        out.append(std::string_view{"\\\""});
+        break;
+      case '\\':
+        out.append(std::string_view{"\\\\"});
+        break;
+      case '\n':
+        out.append(std::string_view{"\\n"});
+        break;
+      case '\r':
+        out.append(std::string_view{"\\r"});
+        break;
+      case '\t':
+        out.append(std::string_view{"\\t"});
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           fmt::format_to(std::back_inserter(out), "\\u{:04x}", static_cast<unsigned>(c));

@@ -1,8 +1,8 @@
 #include "budgetd/core/time.h"
 
+#include <fmt/format.h>
 #include <array>
 #include <charconv>
-#include <fmt/format.h>
 
 namespace budgetd {
 namespace {
@@ -25,8 +25,7 @@ bool read_digits(std::string_view text, size_t pos, size_t width, int& out) {
 }
 
 Status bad_time(std::string_view text, std::string_view why) {
-  return InvalidArgument(fmt::format("'{}' is not an RFC 3339 time ({}); example: 2026-11-24T10:00:00Z",
-                                     text, why));
+  return InvalidArgument(fmt::format("'{}' is not an RFC 3339 time ({}); example: 2026-11-24T10:00:00Z", text, why));
 }
 
 struct DurationUnit {
@@ -34,13 +33,8 @@ struct DurationUnit {
   Millis length;
 };
 // Longest suffix first so "ms" is not read as "m" followed by garbage.
-constexpr std::array<DurationUnit, 7> kUnits{{{"ms", Millis{1}},
-                                              {"s", kSecond},
-                                              {"m", kMinute},
-                                              {"h", kHour},
-                                              {"d", kDay},
-                                              {"w", 7 * kDay},
-                                              {"y", 365 * kDay}}};
+constexpr std::array<DurationUnit, 7> kUnits{
+    {{"ms", Millis{1}}, {"s", kSecond}, {"m", kMinute}, {"h", kHour}, {"d", kDay}, {"w", 7 * kDay}, {"y", 365 * kDay}}};
 
 }  // namespace
 
@@ -62,11 +56,10 @@ std::string format_rfc3339(Timestamp t) {
 
 Result<Timestamp> parse_rfc3339(std::string_view text) {
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (!read_digits(text, 0, 4, year) || text.size() < 20 || text[4] != '-' ||
-      !read_digits(text, 5, 2, month) || text[7] != '-' || !read_digits(text, 8, 2, day) ||
-      (text[10] != 'T' && text[10] != 't' && text[10] != ' ') ||
-      !read_digits(text, 11, 2, hour) || text[13] != ':' || !read_digits(text, 14, 2, minute) ||
-      text[16] != ':' || !read_digits(text, 17, 2, second)) {
+  if (!read_digits(text, 0, 4, year) || text.size() < 20 || text[4] != '-' || !read_digits(text, 5, 2, month) ||
+      text[7] != '-' || !read_digits(text, 8, 2, day) || (text[10] != 'T' && text[10] != 't' && text[10] != ' ') ||
+      !read_digits(text, 11, 2, hour) || text[13] != ':' || !read_digits(text, 14, 2, minute) || text[16] != ':' ||
+      !read_digits(text, 17, 2, second)) {
     return bad_time(text, "expected YYYY-MM-DDThh:mm:ss followed by Z or an offset");
   }
   const year_month_day ymd{std::chrono::year{year}, std::chrono::month{static_cast<unsigned>(month)},
@@ -123,8 +116,7 @@ Result<Timestamp> parse_timestamp(std::string_view text) {
 
 Result<Millis> parse_duration(std::string_view text) {
   const auto bad = [&](std::string_view why) {
-    return InvalidArgument(
-        fmt::format("'{}' is not a duration ({}); examples: 30d, 6h, 1h30m, 10s", text, why));
+    return InvalidArgument(fmt::format("'{}' is not a duration ({}); examples: 30d, 6h, 1h30m, 10s", text, why));
   };
   if (text.empty()) return bad("it is empty");
   Millis total{0};

@@ -11,7 +11,8 @@ namespace budgetd {
 
 namespace {
 
-std::shared_ptr<const api::Snapshot> make_snapshot(std::shared_ptr<const config::Config> config, const store::SloSet* previous) {
+std::shared_ptr<const api::Snapshot> make_snapshot(std::shared_ptr<const config::Config> config,
+                                                   const store::SloSet* previous) {
   auto slos = store::SloSet::build(*config, previous);
   auto snap = std::make_shared<api::Snapshot>();
   snap->config = std::move(config);
@@ -23,7 +24,9 @@ std::shared_ptr<const api::Snapshot> make_snapshot(std::shared_ptr<const config:
 
 Daemon::Daemon(config::Config config, const Clock& clock) : clock_(clock) {
   snapshot_.store(make_snapshot(std::make_shared<const config::Config>(std::move(config)), nullptr));
-  metrics_.gauge("budgetd_build_info", "Always 1; the labels say which build is running", {{"version", BUDGETD_VERSION}}).set(1);
+  metrics_
+      .gauge("budgetd_build_info", "Always 1; the labels say which build is running", {{"version", BUDGETD_VERSION}})
+      .set(1);
   metrics_.gauge("budgetd_process_start_time_seconds", "When this process started, in unix seconds (budgetd's clock)")
       .set(static_cast<double>(to_unix_ms(clock_.now())) / 1000.0);
   metrics_.gauge("budgetd_slos", "SLOs configured").set(static_cast<double>(snapshot()->router->slos().slos().size()));
@@ -38,8 +41,11 @@ Status Daemon::start() {
   server_ = std::make_unique<api::Server>(snap->config->server, *this, clock_, metrics_);
   BUDGETD_RETURN_IF_ERROR(server_->start());
   ready_.store(true);
-  log::info("budgetd: serving").field("config", snap->config->source).field("slos", uint64_t{snap->router->slos().slos().size()})
-      .field("store_bytes", uint64_t{memory}).field("port", uint64_t{port()});
+  log::info("budgetd: serving")
+      .field("config", snap->config->source)
+      .field("slos", uint64_t{snap->router->slos().slos().size()})
+      .field("store_bytes", uint64_t{memory})
+      .field("port", uint64_t{port()});
   return Status::Ok();
 }
 

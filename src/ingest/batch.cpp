@@ -16,9 +16,10 @@ class BatchBuilder final : public EventSink {
   void on_event(uint32_t index, const Event& event) override {
     if (event.ts > now_ + limits_.max_future) {
       ++report_.rejected_future;
-      reject(index, 0, fmt::format("ts {} is {} ahead of budgetd's clock ({}); events more than {} in the future are rejected",
-                                   format_rfc3339(event.ts), format_duration(event.ts - now_), format_rfc3339(now_),
-                                   format_duration(limits_.max_future)));
+      reject(index, 0,
+             fmt::format("ts {} is {} ahead of budgetd's clock ({}); events more than {} in the future are rejected",
+                         format_rfc3339(event.ts), format_duration(event.ts - now_), format_rfc3339(now_),
+                         format_duration(limits_.max_future)));
       return;
     }
     const std::vector<Route>* routes = routes_for(event.service);
@@ -43,14 +44,17 @@ class BatchBuilder final : public EventSink {
       ++report_.accepted;
     } else if (too_old) {
       ++report_.rejected_too_old;
-      reject(index, 0, fmt::format("ts {} is too old: it is before every retained window of the SLOs it matches",
-                                   format_rfc3339(event.ts)));
+      reject(index, 0,
+             fmt::format("ts {} is too old: it is before every retained window of the SLOs it matches",
+                         format_rfc3339(event.ts)));
     } else {
       ++report_.unmatched;
     }
   }
 
-  void on_reject(uint32_t index, uint32_t line, std::string_view reason) override { reject(index, line, std::string(reason)); }
+  void on_reject(uint32_t index, uint32_t line, std::string_view reason) override {
+    reject(index, line, std::string(reason));
+  }
 
  private:
   void reject(uint32_t index, uint32_t line, std::string reason) {

@@ -20,8 +20,8 @@ Status malformed(error_code e, od::document* doc = nullptr, const char* start = 
   if (doc != nullptr && doc->current_location().get(at) == simdjson::SUCCESS && at >= start) {
     where += fmt::format(" near byte {}", at - start);
   }
-  return InvalidArgument(fmt::format("the body is not valid JSON{}: {}; nothing of it was applied", where,
-                                     simdjson::error_message(e)));
+  return InvalidArgument(
+      fmt::format("the body is not valid JSON{}: {}; nothing of it was applied", where, simdjson::error_message(e)));
 }
 
 // A token that type() calls boolean but is not exactly true/false ("tru") is malformed JSON;
@@ -57,7 +57,8 @@ error_code validate(od::value v, int depth = 0) {
       }
       return simdjson::SUCCESS;
     }
-    case od::json_type::string: return v.get_string().error();
+    case od::json_type::string:
+      return v.get_string().error();
     case od::json_type::number: {
       const error_code e = v.get_number().error();
       return e == simdjson::NUMBER_OUT_OF_RANGE ? simdjson::SUCCESS : e;  // valid JSON, just huge
@@ -137,7 +138,7 @@ error_code wrong_type(od::value& v, error_code e, Verdict& verdict, std::string_
 // Reads the value of one field of an event into `event`.
 error_code read_field(std::string_view key, od::value v, Event& event, FieldSeen& seen, bool& good_is_count,
                       Verdict& verdict) {
-  bool* seen_flag = key == "service" ? &seen.service
+  bool* seen_flag = key == "service"      ? &seen.service
                     : key == "ts"         ? &seen.ts
                     : key == "good"       ? &seen.good
                     : key == "total"      ? &seen.total
@@ -157,11 +158,13 @@ error_code read_field(std::string_view key, od::value v, Event& event, FieldSeen
   if (key == "labels") return read_labels(v, event, verdict);
   if (key == "service") {
     if (auto e = v.get_string().get(event.service)) return wrong_type(v, e, verdict, "service must be a string");
-    if (event.service.empty() || event.service.size() > kMaxServiceBytes) verdict.reject("service must be 1-{} bytes", kMaxServiceBytes);
+    if (event.service.empty() || event.service.size() > kMaxServiceBytes)
+      verdict.reject("service must be 1-{} bytes", kMaxServiceBytes);
     return simdjson::SUCCESS;
   }
   if (key == "total") {
-    if (auto e = v.get_uint64().get(event.total_count)) return wrong_type(v, e, verdict, "total must be a whole number of requests");
+    if (auto e = v.get_uint64().get(event.total_count))
+      return wrong_type(v, e, verdict, "total must be a whole number of requests");
     return simdjson::SUCCESS;
   }
   if (key == "latency_ms") {
@@ -193,7 +196,8 @@ error_code read_field(std::string_view key, od::value v, Event& event, FieldSeen
     return simdjson::SUCCESS;
   }
   // key == "good": true/false for one request, or a count beside total.
-  constexpr std::string_view kGoodType = "good must be true/false, or a whole number of good requests together with total";
+  constexpr std::string_view kGoodType =
+      "good must be true/false, or a whole number of good requests together with total";
   if (type == od::json_type::boolean) {
     event.has_good_flag = true;
     return read_bool(v, event.good_flag);
@@ -230,7 +234,8 @@ error_code read_event(od::object& obj, Timestamp now, Event& event, Verdict& ver
   } else if (good_is_count && event.good_count > event.total_count) {
     verdict.reject("good ({}) must not exceed total ({})", event.good_count, event.total_count);
   } else if (good_is_count && event.total_count > kMaxEventTotal) {
-    verdict.reject("total ({}) is above the limit of {} requests in one event; split it", event.total_count, kMaxEventTotal);
+    verdict.reject("total ({}) is above the limit of {} requests in one event; split it", event.total_count,
+                   kMaxEventTotal);
   } else if (good_is_count && event.has_latency) {
     verdict.reject("latency_ms describes one request; it cannot be combined with good/total counts");
   } else if (!seen.good && !event.has_latency) {
@@ -259,8 +264,10 @@ struct BatchDecoder::Impl {
       return validate(v);
     }
     if (auto e = read_event(obj, now, event, verdict)) return e;
-    if (verdict.rejected()) sink.on_reject(index, 0, verdict.reason());
-    else sink.on_event(index, event);
+    if (verdict.rejected())
+      sink.on_reject(index, 0, verdict.reason());
+    else
+      sink.on_event(index, event);
     return simdjson::SUCCESS;
   }
 
@@ -277,7 +284,8 @@ struct BatchDecoder::Impl {
     for (auto field : top) {
       std::string_view key;
       if (auto e = field.unescaped_key().get(key)) return bad(e);
-      if (key != "events") return InvalidArgument(fmt::format("unknown top-level field '{}'; the body is {{\"events\": [...]}}", key));
+      if (key != "events")
+        return InvalidArgument(fmt::format("unknown top-level field '{}'; the body is {{\"events\": [...]}}", key));
       if (seen_events) return InvalidArgument("'events' appears twice in the body");
       seen_events = true;
       od::array events;
@@ -320,24 +328,30 @@ struct BatchDecoder::Impl {
       // there: the line needs no copy.
       const size_t line_capacity = capacity - static_cast<size_t>(line - data);
       od::document doc;
-      if (auto e = parser.iterate(simdjson::padded_string_view(line, len, line_capacity)).get(doc)) return malformed(e, nullptr, nullptr, line_no);
+      if (auto e = parser.iterate(simdjson::padded_string_view(line, len, line_capacity)).get(doc))
+        return malformed(e, nullptr, nullptr, line_no);
       verdict.clear();
       od::object obj;
       if (auto e = doc.get_object().get(obj)) {
         if (!is_item_error(e)) return malformed(e, &doc, line, line_no);
         od::json_type type;
         if (auto e2 = doc.type().get(type)) return malformed(e2, &doc, line, line_no);
-        const error_code e3 = type == od::json_type::array ? validate(doc.get_value().value_unsafe()) : scalar_check(doc, type);
+        const error_code e3 =
+            type == od::json_type::array ? validate(doc.get_value().value_unsafe()) : scalar_check(doc, type);
         if (e3) return malformed(e3, &doc, line, line_no);
         sink.on_reject(index++, line_no, "an event must be a JSON object");
         continue;
       }
       if (auto e = read_event(obj, now, event, verdict)) return malformed(e, &doc, line, line_no);
       if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) {
-        return InvalidArgument(fmt::format("line {} has content after its JSON object; NDJSON is one event per line; nothing of the body was applied", line_no));
+        return InvalidArgument(fmt::format(
+            "line {} has content after its JSON object; NDJSON is one event per line; nothing of the body was applied",
+            line_no));
       }
-      if (verdict.rejected()) sink.on_reject(index, line_no, verdict.reason());
-      else sink.on_event(index, event);
+      if (verdict.rejected())
+        sink.on_reject(index, line_no, verdict.reason());
+      else
+        sink.on_event(index, event);
       ++index;
     }
     return Status::Ok();
@@ -345,7 +359,8 @@ struct BatchDecoder::Impl {
 
   static error_code scalar_check(od::document& doc, od::json_type type) {
     switch (type) {
-      case od::json_type::string: return doc.get_string().error();
+      case od::json_type::string:
+        return doc.get_string().error();
       case od::json_type::number: {
         const error_code e = doc.get_number().error();
         return e == simdjson::NUMBER_OUT_OF_RANGE ? simdjson::SUCCESS : e;
@@ -359,7 +374,8 @@ struct BatchDecoder::Impl {
         if (auto e = doc.is_null().get(n)) return e;
         return n ? simdjson::SUCCESS : simdjson::N_ATOM_ERROR;
       }
-      default: return simdjson::TAPE_ERROR;
+      default:
+        return simdjson::TAPE_ERROR;
     }
   }
 };
@@ -367,9 +383,11 @@ struct BatchDecoder::Impl {
 BatchDecoder::BatchDecoder() : impl_(std::make_unique<Impl>()) {}
 BatchDecoder::~BatchDecoder() = default;
 
-Status BatchDecoder::decode(const char* data, size_t size, size_t capacity, BodyFormat format, Timestamp now, EventSink& sink) {
+Status BatchDecoder::decode(const char* data, size_t size, size_t capacity, BodyFormat format, Timestamp now,
+                            EventSink& sink) {
   if (capacity < size + simdjson::SIMDJSON_PADDING) return Internal("batch buffer lacks simdjson padding");
-  return format == BodyFormat::kJson ? impl_->json(data, size, capacity, now, sink) : impl_->ndjson(data, size, capacity, now, sink);
+  return format == BodyFormat::kJson ? impl_->json(data, size, capacity, now, sink)
+                                     : impl_->ndjson(data, size, capacity, now, sink);
 }
 
 }  // namespace budgetd::ingest

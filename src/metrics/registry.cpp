@@ -10,10 +10,14 @@ namespace {
 
 void append_label_value(std::string& out, std::string_view v) {
   for (const char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
 }
 
@@ -42,8 +46,8 @@ std::string format_value(double v) {
 
 }  // namespace
 
-const std::vector<double> kLatencyBuckets{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-                                          0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5, 5, 10};
+const std::vector<double> kLatencyBuckets{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                          0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
 
 Histogram::Histogram(std::vector<double> upper_bounds)
     : bounds_(std::move(upper_bounds)), buckets_(new std::atomic<uint64_t>[bounds_.size() + 1]) {
@@ -141,7 +145,8 @@ std::string Registry::render() const {
           for (const auto& [labels, h] : f.histograms) {
             const Histogram::Snapshot s = h->snapshot();
             for (size_t i = 0; i <= s.upper_bounds.size(); ++i) {
-              const std::pair<std::string, std::string> le{"le", i < s.upper_bounds.size() ? format_value(s.upper_bounds[i]) : "+Inf"};
+              const std::pair<std::string, std::string> le{
+                  "le", i < s.upper_bounds.size() ? format_value(s.upper_bounds[i]) : "+Inf"};
               out += name + "_bucket";
               append_labels(out, labels, &le);
               out += fmt::format(" {}\n", s.cumulative[i]);

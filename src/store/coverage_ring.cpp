@@ -20,8 +20,8 @@ bool CoverageRing::mark(int64_t minute) {
   const int64_t word = minute / kMinutesPerWord;
   const uint64_t bit = uint64_t{1} << (minute % kMinutesPerWord);
   // relaxed: coverage bits are standalone facts; no other data is published through them.
-  return tagged::set_bits(bits_[static_cast<size_t>(word % words_)], word / words_, bit,
-                          std::memory_order_relaxed) != tagged::Outcome::kExpired;
+  return tagged::set_bits(bits_[static_cast<size_t>(word % words_)], word / words_, bit, std::memory_order_relaxed) !=
+         tagged::Outcome::kExpired;
 }
 
 uint32_t CoverageRing::count(int64_t first_minute, int64_t end_minute, bool& expired) const {
@@ -36,7 +36,8 @@ uint32_t CoverageRing::count(int64_t first_minute, int64_t end_minute, bool& exp
     const int hi = static_cast<int>(word_end - word * kMinutesPerWord);
     const uint64_t mask = ((uint64_t{1} << hi) - 1) & ~((uint64_t{1} << lo) - 1);  // hi <= 32
     // relaxed: see mark().
-    const tagged::View v = tagged::view(bits_[static_cast<size_t>(word % words_)].load(std::memory_order_relaxed), word / words_);
+    const tagged::View v =
+        tagged::view(bits_[static_cast<size_t>(word % words_)].load(std::memory_order_relaxed), word / words_);
     expired = expired || v.expired;
     covered += static_cast<uint32_t>(std::popcount(v.payload & mask));
     m = word_end;

@@ -18,8 +18,8 @@ size_t ladder_index(Millis r) {
 
 }  // namespace
 
-SeriesPlan plan_series(const std::vector<Millis>& windows, const std::vector<Millis>& budget_windows,
-                       Millis lookback, Millis max_future) {
+SeriesPlan plan_series(const std::vector<Millis>& windows, const std::vector<Millis>& budget_windows, Millis lookback,
+                       Millis max_future) {
   SeriesPlan plan;
   plan.max_future = max_future;
   for (const Millis w : windows) {
@@ -97,7 +97,8 @@ BucketSum SloSeries::sum(const WindowBounds& w) const {
 
 uint32_t SloSeries::covered_minutes(Timestamp start, Timestamp end, bool& expired) const {
   assert(coverage_);
-  return coverage_->count(floor_div(to_unix_ms(start), kMinute.count()), floor_div(to_unix_ms(end), kMinute.count()), expired);
+  return coverage_->count(floor_div(to_unix_ms(start), kMinute.count()), floor_div(to_unix_ms(end), kMinute.count()),
+                          expired);
 }
 
 }  // namespace budgetd::store

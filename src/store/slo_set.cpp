@@ -33,7 +33,8 @@ std::shared_ptr<const SloSet> SloSet::build(const config::Config& config, const 
     if (previous != nullptr) {
       const StoredSlo* old = previous->find(spec.name);
       if (old != nullptr && old->spec->identity() == spec.identity() && old->series->plan().slots == plan.slots &&
-          old->series->plan().coverage_minutes == plan.coverage_minutes && old->series->plan().max_future == plan.max_future) {
+          old->series->plan().coverage_minutes == plan.coverage_minutes &&
+          old->series->plan().max_future == plan.max_future) {
         s.series = old->series;
       }
     }

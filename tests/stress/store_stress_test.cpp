@@ -35,7 +35,8 @@ void merge(Tally& into, const Tally& from) {
 
 Counts expected_in(const Tally& t, Timestamp start, Timestamp end) {
   Counts c;
-  for (auto it = t.lower_bound(bucket_index(start, kFinestResolution)); it != t.end() && it->first < bucket_index(end, kFinestResolution); ++it) {
+  for (auto it = t.lower_bound(bucket_index(start, kFinestResolution));
+       it != t.end() && it->first < bucket_index(end, kFinestResolution); ++it) {
     c.good += it->second.good;
     c.total += it->second.total;
   }

@@ -13,7 +13,7 @@
 namespace budgetd::test {
 
 struct HttpResult {
-  int status = 0;  // 0: no answer (connection closed or reset)
+  int status = 0;                              // 0: no answer (connection closed or reset)
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
   bool keep_alive = false;
@@ -31,7 +31,8 @@ class HttpClient {
   ~HttpClient();
 
   HttpResult get(const std::string& target);
-  HttpResult post(const std::string& target, const std::string& body, const std::string& content_type = "application/json",
+  HttpResult post(const std::string& target, const std::string& body,
+                  const std::string& content_type = "application/json",
                   const std::map<std::string, std::string>& headers = {});
   HttpResult request(const std::string& method, const std::string& target, const std::string& body,
                      const std::map<std::string, std::string>& headers);

@@ -5,9 +5,8 @@
 namespace budgetd::test {
 
 config::Config parse_config(const std::string& yaml) {
-  const std::string with_server = yaml.find("server:") == std::string::npos
-                                      ? "server: {listen: \"127.0.0.1:0\", threads: 2}\n" + yaml
-                                      : yaml;
+  const std::string with_server =
+      yaml.find("server:") == std::string::npos ? "server: {listen: \"127.0.0.1:0\", threads: 2}\n" + yaml : yaml;
   config::LoadResult r = config::load_config_string(with_server, "test.yaml");
   if (!r.ok()) {
     ADD_FAILURE() << "test config does not load:\n" << r.error_text();

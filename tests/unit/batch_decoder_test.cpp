@@ -26,8 +26,19 @@ struct Decoded {
 struct Collect : EventSink {
   std::vector<Decoded> items;
   void on_event(uint32_t index, const Event& e) override {
-    Decoded d{index, 0, std::string(e.service), to_unix_ms(e.ts), e.has_good_flag, e.good_flag, e.has_counts,
-              e.good_count, e.total_count, e.has_latency, e.latency_ms, {}, ""};
+    Decoded d{index,
+              0,
+              std::string(e.service),
+              to_unix_ms(e.ts),
+              e.has_good_flag,
+              e.good_flag,
+              e.has_counts,
+              e.good_count,
+              e.total_count,
+              e.has_latency,
+              e.latency_ms,
+              {},
+              ""};
     for (uint32_t i = 0; i < e.label_count; ++i) d.labels.emplace_back(e.labels[i].key, e.labels[i].value);
     items.push_back(std::move(d));
   }
@@ -70,7 +81,8 @@ TEST(BatchDecoder, EveryEventForm) {
   EXPECT_EQ(d.total_count, 1000u);
   EXPECT_EQ(d.ts, kNow - 1000);
 
-  d = one(R"({"service":"api","ts":"2026-11-24T09:59:59.5Z","latency_ms":12.5,"good":false,"labels":{"region":"eu","v":"1"}})");
+  d = one(
+      R"({"service":"api","ts":"2026-11-24T09:59:59.5Z","latency_ms":12.5,"good":false,"labels":{"region":"eu","v":"1"}})");
   EXPECT_TRUE(d.has_latency);
   EXPECT_EQ(d.latency_ms, 12.5);
   EXPECT_TRUE(d.has_good_flag && !d.good_flag);
@@ -86,24 +98,33 @@ TEST(BatchDecoder, RejectsBadEventsAloneWithAReason) {
   EXPECT_EQ(reject_reason(R"({"good":true})"), "service is required");
   EXPECT_EQ(reject_reason(R"({"service":5,"good":true})"), "service must be a string");
   EXPECT_EQ(reject_reason(R"({"service":"","good":true})"), "service must be 1-256 bytes");
-  EXPECT_EQ(reject_reason(R"({"service":"a"})"), "the event has no SLI field: give good (true/false), good and total (counts), or latency_ms");
+  EXPECT_EQ(reject_reason(R"({"service":"a"})"),
+            "the event has no SLI field: give good (true/false), good and total (counts), or latency_ms");
   EXPECT_EQ(reject_reason(R"({"service":"a","good":5,"total":3})"), "good (5) must not exceed total (3)");
   EXPECT_EQ(reject_reason(R"({"service":"a","good":5})"), "a count in good needs total beside it");
   EXPECT_EQ(reject_reason(R"({"service":"a","total":5})"), "total needs good: the count of good requests among them");
-  EXPECT_EQ(reject_reason(R"({"service":"a","good":true,"total":5})"), "with total, good must be the count of good requests, not true/false");
-  EXPECT_THAT(reject_reason(R"({"service":"a","good":-1,"total":5})"), HasSubstr("good must be true/false, or a whole number"));
-  EXPECT_THAT(reject_reason(R"({"service":"a","good":1.5,"total":5})"), HasSubstr("good must be true/false, or a whole number"));
+  EXPECT_EQ(reject_reason(R"({"service":"a","good":true,"total":5})"),
+            "with total, good must be the count of good requests, not true/false");
+  EXPECT_THAT(reject_reason(R"({"service":"a","good":-1,"total":5})"),
+              HasSubstr("good must be true/false, or a whole number"));
+  EXPECT_THAT(reject_reason(R"({"service":"a","good":1.5,"total":5})"),
+              HasSubstr("good must be true/false, or a whole number"));
   EXPECT_THAT(reject_reason(R"({"service":"a","good":"yes"})"), HasSubstr("good must be true/false"));
-  EXPECT_EQ(reject_reason(R"({"service":"a","good":1,"total":4294967296})"), "total (4294967296) is above the limit of 4294967295 requests in one event; split it");
-  EXPECT_EQ(reject_reason(R"({"service":"a","good":1,"total":2,"latency_ms":3})"), "latency_ms describes one request; it cannot be combined with good/total counts");
+  EXPECT_EQ(reject_reason(R"({"service":"a","good":1,"total":4294967296})"),
+            "total (4294967296) is above the limit of 4294967295 requests in one event; split it");
+  EXPECT_EQ(reject_reason(R"({"service":"a","good":1,"total":2,"latency_ms":3})"),
+            "latency_ms describes one request; it cannot be combined with good/total counts");
   EXPECT_EQ(reject_reason(R"({"service":"a","latency_ms":-1})"), "latency_ms must not be negative");
   EXPECT_EQ(reject_reason(R"({"service":"a","latency_ms":"fast"})"), "latency_ms must be a number");
-  EXPECT_EQ(reject_reason(R"({"service":"a","good":true,"ts":1.5})"), "ts must be unix milliseconds (a whole number) or an RFC 3339 string");
+  EXPECT_EQ(reject_reason(R"({"service":"a","good":true,"ts":1.5})"),
+            "ts must be unix milliseconds (a whole number) or an RFC 3339 string");
   EXPECT_EQ(reject_reason(R"({"service":"a","good":true,"ts":-1})"), "ts must not be before 1970");
   EXPECT_THAT(reject_reason(R"({"service":"a","good":true,"ts":"yesterday"})"), HasSubstr("is not an RFC 3339 time"));
   EXPECT_EQ(reject_reason(R"({"service":"a","good":true,"good":false})"), "field 'good' appears twice");
-  EXPECT_EQ(reject_reason(R"({"service":"a","good":true,"latncy_ms":3})"), "unknown field 'latncy_ms' (valid: service, ts, good, total, latency_ms, labels)");
-  EXPECT_EQ(reject_reason(R"({"service":"a","good":true,"labels":["eu"]})"), "labels must be an object of string values, e.g. {\"region\": \"eu\"}");
+  EXPECT_EQ(reject_reason(R"({"service":"a","good":true,"latncy_ms":3})"),
+            "unknown field 'latncy_ms' (valid: service, ts, good, total, latency_ms, labels)");
+  EXPECT_EQ(reject_reason(R"({"service":"a","good":true,"labels":["eu"]})"),
+            "labels must be an object of string values, e.g. {\"region\": \"eu\"}");
   EXPECT_EQ(reject_reason(R"({"service":"a","good":true,"labels":{"n":1}})"), "label 'n' must have a string value");
   EXPECT_EQ(reject_reason(R"({"service":"a","good":true,"labels":{"k":"1","k":"2"}})"), "label 'k' appears twice");
   std::string many = R"({"service":"a","good":true,"labels":{)";
@@ -114,7 +135,9 @@ TEST(BatchDecoder, RejectsBadEventsAloneWithAReason) {
 
 TEST(BatchDecoder, KeepsIndexesAcrossAcceptedAndRejectedEvents) {
   Collect c;
-  ASSERT_TRUE(decode(R"({"events":[{"service":"a","good":true},{"service":"b"},{"service":"c","good":false}]})", BodyFormat::kJson, c).ok());
+  ASSERT_TRUE(decode(R"({"events":[{"service":"a","good":true},{"service":"b"},{"service":"c","good":false}]})",
+                     BodyFormat::kJson, c)
+                  .ok());
   ASSERT_EQ(c.items.size(), 3u);
   EXPECT_EQ(c.items[0].index, 0u);
   EXPECT_EQ(c.items[1].index, 1u);
@@ -134,11 +157,11 @@ TEST(BatchDecoder, MalformedBodiesAreRefusedWhole) {
       R"({"events":[{"service":"a","good":true}]} trailing)",
       R"({"events":[{"service":"a","good":true}]}{"events":[]})",
       R"({"events":[{"service":"a","good":true,"labels":{"x":"bad \q escape"}}]})",
-      R"({"events":[{"service":"a","good":true,"extra":[1,2,nul]}]})",          // unknown field's value
-      R"({"events":[{"service":"a","total":5,"x":{"deep":[fals]}}]})",          // after a rejection
+      R"({"events":[{"service":"a","good":true,"extra":[1,2,nul]}]})",  // unknown field's value
+      R"({"events":[{"service":"a","total":5,"x":{"deep":[fals]}}]})",  // after a rejection
       R"({"events":[{"service":"a","good":true,"ts":01}]})",
       R"({"events":[{"service":"a","good":true}, ]})",
-      "{\"events\":[{\"service\":\"a\xff\",\"good\":true}]}",                   // invalid UTF-8
+      "{\"events\":[{\"service\":\"a\xff\",\"good\":true}]}",  // invalid UTF-8
   };
   for (const char* body : bodies) {
     Collect c;

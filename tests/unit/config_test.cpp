@@ -136,15 +136,18 @@ slos:
     colour: blue
 )");
   ASSERT_FALSE(r.ok());
-  EXPECT_THAT(errors(r), ::testing::ElementsAre(
-      HasSubstr("c.yaml:2:11: error: server.listen must be host:port"),
-      HasSubstr("c.yaml:3:3: error: server: unknown key 'thread' (valid keys: "),
-      HasSubstr("c.yaml:5:11: error: SLO name 'Bad_Name' must be"),
-      HasSubstr("c.yaml:7:16: error: SLO 'Bad_Name': objective '100' must be above 0 and below 100"),
-      HasSubstr("c.yaml:8:22: error: SLO 'Bad_Name': windows[1]: '7h3m' is not a multiple of its bucket resolution 5m"),
-      HasSubstr("c.yaml:9:10: error: SLO 'Bad_Name': sli: a latency SLI needs threshold_ms"),
-      HasSubstr("c.yaml:14:11: error: SLO name 'dup' is used more than once"),
-      HasSubstr("c.yaml:18:5: error: SLO 'dup': unknown key 'colour' (valid keys: alerting, description, ")));
+  EXPECT_THAT(
+      errors(r),
+      ::testing::ElementsAre(
+          HasSubstr("c.yaml:2:11: error: server.listen must be host:port"),
+          HasSubstr("c.yaml:3:3: error: server: unknown key 'thread' (valid keys: "),
+          HasSubstr("c.yaml:5:11: error: SLO name 'Bad_Name' must be"),
+          HasSubstr("c.yaml:7:16: error: SLO 'Bad_Name': objective '100' must be above 0 and below 100"),
+          HasSubstr(
+              "c.yaml:8:22: error: SLO 'Bad_Name': windows[1]: '7h3m' is not a multiple of its bucket resolution 5m"),
+          HasSubstr("c.yaml:9:10: error: SLO 'Bad_Name': sli: a latency SLI needs threshold_ms"),
+          HasSubstr("c.yaml:14:11: error: SLO name 'dup' is used more than once"),
+          HasSubstr("c.yaml:18:5: error: SLO 'dup': unknown key 'colour' (valid keys: alerting, description, ")));
 }
 
 TEST(Config, RejectsImpossibleAlertRules) {

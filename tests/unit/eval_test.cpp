@@ -49,10 +49,10 @@ void add(const store::StoredSlo& slo, Timestamp now, Timestamp ts, uint64_t good
 TEST(SloStatus, ReportsEveryWindowWithExactBoundsAndCounts) {
   auto set = slo_set("slos: [{name: a, service: s, objective: 99.9, sli: {type: ratio}}]");
   const store::StoredSlo& slo = set->slos()[0];
-  add(slo, kNow, kNow - 4 * kMinute, 90, 100);        // inside 5m
-  add(slo, kNow, kNow - 20 * kMinute, 100, 100);      // inside 30m
-  add(slo, kNow, kNow - 10 * kDay, 0, 10);            // inside 30d only
-  add(slo, kNow, kNow + 4 * kMinute, 5, 5);           // ahead of now but inside buckets that hold now
+  add(slo, kNow, kNow - 4 * kMinute, 90, 100);    // inside 5m
+  add(slo, kNow, kNow - 20 * kMinute, 100, 100);  // inside 30m
+  add(slo, kNow, kNow - 10 * kDay, 0, 10);        // inside 30d only
+  add(slo, kNow, kNow + 4 * kMinute, 5, 5);       // ahead of now but inside buckets that hold now
   const SloStatus s = evaluate_slo(slo, kNow, kNow, kHour).value();
   ASSERT_EQ(s.windows.size(), 8u);
   const std::vector<std::string> names{"5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d"};
@@ -63,7 +63,7 @@ TEST(SloStatus, ReportsEveryWindowWithExactBoundsAndCounts) {
   EXPECT_EQ(w5.counts, (Counts{90, 100}));
   EXPECT_EQ(w5.burn_rate, 100.0);
   EXPECT_EQ(s.window(30 * kMinute)->counts, (Counts{190, 200}));
-  EXPECT_EQ(s.window(6 * kHour)->counts, (Counts{190, 200}));    // 1m buckets: ends 10:01
+  EXPECT_EQ(s.window(6 * kHour)->counts, (Counts{190, 200}));  // 1m buckets: ends 10:01
   // 5m buckets end at 10:05, so the 10:04 event is inside: windows cover whole buckets.
   EXPECT_EQ(s.window(3 * kDay)->counts, (Counts{195, 205}));
   const BudgetReport& b = s.budgets[0];
@@ -99,7 +99,8 @@ TEST(SloStatus, AtMustBeWithinTheLookback) {
   EXPECT_EQ(evaluate_slo(slo, kNow - 25 * kMinute, kNow, kHour).value().window(5 * kMinute)->counts, (Counts{1, 1}));
   EXPECT_EQ(evaluate_slo(slo, kNow - 22 * kMinute, kNow, kHour).value().window(5 * kMinute)->counts, (Counts{0, 0}));
   EXPECT_TRUE(evaluate_slo(slo, kNow - kHour, kNow, kHour).ok());
-  EXPECT_THAT(evaluate_slo(slo, kNow - kHour - Millis{1}, kNow, kHour).status().message(), HasSubstr("storage.status_lookback"));
+  EXPECT_THAT(evaluate_slo(slo, kNow - kHour - Millis{1}, kNow, kHour).status().message(),
+              HasSubstr("storage.status_lookback"));
   EXPECT_THAT(evaluate_slo(slo, kNow + Millis{1}, kNow, kHour).status().message(), HasSubstr("future"));
 }
 

@@ -133,7 +133,8 @@ Batch prepare(const Router& router, const std::string& body, BodyFormat f = Body
   Batch b;
   std::string buf = body;
   buf.reserve(buf.size() + required_padding());
-  b.status = prepare_batch(decoder, buf.data(), buf.size(), buf.capacity(), f, kNow, router, IngestLimits{}, b.deltas, b.report);
+  b.status = prepare_batch(decoder, buf.data(), buf.size(), buf.capacity(), f, kNow, router, IngestLimits{}, b.deltas,
+                           b.report);
   return b;
 }
 
@@ -185,7 +186,8 @@ TEST(Batch, ListsAtMostMaxErrorsAndCountsTheRest) {
 
 TEST(Batch, MalformedBodyLeavesNoDeltas) {
   Router router(slo_set(kSlos));
-  const Batch b = prepare(router, R"({"events":[{"service":"checkout","good":true},{"service":"checkout","good":tru}]})");
+  const Batch b =
+      prepare(router, R"({"events":[{"service":"checkout","good":true},{"service":"checkout","good":tru}]})");
   EXPECT_FALSE(b.status.ok());
   EXPECT_TRUE(b.deltas.empty());
   EXPECT_EQ(b.report.accepted, 0u);
@@ -193,8 +195,9 @@ TEST(Batch, MalformedBodyLeavesNoDeltas) {
 
 TEST(Batch, ApplyAddsDeltasToTheStore) {
   Router router(slo_set(kSlos));
-  const Batch b = prepare(router, "{\"service\":\"search\",\"good\":3,\"total\":4}\n{\"service\":\"search\",\"good\":true}\n",
-                          BodyFormat::kNdjson);
+  const Batch b =
+      prepare(router, "{\"service\":\"search\",\"good\":3,\"total\":4}\n{\"service\":\"search\",\"good\":true}\n",
+              BodyFormat::kNdjson);
   ASSERT_TRUE(b.status.ok());
   const store::WriteStats ws = apply_batch(b.deltas, router.slos(), kNow);
   EXPECT_EQ(ws.expired, 0u);

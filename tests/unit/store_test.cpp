@@ -32,8 +32,8 @@ TEST(TaggedWord, AddRestartsOlderLapsAndRefusesNewerOnes) {
   EXPECT_EQ(tagged::add(w, 7, 5, std::memory_order_relaxed), Outcome::kApplied);
   EXPECT_EQ(tagged::add(w, 7, 3, std::memory_order_relaxed), Outcome::kApplied);
   EXPECT_EQ(tagged::view(w.load(), 7).payload, 8u);
-  EXPECT_EQ(tagged::view(w.load(), 6).payload, 0u);   // another lap reads nothing
-  EXPECT_TRUE(tagged::view(w.load(), 6).expired);     // ... and knows its lap is gone
+  EXPECT_EQ(tagged::view(w.load(), 6).payload, 0u);  // another lap reads nothing
+  EXPECT_TRUE(tagged::view(w.load(), 6).expired);    // ... and knows its lap is gone
   EXPECT_FALSE(tagged::view(w.load(), 8).expired);
   EXPECT_EQ(tagged::add(w, 6, 1, std::memory_order_relaxed), Outcome::kExpired);
   EXPECT_EQ(tagged::add(w, 8, 2, std::memory_order_relaxed), Outcome::kApplied);  // restarts at 0
@@ -93,10 +93,10 @@ TEST(SeriesPlan, SizesEachRingFromItsLongestWindowPlusSlack) {
   const std::vector<Millis> windows{5 * kMinute, 30 * kMinute, kHour, 2 * kHour, 6 * kHour, kDay, 3 * kDay, 30 * kDay};
   const SeriesPlan p = plan_series(windows, {30 * kDay}, kHour, 5 * kMinute);
   // window/r + ceil((lookback + max_future)/r) + 1
-  EXPECT_EQ(p.slots[0], 360u + 390 + 1);     // 10s: 1h
-  EXPECT_EQ(p.slots[1], 360u + 65 + 1);      // 1m: 6h
-  EXPECT_EQ(p.slots[2], 864u + 13 + 1);      // 5m: 3d
-  EXPECT_EQ(p.slots[3], 720u + 2 + 1);       // 1h: 30d
+  EXPECT_EQ(p.slots[0], 360u + 390 + 1);  // 10s: 1h
+  EXPECT_EQ(p.slots[1], 360u + 65 + 1);   // 1m: 6h
+  EXPECT_EQ(p.slots[2], 864u + 13 + 1);   // 5m: 3d
+  EXPECT_EQ(p.slots[3], 720u + 2 + 1);    // 1h: 30d
   EXPECT_EQ(p.coverage_minutes, 43200u + 65 + 1);
 }
 

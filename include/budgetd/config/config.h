@@ -90,8 +90,8 @@ struct StorageConfig {
 };
 
 struct IngestConfig {
-  Millis max_future = 5 * kMinute;  // events further ahead of the clock are rejected
-  uint32_t max_errors_listed = 100; // per-item errors listed in one answer
+  Millis max_future = 5 * kMinute;   // events further ahead of the clock are rejected
+  uint32_t max_errors_listed = 100;  // per-item errors listed in one answer
 };
 
 struct LogConfig {

@@ -23,9 +23,7 @@ class Clock {
 // Wall-clock UTC time.
 class SystemClock final : public Clock {
  public:
-  Timestamp now() const override {
-    return std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now());
-  }
+  Timestamp now() const override { return std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now()); }
 };
 
 // Time that moves only when a test or a backtest moves it.

@@ -17,9 +17,9 @@ enum class StatusCode {
   kOk,
   kInvalidArgument,  // the caller's input is wrong; fixing the input fixes it
   kNotFound,
-  kOutOfRange,       // e.g. a time outside the retained data
-  kUnavailable,      // transient: retry later (disk full, fsync failed)
-  kDataLoss,         // corruption detected
+  kOutOfRange,   // e.g. a time outside the retained data
+  kUnavailable,  // transient: retry later (disk full, fsync failed)
+  kDataLoss,     // corruption detected
   kInternal,
 };
 
@@ -71,8 +71,8 @@ class [[nodiscard]] Result {
 
 }  // namespace budgetd
 
-#define BUDGETD_RETURN_IF_ERROR(expr)            \
-  do {                                           \
-    ::budgetd::Status budgetd_status_ = (expr);  \
+#define BUDGETD_RETURN_IF_ERROR(expr)                  \
+  do {                                                 \
+    ::budgetd::Status budgetd_status_ = (expr);        \
     if (!budgetd_status_.ok()) return budgetd_status_; \
   } while (0)

@@ -21,6 +21,8 @@ double allowed_bad(const store::Counts& c, const config::Objective& o);
 // bad / allowed_bad: the share of the budget spent (the burn rate of the budget window).
 inline double budget_consumed(const store::Counts& c, const config::Objective& o) { return burn_rate(c, o); }
 // 1 - consumed; negative once overspent.
-inline double budget_remaining(const store::Counts& c, const config::Objective& o) { return 1.0 - budget_consumed(c, o); }
+inline double budget_remaining(const store::Counts& c, const config::Objective& o) {
+  return 1.0 - budget_consumed(c, o);
+}
 
 }  // namespace budgetd::eval

@@ -35,7 +35,9 @@ struct BudgetReport {
   // Minutes of the window up to `at` that saw at least one event, and how many minutes that is.
   uint32_t covered_minutes = 0;
   uint32_t elapsed_minutes = 0;
-  double coverage() const { return elapsed_minutes == 0 ? 0.0 : static_cast<double>(covered_minutes) / elapsed_minutes; }
+  double coverage() const {
+    return elapsed_minutes == 0 ? 0.0 : static_cast<double>(covered_minutes) / elapsed_minutes;
+  }
 };
 
 struct AlertRuleReport {

@@ -18,8 +18,8 @@
 namespace budgetd::ingest {
 
 struct Delta {
-  uint32_t slo;     // index in the SloSet the batch was routed with
-  int64_t bucket;   // 10 s bucket (kFinestResolution) index
+  uint32_t slo;    // index in the SloSet the batch was routed with
+  int64_t bucket;  // 10 s bucket (kFinestResolution) index
   uint64_t good;
   uint64_t total;
 };

@@ -4,9 +4,8 @@
 //   Registry& r = ...;
 //   Counter& rejected = r.counter("budgetd_events_rejected_total", "Events rejected", {{"reason", "too_old"}});
 //   rejected.inc();
-//   Histogram& d = r.histogram("budgetd_http_request_duration_seconds", "...", {{"route", "/v1/events"}}, kLatencyBuckets);
-//   d.observe(0.0012);
-//   std::string text = r.render();
+//   Histogram& d = r.histogram("budgetd_http_request_duration_seconds", "...", {{"route", "/v1/events"}},
+//   kLatencyBuckets); d.observe(0.0012); std::string text = r.render();
 //
 // Registering takes a mutex and returns a reference that stays valid as long as the registry:
 // look a metric up once, keep the reference, and updates are single atomic operations.

@@ -33,8 +33,8 @@ struct SeriesPlan {
 
 // `windows`: every window evaluated over the series (budget and alert windows);
 // `budget_windows`: those whose coverage is reported.
-SeriesPlan plan_series(const std::vector<Millis>& windows, const std::vector<Millis>& budget_windows,
-                       Millis lookback, Millis max_future);
+SeriesPlan plan_series(const std::vector<Millis>& windows, const std::vector<Millis>& budget_windows, Millis lookback,
+                       Millis max_future);
 
 class SloSeries {
  public:

@@ -68,7 +68,8 @@ Outcome update(std::atomic<uint64_t>& word, int64_t lap, std::memory_order order
 
 // Saturating add, without overflow in the sum itself (payloads are < 2^44, deltas < 2^63).
 inline Outcome add(std::atomic<uint64_t>& word, int64_t lap, uint64_t delta, std::memory_order order) {
-  return update(word, lap, order, [delta](uint64_t old) { return delta > kPayloadMax ? kPayloadMax + 1 : old + delta; });
+  return update(word, lap, order,
+                [delta](uint64_t old) { return delta > kPayloadMax ? kPayloadMax + 1 : old + delta; });
 }
 
 inline Outcome set_bits(std::atomic<uint64_t>& word, int64_t lap, uint64_t bits, std::memory_order order) {
