@@ -11,7 +11,10 @@ if(BUDGETD_TSAN)
   if(BUDGETD_ASAN)
     message(FATAL_ERROR "BUDGETD_TSAN and BUDGETD_ASAN cannot be combined")
   endif()
-  list(APPEND BUDGETD_SANITIZER_FLAGS -fsanitize=thread)
+  # -Wno-tsan: Asio uses atomic_thread_fence, which GCC's TSan cannot model, and GCC warns at
+  # every use. budgetd's own code uses no fences; the TSan CI run (store stress test and the
+  # server's integration tests) reports no races.
+  list(APPEND BUDGETD_SANITIZER_FLAGS -fsanitize=thread -Wno-tsan)
 endif()
 
 set(BUDGETD_ARCH_FLAGS "")

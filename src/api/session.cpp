@@ -59,7 +59,8 @@ void SessionHub::drain() {
   for (auto& s : live) s->close_when_idle();
 }
 
-Session::Session(tcp::socket&& socket, SessionHub& hub) : stream_(std::move(socket)), hub_(hub) {
+Session::Session(tcp::socket&& socket, SessionHub& hub)
+    : stream_(std::move(socket)), read_deadline_(stream_.get_executor()), hub_(hub) {
   beast::error_code ec;
   const auto ep = stream_.socket().remote_endpoint(ec);
   if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
@@ -89,33 +90,51 @@ void Session::close_when_idle() {
       return;
     }
     self->closed_ = true;
+    self->read_deadline_.cancel();
     beast::error_code ec;
     self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
     self->stream_.close();  // cancels the pending read: its handler sees operation_aborted
   });
 }
 
+void Session::arm_read_deadline(Millis d) {
+  const uint64_t generation = ++read_generation_;
+  read_timed_out_ = false;
+  read_deadline_.expires_after(to_steady(d));
+  read_deadline_.async_wait([self = shared_from_this(), generation](beast::error_code ec) {
+    // A deadline whose read already completed is stale, even if it fired before the cancel.
+    if (ec || generation != self->read_generation_ || self->closed_) return;
+    self->read_timed_out_ = true;
+    beast::error_code cancel_ec;
+    self->stream_.socket().cancel(cancel_ec);  // the read completes with operation_aborted
+  });
+}
+
+void Session::disarm_read_deadline() {
+  ++read_generation_;
+  read_deadline_.cancel();
+}
+
 void Session::read_header() {
   parser_.emplace();
   parser_->body_limit(hub_.config().max_body_bytes);
   parser_->header_limit(hub_.config().max_header_bytes);
-  stream_.expires_after(to_steady(hub_.config().idle_timeout));
+  stream_.expires_never();
+  arm_read_deadline(hub_.config().idle_timeout);
   http::async_read_header(stream_, buffer_, *parser_,
                           [self = shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
 }
 
 void Session::on_header(beast::error_code ec) {
-  if (ec == net::error::operation_aborted || closed_) return;
-  if (ec == http::error::end_of_stream) return close();
-  if (ec == beast::error::timeout) {
+  disarm_read_deadline();
+  if (closed_) return;
+  if (ec == net::error::operation_aborted && read_timed_out_) {
     // An idle keep-alive connection timing out is normal; a half-sent request is not.
-    if (buffer_.size() != 0) {
-      hub_.timeouts.inc();
-      hub_.handler().note_protocol_error(http::status::request_timeout, remote_,
-                                         "request headers not received within server.idle_timeout");
-    }
-    return close();
+    if (buffer_.size() == 0) return close();
+    return fail_request(beast::error::timeout);
   }
+  if (ec == net::error::operation_aborted) return;
+  if (ec == http::error::end_of_stream) return close();
   if (ec) return fail_request(ec);
 
   busy_ = true;
@@ -136,13 +155,17 @@ void Session::on_header(beast::error_code ec) {
 }
 
 void Session::read_body() {
-  stream_.expires_after(to_steady(hub_.config().read_timeout));
+  stream_.expires_never();
+  arm_read_deadline(hub_.config().read_timeout);
   http::async_read(stream_, buffer_, *parser_,
                    [self = shared_from_this()](beast::error_code ec, size_t) { self->on_body(ec); });
 }
 
 void Session::on_body(beast::error_code ec) {
-  if (ec == net::error::operation_aborted || closed_) return;
+  disarm_read_deadline();
+  if (closed_) return;
+  if (ec == net::error::operation_aborted && read_timed_out_) return fail_request(beast::error::timeout);
+  if (ec == net::error::operation_aborted) return;
   if (ec == http::error::end_of_stream || ec == http::error::partial_message) return close();
   if (ec) return fail_request(ec);
   dispatch();
@@ -161,7 +184,9 @@ void Session::fail_request(beast::error_code ec) {
           std::to_string(hub_.config().max_header_bytes) + " bytes)";
   } else if (ec == beast::error::timeout) {
     status = http::status::request_timeout;
-    why = "the request body was not received within server.read_timeout";
+    why = parser_ && parser_->is_header_done()
+              ? "the request body was not received within server.read_timeout"
+              : "the request headers were not received within server.idle_timeout";
     hub_.timeouts.inc();
   }
   hub_.handler().note_protocol_error(status, remote_, why);
@@ -200,6 +225,7 @@ void Session::on_write(bool close_after, beast::error_code ec) {
 void Session::close() {
   if (closed_) return;
   closed_ = true;
+  read_deadline_.cancel();
   beast::error_code ec;
   stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
   if (ec) return;

@@ -83,6 +83,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void close_when_idle();
 
  private:
+  // Read deadlines use their own timer: beast::tcp_stream's timeout closes the socket, and a
+  // slow client should still get its 408.
+  void arm_read_deadline(Millis d);
+  void disarm_read_deadline();
   void read_header();
   void on_header(beast::error_code ec);
   void read_body();
@@ -99,6 +103,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<HttpResponse> response_;  // alive until its async_write completes
   std::shared_ptr<http::response<http::empty_body>> continue_;
+  net::steady_timer read_deadline_;
+  uint64_t read_generation_ = 0;  // the armed deadline's; bumped when a read completes
+  bool read_timed_out_ = false;
   SessionHub& hub_;
   std::string remote_;
   bool busy_ = false;     // a request is being handled or answered

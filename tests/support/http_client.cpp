@@ -39,10 +39,16 @@ HttpClient::HttpClient(uint16_t port, std::string host) : impl_(std::make_unique
 
 HttpClient::~HttpClient() {
   beast::error_code ec;
-  impl_->stream().socket().shutdown(tcp::socket::shutdown_both, ec);
+  if (impl_->stream().socket().is_open()) impl_->stream().socket().shutdown(tcp::socket::shutdown_both, ec);
 }
 
 void HttpClient::reconnect() { impl_->connect(); }
+
+void HttpClient::close() {
+  beast::error_code ec;
+  impl_->stream().socket().shutdown(tcp::socket::shutdown_both, ec);
+  impl_->stream().close();
+}
 
 HttpResult HttpClient::get(const std::string& target) { return request("GET", target, "", {}); }
 

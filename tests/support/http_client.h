@@ -44,6 +44,7 @@ class HttpClient {
   // True when the server closed the connection (reads EOF or reset within `timeout`).
   bool wait_closed(std::chrono::milliseconds timeout);
   void reconnect();
+  void close();
 
  private:
   struct Impl;

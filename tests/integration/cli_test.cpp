@@ -1,0 +1,122 @@
+// The budgetd binary itself: exit codes, diagnostics, and serve + SIGTERM.
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "http_client.h"
+
+namespace budgetd::test {
+namespace {
+
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+
+struct CommandResult {
+  int exit_code;
+  std::string out;
+};
+
+CommandResult run(const std::string& args) {
+  const std::string cmd = std::string(BUDGETD_BINARY) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  const int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+fs::path write_temp(const std::string& name, const std::string& text) {
+  const fs::path dir = fs::temp_directory_path() / ("budgetd-cli-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  const fs::path p = dir / name;
+  std::ofstream(p) << text;
+  return p;
+}
+
+TEST(Cli, CheckAcceptsTheExampleConfig) {
+  const CommandResult r = run("check --config " + std::string(BUDGETD_SOURCE_DIR) + "/config/budgetd.yaml");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("budgetd.yaml: OK (3 SLOs, 12 alert rules)"));
+}
+
+TEST(Cli, CheckPrintsEveryErrorWithItsPositionAndExits1) {
+  const fs::path p = write_temp("bad.yaml", "slos:\n  - name: a\n    service: s\n    objective: 100\n    sli: {type: ratio}\n    windws: [30d]\n");
+  const CommandResult r = run("check --config " + p.string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.out, HasSubstr(p.string() + ":4:16: error: SLO 'a': objective '100' must be above 0 and below 100"));
+  EXPECT_THAT(r.out, HasSubstr(p.string() + ":6:5: error: SLO 'a': unknown key 'windws'"));
+}
+
+TEST(Cli, ServeRefusesABadConfigTheSameWay) {
+  const fs::path p = write_temp("bad2.yaml", "slos: 5\n");
+  const CommandResult r = run("serve --config " + p.string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.out, HasSubstr(p.string() + ":1:7: error: slos must be a list of SLOs"));
+}
+
+TEST(Cli, UnknownSubcommandIsAnError) {
+  const CommandResult r = run("frobnicate");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.out, HasSubstr("unknown subcommand 'frobnicate'"));
+}
+
+// Starts `budgetd serve`, finds its port in the log, talks to it, then SIGTERM: exit 0.
+TEST(Cli, ServeAnswersAndDrainsOnSigterm) {
+  const fs::path data = fs::temp_directory_path() / ("budgetd-cli-data-" + std::to_string(getpid()));
+  const fs::path cfg = write_temp("serve.yaml", "server: {listen: \"127.0.0.1:0\"}\nstorage: {dir: \"" + data.string() +
+                                                    "\"}\nslos:\n  - {name: a, service: s, objective: 99.9, sli: {type: ratio}}\n");
+  const fs::path log = cfg.parent_path() / "serve.log";
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 2);
+    execl(BUDGETD_BINARY, BUDGETD_BINARY, "serve", "--config", cfg.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int port = 0;
+  const std::regex listening(R"re("msg":"http: listening".*"port":(\d+))re");
+  for (int i = 0; i < 500 && port == 0; ++i) {  // wait for the log line, up to 10 s
+    std::ifstream in(log);
+    std::string line;
+    std::smatch m;
+    while (std::getline(in, line)) {
+      if (std::regex_search(line, m, listening)) port = std::stoi(m[1]);
+    }
+    if (port == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_NE(port, 0) << "no 'http: listening' line in the log";
+  EXPECT_TRUE(fs::is_directory(data));
+  HttpClient c(static_cast<uint16_t>(port));
+  EXPECT_EQ(c.get("/healthz").status, 200);
+  const HttpResult r = c.post("/v1/events", R"({"events":[{"service":"s","good":true}]})");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.json()["accepted"], 1);
+  c.close();
+  kill(pid, SIGTERM);
+  int status = 0;
+  for (int i = 0; i < 500 && waitpid(pid, &status, WNOHANG) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(WIFEXITED(status)) << "budgetd did not exit after SIGTERM";
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  std::ifstream in(log);
+  const std::string all((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_THAT(all, HasSubstr(R"("msg":"budgetd: draining","signal":"SIGTERM")"));
+  EXPECT_THAT(all, HasSubstr(R"("msg":"budgetd: stopped")"));
+  fs::remove_all(data);
+}
+
+}  // namespace
+}  // namespace budgetd::test
