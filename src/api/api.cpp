@@ -10,7 +10,7 @@
 namespace budgetd::api {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 using Clock_ = std::chrono::steady_clock;
 
 // Decoder and batch buffers, one set per server thread, reused request after request.

@@ -23,9 +23,9 @@ HttpResponse text_response(http::status status, std::string body, std::string_vi
   return res;
 }
 
-HttpResponse json_response(http::status status, const nlohmann::json& body, unsigned version, bool keep_alive) {
+HttpResponse json_response(http::status status, const nlohmann::ordered_json& body, unsigned version, bool keep_alive) {
   // replace: a label or service name with invalid UTF-8 must not turn an answer into an exception.
-  return text_response(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
+  return text_response(status, body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n",
                        "application/json", version, keep_alive);
 }
 

@@ -33,7 +33,7 @@ struct Request {
   std::optional<std::string_view> query_param(std::string_view name) const;
 };
 
-HttpResponse json_response(http::status status, const nlohmann::json& body, unsigned version, bool keep_alive);
+HttpResponse json_response(http::status status, const nlohmann::ordered_json& body, unsigned version, bool keep_alive);
 // {"error": {"code": ..., "message": ...}}
 HttpResponse error_response(http::status status, std::string_view code, std::string_view message, unsigned version,
                             bool keep_alive);

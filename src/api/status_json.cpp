@@ -3,7 +3,7 @@
 namespace budgetd::api {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 json window_json(const eval::WindowReport& w) {
   return {{"window", w.name},

@@ -8,8 +8,8 @@
 namespace budgetd::api {
 
 // GET /v1/slos/{name}
-nlohmann::json status_json(const eval::SloStatus& status);
+nlohmann::ordered_json status_json(const eval::SloStatus& status);
 // One entry of GET /v1/slos
-nlohmann::json summary_json(const eval::SloStatus& status);
+nlohmann::ordered_json summary_json(const eval::SloStatus& status);
 
 }  // namespace budgetd::api

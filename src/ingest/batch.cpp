@@ -16,10 +16,11 @@ class BatchBuilder final : public EventSink {
   void on_event(uint32_t index, const Event& event) override {
     if (event.ts > now_ + limits_.max_future) {
       ++report_.rejected_future;
-      reject(index, 0,
-             fmt::format("ts {} is {} ahead of budgetd's clock ({}); events more than {} in the future are rejected",
-                         format_rfc3339(event.ts), format_duration(event.ts - now_), format_rfc3339(now_),
-                         format_duration(limits_.max_future)));
+      reject(index, 0, [&] {
+        return fmt::format("ts {} is {} ahead of budgetd's clock ({}); events more than {} in the future are rejected",
+                           format_rfc3339(event.ts), format_duration(event.ts - now_), format_rfc3339(now_),
+                           format_duration(limits_.max_future));
+      });
       return;
     }
     const std::vector<Route>* routes = routes_for(event.service);
@@ -44,23 +45,28 @@ class BatchBuilder final : public EventSink {
       ++report_.accepted;
     } else if (too_old) {
       ++report_.rejected_too_old;
-      reject(index, 0,
-             fmt::format("ts {} is too old: it is before every retained window of the SLOs it matches",
-                         format_rfc3339(event.ts)));
+      reject(index, 0, [&] {
+        return fmt::format("ts {} is too old: it is before every retained window of the SLOs it matches",
+                           format_rfc3339(event.ts));
+      });
     } else {
       ++report_.unmatched;
     }
   }
 
   void on_reject(uint32_t index, uint32_t line, std::string_view reason) override {
-    reject(index, line, std::string(reason));
+    reject(index, line, [reason] { return std::string(reason); });
   }
 
+  bool wants_reasons() const override { return report_.errors.size() < limits_.max_errors_listed; }
+
  private:
-  void reject(uint32_t index, uint32_t line, std::string reason) {
+  // `reason` makes the message; it is only called while errors are still listed.
+  template <typename MakeReason>
+  void reject(uint32_t index, uint32_t line, MakeReason reason) {
     ++report_.rejected;
-    if (report_.errors.size() < limits_.max_errors_listed) {
-      report_.errors.push_back({index, line, std::move(reason)});
+    if (wants_reasons()) {
+      report_.errors.push_back({index, line, reason()});
     } else {
       ++report_.errors_omitted;
     }

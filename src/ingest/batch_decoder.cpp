@@ -77,17 +77,27 @@ error_code validate(od::value v, int depth = 0) {
 }
 
 // Why an event was rejected. `reason` stays empty while the event is fine.
+// The first reason is kept. Reasons are only formatted while the sink still lists errors, so a
+// batch of a million bad events costs no million strings.
 class Verdict {
  public:
-  bool rejected() const { return !reason_.empty(); }
+  bool rejected() const { return rejected_; }
   const std::string& reason() const { return reason_; }
   template <typename... Args>
   void reject(fmt::format_string<Args...> f, Args&&... args) {
-    if (reason_.empty()) reason_ = fmt::format(f, std::forward<Args>(args)...);
+    if (rejected_) return;
+    rejected_ = true;
+    if (want_reason_) reason_ = fmt::format(f, std::forward<Args>(args)...);
   }
-  void clear() { reason_.clear(); }
+  void clear(bool want_reason) {
+    rejected_ = false;
+    want_reason_ = want_reason;
+    reason_.clear();
+  }
 
  private:
+  bool rejected_ = false;
+  bool want_reason_ = true;
   std::string reason_;
 };
 
@@ -256,7 +266,7 @@ struct BatchDecoder::Impl {
 
   // One event given as a value of the events array.
   error_code array_item(od::value v, uint32_t index, Timestamp now, EventSink& sink) {
-    verdict.clear();
+    verdict.clear(sink.wants_reasons());
     od::object obj;
     if (auto e = v.get_object().get(obj)) {
       if (!is_item_error(e)) return e;
@@ -330,7 +340,7 @@ struct BatchDecoder::Impl {
       od::document doc;
       if (auto e = parser.iterate(simdjson::padded_string_view(line, len, line_capacity)).get(doc))
         return malformed(e, nullptr, nullptr, line_no);
-      verdict.clear();
+      verdict.clear(sink.wants_reasons());
       od::object obj;
       if (auto e = doc.get_object().get(obj)) {
         if (!is_item_error(e)) return malformed(e, &doc, line, line_no);

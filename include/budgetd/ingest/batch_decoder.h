@@ -28,6 +28,8 @@ class EventSink {
   // index: the event's 0-based position in the batch; line: its 1-based line for NDJSON, else 0.
   virtual void on_event(uint32_t index, const Event& event) = 0;
   virtual void on_reject(uint32_t index, uint32_t line, std::string_view reason) = 0;
+  // False once the sink lists no more reasons: rejections then carry an empty reason.
+  virtual bool wants_reasons() const { return true; }
 };
 
 // Bytes simdjson may read past the end of a body; the body's buffer must have them allocated.

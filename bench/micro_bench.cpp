@@ -1,0 +1,117 @@
+// Micro-benchmarks of the ingest hot path and the evaluator. Run through `make bench`, which
+// builds in Release; figures and commands are recorded in bench/RESULTS.md.
+
+#include <benchmark/benchmark.h>
+
+#include <fmt/format.h>
+
+#include <random>
+#include <string>
+
+#include "budgetd/config/loader.h"
+#include "budgetd/eval/slo_status.h"
+#include "budgetd/ingest/batch.h"
+
+namespace budgetd {
+namespace {
+
+const Timestamp kNow = from_unix_ms(1795514400000);
+
+// `slos` ratio SLOs over `slos` services with default windows and alert rules.
+std::shared_ptr<const store::SloSet> make_slos(int slos) {
+  std::string yaml = "slos:\n";
+  for (int i = 0; i < slos; ++i) {
+    yaml += fmt::format("  - {{name: slo-{0}, service: svc-{0}, objective: 99.9, sli: {{type: ratio}}}}\n", i);
+  }
+  auto r = config::load_config_string(yaml, "bench.yaml");
+  if (!r.ok()) std::abort();
+  return store::SloSet::build(*r.config, nullptr);
+}
+
+// A {"events": [...]} batch of `n` single-request events spread over `services` services and
+// the last minute, padded for simdjson.
+std::string make_batch(int n, int services) {
+  std::mt19937_64 rng(7);
+  std::string body = R"({"events":[)";
+  for (int i = 0; i < n; ++i) {
+    body += fmt::format(R"({}{{"service":"svc-{}","ts":{},"good":{}}})", i ? "," : "", rng() % services,
+                        to_unix_ms(kNow) - static_cast<int64_t>(rng() % 60'000), rng() % 100 != 0);
+  }
+  body += "]}";
+  body.reserve(body.size() + ingest::required_padding());
+  return body;
+}
+
+struct NullSink : ingest::EventSink {
+  uint64_t events = 0;
+  void on_event(uint32_t, const ingest::Event&) override { ++events; }
+  void on_reject(uint32_t, uint32_t, std::string_view) override {}
+};
+
+// simdjson On-Demand decoding alone, per event.
+void BM_DecodeBatch(benchmark::State& state) {
+  const std::string body = make_batch(static_cast<int>(state.range(0)), 100);
+  ingest::BatchDecoder decoder;
+  NullSink sink;
+  for (auto _ : state) {
+    const Status s = decoder.decode(body.data(), body.size(), body.capacity(), ingest::BodyFormat::kJson, kNow, sink);
+    benchmark::DoNotOptimize(s);
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(body.size()));
+}
+BENCHMARK(BM_DecodeBatch)->Arg(100)->Arg(1000);
+
+// Decode + validate + route + sum into deltas + apply to the store: the in-process ceiling of
+// POST /v1/events on one thread (100 SLOs, batches of 1,000 events).
+void BM_IngestBatch(benchmark::State& state) {
+  auto slos = make_slos(100);
+  ingest::Router router(slos);
+  const std::string body = make_batch(static_cast<int>(state.range(0)), 100);
+  ingest::BatchDecoder decoder;
+  ingest::DeltaBatch deltas;
+  ingest::BatchReport report;
+  for (auto _ : state) {
+    const Status s = ingest::prepare_batch(decoder, body.data(), body.size(), body.capacity(), ingest::BodyFormat::kJson,
+                                           kNow, router, ingest::IngestLimits{}, deltas, report);
+    const store::WriteStats ws = ingest::apply_batch(deltas, *slos, kNow);
+    benchmark::DoNotOptimize(s);
+    benchmark::DoNotOptimize(ws);
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_IngestBatch)->Arg(100)->Arg(1000);
+
+// One delta into one SLO's rings (all four resolutions and coverage).
+void BM_StoreAdd(benchmark::State& state) {
+  auto slos = make_slos(1);
+  store::SloSeries& series = *slos->slos()[0].series;
+  store::WriteStats ws;
+  int64_t bucket = bucket_index(kNow, kFinestResolution);
+  int64_t i = 0;
+  for (auto _ : state) {
+    series.add(kNow, bucket - (i++ & 63), 1, 1, ws);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_StoreAdd);
+
+// The full status of one SLO: 8 windows, coverage, 4 alert rules.
+void BM_EvaluateSlo(benchmark::State& state) {
+  auto slos = make_slos(1);
+  store::WriteStats ws;
+  for (int64_t b = 0; b < 30 * 24 * 360; b += 7) {
+    slos->slos()[0].series->add(kNow, bucket_index(kNow, kFinestResolution) - b, 99, 100, ws);
+  }
+  for (auto _ : state) {
+    auto s = eval::evaluate_slo(slos->slos()[0], kNow, kNow, kHour);
+    benchmark::DoNotOptimize(s);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_EvaluateSlo);
+
+}  // namespace
+}  // namespace budgetd
+
+BENCHMARK_MAIN();
