@@ -59,3 +59,37 @@ BucketSum BucketRing::sum(int64_t first_bucket, int64_t end_bucket) const {
 }
 
 }  // namespace budgetd::store
+
+namespace budgetd::store {
+
+namespace {
+void put_word(std::string& out, uint64_t v) {
+  char b[8];
+  for (int i = 0; i < 8; ++i) b[i] = static_cast<char>(v >> (8 * i));
+  out.append(b, 8);
+}
+uint64_t get_word(const char* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+}  // namespace
+
+void BucketRing::append_words(std::string& out) const {
+  for (uint32_t i = 0; i < slots_; ++i) {
+    // relaxed: snapshots copy with writers held off by the write gate; the gate's own
+    // synchronisation orders these loads after every write.
+    put_word(out, slots_storage_[i].good.load(std::memory_order_relaxed));
+    put_word(out, slots_storage_[i].total.load(std::memory_order_relaxed));
+  }
+}
+
+void BucketRing::load_words(const char* words) {
+  for (uint32_t i = 0; i < slots_; ++i) {
+    // relaxed: no concurrent access (REQUIRES); publication of the series orders them.
+    slots_storage_[i].good.store(get_word(words + 16 * i), std::memory_order_relaxed);
+    slots_storage_[i].total.store(get_word(words + 16 * i + 8), std::memory_order_relaxed);
+  }
+}
+
+}  // namespace budgetd::store

@@ -46,3 +46,23 @@ uint32_t CoverageRing::count(int64_t first_minute, int64_t end_minute, bool& exp
 }
 
 }  // namespace budgetd::store
+
+namespace budgetd::store {
+
+void CoverageRing::append_words(std::string& out) const {
+  for (uint32_t i = 0; i < words_; ++i) {
+    // relaxed: see BucketRing::append_words.
+    const uint64_t v = bits_[i].load(std::memory_order_relaxed);
+    for (int k = 0; k < 8; ++k) out.push_back(static_cast<char>(v >> (8 * k)));
+  }
+}
+
+void CoverageRing::load_words(const char* words) {
+  for (uint32_t i = 0; i < words_; ++i) {
+    uint64_t v = 0;
+    for (int k = 7; k >= 0; --k) v = (v << 8) | static_cast<unsigned char>(words[8 * i + k]);
+    bits_[i].store(v, std::memory_order_relaxed);  // relaxed: see BucketRing::load_words
+  }
+}
+
+}  // namespace budgetd::store

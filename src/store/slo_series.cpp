@@ -102,3 +102,69 @@ uint32_t SloSeries::covered_minutes(Timestamp start, Timestamp end, bool& expire
 }
 
 }  // namespace budgetd::store
+
+namespace budgetd::store {
+
+size_t SloSeries::word_count() const {
+  size_t n = 0;
+  for (const auto& r : rings_) {
+    if (r) n += r->word_count();
+  }
+  return n + (coverage_ ? coverage_->word_count() : 0);
+}
+
+void SloSeries::append_words(std::string& out) const {
+  for (const auto& r : rings_) {
+    if (r) r->append_words(out);
+  }
+  if (coverage_) coverage_->append_words(out);
+}
+
+void SloSeries::load_words(std::string_view bytes) {
+  assert(bytes.size() == 8 * word_count());
+  const char* p = bytes.data();
+  for (const auto& r : rings_) {
+    if (!r) continue;
+    r->load_words(p);
+    p += 8 * r->word_count();
+  }
+  if (coverage_) coverage_->load_words(p);
+}
+
+void SloSeries::migrate_from(const SloSeries& from, Timestamp now) {
+  WriteStats stats;
+  for (size_t i = 0; i < kResolutions.size(); ++i) {
+    if (!rings_[i]) continue;
+    const Millis r = kResolutions[i];
+    const int64_t first = oldest_retained_bucket(r, now);
+    const int64_t last = bucket_index(now + plan_.max_future, r);
+    // The same resolution in `from`, else the coarsest finer ring that divides this one.
+    const BucketRing* source = from.rings_[i].get();
+    for (size_t f = i; source == nullptr && f-- > 0;) {
+      if (from.rings_[f] && r.count() % kResolutions[f].count() == 0) source = from.rings_[f].get();
+    }
+    if (source == nullptr) continue;
+    const int64_t per = r.count() / source->resolution().count();  // source buckets per bucket here
+    const int64_t source_first = from.oldest_retained_bucket(source->resolution(), now);
+    for (int64_t b = std::max<int64_t>(first, 0); b <= last; ++b) {
+      Counts c;
+      for (int64_t s = std::max(b * per, source_first); s < (b + 1) * per; ++s) {
+        const Counts x = source->read(s);
+        c.good += x.good;
+        c.total += x.total;
+      }
+      if (c.total != 0) rings_[i]->add(b, c.good, c.total, stats);
+    }
+  }
+  if (coverage_ && from.coverage_) {
+    const int64_t last = floor_div(to_unix_ms(now + plan_.max_future), kMinute.count());
+    const int64_t first = std::max<int64_t>(
+        {0, last - plan_.coverage_minutes + 1, last - static_cast<int64_t>(from.plan_.coverage_minutes) + 1});
+    for (int64_t m = first; m <= last; ++m) {
+      bool expired = false;
+      if (from.coverage_->count(m, m + 1, expired) != 0) coverage_->mark(m);
+    }
+  }
+}
+
+}  // namespace budgetd::store

@@ -22,6 +22,15 @@ SeriesPlan plan_for(const config::SloSpec& spec, const config::Config& config) {
   return plan_series(windows_of(spec), budget, config.storage.status_lookback, config.ingest.max_future);
 }
 
+uint64_t identity_hash(const config::SloSpec& spec) {
+  uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a, 64-bit
+  for (const char c : spec.identity()) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
 std::shared_ptr<const SloSet> SloSet::build(const config::Config& config, const SloSet* previous) {
   auto set = std::shared_ptr<SloSet>(new SloSet());
   set->slos_.reserve(config.slos.size());
@@ -29,6 +38,7 @@ std::shared_ptr<const SloSet> SloSet::build(const config::Config& config, const 
     StoredSlo s;
     s.spec = std::make_shared<const config::SloSpec>(spec);
     s.windows = windows_of(spec);
+    s.identity_hash = identity_hash(spec);
     const SeriesPlan plan = plan_for(spec, config);
     if (previous != nullptr) {
       const StoredSlo* old = previous->find(spec.name);

@@ -15,14 +15,11 @@
 #include <span>
 #include <vector>
 
+#include "budgetd/store/slo_set.h"
+
 namespace budgetd::ingest {
 
-struct Delta {
-  uint32_t slo;    // index in the SloSet the batch was routed with
-  int64_t bucket;  // 10 s bucket (kFinestResolution) index
-  uint64_t good;
-  uint64_t total;
-};
+using Delta = store::BucketDelta;
 
 class DeltaBatch {
  public:

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "budgetd/core/time.h"
 #include "budgetd/store/tagged_word.h"
@@ -53,6 +54,12 @@ class BucketRing {
   void add(int64_t bucket, uint64_t good, uint64_t total, WriteStats& stats);
   Counts read(int64_t bucket) const;
   BucketSum sum(int64_t first_bucket, int64_t end_bucket) const;
+
+  // The raw lap-tagged words, for snapshots: 2 per slot (good, total), little-endian.
+  size_t word_count() const { return 2 * static_cast<size_t>(slots_); }
+  void append_words(std::string& out) const;
+  // REQUIRES: words holds word_count() words; no concurrent writer (start-up or a closed gate).
+  void load_words(const char* words);
 
  private:
   struct Slot {

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "budgetd/core/time.h"
 
@@ -28,6 +29,11 @@ class CoverageRing {
   bool mark(int64_t minute);
   // Minutes in [first, end) that saw an event; `expired` is set if part of the range is gone.
   uint32_t count(int64_t first_minute, int64_t end_minute, bool& expired) const;
+
+  // Raw lap-tagged words, for snapshots; as BucketRing.
+  size_t word_count() const { return words_; }
+  void append_words(std::string& out) const;
+  void load_words(const char* words);
 
  private:
   uint32_t words_;

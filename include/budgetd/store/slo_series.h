@@ -17,6 +17,8 @@
 #include <array>
 #include <memory>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "budgetd/core/window.h"
@@ -58,6 +60,18 @@ class SloSeries {
   uint32_t covered_minutes(Timestamp start, Timestamp end, bool& expired) const;
 
   const BucketRing* ring(Millis resolution) const;
+
+  // Snapshots: every ring's raw words, then the coverage words, 8 bytes each.
+  size_t word_count() const;
+  void append_words(std::string& out) const;
+  // REQUIRES: bytes.size() == 8 * word_count(); no concurrent writers.
+  void load_words(std::string_view bytes);
+
+  // Adds every count `from` still holds for a bucket this series retains at `now`: how a reload
+  // (or a snapshot written under another config) carries an SLO's data into a series with a
+  // different plan. A ring at a resolution `from` lacks is rebuilt from a finer ring of `from`.
+  // REQUIRES: no concurrent writers to this series.
+  void migrate_from(const SloSeries& from, Timestamp now);
 
  private:
   SeriesPlan plan_;

@@ -19,9 +19,20 @@
 
 namespace budgetd::store {
 
+// Counts to add to one SLO's 10 s bucket: what a batch becomes, and what the log records.
+struct BucketDelta {
+  uint32_t slo;    // index in the SloSet it was routed with
+  int64_t bucket;  // kFinestResolution (10 s) bucket index
+  uint64_t good;
+  uint64_t total;
+};
+
 struct StoredSlo {
   std::shared_ptr<const config::SloSpec> spec;
   std::shared_ptr<SloSeries> series;
+  // FNV-1a of spec->identity(): the log and snapshots name an SLO by name and this hash, so
+  // counts recorded for an SLO whose identity has since changed are not applied to it.
+  uint64_t identity_hash = 0;
   // Every window evaluated for this SLO, budget and alert windows alike, shortest first.
   std::vector<Millis> windows;
 };
@@ -42,6 +53,7 @@ class SloSet {
 
 // The plan a spec's series needs (exposed for tests and the memory figures in the status).
 SeriesPlan plan_for(const config::SloSpec& spec, const config::Config& config);
+uint64_t identity_hash(const config::SloSpec& spec);
 std::vector<Millis> windows_of(const config::SloSpec& spec);
 
 }  // namespace budgetd::store

@@ -1,0 +1,54 @@
+#pragma once
+// The payload of a batch record in the write-ahead log: the per-SLO, per-bucket deltas of one
+// accepted POST /v1/events batch, and its Idempotency-Key with the first answer. A batch of
+// 10,000 events for 3 SLOs is a handful of deltas. docs/storage.md has the byte layout.
+//
+// SLOs are named by name and identity hash, never by index, so a record stays meaningful after a
+// reload or a restart with a different config.
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "budgetd/core/status.h"
+#include "budgetd/core/time.h"
+#include "budgetd/store/slo_set.h"
+
+namespace budgetd::durable {
+
+struct IdempotentAnswer {
+  std::string key;
+  uint64_t body_hash = 0;  // of the request body, to refuse a reused key with another body
+  std::string answer;      // the JSON body of the first 200
+  Timestamp received{};    // when the first request was accepted
+
+  friend bool operator==(const IdempotentAnswer&, const IdempotentAnswer&) = default;
+};
+
+struct BatchRecord {
+  struct Slo {
+    std::string name;
+    uint64_t identity_hash;
+    friend bool operator==(const Slo&, const Slo&) = default;
+  };
+  struct Delta {
+    uint32_t slo;  // index into slos
+    int64_t bucket;
+    uint64_t good;
+    uint64_t total;
+    friend bool operator==(const Delta&, const Delta&) = default;
+  };
+  std::vector<Slo> slos;
+  std::vector<Delta> deltas;
+  std::optional<IdempotentAnswer> idempotency;
+};
+
+// Encodes the deltas routed with `set` (their .slo indexes are into set.slos()).
+std::string encode_batch(std::span<const store::BucketDelta> deltas, const store::SloSet& set,
+                         const IdempotentAnswer* idempotency);
+Result<BatchRecord> decode_batch(std::string_view payload);
+
+}  // namespace budgetd::durable

@@ -1,0 +1,59 @@
+#pragma once
+// Idempotency-Key: a retried batch with the same key within the TTL (24 h) is applied once and
+// answered with the first answer. Keys live here in memory, and in the log records and
+// snapshots so they survive restarts.
+//
+//   switch (table.claim(key, body_hash, now, &answer)) {
+//     case Claim::kNew: ...commit..., then table.complete(key, answer) or table.abandon(key);
+//     case Claim::kReplay: answer 200 with `answer`;
+//     case Claim::kMismatch: answer 422;  case Claim::kInFlight: answer 409;
+//   }
+//
+// Thread safety: all methods may be called from any thread (one mutex; per request, not per
+// event).
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "budgetd/durable/batch_record.h"
+
+namespace budgetd::durable {
+
+class IdempotencyTable {
+ public:
+  IdempotencyTable(Millis ttl, size_t max_keys) : ttl_(ttl), max_keys_(max_keys) {}
+
+  enum class Claim { kNew, kReplay, kMismatch, kInFlight };
+  Claim claim(std::string_view key, uint64_t body_hash, Timestamp now, std::string* answer);
+  // The batch of a kNew claim was committed: remember its answer.
+  void complete(const IdempotentAnswer& answer);
+  // The batch of a kNew claim was not applied: the key is free again.
+  void abandon(std::string_view key);
+  // From the log or a snapshot at start-up; keys past the TTL at `now` are ignored.
+  void restore(const IdempotentAnswer& answer, Timestamp now);
+  // The keys still within the TTL, for a snapshot.
+  std::vector<IdempotentAnswer> live(Timestamp now) const;
+  size_t size() const;
+
+  static uint64_t hash_body(std::string_view body);
+
+ private:
+  struct Entry {
+    bool in_flight = false;
+    IdempotentAnswer answer;
+  };
+  void evict_locked(Timestamp now);
+
+  const Millis ttl_;
+  const size_t max_keys_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, Entry> entries_;
+  std::multimap<Timestamp, std::string> order_;  // by first-acceptance time, for expiry
+};
+
+}  // namespace budgetd::durable

@@ -1,0 +1,60 @@
+#pragma once
+// Start-up recovery and periodic snapshots: the two halves of making counts survive restarts.
+//
+//   RecoveryReport r = recover(env, "data", slo_set, keys, now).value();   // before serving
+//   Snapshotter snaps(env, "data", metrics);
+//   snaps.take(gate, wal, slo_set, keys, now);                                // every interval
+//
+// SLOs are matched by name and identity hash (name, service, SLI, matchers): counts recorded for
+// an SLO whose identity changed, or that was removed, are dropped and counted in the report.
+
+#include <string>
+#include <vector>
+
+#include "budgetd/core/status.h"
+#include "budgetd/durable/env.h"
+#include "budgetd/durable/idempotency.h"
+#include "budgetd/durable/wal.h"
+#include "budgetd/durable/wal_reader.h"
+#include "budgetd/metrics/registry.h"
+#include "budgetd/store/slo_set.h"
+#include "budgetd/store/write_gate.h"
+
+namespace budgetd::durable {
+
+struct RecoveryReport {
+  std::string snapshot;  // the file loaded; empty if none
+  uint64_t snapshot_cut = 0;
+  std::vector<std::string> damaged_snapshots;  // skipped, with why
+  ReplayReport replay;
+  uint64_t slos_restored = 0;   // from the snapshot
+  uint64_t deltas_applied = 0;  // from the log
+  uint64_t deltas_dropped = 0;  // for SLOs removed or whose identity changed
+  Millis duration{0};
+};
+
+// REQUIRES: nothing else uses `set` yet.
+Result<RecoveryReport> recover(Env& env, const std::string& dir, const store::SloSet& set, IdempotencyTable& keys,
+                               Timestamp now);
+
+class Snapshotter {
+ public:
+  Snapshotter(Env& env, std::string dir, metrics::Registry& metrics);
+
+  // Closes the gate just long enough to encode the store as of the log's last seq, writes the
+  // file atomically, keeps the two newest snapshots and deletes the log segments the older of
+  // the two covers (so a damaged newest snapshot can still fall back on the other).
+  Status take(store::WriteGate& gate, Wal& wal, const store::SloSet& set, const IdempotencyTable& keys, Timestamp now);
+
+ private:
+  Env& env_;
+  const std::string dir_;
+  metrics::Counter& taken_;
+  metrics::Counter& failed_;
+  metrics::Gauge& last_success_;
+  metrics::Gauge& bytes_;
+  metrics::Histogram& pause_seconds_;
+  metrics::Histogram& duration_seconds_;
+};
+
+}  // namespace budgetd::durable

@@ -1,0 +1,46 @@
+#pragma once
+// Snapshots of the whole store: every SLO's raw ring words, and the idempotency keys, as of a
+// log sequence number ("cut"): the snapshot holds exactly the batches with seq <= cut, so
+// recovery loads it and replays the log after the cut. docs/storage.md has the byte layout.
+//
+//   std::string bytes = encode_snapshot(cut, now, slo_set, keys);    // gate closed meanwhile
+//   env.write_file_atomically(dir + "/" + snapshot_name(cut), bytes);
+//   Result<SnapshotView> s = decode_snapshot(env.read_file(path).value());
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "budgetd/core/status.h"
+#include "budgetd/durable/batch_record.h"
+#include "budgetd/store/slo_set.h"
+
+namespace budgetd::durable {
+
+inline constexpr std::string_view kSnapshotMagic = "BDSNAP01";
+
+std::string snapshot_name(uint64_t cut);  // "snapshot-<cut, 20 digits>.snap"
+std::optional<uint64_t> parse_snapshot_name(std::string_view name);
+
+std::string encode_snapshot(uint64_t cut, Timestamp taken_at, const store::SloSet& set,
+                            const std::vector<IdempotentAnswer>& keys);
+
+// Views into the bytes it was decoded from.
+struct SnapshotView {
+  struct Slo {
+    std::string name;
+    uint64_t identity_hash;
+    store::SeriesPlan plan;
+    std::string_view words;
+  };
+  uint64_t cut = 0;
+  Timestamp taken_at{};
+  std::vector<Slo> slos;
+  std::vector<IdempotentAnswer> keys;
+};
+// DataLoss when the file is truncated or a section fails its CRC.
+Result<SnapshotView> decode_snapshot(std::string_view bytes);
+
+}  // namespace budgetd::durable

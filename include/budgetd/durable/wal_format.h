@@ -1,0 +1,37 @@
+#pragma once
+// The byte layout of log segments (docs/storage.md):
+//
+//   segment file  wal/<first seq, 20 digits>.wal  =  "BDWAL001" record*
+//   record        u32 length | u32 crc32c | u8 type | 3 zero bytes | u64 seq | payload[length]
+//
+// Little-endian. The CRC-32C covers length, type, the zero bytes, seq and payload. Sequence
+// numbers start at 1 and rise by exactly one from record to record across segments.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace budgetd::durable {
+
+inline constexpr std::string_view kSegmentMagic = "BDWAL001";
+inline constexpr size_t kRecordHeaderBytes = 20;
+inline constexpr uint32_t kMaxRecordBytes = 256u << 20;  // far above any batch (max_body <= 1 GiB of JSON)
+
+enum class RecordType : uint8_t { kBatch = 1 };
+
+std::string segment_name(uint64_t first_seq);
+std::optional<uint64_t> parse_segment_name(std::string_view name);
+// Header + payload, ready to append.
+std::string frame_record(RecordType type, uint64_t seq, std::string_view payload);
+
+struct FramedRecord {
+  RecordType type;
+  uint64_t seq;
+  std::string_view payload;
+  size_t size;  // header + payload
+};
+// The record at the start of `data`, or nullopt if it is incomplete or fails its CRC.
+std::optional<FramedRecord> parse_record(std::string_view data);
+
+}  // namespace budgetd::durable

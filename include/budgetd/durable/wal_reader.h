@@ -1,0 +1,40 @@
+#pragma once
+// Replays the write-ahead log at start-up.
+//
+//   ReplayReport r = replay_wal(env, "data/wal", snapshot_seq, now, [&](const FramedRecord& rec) { ... });
+//
+// Records are delivered in order, those with seq > after_seq only. Damage is handled so that no
+// acknowledged record is ever skipped silently and no data is ever deleted:
+//
+// - a torn tail (the last record of the last segment incomplete or failing its CRC, with no
+//   valid record after it: a crash mid-write) is cut off and reported;
+// - a damaged record at the end of a segment whose successor starts at that very seq is an
+//   append that failed and was abandoned (disk full): cut off and reported;
+// - anything else (a CRC mismatch with valid records after it, a gap in the sequence numbers,
+//   a missing segment) stops the replay there: the damaged segment's remainder and every later
+//   segment are moved to <dir>/../corrupt-<unix ms>/ for inspection, and it is reported loudly.
+
+#include <functional>
+#include <string>
+
+#include "budgetd/core/status.h"
+#include "budgetd/core/time.h"
+#include "budgetd/durable/env.h"
+#include "budgetd/durable/wal_format.h"
+
+namespace budgetd::durable {
+
+struct ReplayReport {
+  uint64_t records = 0;   // delivered
+  uint64_t last_seq = 0;  // of the last good record seen (delivered or not); after_seq if none
+  uint64_t segments = 0;
+  uint64_t bytes = 0;
+  std::string torn;        // non-empty: what was cut off, and where
+  std::string corruption;  // non-empty: where replay stopped and why
+  std::string quarantine;  // where the data after the corruption was moved
+};
+
+Result<ReplayReport> replay_wal(Env& env, const std::string& dir, uint64_t after_seq, Timestamp now,
+                                const std::function<Status(const FramedRecord&)>& apply);
+
+}  // namespace budgetd::durable

@@ -1,0 +1,166 @@
+#include "budgetd/durable/recovery.h"
+
+#include <algorithm>
+#include <chrono>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "budgetd/core/log.h"
+#include "budgetd/durable/snapshot.h"
+
+namespace budgetd::durable {
+namespace {
+
+using Steady = std::chrono::steady_clock;
+
+// Snapshot files under dir, newest first.
+std::vector<std::pair<uint64_t, std::string>> list_snapshots(Env& env, const std::string& dir) {
+  std::vector<std::pair<uint64_t, std::string>> out;
+  auto names = env.list(dir);
+  if (!names.ok()) return out;
+  for (const auto& n : *names) {
+    if (auto cut = parse_snapshot_name(n)) out.emplace_back(*cut, n);
+  }
+  std::sort(out.rbegin(), out.rend());
+  return out;
+}
+
+// The set's index of the SLO a record or snapshot names, or -1 if it is gone or changed.
+int match(const store::SloSet& set, std::string_view name, uint64_t identity_hash) {
+  const int i = set.index_of(name);
+  if (i < 0 || set.slos()[static_cast<size_t>(i)].identity_hash != identity_hash) return -1;
+  return i;
+}
+
+}  // namespace
+
+Result<RecoveryReport> recover(Env& env, const std::string& dir, const store::SloSet& set, IdempotencyTable& keys,
+                               Timestamp now) {
+  const auto start = Steady::now();
+  RecoveryReport report;
+  BUDGETD_RETURN_IF_ERROR(env.create_dirs(dir + "/wal"));
+
+  for (const auto& [cut, name] : list_snapshots(env, dir)) {
+    auto bytes = env.read_file(dir + "/" + name);
+    if (!bytes.ok()) {
+      report.damaged_snapshots.push_back(name + ": " + bytes.status().message());
+      continue;
+    }
+    auto snap = decode_snapshot(*bytes);
+    if (!snap.ok() || snap->cut != cut) {
+      report.damaged_snapshots.push_back(name + ": " +
+                                         (snap.ok() ? "its cut does not match its name" : snap.status().message()));
+      log::error("recovery: skipping a damaged snapshot; falling back on an older one and a longer replay")
+          .field("snapshot", name)
+          .field("error", report.damaged_snapshots.back());
+      continue;
+    }
+    for (const SnapshotView::Slo& s : snap->slos) {
+      const int i = match(set, s.name, s.identity_hash);
+      if (i < 0) continue;
+      store::SloSeries& series = *set.slos()[static_cast<size_t>(i)].series;
+      const store::SeriesPlan& plan = series.plan();
+      if (s.plan.slots == plan.slots && s.plan.coverage_minutes == plan.coverage_minutes &&
+          s.plan.max_future == plan.max_future) {
+        series.load_words(s.words);
+      } else {
+        // Written under another config (windows changed): carry the counts over bucket by bucket.
+        store::SloSeries old(s.plan);
+        if (old.word_count() * 8 != s.words.size())
+          return DataLoss(fmt::format("snapshot {}: SLO {} has the wrong size", name, s.name));
+        old.load_words(s.words);
+        series.migrate_from(old, now);
+      }
+      ++report.slos_restored;
+    }
+    for (const IdempotentAnswer& k : snap->keys) keys.restore(k, now);
+    report.snapshot = name;
+    report.snapshot_cut = cut;
+    break;
+  }
+
+  // Replay the log after the snapshot's cut.
+  std::unordered_map<std::string, int> index;  // "name\0hash" -> set index, per record
+  store::WriteStats stats;
+  auto replay = replay_wal(env, dir + "/wal", report.snapshot_cut, now, [&](const FramedRecord& rec) -> Status {
+    auto batch = decode_batch(rec.payload);
+    if (!batch.ok()) return DataLoss(fmt::format("log record {}: {}", rec.seq, batch.status().message()));
+    std::vector<int> to_set(batch->slos.size());
+    for (size_t i = 0; i < batch->slos.size(); ++i)
+      to_set[i] = match(set, batch->slos[i].name, batch->slos[i].identity_hash);
+    for (const BatchRecord::Delta& d : batch->deltas) {
+      const int i = to_set[d.slo];
+      if (i < 0) {
+        ++report.deltas_dropped;
+        continue;
+      }
+      set.slos()[static_cast<size_t>(i)].series->add(now, d.bucket, d.good, d.total, stats);
+      ++report.deltas_applied;
+    }
+    if (batch->idempotency) keys.restore(*batch->idempotency, now);
+    return Status::Ok();
+  });
+  if (!replay.ok()) return replay.status();
+  report.replay = *replay;
+  report.duration = std::chrono::duration_cast<Millis>(Steady::now() - start);
+  return report;
+}
+
+Snapshotter::Snapshotter(Env& env, std::string dir, metrics::Registry& metrics)
+    : env_(env),
+      dir_(std::move(dir)),
+      taken_(metrics.counter("budgetd_snapshots_total", "Snapshots written")),
+      failed_(metrics.counter("budgetd_snapshot_failures_total", "Snapshots that could not be written")),
+      last_success_(metrics.gauge("budgetd_snapshot_last_success_timestamp_seconds",
+                                  "When the last snapshot was written, in unix seconds (0: none yet)")),
+      bytes_(metrics.gauge("budgetd_snapshot_bytes", "Size of the last snapshot written")),
+      pause_seconds_(metrics.histogram("budgetd_snapshot_pause_seconds",
+                                       "Time ingest waited while a snapshot copied the store", {},
+                                       metrics::kLatencyBuckets)),
+      duration_seconds_(metrics.histogram("budgetd_snapshot_duration_seconds", "Time to take and write one snapshot",
+                                          {}, metrics::kLatencyBuckets)) {}
+
+Status Snapshotter::take(store::WriteGate& gate, Wal& wal, const store::SloSet& set, const IdempotencyTable& keys,
+                         Timestamp now) {
+  const auto start = Steady::now();
+  std::string bytes;
+  uint64_t cut = 0;
+  {
+    store::ClosedGate closed(gate);  // no batch is half applied from here ...
+    cut = wal.last_seq();
+    bytes = encode_snapshot(cut, now, set, keys.live(now));
+  }  // ... to here
+  pause_seconds_.observe(std::chrono::duration<double>(Steady::now() - start).count());
+
+  const std::string name = snapshot_name(cut);
+  if (Status s = env_.write_file_atomically(dir_ + "/" + name, bytes); !s.ok()) {
+    failed_.inc();
+    log::error("snapshot: could not write a snapshot; the log keeps growing until one succeeds")
+        .field("snapshot", name)
+        .field("error", s.message());
+    return s;
+  }
+  taken_.inc();
+  bytes_.set(static_cast<double>(bytes.size()));
+  last_success_.set(static_cast<double>(to_unix_ms(now)) / 1000.0);
+
+  // Keep the two newest; the log is needed from the older one's cut on.
+  const auto snaps = list_snapshots(env_, dir_);
+  for (size_t i = 2; i < snaps.size(); ++i) {
+    if (Status s = env_.remove(dir_ + "/" + snaps[i].second); !s.ok()) {
+      log::warn("snapshot: could not delete an old snapshot")
+          .field("snapshot", snaps[i].second)
+          .field("error", s.message());
+    }
+  }
+  if (snaps.size() >= 2) wal.drop_through(snaps[1].first);
+  duration_seconds_.observe(std::chrono::duration<double>(Steady::now() - start).count());
+  log::info("snapshot: written")
+      .field("snapshot", name)
+      .field("bytes", uint64_t{bytes.size()})
+      .field("slos", uint64_t{set.slos().size()});
+  return Status::Ok();
+}
+
+}  // namespace budgetd::durable

@@ -1,0 +1,132 @@
+#include "budgetd/durable/snapshot.h"
+
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "budgetd/durable/crc32c.h"
+#include "encoding.h"
+
+namespace budgetd::durable {
+
+namespace {
+constexpr uint32_t kVersion = 1;
+constexpr std::string_view kEndMarker = "BDSNAPND";
+
+// A section is u32 length | u32 crc32c | body; the body is written in place, then sealed.
+size_t begin_section(std::string& out) {
+  const size_t at = out.size();
+  put_u32(out, 0);
+  put_u32(out, 0);
+  return at;
+}
+void end_section(std::string& out, size_t at) {
+  const size_t body = at + 8;
+  const uint32_t len = static_cast<uint32_t>(out.size() - body);
+  const uint32_t crc = crc32c::value(out.data() + body, len);
+  for (int i = 0; i < 4; ++i) {
+    out[at + i] = static_cast<char>(len >> (8 * i));
+    out[at + 4 + i] = static_cast<char>(crc >> (8 * i));
+  }
+}
+}  // namespace
+
+std::string snapshot_name(uint64_t cut) { return fmt::format("snapshot-{:020}.snap", cut); }
+
+std::optional<uint64_t> parse_snapshot_name(std::string_view name) {
+  if (name.size() != 34 || name.substr(0, 9) != "snapshot-" || name.substr(29) != ".snap") return std::nullopt;
+  uint64_t cut = 0;
+  const auto [end, ec] = std::from_chars(name.data() + 9, name.data() + 29, cut);
+  if (ec != std::errc{} || end != name.data() + 29) return std::nullopt;
+  return cut;
+}
+
+std::string encode_snapshot(uint64_t cut, Timestamp taken_at, const store::SloSet& set,
+                            const std::vector<IdempotentAnswer>& keys) {
+  std::string out;
+  size_t words = 0;
+  for (const auto& s : set.slos()) words += s.series->word_count();
+  out.reserve(64 + 8 * words + 128 * set.slos().size());
+  out.append(kSnapshotMagic);
+  put_u32(out, kVersion);
+  put_u64(out, cut);
+  put_u64(out, static_cast<uint64_t>(to_unix_ms(taken_at)));
+  put_u32(out, static_cast<uint32_t>(set.slos().size()));
+  for (const store::StoredSlo& s : set.slos()) {
+    const size_t at = begin_section(out);
+    put_bytes(out, s.spec->name);
+    put_u64(out, s.identity_hash);
+    const store::SeriesPlan& p = s.series->plan();
+    for (const uint32_t slots : p.slots) put_u32(out, slots);
+    put_u32(out, p.coverage_minutes);
+    put_u64(out, static_cast<uint64_t>(p.max_future.count()));
+    put_u64(out, s.series->word_count());
+    s.series->append_words(out);
+    end_section(out, at);
+  }
+  const size_t at = begin_section(out);
+  put_varint(out, keys.size());
+  for (const IdempotentAnswer& k : keys) {
+    put_bytes(out, k.key);
+    put_u64(out, k.body_hash);
+    put_bytes(out, k.answer);
+    put_u64(out, static_cast<uint64_t>(to_unix_ms(k.received)));
+  }
+  end_section(out, at);
+  out.append(kEndMarker);
+  return out;
+}
+
+Result<SnapshotView> decode_snapshot(std::string_view bytes) {
+  Reader r(bytes);
+  if (r.raw(kSnapshotMagic.size()) != kSnapshotMagic) return DataLoss("not a budgetd snapshot (bad magic)");
+  if (const uint32_t v = r.u32(); v != kVersion)
+    return DataLoss(fmt::format("snapshot format version {} is not supported", v));
+  SnapshotView snap;
+  snap.cut = r.u64();
+  snap.taken_at = from_unix_ms(static_cast<int64_t>(r.u64()));
+  const uint32_t n = r.u32();
+  if (!r.ok()) return DataLoss("snapshot truncated in its header");
+
+  // Reads one section, checking its CRC.
+  const auto section = [&](std::string_view what) -> Result<std::string_view> {
+    const uint32_t len = r.u32();
+    const uint32_t crc = r.u32();
+    const std::string_view body = r.raw(len);
+    if (!r.ok()) return DataLoss(fmt::format("snapshot truncated in {}", what));
+    if (crc32c::value(body) != crc) return DataLoss(fmt::format("snapshot {} fails its CRC check", what));
+    return body;
+  };
+  for (uint32_t i = 0; i < n; ++i) {
+    auto body = section(fmt::format("SLO section {}", i));
+    if (!body.ok()) return body.status();
+    Reader s(*body);
+    SnapshotView::Slo slo;
+    slo.name = std::string(s.bytes());
+    slo.identity_hash = s.u64();
+    for (uint32_t& slots : slo.plan.slots) slots = s.u32();
+    slo.plan.coverage_minutes = s.u32();
+    slo.plan.max_future = Millis{static_cast<int64_t>(s.u64())};
+    const uint64_t words = s.u64();
+    slo.words = s.raw(words * 8);
+    if (!s.ok() || !s.at_end()) return DataLoss(fmt::format("snapshot SLO section {} is malformed", i));
+    snap.slos.push_back(std::move(slo));
+  }
+  auto keys = section("idempotency keys");
+  if (!keys.ok()) return keys.status();
+  Reader k(*keys);
+  const uint64_t nk = k.varint();
+  for (uint64_t i = 0; i < nk && k.ok(); ++i) {
+    IdempotentAnswer a;
+    a.key = std::string(k.bytes());
+    a.body_hash = k.u64();
+    a.answer = std::string(k.bytes());
+    a.received = from_unix_ms(static_cast<int64_t>(k.u64()));
+    snap.keys.push_back(std::move(a));
+  }
+  if (!k.ok() || !k.at_end()) return DataLoss("snapshot idempotency section is malformed");
+  if (r.raw(kEndMarker.size()) != kEndMarker || !r.at_end()) return DataLoss("snapshot truncated (no end marker)");
+  return snap;
+}
+
+}  // namespace budgetd::durable

@@ -1,0 +1,35 @@
+#pragma once
+// An Env that fails on demand, for the disk-full / read-only / fsync-error tests, without root.
+
+#include <atomic>
+#include <cerrno>
+
+#include "budgetd/durable/env.h"
+
+namespace budgetd::test {
+
+class FaultyEnv final : public durable::Env {
+ public:
+  // errno to fail with; 0 = do not fail.
+  std::atomic<int> append_errno{0};
+  std::atomic<int> sync_errno{0};
+  std::atomic<int> open_errno{0};
+  // If set, a failing append first writes this many bytes of the data (a partial write).
+  std::atomic<size_t> partial_bytes{0};
+  std::atomic<uint64_t> syncs{0};
+
+  Result<std::unique_ptr<durable::WritableFile>> open_append(const std::string& path) override;
+  Result<std::string> read_file(const std::string& path) override { return base().read_file(path); }
+  Status write_file_atomically(const std::string& path, std::string_view data) override;
+  Result<std::vector<std::string>> list(const std::string& dir) override { return base().list(dir); }
+  Status create_dirs(const std::string& dir) override { return base().create_dirs(dir); }
+  Status rename(const std::string& from, const std::string& to) override { return base().rename(from, to); }
+  Status remove(const std::string& path) override { return base().remove(path); }
+  Status truncate(const std::string& path, uint64_t size) override { return base().truncate(path, size); }
+  Status sync_dir(const std::string& dir) override;
+
+ private:
+  static durable::Env& base() { return durable::Env::posix(); }
+};
+
+}  // namespace budgetd::test

@@ -1,0 +1,432 @@
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "budgetd/config/loader.h"
+#include "budgetd/durable/batch_record.h"
+#include "budgetd/durable/crc32c.h"
+#include "budgetd/durable/idempotency.h"
+#include "budgetd/durable/recovery.h"
+#include "budgetd/durable/snapshot.h"
+#include "budgetd/durable/wal.h"
+#include "budgetd/durable/wal_reader.h"
+#include "faulty_env.h"
+
+namespace budgetd::durable {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+const Timestamp kNow = from_unix_ms(1795514400000);
+
+class TempDir {
+ public:
+  TempDir() {
+    static int n = 0;
+    path_ = fs::temp_directory_path() / ("budgetd-durable-" + std::to_string(getpid()) + "-" + std::to_string(n++));
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  std::string str() const { return path_.string(); }
+  std::string operator/(const std::string& p) const { return (path_ / p).string(); }
+
+ private:
+  fs::path path_;
+};
+
+std::string read(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+void write(const std::string& path, const std::string& data) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
+}
+
+TEST(Crc32c, KnownVectors) {
+  EXPECT_EQ(crc32c::value("123456789"), 0xE3069283u);
+  EXPECT_EQ(crc32c::value(""), 0u);
+  const std::string a = "hello, ", b = "world";
+  EXPECT_EQ(crc32c::extend(crc32c::value(a), b.data(), b.size()), crc32c::value(a + b));
+}
+
+std::shared_ptr<const store::SloSet> slo_set(const std::string& yaml) {
+  auto r = config::load_config_string(yaml, "t.yaml");
+  EXPECT_TRUE(r.ok()) << r.error_text();
+  return store::SloSet::build(*r.config, nullptr);
+}
+
+constexpr const char* kTwoSlos =
+    "slos: [{name: a, service: s, objective: 99.9, sli: {type: ratio}}, {name: b, service: s, objective: 99, sli: "
+    "{type: ratio}}]";
+
+TEST(BatchRecord, RoundTripsDeltasAndIdempotency) {
+  auto set = slo_set(kTwoSlos);
+  const std::vector<store::BucketDelta> deltas{{1, 179551440, 3, 4}, {0, 179551440, 0, 9}, {1, 179551441, 1, 1}};
+  const IdempotentAnswer key{"k-1", 42, R"({"accepted":3})", kNow};
+  const auto rec = decode_batch(encode_batch(deltas, *set, &key)).value();
+  ASSERT_EQ(rec.slos.size(), 2u);
+  EXPECT_EQ(rec.slos[0].name, "b");  // first seen first
+  EXPECT_EQ(rec.slos[0].identity_hash, set->slos()[1].identity_hash);
+  EXPECT_EQ(rec.deltas,
+            (std::vector<BatchRecord::Delta>{{0, 179551440, 3, 4}, {1, 179551440, 0, 9}, {0, 179551441, 1, 1}}));
+  ASSERT_TRUE(rec.idempotency);
+  EXPECT_EQ(*rec.idempotency, key);
+  EXPECT_FALSE(decode_batch(encode_batch(deltas, *set, nullptr)).value().idempotency);
+  // Every truncation is refused, never misread.
+  const std::string full = encode_batch(deltas, *set, &key);
+  for (size_t n = 0; n < full.size(); ++n) EXPECT_FALSE(decode_batch(full.substr(0, n)).ok()) << n;
+}
+
+struct Replayed {
+  std::vector<uint64_t> seqs;
+  std::vector<std::string> payloads;
+};
+
+Result<ReplayReport> replay(Env& env, const std::string& dir, uint64_t after, Replayed& out) {
+  return replay_wal(env, dir, after, kNow, [&](const FramedRecord& r) {
+    out.seqs.push_back(r.seq);
+    out.payloads.emplace_back(r.payload);
+    return Status::Ok();
+  });
+}
+
+WalOptions options(const std::string& dir, FsyncPolicy p = FsyncPolicy::kAlways) {
+  WalOptions o;
+  o.dir = dir;
+  o.policy = p;
+  o.fsync_interval = Millis{20};
+  o.recovery_retry = std::chrono::milliseconds{10};
+  return o;
+}
+
+TEST(Wal, AppendsAndReplaysInOrderAcrossSegments) {
+  TempDir d;
+  metrics::Registry m;
+  {
+    WalOptions o = options(d / "wal");
+    o.segment_bytes = 200;  // a new segment every few records
+    Wal wal(Env::posix(), o, 1, m);
+    ASSERT_TRUE(wal.open().ok());
+    for (int i = 1; i <= 20; ++i)
+      EXPECT_EQ(wal.append(RecordType::kBatch, "record-" + std::to_string(i)).value(), uint64_t(i));
+    EXPECT_EQ(wal.last_seq(), 20u);
+  }
+  EXPECT_GT(fs::directory_iterator(d / "wal") != fs::directory_iterator(), 0);
+  Replayed r;
+  const ReplayReport rep = replay(Env::posix(), d / "wal", 7, r).value();
+  EXPECT_EQ(rep.records, 13u);
+  EXPECT_EQ(rep.last_seq, 20u);
+  EXPECT_EQ(rep.segments, 3u);  // 200-byte segments hold 7 of these records
+  EXPECT_EQ(rep.torn, "");
+  EXPECT_EQ(rep.corruption, "");
+  EXPECT_EQ(r.seqs.front(), 8u);
+  EXPECT_EQ(r.payloads.back(), "record-20");
+}
+
+std::string only_segment(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().string());
+  std::sort(names.begin(), names.end());
+  return names.back();
+}
+
+TEST(Wal, TornTailIsCutOffAndReported) {
+  TempDir d;
+  metrics::Registry m;
+  {
+    Wal wal(Env::posix(), options(d / "wal"), 1, m);
+    ASSERT_TRUE(wal.open().ok());
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(wal.append(RecordType::kBatch, std::string(100, 'x')).ok());
+  }
+  const std::string seg = only_segment(d / "wal");
+  const std::string full = read(seg);
+  write(seg, full.substr(0, full.size() - 37));  // a crash in the middle of the 5th record
+  Replayed r;
+  const ReplayReport rep = replay(Env::posix(), d / "wal", 0, r).value();
+  EXPECT_EQ(rep.records, 4u);
+  EXPECT_THAT(rep.torn, HasSubstr("(seq 5)"));
+  EXPECT_THAT(rep.torn, HasSubstr("crash mid-write"));
+  EXPECT_EQ(rep.corruption, "");
+  EXPECT_EQ(fs::file_size(seg), full.size() - (kRecordHeaderBytes + 100));  // cut at the record start
+  // A second replay finds a clean log.
+  Replayed again;
+  EXPECT_EQ(replay(Env::posix(), d / "wal", 0, again).value().torn, "");
+  EXPECT_EQ(again.seqs.size(), 4u);
+}
+
+TEST(Wal, FlippedBitInTheMiddleStopsReplayAndKeepsTheRestAside) {
+  TempDir d;
+  metrics::Registry m;
+  {
+    Wal wal(Env::posix(), options(d / "wal"), 1, m);
+    ASSERT_TRUE(wal.open().ok());
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(wal.append(RecordType::kBatch, std::string(50, 'a' + i)).ok());
+  }
+  const std::string seg = only_segment(d / "wal");
+  std::string bytes = read(seg);
+  const size_t fourth_payload = kSegmentMagic.size() + 3 * (kRecordHeaderBytes + 50) + kRecordHeaderBytes + 10;
+  bytes[fourth_payload] ^= 0x04;
+  write(seg, bytes);
+  Replayed r;
+  const ReplayReport rep = replay(Env::posix(), d / "wal", 0, r).value();
+  EXPECT_EQ(r.seqs, (std::vector<uint64_t>{1, 2, 3}));  // never past the damage
+  EXPECT_THAT(rep.corruption, HasSubstr("(seq 4): a record fails its CRC check, and valid records follow it"));
+  ASSERT_NE(rep.quarantine, "");
+  // Nothing deleted: the damaged record and everything after it sit in the quarantine dir.
+  size_t kept = 0;
+  for (const auto& e : fs::directory_iterator(rep.quarantine)) kept += fs::file_size(e.path());
+  EXPECT_EQ(kept, 7 * (kRecordHeaderBytes + 50));
+  EXPECT_EQ(fs::file_size(seg), kSegmentMagic.size() + 3 * (kRecordHeaderBytes + 50));
+}
+
+TEST(Wal, GapInSequenceNumbersIsCorruption) {
+  TempDir d;
+  metrics::Registry m;
+  {
+    WalOptions o = options(d / "wal");
+    o.segment_bytes = 50;  // one record per segment
+    Wal wal(Env::posix(), o, 1, m);
+    ASSERT_TRUE(wal.open().ok());
+    for (int i = 0; i < 6; ++i) ASSERT_TRUE(wal.append(RecordType::kBatch, std::string(60, 'z')).ok());
+  }
+  std::vector<std::string> segs;
+  for (const auto& e : fs::directory_iterator(d / "wal")) segs.push_back(e.path().string());
+  std::sort(segs.begin(), segs.end());
+  ASSERT_EQ(segs.size(), 6u);
+  fs::remove(segs[1]);  // an operator deletes a segment by hand
+  Replayed r;
+  const ReplayReport rep = replay(Env::posix(), d / "wal", 0, r).value();
+  EXPECT_THAT(rep.corruption, HasSubstr("records are missing"));
+  EXPECT_LT(r.seqs.size(), 6u);
+}
+
+TEST(Wal, DiskFullRefusesTheAppendLeavesNoPartialRecordAndRecovers) {
+  TempDir d;
+  metrics::Registry m;
+  test::FaultyEnv env;
+  {
+    Wal wal(env, options(d / "wal", FsyncPolicy::kInterval), 1, m);
+    ASSERT_TRUE(wal.open().ok());
+    ASSERT_EQ(wal.append(RecordType::kBatch, "one").value(), 1u);
+    env.append_errno = ENOSPC;
+    env.partial_bytes = 11;  // the kernel took part of the record before the disk filled
+    const auto r = wal.append(RecordType::kBatch, "two");
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+    EXPECT_THAT(r.status().message(), HasSubstr("No space left on device (ENOSPC)"));
+    EXPECT_THAT(wal.failure(), HasSubstr("ENOSPC"));
+    EXPECT_FALSE(wal.append(RecordType::kBatch, "three").ok());  // refused while failed
+    EXPECT_THAT(m.render(), HasSubstr("budgetd_wal_healthy 0\n"));
+    env.append_errno = 0;  // space freed
+    for (int i = 0; i < 500 && !wal.failure().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ASSERT_EQ(wal.failure(), "");
+    EXPECT_EQ(wal.append(RecordType::kBatch, "four").value(), 2u);  // seq 2: "two" never existed
+  }
+  Replayed r;
+  const ReplayReport rep = replay(Env::posix(), d / "wal", 0, r).value();
+  EXPECT_EQ(r.payloads, (std::vector<std::string>{"one", "four"}));
+  EXPECT_EQ(rep.corruption, "");
+}
+
+TEST(Wal, FsyncFailureUnderAlwaysRefusesAndCutsOffWhatWasNotSynced) {
+  TempDir d;
+  metrics::Registry m;
+  test::FaultyEnv env;
+  {
+    Wal wal(env, options(d / "wal", FsyncPolicy::kAlways), 1, m);
+    ASSERT_TRUE(wal.open().ok());
+    std::promise<Status> first;
+    wal.on_durable(wal.append(RecordType::kBatch, "durable").value(), [&](Status s) { first.set_value(s); });
+    EXPECT_TRUE(first.get_future().get().ok());
+    env.sync_errno = EIO;
+    std::promise<Status> second;
+    wal.on_durable(wal.append(RecordType::kBatch, "lost").value(), [&](Status s) { second.set_value(s); });
+    const Status s = second.get_future().get();
+    EXPECT_FALSE(s.ok());
+    EXPECT_THAT(s.message(), HasSubstr("EIO"));
+    EXPECT_THAT(wal.failure(), HasSubstr("fdatasync"));
+    env.sync_errno = 0;
+    for (int i = 0; i < 500 && !wal.failure().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ASSERT_EQ(wal.failure(), "");
+    std::promise<Status> third;
+    wal.on_durable(wal.append(RecordType::kBatch, "after").value(), [&](Status st) { third.set_value(st); });
+    EXPECT_TRUE(third.get_future().get().ok());
+  }
+  Replayed r;
+  replay(Env::posix(), d / "wal", 0, r).value();
+  EXPECT_EQ(r.payloads, (std::vector<std::string>{"durable", "after"}));  // "lost" was answered 503
+  EXPECT_EQ(r.seqs, (std::vector<uint64_t>{1, 2}));
+}
+
+TEST(Wal, ConcurrentAppendersShareFsyncs) {
+  TempDir d;
+  metrics::Registry m;
+  test::FaultyEnv env;
+  Wal wal(env, options(d / "wal", FsyncPolicy::kAlways), 1, m);
+  ASSERT_TRUE(wal.open().ok());
+  const uint64_t syncs_before = env.syncs.load();
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 50; ++i) {
+        std::promise<Status> p;
+        wal.on_durable(wal.append(RecordType::kBatch, "x").value(), [&](Status s) { p.set_value(s); });
+        if (p.get_future().get().ok()) ++ok;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 400);
+  EXPECT_LT(env.syncs.load() - syncs_before, 400u) << "group commit: fewer fsyncs than records";
+}
+
+TEST(Snapshot, RoundTripsTheStoreAndKeys) {
+  auto set = slo_set(kTwoSlos);
+  store::WriteStats st;
+  set->slos()[0].series->add(kNow, bucket_index(kNow, kFinestResolution), 3, 5, st);
+  set->slos()[1].series->add(kNow, bucket_index(kNow - kDay, kFinestResolution), 1, 1, st);
+  const std::vector<IdempotentAnswer> keys{{"k", 7, "{}", kNow}};
+  const std::string bytes = encode_snapshot(99, kNow, *set, keys);
+  const SnapshotView v = decode_snapshot(bytes).value();
+  EXPECT_EQ(v.cut, 99u);
+  EXPECT_EQ(v.taken_at, kNow);
+  ASSERT_EQ(v.slos.size(), 2u);
+  EXPECT_EQ(v.keys, keys);
+  auto fresh = slo_set(kTwoSlos);
+  fresh->slos()[0].series->load_words(v.slos[0].words);
+  EXPECT_EQ(fresh->slos()[0].series->sum(window_bounds(kHour, kNow)).counts, (store::Counts{3, 5}));
+  // A truncated or flipped snapshot is refused, never half-loaded.
+  for (size_t n : {size_t{0}, size_t{7}, bytes.size() / 2, bytes.size() - 1})
+    EXPECT_FALSE(decode_snapshot(bytes.substr(0, n)).ok()) << n;
+  std::string flipped = bytes;
+  flipped[200] ^= 1;  // inside the first SLO's ring words
+  EXPECT_THAT(decode_snapshot(flipped).status().message(), HasSubstr("fails its CRC check"));
+}
+
+TEST(Recovery, SnapshotPlusLogRestoresExactCountsAndFallsBackOnADamagedSnapshot) {
+  TempDir d;
+  metrics::Registry m;
+  store::WriteGate gate;
+  const int64_t b = bucket_index(kNow, kFinestResolution);
+  {
+    auto set = slo_set(kTwoSlos);
+    IdempotencyTable keys(kDay, 1000);
+    Wal wal(Env::posix(), options(d / "wal"), 1, m);
+    ASSERT_TRUE(wal.open().ok());
+    Snapshotter snaps(Env::posix(), d.str(), m);
+    for (int round = 0; round < 3; ++round) {
+      for (int i = 0; i < 5; ++i) {
+        const std::vector<store::BucketDelta> deltas{{0, b - i, 1, 2}, {1, b, 0, 1}};
+        const IdempotentAnswer key{"key-" + std::to_string(round) + "-" + std::to_string(i), 1, "{}", kNow};
+        ASSERT_TRUE(wal.append(RecordType::kBatch, encode_batch(deltas, *set, &key)).ok());
+        store::WriteStats st;
+        for (const auto& dl : deltas) set->slos()[dl.slo].series->add(kNow, dl.bucket, dl.good, dl.total, st);
+        keys.complete(key);
+      }
+      ASSERT_TRUE(snaps.take(gate, wal, *set, keys, kNow).ok());
+    }
+    EXPECT_THAT(m.render(), HasSubstr("budgetd_snapshots_total 3\n"));
+  }
+  const auto check = [&](const std::string& expect_snapshot) {
+    auto set = slo_set(kTwoSlos);
+    IdempotencyTable keys(kDay, 1000);
+    const RecoveryReport r = recover(Env::posix(), d.str(), *set, keys, kNow).value();
+    EXPECT_EQ(r.snapshot, expect_snapshot);
+    EXPECT_EQ(set->slos()[0].series->sum(window_bounds(kHour, kNow)).counts, (store::Counts{15, 30}));
+    EXPECT_EQ(set->slos()[1].series->sum(window_bounds(kHour, kNow)).counts, (store::Counts{0, 15}));
+    EXPECT_EQ(keys.size(), 15u);
+    return r;
+  };
+  check(snapshot_name(15));
+  // Only the two newest snapshots are kept.
+  EXPECT_FALSE(fs::exists(d / snapshot_name(5)));
+  // Damage the newest: recovery uses the older one and replays more of the log.
+  const std::string newest = d / snapshot_name(15);
+  write(newest, read(newest).substr(0, 100));
+  const RecoveryReport r = check(snapshot_name(10));
+  ASSERT_EQ(r.damaged_snapshots.size(), 1u);
+  EXPECT_THAT(r.damaged_snapshots[0], HasSubstr("truncated"));
+  EXPECT_EQ(r.replay.records, 5u);
+}
+
+TEST(Recovery, DropsCountsOfRemovedOrChangedSlosAndMigratesChangedWindows) {
+  TempDir d;
+  metrics::Registry m;
+  const int64_t b = bucket_index(kNow, kFinestResolution);
+  {
+    auto set = slo_set(kTwoSlos);
+    Wal wal(Env::posix(), options(d / "wal"), 1, m);
+    ASSERT_TRUE(wal.open().ok());
+    const std::vector<store::BucketDelta> deltas{{0, b, 4, 4}, {1, b, 2, 2}};
+    ASSERT_TRUE(wal.append(RecordType::kBatch, encode_batch(deltas, *set, nullptr)).ok());
+    store::WriteStats st;
+    for (const auto& dl : deltas) set->slos()[dl.slo].series->add(kNow, dl.bucket, dl.good, dl.total, st);
+    store::WriteGate gate;
+    IdempotencyTable keys(kDay, 10);
+    ASSERT_TRUE(Snapshotter(Env::posix(), d.str(), m).take(gate, wal, *set, keys, kNow).ok());
+  }
+  // a: same identity, new windows (a 7d budget window, so another plan); b: now latency.
+  auto set = slo_set(R"(slos: [{name: a, service: s, objective: 99.5, windows: ["7d", "30d"], sli: {type: ratio}},
+                               {name: b, service: s, objective: 99, sli: {type: latency, threshold_ms: 5}}])");
+  IdempotencyTable keys(kDay, 10);
+  const RecoveryReport r = recover(Env::posix(), d.str(), *set, keys, kNow).value();
+  EXPECT_EQ(r.slos_restored, 1u);
+  EXPECT_EQ(set->slos()[0].series->sum(window_bounds(7 * kDay, kNow)).counts, (store::Counts{4, 4}));
+  EXPECT_EQ(set->slos()[0].series->sum(window_bounds(5 * kMinute, kNow)).counts, (store::Counts{4, 4}));
+  EXPECT_EQ(set->slos()[1].series->sum(window_bounds(kHour, kNow)).counts, (store::Counts{0, 0}));
+}
+
+TEST(Idempotency, ClaimReplayMismatchInFlightAndExpiry) {
+  IdempotencyTable t(kDay, 3);
+  std::string answer;
+  EXPECT_EQ(t.claim("a", 1, kNow, &answer), IdempotencyTable::Claim::kNew);
+  EXPECT_EQ(t.claim("a", 1, kNow, &answer), IdempotencyTable::Claim::kInFlight);
+  t.complete({"a", 1, "first", kNow});
+  EXPECT_EQ(t.claim("a", 1, kNow + kHour, &answer), IdempotencyTable::Claim::kReplay);
+  EXPECT_EQ(answer, "first");
+  EXPECT_EQ(t.claim("a", 2, kNow, &answer), IdempotencyTable::Claim::kMismatch);
+  EXPECT_EQ(t.claim("b", 1, kNow, &answer), IdempotencyTable::Claim::kNew);
+  t.abandon("b");  // its batch failed: a retry is new again
+  EXPECT_EQ(t.claim("b", 1, kNow, &answer), IdempotencyTable::Claim::kNew);
+  EXPECT_EQ(t.claim("a", 1, kNow + kDay, &answer), IdempotencyTable::Claim::kNew);  // expired after 24h
+  for (const char* k : {"c", "d", "e", "f"}) {
+    ASSERT_EQ(t.claim(k, 1, kNow, &answer), IdempotencyTable::Claim::kNew);
+    t.complete({k, 1, "x", kNow + Millis{k[0]}});
+  }
+  EXPECT_LE(t.live(kNow + kHour).size(), 3u);  // max_keys evicts the oldest
+}
+
+TEST(WriteGate, CloseWaitsForBatchesInsideAndHoldsNewOnes) {
+  store::WriteGate gate;
+  gate.enter();
+  std::atomic<bool> closed{false};
+  std::thread closer([&] {
+    gate.close_and_drain();
+    closed = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_FALSE(closed.load()) << "the closer must wait for the batch inside";
+  gate.exit();
+  closer.join();
+  EXPECT_TRUE(closed.load());
+  std::atomic<bool> entered{false};
+  std::thread writer([&] {
+    gate.enter();
+    entered = true;
+    gate.exit();
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_FALSE(entered.load()) << "a new batch must wait while the gate is closed";
+  gate.open();
+  writer.join();
+  EXPECT_TRUE(entered.load());
+}
+
+}  // namespace
+}  // namespace budgetd::durable
