@@ -72,9 +72,10 @@ void BM_IngestBatch(benchmark::State& state) {
   ingest::DeltaBatch deltas;
   ingest::BatchReport report;
   for (auto _ : state) {
-    const Status s = ingest::prepare_batch(decoder, body.data(), body.size(), body.capacity(), ingest::BodyFormat::kJson,
-                                           kNow, router, ingest::IngestLimits{}, deltas, report);
-    const store::WriteStats ws = ingest::apply_batch(deltas, *slos, kNow);
+    const Status s =
+        ingest::prepare_batch(decoder, body.data(), body.size(), body.capacity(), ingest::BodyFormat::kJson, kNow,
+                              router, ingest::IngestLimits{}, deltas, report);
+    const store::WriteStats ws = ingest::apply_batch(deltas.deltas(), *slos, kNow);
     benchmark::DoNotOptimize(s);
     benchmark::DoNotOptimize(ws);
   }

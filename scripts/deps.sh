@@ -11,6 +11,7 @@ packages=(
   nlohmann-json3-dev         # API and config answers
   libspdlog-dev libfmt-dev   # structured logs
   libyaml-cpp-dev            # config
+  libssl-dev                 # SHA-256 of bearer tokens (libcrypto)
   libhowardhinnant-date-dev tzdata   # calendar windows in IANA time zones
   libgtest-dev libgmock-dev googletest
   libbenchmark-dev

@@ -1,50 +1,22 @@
 #include "api.h"
 
-#include <nlohmann/json.hpp>
-
+#include "auth.h"
 #include "budgetd/core/log.h"
-#include "budgetd/eval/slo_status.h"
-#include "budgetd/ingest/batch.h"
-#include "status_json.h"
+#include "handler_util.h"
 
 namespace budgetd::api {
+
 namespace {
-
-using json = nlohmann::ordered_json;
 using Clock_ = std::chrono::steady_clock;
+constexpr uint8_t scope(config::Scope s) { return static_cast<uint8_t>(s); }
 
-// Decoder and batch buffers, one set per server thread, reused request after request.
-struct IngestScratch {
-  ingest::BatchDecoder decoder;
-  ingest::DeltaBatch deltas;
-  ingest::BatchReport report;
-};
-
-HttpResponse reply(const Request& req, http::status status, const json& body) {
-  return json_response(status, body, req.raw.version(), req.raw.keep_alive());
-}
-
-HttpResponse reply_error(const Request& req, http::status status, std::string_view message) {
-  return error_response(status, error_code_for(status), message, req.raw.version(), req.raw.keep_alive());
-}
-
-// The media type of a Content-Type header, lower-cased, without parameters.
-std::string media_type(std::string_view content_type) {
-  const size_t semi = content_type.find(';');
-  std::string_view t = content_type.substr(0, semi);
-  while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
-  while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
-  std::string out(t);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-// 400 unless every query parameter is one of `allowed`.
-std::optional<std::string> unknown_param(const Request& req, std::initializer_list<std::string_view> allowed) {
-  for (const auto& [k, v] : req.query) {
+// The message for a 400 if a query parameter is not one of `allowed`.
+std::optional<std::string> unknown_param(const std::vector<std::pair<std::string, std::string>>& query,
+                                         const std::vector<std::string>& allowed) {
+  for (const auto& [k, v] : query) {
     if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
       std::string valid;
-      for (auto a : allowed) valid += (valid.empty() ? "" : ", ") + std::string(a);
+      for (const auto& a : allowed) valid += (valid.empty() ? "" : ", ") + a;
       return "unknown query parameter '" + k + "'" +
              (valid.empty() ? " (this endpoint takes none)" : " (valid: " + valid + ")");
     }
@@ -69,19 +41,22 @@ Api::Api(const config::ServerConfig& config, Backend& backend, const Clock& cloc
           metrics.counter("budgetd_events_rejected_total", "Events rejected, by reason", {{"reason", "future"}})),
       batches_malformed_(metrics.counter("budgetd_batches_malformed_total",
                                          "Event batches refused whole because the body was not valid JSON")),
-      store_expired_writes_(
-          metrics.counter("budgetd_store_expired_writes_total",
-                          "Bucket updates dropped because the bucket was recycled while the batch was applied")),
-      store_saturated_writes_(
-          metrics.counter("budgetd_store_saturated_writes_total",
-                          "Bucket updates that hit a counter's maximum (2^44-1) and stopped counting")) {
-  using namespace std::placeholders;
-  routes_.add(http::verb::post, "/v1/events", [this](Request& r, Respond d) { post_events(r, std::move(d)); });
-  routes_.add(http::verb::get, "/v1/slos", [this](Request& r, Respond d) { get_slos(r, std::move(d)); });
-  routes_.add(http::verb::get, "/v1/slos/{name}", [this](Request& r, Respond d) { get_slo(r, std::move(d)); });
-  routes_.add(http::verb::get, "/healthz", [this](Request& r, Respond d) { get_healthz(r, std::move(d)); });
-  routes_.add(http::verb::get, "/readyz", [this](Request& r, Respond d) { get_readyz(r, std::move(d)); });
-  routes_.add(http::verb::get, "/metrics", [this](Request& r, Respond d) { get_metrics(r, std::move(d)); });
+      batches_unavailable_(metrics.counter("budgetd_batches_unavailable_total",
+                                           "Event batches answered 503 because the write-ahead log refused them")),
+      idempotent_replays_(
+          metrics.counter("budgetd_idempotent_replays_total",
+                          "Batches answered from a remembered Idempotency-Key instead of applied again")),
+      auth_failures_(metrics.counter("budgetd_auth_failures_total", "Requests refused with 401 or 403")) {
+  const auto on = [this](void (Api::*h)(Request&, Respond)) {
+    return [this, h](Request& r, Respond d) { (this->*h)(r, std::move(d)); };
+  };
+  routes_.add(http::verb::post, "/v1/events", scope(config::Scope::kIngest), {}, on(&Api::post_events));
+  routes_.add(http::verb::get, "/v1/slos", scope(config::Scope::kRead), {}, on(&Api::get_slos));
+  routes_.add(http::verb::get, "/v1/slos/{name}", scope(config::Scope::kRead), {"at"}, on(&Api::get_slo));
+  routes_.add(http::verb::get, "/metrics", scope(config::Scope::kRead), {}, on(&Api::get_metrics));
+  routes_.add(http::verb::post, "/-/reload", scope(config::Scope::kAdmin), {}, on(&Api::post_reload));
+  routes_.add(http::verb::get, "/healthz", 0, {}, on(&Api::get_healthz));
+  routes_.add(http::verb::get, "/readyz", 0, {}, on(&Api::get_readyz));
   for (const auto& e : routes_.entries()) route_metrics(e.pattern);
   route_metrics("unmatched");
 }
@@ -165,116 +140,30 @@ void Api::handle(Request& req, Respond respond) {
     res.set(http::field::allow, allow);
     return counted(std::move(res));
   }
+  const AuthResult auth =
+      check_auth(backend_.snapshot()->config->auth, req.raw[http::field::authorization], match.scope);
+  if (auth != AuthResult::kAllowed) {
+    auth_failures_.inc();
+    if (auth == AuthResult::kWrongScope) {
+      return counted(reply_error(req, http::status::forbidden,
+                                 std::string("this token lacks the '") + scope_name(match.scope) + "' scope"));
+    }
+    HttpResponse res = reply_error(req, http::status::unauthorized,
+                                   auth == AuthResult::kMissing
+                                       ? std::string("send Authorization: Bearer <token> (a token with the '") +
+                                             scope_name(match.scope) + "' scope)"
+                                       : std::string("unknown token"));
+    res.set(http::field::www_authenticate, "Bearer");
+    return counted(std::move(res));
+  }
   auto query = parse_query(qmark == std::string_view::npos ? std::string_view{} : target.substr(qmark + 1));
   if (!query) return counted(reply_error(req, http::status::bad_request, "the query string has bad percent-encoding"));
+  // A typo in a parameter must not be silently ignored.
+  if (auto bad = unknown_param(*query, *match.query_params))
+    return counted(reply_error(req, http::status::bad_request, *bad));
   req.query = std::move(*query);
   req.params = std::move(match.params);
   (*match.handler)(req, std::move(counted));
-}
-
-void Api::post_events(Request& req, Respond respond) {
-  const std::string type = media_type(req.raw[http::field::content_type]);
-  ingest::BodyFormat format;
-  if (type == "application/json") {
-    format = ingest::BodyFormat::kJson;
-  } else if (type == "application/x-ndjson" || type == "application/ndjson") {
-    format = ingest::BodyFormat::kNdjson;
-  } else {
-    return respond(reply_error(req, http::status::unsupported_media_type,
-                               "Content-Type '" + type +
-                                   "' is not accepted; send application/json ({\"events\": [...]}) or "
-                                   "application/x-ndjson (one event per line)"));
-  }
-  if (auto bad = unknown_param(req, {})) return respond(reply_error(req, http::status::bad_request, *bad));
-
-  const std::shared_ptr<const Snapshot> snap = backend_.snapshot();
-  const Timestamp now = clock_.now();
-  thread_local IngestScratch scratch;
-  std::string& body = req.raw.body();
-  // simdjson reads up to 64 bytes past the end; reserve them once instead of copying the body.
-  if (body.capacity() < body.size() + ingest::required_padding())
-    body.reserve(body.size() + ingest::required_padding());
-
-  const ingest::IngestLimits limits{snap->config->ingest.max_future, snap->config->ingest.max_errors_listed};
-  const Status s = ingest::prepare_batch(scratch.decoder, body.data(), body.size(), body.capacity(), format, now,
-                                         *snap->router, limits, scratch.deltas, scratch.report);
-  if (!s.ok()) {
-    batches_malformed_.inc();
-    return respond(reply_error(req, http::status::bad_request, s.message()));
-  }
-  const store::WriteStats ws = ingest::apply_batch(scratch.deltas, snap->router->slos(), now);
-
-  const ingest::BatchReport& r = scratch.report;
-  events_accepted_.inc(r.accepted);
-  events_unmatched_.inc(r.unmatched);
-  events_rejected_too_old_.inc(r.rejected_too_old);
-  events_rejected_future_.inc(r.rejected_future);
-  events_rejected_invalid_.inc(r.rejected - r.rejected_too_old - r.rejected_future);
-  if (ws.expired != 0) store_expired_writes_.inc(ws.expired);
-  if (ws.saturated != 0) {
-    store_saturated_writes_.inc(ws.saturated);
-    log::error("store: a bucket counter reached its maximum and stopped counting")
-        .field("updates", uint64_t{ws.saturated});
-  }
-
-  json errors = json::array();
-  for (const auto& e : r.errors) {
-    json item = {{"index", e.index}, {"error", e.error}};
-    if (e.line != 0) item["line"] = e.line;
-    errors.push_back(std::move(item));
-  }
-  json answer = {
-      {"accepted", r.accepted}, {"rejected", r.rejected}, {"unmatched", r.unmatched}, {"errors", std::move(errors)}};
-  if (r.errors_omitted != 0) answer["errors_omitted"] = r.errors_omitted;
-  respond(reply(req, http::status::ok, answer));
-}
-
-void Api::get_slos(Request& req, Respond respond) {
-  if (auto bad = unknown_param(req, {})) return respond(reply_error(req, http::status::bad_request, *bad));
-  const std::shared_ptr<const Snapshot> snap = backend_.snapshot();
-  const Timestamp now = clock_.now();
-  json list = json::array();
-  for (const store::StoredSlo& slo : snap->router->slos().slos()) {
-    auto status = eval::evaluate_slo(slo, now, now, snap->config->storage.status_lookback);
-    if (status.ok())
-      list.push_back(summary_json(*status));
-    else
-      list.push_back({{"slo", slo.spec->name}, {"service", slo.spec->service}, {"error", status.status().message()}});
-  }
-  respond(reply(req, http::status::ok, {{"evaluated_at", format_rfc3339(now)}, {"slos", std::move(list)}}));
-}
-
-void Api::get_slo(Request& req, Respond respond) {
-  if (auto bad = unknown_param(req, {"at"})) return respond(reply_error(req, http::status::bad_request, *bad));
-  const std::shared_ptr<const Snapshot> snap = backend_.snapshot();
-  const store::StoredSlo* slo = snap->router->slos().find(req.params[0]);
-  if (slo == nullptr) {
-    return respond(
-        reply_error(req, http::status::not_found, "no SLO named '" + req.params[0] + "'; GET /v1/slos lists them"));
-  }
-  const Timestamp now = clock_.now();
-  Timestamp at = now;
-  if (auto text = req.query_param("at")) {
-    auto parsed = parse_timestamp(*text);
-    if (!parsed.ok()) return respond(reply_error(req, http::status::bad_request, "at: " + parsed.status().message()));
-    at = *parsed;
-  }
-  auto status = eval::evaluate_slo(*slo, at, now, snap->config->storage.status_lookback);
-  if (!status.ok()) return respond(reply_error(req, http::status::bad_request, status.status().message()));
-  respond(reply(req, http::status::ok, status_json(*status)));
-}
-
-void Api::get_healthz(Request& req, Respond respond) { respond(reply(req, http::status::ok, {{"status", "ok"}})); }
-
-void Api::get_readyz(Request& req, Respond respond) {
-  const std::string why = backend_.not_ready_reason();
-  if (why.empty()) return respond(reply(req, http::status::ok, {{"status", "ready"}}));
-  respond(reply(req, http::status::service_unavailable, {{"status", "not_ready"}, {"reason", why}}));
-}
-
-void Api::get_metrics(Request& req, Respond respond) {
-  respond(text_response(http::status::ok, metrics_.render(), "text/plain; version=0.0.4; charset=utf-8",
-                        req.raw.version(), req.raw.keep_alive()));
 }
 
 }  // namespace budgetd::api

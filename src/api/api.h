@@ -1,7 +1,10 @@
 #pragma once
 // The API's routes and handlers (DESIGN.md §4), plus what every request gets: routing with
-// 404/405, a JSON error for every failure, request metrics by route and code, and a structured
-// log line (debug for every request, warn for every error answer).
+// 404/405, bearer-token auth by scope, a JSON error for every failure, request metrics by route
+// and code, and a structured log line (debug for every request, warn for every error answer).
+//
+// Handlers live in api.cpp (routing), events_handler.cpp (POST /v1/events) and
+// read_handlers.cpp (status, health, metrics, reload).
 
 #include <array>
 #include <atomic>
@@ -39,6 +42,7 @@ class Api final : public RequestHandler {
   void get_healthz(Request& req, Respond respond);
   void get_readyz(Request& req, Respond respond);
   void get_metrics(Request& req, Respond respond);
+  void post_reload(Request& req, Respond respond);
 
   const config::ServerConfig config_;
   Backend& backend_;
@@ -53,8 +57,9 @@ class Api final : public RequestHandler {
   metrics::Counter& events_rejected_too_old_;
   metrics::Counter& events_rejected_future_;
   metrics::Counter& batches_malformed_;
-  metrics::Counter& store_expired_writes_;
-  metrics::Counter& store_saturated_writes_;
+  metrics::Counter& batches_unavailable_;
+  metrics::Counter& idempotent_replays_;
+  metrics::Counter& auth_failures_;
 };
 
 }  // namespace budgetd::api

@@ -16,11 +16,15 @@ using Handler = std::function<void(Request&, Respond)>;
 
 class RouteTable {
  public:
-  void add(http::verb method, std::string pattern, Handler handler);
+  // `scope`: the config::Scope a bearer token needs when auth is on; 0 for open routes.
+  // `params`: the query parameters the route takes; any other is a 400.
+  void add(http::verb method, std::string pattern, uint8_t scope, std::vector<std::string> params, Handler handler);
 
   struct Match {
     const Handler* handler = nullptr;  // null: no route for this method (see allowed)
     const std::string* pattern = nullptr;
+    uint8_t scope = 0;
+    const std::vector<std::string>* query_params = nullptr;
     std::vector<std::string> params;
     std::vector<http::verb> allowed;  // methods the path does accept, when handler is null
   };
@@ -30,6 +34,8 @@ class RouteTable {
     http::verb method;
     std::string pattern;
     std::vector<std::string> segments;
+    uint8_t scope;
+    std::vector<std::string> query_params;
     Handler handler;
   };
   const std::vector<Entry>& entries() const { return routes_; }

@@ -184,9 +184,8 @@ void Session::fail_request(beast::error_code ec) {
           std::to_string(hub_.config().max_header_bytes) + " bytes)";
   } else if (ec == beast::error::timeout) {
     status = http::status::request_timeout;
-    why = parser_ && parser_->is_header_done()
-              ? "the request body was not received within server.read_timeout"
-              : "the request headers were not received within server.idle_timeout";
+    why = parser_ && parser_->is_header_done() ? "the request body was not received within server.read_timeout"
+                                               : "the request headers were not received within server.idle_timeout";
     hub_.timeouts.inc();
   }
   hub_.handler().note_protocol_error(status, remote_, why);
@@ -230,6 +229,9 @@ void Session::close() {
   stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
   if (ec) return;
   linger_buffer_ = std::make_unique<std::array<char, 4096>>();
+  // One deadline for the whole linger, not one per read: a client trickling bytes must not keep
+  // the connection (and a max_connections slot) for longer than this.
+  stream_.expires_after(std::chrono::seconds(2));
   linger();
 }
 
@@ -238,7 +240,6 @@ void Session::linger() {
   // until it closes: closing with unread data would make the kernel reset the connection, and
   // the client could lose our answer. Bounded in time and bytes.
   constexpr size_t kMaxLingerBytes = 1 << 20;
-  stream_.expires_after(std::chrono::seconds(2));
   stream_.async_read_some(net::buffer(*linger_buffer_), [self = shared_from_this()](beast::error_code ec, size_t n) {
     self->lingered_bytes_ += n;
     if (!ec && self->lingered_bytes_ < kMaxLingerBytes) self->linger();

@@ -15,7 +15,8 @@ json window_json(const eval::WindowReport& w) {
           {"bad", w.counts.bad()},
           {"error_ratio", w.error_ratio},
           {"burn_rate", w.burn_rate},
-          {"no_data", w.no_data()}};
+          {"no_data", w.no_data()},
+          {"saturated", w.saturated}};
 }
 
 json budget_json(const eval::BudgetReport& b, bool primary) {

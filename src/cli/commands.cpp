@@ -87,7 +87,8 @@ int serve(const Args& args) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      log::warn("budgetd: SIGHUP received, but this build cannot reload its config; restart to apply changes");
+      log::info("budgetd: SIGHUP received, reloading the config");
+      (void)daemon.reload();  // logs what changed, or why the new config was refused
       continue;
     }
     log::info("budgetd: draining").field("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");

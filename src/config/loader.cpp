@@ -1,5 +1,7 @@
 #include "budgetd/config/loader.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -69,21 +71,36 @@ void read_server(MapReader& m, ServerConfig& s) {
       port = port * 10 + static_cast<uint32_t>((*listen)[i] - '0');
       port_ok = port_ok && port <= 65535;
     }
+    unsigned char addr[16];
+    const bool ip_ok = ::inet_pton(AF_INET, host.c_str(), addr) == 1 || ::inet_pton(AF_INET6, host.c_str(), addr) == 1;
     if (host.empty() || !port_ok) {
       m.diags().error(m.get("listen"),
                       fmt::format("server.listen must be host:port such as 127.0.0.1:8080, not '{}'", *listen));
+    } else if (!ip_ok) {
+      m.diags().error(
+          m.get("listen"),
+          fmt::format("server.listen: '{}' is not an IP address; use 127.0.0.1, 0.0.0.0, [::1] or [::]", host));
     } else {
       s.listen_host = host;
       s.listen_port = static_cast<uint16_t>(port);
     }
   }
-  if (auto v = m.unsigned_integer("threads", 1, 256)) s.threads = static_cast<int>(*v);
-  if (auto v = m.unsigned_integer("max_body_bytes", 1024, uint64_t{1} << 30)) s.max_body_bytes = *v;
+  // At most 60 threads: the store counts the writers inside one bucket in 6 bits (store/bucket_ring.h).
+  if (auto v = m.unsigned_integer("threads", 1, 60)) s.threads = static_cast<int>(*v);
+  if (auto v = m.unsigned_integer("max_body_bytes", 1024, uint64_t{256} << 20)) s.max_body_bytes = *v;
   if (auto v = m.unsigned_integer("max_header_bytes", 1024, 1 << 20)) s.max_header_bytes = static_cast<uint32_t>(*v);
-  if (auto v = m.duration("read_timeout")) s.read_timeout = *v;
-  if (auto v = m.duration("write_timeout")) s.write_timeout = *v;
-  if (auto v = m.duration("idle_timeout")) s.idle_timeout = *v;
-  if (auto v = m.duration("drain_timeout")) s.drain_timeout = *v;
+  const auto bounded = [&](std::string_view key, Millis max, Millis& out) {
+    if (auto v = m.duration(key)) {
+      if (*v > max)
+        m.diags().error(m.get(key), fmt::format("server.{} must be at most {}", key, format_duration(max)));
+      else
+        out = *v;
+    }
+  };
+  bounded("read_timeout", kHour, s.read_timeout);
+  bounded("write_timeout", kHour, s.write_timeout);
+  bounded("idle_timeout", kHour, s.idle_timeout);
+  bounded("drain_timeout", 10 * kMinute, s.drain_timeout);
   if (auto v = m.unsigned_integer("max_connections", 1, 1'000'000)) s.max_connections = static_cast<uint32_t>(*v);
 }
 
@@ -100,6 +117,29 @@ void read_storage(MapReader& m, StorageConfig& s) {
     else
       s.status_lookback = *v;
   }
+  if (auto v = m.string("fsync")) {
+    if (*v == "always")
+      s.fsync = FsyncPolicy::kAlways;
+    else if (*v == "interval")
+      s.fsync = FsyncPolicy::kInterval;
+    else if (*v == "never")
+      s.fsync = FsyncPolicy::kNever;
+    else
+      m.diags().error(m.get("fsync"), fmt::format("storage.fsync must be always, interval or never, not '{}'", *v));
+  }
+  if (auto v = m.duration("fsync_interval")) {
+    if (*v > kMinute)
+      m.diags().error(m.get("fsync_interval"), "storage.fsync_interval must be at most 1m");
+    else
+      s.fsync_interval = *v;
+  }
+  if (auto v = m.duration("snapshot_interval")) {
+    if (*v < 10 * kSecond || *v > kDay)
+      m.diags().error(m.get("snapshot_interval"), "storage.snapshot_interval must be from 10s to 1d");
+    else
+      s.snapshot_interval = *v;
+  }
+  if (auto v = m.unsigned_integer("wal_segment_bytes", 1 << 20, uint64_t{1} << 32)) s.wal_segment_bytes = *v;
 }
 
 void read_ingest(MapReader& m, IngestConfig& s) {
@@ -110,6 +150,93 @@ void read_ingest(MapReader& m, IngestConfig& s) {
       s.max_future = *v;
   }
   if (auto v = m.unsigned_integer("max_errors_listed", 1, 10'000)) s.max_errors_listed = static_cast<uint32_t>(*v);
+  if (auto v = m.duration("idempotency_ttl")) {
+    if (*v > 7 * kDay)
+      m.diags().error(m.get("idempotency_ttl"), "ingest.idempotency_ttl must be at most 7d");
+    else
+      s.idempotency_ttl = *v;
+  }
+  if (auto v = m.unsigned_integer("idempotency_max_keys", 1, 100'000'000)) s.idempotency_max_keys = *v;
+}
+
+std::optional<uint8_t> parse_hex_byte(std::string_view two) {
+  uint8_t v = 0;
+  for (const char c : two) {
+    v = static_cast<uint8_t>(v << 4);
+    if (c >= '0' && c <= '9')
+      v = static_cast<uint8_t>(v | (c - '0'));
+    else if (c >= 'a' && c <= 'f')
+      v = static_cast<uint8_t>(v | (c - 'a' + 10));
+    else if (c >= 'A' && c <= 'F')
+      v = static_cast<uint8_t>(v | (c - 'A' + 10));
+    else
+      return std::nullopt;
+  }
+  return v;
+}
+
+void read_auth(MapReader& m, AuthConfig& auth) {
+  const YAML::Node tokens = m.get("tokens");
+  if (!tokens.IsDefined()) return;
+  if (!tokens.IsSequence()) {
+    m.diags().error(tokens, "auth.tokens must be a list of {name, sha256, scopes}");
+    return;
+  }
+  std::set<std::string, std::less<>> names;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    MapReader t(tokens[i], m.diags(), fmt::format("auth.tokens[{}]", i));
+    if (!t.valid()) continue;
+    AuthToken token;
+    bool ok = true;
+    if (auto name = t.string("name", true)) {
+      token.name = *name;
+      if (!names.insert(*name).second) {
+        m.diags().error(t.get("name"), fmt::format("token name '{}' is used twice", *name));
+        ok = false;
+      }
+    } else {
+      ok = false;
+    }
+    if (auto hex = t.string("sha256", true)) {
+      bool hex_ok = hex->size() == 64;
+      for (size_t b = 0; hex_ok && b < 32; ++b) {
+        const auto v = parse_hex_byte(std::string_view(*hex).substr(2 * b, 2));
+        hex_ok = v.has_value();
+        if (v) token.sha256[b] = *v;
+      }
+      if (!hex_ok) {
+        m.diags().error(t.get("sha256"), fmt::format("{}.sha256 must be the 64 hex digits of the token's SHA-256 "
+                                                     "(printf %s TOKEN | sha256sum), never the token itself",
+                                                     t.what()));
+        ok = false;
+      }
+    } else {
+      ok = false;
+    }
+    const YAML::Node scopes = t.get("scopes");
+    if (!scopes.IsSequence() || scopes.size() == 0) {
+      m.diags().error(scopes.IsDefined() ? scopes : tokens[i],
+                      fmt::format("{}.scopes must be a non-empty list of ingest, read, gate, admin", t.what()));
+      ok = false;
+    } else {
+      for (const auto& s : scopes) {
+        const std::string v = s.IsScalar() ? s.Scalar() : "";
+        if (v == "ingest")
+          token.scopes |= static_cast<uint8_t>(Scope::kIngest);
+        else if (v == "read")
+          token.scopes |= static_cast<uint8_t>(Scope::kRead);
+        else if (v == "gate")
+          token.scopes |= static_cast<uint8_t>(Scope::kGate);
+        else if (v == "admin")
+          token.scopes |= static_cast<uint8_t>(Scope::kAdmin);
+        else {
+          m.diags().error(s, fmt::format("{}: unknown scope '{}' (valid: ingest, read, gate, admin)", t.what(), v));
+          ok = false;
+        }
+      }
+    }
+    if (ok) auth.tokens.push_back(token);
+  }
 }
 
 void read_log(MapReader& m, LogConfig& s) {
@@ -201,6 +328,14 @@ void read_slo(const YAML::Node& node, size_t index, const AlertingDefaults& glob
           ok = false;
           continue;
         }
+        if (win->length <= kHour) {
+          // Budget windows report coverage in whole minutes, so they need minute-aligned buckets.
+          diags.error(w[i], fmt::format("{}: budget window {} is too short; budget windows must be longer than 1h "
+                                        "(alert windows may be shorter)",
+                                        what, win->name));
+          ok = false;
+          continue;
+        }
         if (std::find(slo.windows.begin(), slo.windows.end(), *win) != slo.windows.end()) {
           diags.error(w[i], fmt::format("{}: window {} is listed twice", what, win->name));
           ok = false;
@@ -231,13 +366,14 @@ void read_slo(const YAML::Node& node, size_t index, const AlertingDefaults& glob
       }
     }
   }
-  const YAML::Node alerting = m.get("alerting");
-  if (!ok || slo.windows.empty()) return;  // alert factors depend on a valid objective and window
+  // Read alerting even when the SLO is already invalid, so its own problems are reported too;
+  // only the factor checks need a valid objective and window.
   AlertingDefaults mine = global;
-  if (alerting.IsDefined()) {
+  if (const YAML::Node alerting = m.get("alerting"); alerting.IsDefined()) {
     MapReader a(alerting, diags, what + ": alerting");
     read_alerting(a, mine);
   }
+  if (!ok || slo.windows.empty()) return;
   slo.alert_rules = resolve_alert_rules(mine, slo, node, diags);
   out.push_back(std::move(slo));
 }
@@ -245,9 +381,11 @@ void read_slo(const YAML::Node& node, size_t index, const AlertingDefaults& glob
 }  // namespace
 
 std::string Diagnostic::to_string() const {
-  const char* sev = severity == Severity::kError ? "error" : "warning";
-  if (line <= 0) return fmt::format("{}: {}: {}", file, sev, message);
-  return fmt::format("{}:{}:{}: {}: {}", file, line, column, sev, message);
+  // Errors as file:line:column: message (the format, and what editors jump to);
+  // warnings say so.
+  const std::string text = severity == Severity::kError ? message : "warning: " + message;
+  if (line <= 0) return fmt::format("{}: {}", file, text);
+  return fmt::format("{}:{}:{}: {}", file, line, column, text);
 }
 
 std::string LoadResult::error_text() const {
@@ -290,6 +428,10 @@ LoadResult load_config_string(std::string_view yaml, const std::string& source_n
       if (const YAML::Node n = top.get("ingest"); n.IsDefined()) {
         MapReader m(n, diags, "ingest");
         read_ingest(m, config.ingest);
+      }
+      if (const YAML::Node n = top.get("auth"); n.IsDefined()) {
+        MapReader m(n, diags, "auth");
+        read_auth(m, config.auth);
       }
       if (const YAML::Node n = top.get("log"); n.IsDefined()) {
         MapReader m(n, diags, "log");

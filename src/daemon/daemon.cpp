@@ -1,6 +1,12 @@
 #include "budgetd/daemon/daemon.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include "budgetd/core/log.h"
+#include "budgetd/durable/batch_record.h"
+#include "budgetd/ingest/batch.h"
 #include "budgetd/store/slo_set.h"
 
 #ifndef BUDGETD_VERSION
@@ -9,42 +15,100 @@
 
 namespace budgetd {
 
-namespace {
-
-std::shared_ptr<const api::Snapshot> make_snapshot(std::shared_ptr<const config::Config> config,
-                                                   const store::SloSet* previous) {
-  auto slos = store::SloSet::build(*config, previous);
-  auto snap = std::make_shared<api::Snapshot>();
-  snap->config = std::move(config);
-  snap->router = std::make_shared<const ingest::Router>(std::move(slos));
-  return snap;
-}
-
-}  // namespace
-
-Daemon::Daemon(config::Config config, const Clock& clock) : clock_(clock) {
-  snapshot_.store(make_snapshot(std::make_shared<const config::Config>(std::move(config)), nullptr));
+Daemon::Daemon(config::Config config, const Clock& clock, durable::Env& env)
+    : clock_(clock),
+      env_(env),
+      keys_(config.ingest.idempotency_ttl, config.ingest.idempotency_max_keys),
+      reloads_ok_(metrics_.counter("budgetd_config_reloads_total", "Config reloads, by result", {{"result", "ok"}})),
+      reloads_failed_(
+          metrics_.counter("budgetd_config_reloads_total", "Config reloads, by result", {{"result", "refused"}})),
+      store_expired_writes_(
+          metrics_.counter("budgetd_store_expired_writes_total",
+                           "Bucket updates dropped because the bucket was recycled while the batch was applied")),
+      store_saturated_writes_(
+          metrics_.counter("budgetd_store_saturated_writes_total",
+                           "Bucket updates that hit a counter's maximum (2^40-1) and stopped counting")) {
+  auto shared = std::make_shared<const config::Config>(std::move(config));
+  snapshot_.store(make_api_snapshot(shared, store::SloSet::build(*shared, nullptr)));
   metrics_
       .gauge("budgetd_build_info", "Always 1; the labels say which build is running", {{"version", BUDGETD_VERSION}})
       .set(1);
   metrics_.gauge("budgetd_process_start_time_seconds", "When this process started, in unix seconds (budgetd's clock)")
       .set(static_cast<double>(to_unix_ms(clock_.now())) / 1000.0);
-  metrics_.gauge("budgetd_slos", "SLOs configured").set(static_cast<double>(snapshot()->router->slos().slos().size()));
+  metrics_.gauge("budgetd_slos", "SLOs configured").set(static_cast<double>(shared->slos.size()));
 }
 
-Daemon::~Daemon() { stop(); }
+Daemon::~Daemon() {
+  stop();
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+Status Daemon::lock_storage_dir() {
+  const std::string& dir = snapshot()->config->storage.dir;
+  BUDGETD_RETURN_IF_ERROR(env_.create_dirs(dir));
+  // Two daemons appending to one log would corrupt it: hold an exclusive lock on the directory.
+  const std::string path = dir + "/LOCK";
+  lock_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd_ < 0) return Unavailable("cannot open " + path + ": " + durable::errno_text(errno));
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    return Unavailable("storage.dir " + dir + " is in use by another budgetd (" + path + " is locked)");
+  }
+  return Status::Ok();
+}
 
 Status Daemon::start() {
   const auto snap = snapshot();
-  size_t memory = 0;
-  for (const auto& s : snap->router->slos().slos()) memory += s.series->memory_bytes();
+  const config::StorageConfig& storage = snap->config->storage;
+  BUDGETD_RETURN_IF_ERROR(lock_storage_dir());
+
+  // Recover before serving: the newest valid snapshot, then the log after it.
+  auto rec = durable::recover(env_, storage.dir, snap->router->slos(), keys_, clock_.now());
+  if (!rec.ok()) return rec.status();
+  recovery_ = *rec;
+  const uint64_t next_seq = std::max(recovery_.snapshot_cut, recovery_.replay.last_seq) + 1;
+  metrics_
+      .gauge("budgetd_recovery_duration_seconds",
+             "Time the last start-up spent loading the snapshot and replaying the log")
+      .set(static_cast<double>(recovery_.duration.count()) / 1000.0);
+  metrics_.counter("budgetd_wal_replayed_records_total", "Log records replayed at start-up")
+      .inc(recovery_.replay.records);
+  metrics_
+      .counter("budgetd_wal_torn_tails_total", "Incomplete records cut off the log's end at start-up (crash mid-write)")
+      .inc(recovery_.replay.torn.empty() ? 0 : 1);
+  metrics_
+      .counter("budgetd_wal_corruptions_total", "Times replay stopped at damaged log data (the rest was moved aside)")
+      .inc(recovery_.replay.corruption.empty() ? 0 : 1);
+  metrics_.counter("budgetd_snapshot_load_failures_total", "Damaged snapshots skipped at start-up")
+      .inc(recovery_.damaged_snapshots.size());
+  log::info("recovery: done")
+      .field("snapshot", recovery_.snapshot.empty() ? "none" : recovery_.snapshot)
+      .field("slos_restored", recovery_.slos_restored)
+      .field("records_replayed", recovery_.replay.records)
+      .field("deltas_applied", recovery_.deltas_applied)
+      .field("deltas_dropped", recovery_.deltas_dropped)
+      .field("torn_tail", recovery_.replay.torn)
+      .field("duration_ms", static_cast<int64_t>(recovery_.duration.count()));
+
+  durable::WalOptions wal_options;
+  wal_options.dir = storage.dir + "/wal";
+  wal_options.policy = storage.fsync;
+  wal_options.fsync_interval = storage.fsync_interval;
+  wal_options.segment_bytes = storage.wal_segment_bytes;
+  wal_ = std::make_unique<durable::Wal>(env_, wal_options, next_seq, metrics_);
+  BUDGETD_RETURN_IF_ERROR(wal_->open());
+  snapshotter_ = std::make_unique<durable::Snapshotter>(env_, storage.dir, metrics_);
+  snapshot_thread_ = std::thread([this] { snapshot_loop(); });
+
   server_ = std::make_unique<api::Server>(snap->config->server, *this, clock_, metrics_);
   BUDGETD_RETURN_IF_ERROR(server_->start());
   ready_.store(true);
+  size_t memory = 0;
+  for (const auto& s : snap->router->slos().slos()) memory += s.series->memory_bytes();
   log::info("budgetd: serving")
       .field("config", snap->config->source)
       .field("slos", uint64_t{snap->router->slos().slos().size()})
       .field("store_bytes", uint64_t{memory})
+      .field("fsync", durable::to_string(storage.fsync))
       .field("port", uint64_t{port()});
   return Status::Ok();
 }
@@ -52,15 +116,95 @@ Status Daemon::start() {
 uint16_t Daemon::port() const { return server_ ? server_->port() : 0; }
 
 void Daemon::stop() {
-  if (!server_) return;
+  std::lock_guard lock(state_mu_);
+  if (!wal_) return;
   ready_.store(false);
-  server_->drain();
-  server_.reset();
+  if (server_) {
+    server_->drain();
+    server_.reset();
+  }
+  {
+    std::lock_guard l(loop_mu_);
+    stopping_ = true;
+  }
+  loop_wake_.notify_all();
+  if (snapshot_thread_.joinable()) snapshot_thread_.join();
+  // A snapshot at shutdown makes the next start replay nothing.
+  if (wal_->failure().empty()) {
+    if (Status s = snapshotter_->take(gate_, *wal_, snapshot()->router->slos(), keys_, clock_.now()); !s.ok()) {
+      log::warn("budgetd: the final snapshot failed; the next start replays the log").field("error", s.message());
+    }
+  }
+  wal_->close();
+  wal_.reset();
   log::info("budgetd: stopped");
+}
+
+Status Daemon::snapshot_now() {
+  std::lock_guard lock(state_mu_);
+  if (!wal_) return Unavailable("not running");
+  return snapshotter_->take(gate_, *wal_, snapshot()->router->slos(), keys_, clock_.now());
+}
+
+void Daemon::snapshot_loop() {
+  for (;;) {
+    {
+      std::unique_lock l(loop_mu_);
+      // The snapshot cadence is an I/O schedule, kept on the monotonic clock; budget time is not.
+      const Millis every = snapshot()->config->storage.snapshot_interval;
+      if (loop_wake_.wait_for(l, every, [&] { return stopping_; })) return;
+    }
+    (void)snapshot_now();  // logged and counted inside
+  }
 }
 
 std::shared_ptr<const api::Snapshot> Daemon::snapshot() const { return snapshot_.load(); }
 
-std::string Daemon::not_ready_reason() const { return ready_.load() ? "" : "starting or draining"; }
+std::string Daemon::not_ready_reason() const {
+  if (!ready_.load()) return "starting or draining";
+  if (wal_) {
+    if (std::string why = wal_->failure(); !why.empty()) return "ingest is refused: the write-ahead log " + why;
+  }
+  return "";
+}
+
+void Daemon::commit_batch(api::BatchCommit commit, std::function<void(Status)> done) {
+  gate_.enter();  // see store/write_gate.h: a snapshot never sees this batch half applied
+  const store::SloSet& slos = commit.snapshot->router->slos();
+  const std::string payload = durable::encode_batch(commit.deltas, slos, commit.key ? &*commit.key : nullptr);
+  Result<uint64_t> seq = wal_->append(durable::RecordType::kBatch, payload);
+  if (!seq.ok()) {
+    gate_.exit();
+    done(seq.status());
+    return;
+  }
+  // Runs at once under fsync interval/never, after the group fsync under always.
+  wal_->on_durable(*seq, [this, commit = std::move(commit), done = std::move(done)](Status s) {
+    if (s.ok()) {
+      const store::WriteStats ws = ingest::apply_batch(commit.deltas, commit.snapshot->router->slos(), commit.now);
+      store_expired_writes_.inc(ws.expired);
+      if (ws.saturated != 0) {
+        store_saturated_writes_.inc(ws.saturated);
+        log::error("store: a bucket counter reached its maximum and stopped counting; its windows report saturated")
+            .field("updates", uint64_t{ws.saturated});
+      }
+      if (commit.key) keys_.complete(*commit.key);  // inside the gate: a snapshot has both or neither
+    }
+    gate_.exit();
+    done(s);
+  });
+}
+
+}  // namespace budgetd
+
+namespace budgetd {
+
+std::shared_ptr<const api::Snapshot> Daemon::make_api_snapshot(std::shared_ptr<const config::Config> config,
+                                                               std::shared_ptr<const store::SloSet> slos) {
+  auto snap = std::make_shared<api::Snapshot>();
+  snap->config = std::move(config);
+  snap->router = std::make_shared<const ingest::Router>(std::move(slos));
+  return snap;
+}
 
 }  // namespace budgetd

@@ -43,6 +43,7 @@ Result<SloStatus> evaluate_slo(const store::StoredSlo& slo, Timestamp at, Timest
                                     w.name, format_rfc3339(at)));
     }
     w.counts = sum.counts;
+    w.saturated = sum.saturated_buckets != 0;
     w.error_ratio = error_ratio(w.counts);
     w.burn_rate = burn_rate(w.counts, spec.objective);
     status.windows.push_back(std::move(w));

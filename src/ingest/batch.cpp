@@ -113,10 +113,10 @@ Status prepare_batch(BatchDecoder& decoder, const char* data, size_t size, size_
   return s;
 }
 
-store::WriteStats apply_batch(const DeltaBatch& deltas, const store::SloSet& slos, Timestamp now) {
+store::WriteStats apply_batch(std::span<const store::BucketDelta> deltas, const store::SloSet& slos, Timestamp now) {
   store::WriteStats stats;
   const auto& all = slos.slos();
-  for (const Delta& d : deltas.deltas()) all[d.slo].series->add(now, d.bucket, d.good, d.total, stats);
+  for (const Delta& d : deltas) all[d.slo].series->add(now, d.bucket, d.good, d.total, stats);
   return stats;
 }
 

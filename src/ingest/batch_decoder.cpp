@@ -24,6 +24,42 @@ Status malformed(error_code e, od::document* doc = nullptr, const char* start = 
       fmt::format("the body is not valid JSON{}: {}; nothing of it was applied", where, simdjson::error_message(e)));
 }
 
+// A JSON number (RFC 8259 grammar), whatever its size.
+bool is_json_number(std::string_view t) {
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\n' || t.back() == '\r' || t.back() == '\t'))
+    t.remove_suffix(1);
+  size_t i = 0;
+  const auto digits = [&] {
+    const size_t start = i;
+    while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i;
+    return i - start;
+  };
+  if (i < t.size() && t[i] == '-') ++i;
+  if (i < t.size() && t[i] == '0') {
+    ++i;
+  } else if (digits() == 0) {
+    return false;
+  }
+  if (i < t.size() && t[i] == '.') {
+    ++i;
+    if (digits() == 0) return false;
+  }
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
+    if (digits() == 0) return false;
+  }
+  return i == t.size();
+}
+
+// simdjson reports a well-formed number too large for 64 bits (or a double) as NUMBER_ERROR,
+// the same code as a malformed one. Tell them apart: the first is valid JSON, so only the event
+// is rejected; the second is malformed and the body is refused.
+error_code classify_number_error(od::value& v, error_code e) {
+  if (e != simdjson::NUMBER_ERROR) return e;
+  return is_json_number(v.raw_json_token()) ? simdjson::NUMBER_OUT_OF_RANGE : e;
+}
+
 // A token that type() calls boolean but is not exactly true/false ("tru") is malformed JSON;
 // simdjson reports it as INCORRECT_TYPE, which would read as a mere type mismatch.
 error_code read_bool(od::value& v, bool& out) {
@@ -33,7 +69,11 @@ error_code read_bool(od::value& v, bool& out) {
 
 // Reads a whole value so that every byte of it is validated even though budgetd does not use
 // it. Returns the first error that is not an item error.
+// Nesting is bounded (events are at most two levels deep) so hostile input cannot exhaust the stack.
+constexpr int kMaxDepth = 64;
+
 error_code validate(od::value v, int depth = 0) {
+  if (depth > kMaxDepth) return simdjson::DEPTH_ERROR;
   od::json_type type;
   if (auto e = v.type().get(type)) return e;
   switch (type) {
@@ -60,7 +100,7 @@ error_code validate(od::value v, int depth = 0) {
     case od::json_type::string:
       return v.get_string().error();
     case od::json_type::number: {
-      const error_code e = v.get_number().error();
+      const error_code e = classify_number_error(v, v.get_number().error());
       return e == simdjson::NUMBER_OUT_OF_RANGE ? simdjson::SUCCESS : e;  // valid JSON, just huge
     }
     case od::json_type::boolean: {
@@ -140,6 +180,7 @@ error_code read_labels(od::value v, Event& event, Verdict& verdict) {
 // A value of the wrong type rejects the event; it is then validated so that the rest of the
 // body is still checked. Errors that mean malformed JSON are returned.
 error_code wrong_type(od::value& v, error_code e, Verdict& verdict, std::string_view why) {
+  e = classify_number_error(v, e);
   if (!is_item_error(e)) return e;
   verdict.reject("{}", why);
   return validate(v);
@@ -372,7 +413,12 @@ struct BatchDecoder::Impl {
       case od::json_type::string:
         return doc.get_string().error();
       case od::json_type::number: {
-        const error_code e = doc.get_number().error();
+        error_code e = doc.get_number().error();
+        std::string_view token;
+        if (e == simdjson::NUMBER_ERROR && doc.raw_json_token().get(token) == simdjson::SUCCESS &&
+            is_json_number(token)) {
+          e = simdjson::NUMBER_OUT_OF_RANGE;
+        }
         return e == simdjson::NUMBER_OUT_OF_RANGE ? simdjson::SUCCESS : e;
       }
       case od::json_type::boolean: {

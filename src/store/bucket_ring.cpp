@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <thread>
 
 namespace budgetd::store {
 
@@ -12,28 +13,49 @@ BucketRing::BucketRing(Millis resolution, uint32_t slots)
 
 void BucketRing::add(int64_t bucket, uint64_t good, uint64_t total, WriteStats& stats) {
   assert(bucket >= 0 && good <= total);
+  if (total == 0) return;  // nothing to add; readers rely on every write changing the total
   Slot& slot = slot_of(bucket);
   const int64_t lap = lap_of(bucket);
-  // relaxed: total is published to readers by the release on `good` below.
-  const tagged::Outcome t = tagged::add(slot.total, lap, total, std::memory_order_relaxed);
-  if (t == tagged::Outcome::kExpired) {
+  using tagged::Outcome;
+  using tagged::Value;
+  // 1. Announce the write. relaxed: step 2's release publishes it (see the header).
+  if (tagged::update(slot.total, lap, std::memory_order_relaxed, [](Value v) {
+        assert(v.aux < tagged::kAuxMax && "more concurrent writers on one slot than server.threads allows");
+        return Value{v.aux + 1, v.payload};
+      }) == Outcome::kExpired) {
     ++stats.expired;
     return;
   }
-  // release: a reader that acquires this value of `good` also sees the `total` added above.
-  const tagged::Outcome g = tagged::add(slot.good, lap, good, std::memory_order_release);
-  if (g == tagged::Outcome::kExpired) ++stats.expired;
-  if (t == tagged::Outcome::kSaturated || g == tagged::Outcome::kSaturated) ++stats.saturated;
+  // 2. release: a reader that acquires this good value also sees step 1.
+  const Outcome g = tagged::update(slot.good, lap, std::memory_order_release, [good](Value v) {
+    return Value{0, tagged::saturating_sum(v.payload, good)};
+  });
+  // 3. release: a reader that acquires this total word also sees step 2. If the slot moved on
+  // to a newer lap meanwhile, this lap's counts are gone and so is our writer count: nothing to undo.
+  const Outcome t = tagged::update(slot.total, lap, std::memory_order_release, [total](Value v) {
+    return Value{v.aux - 1, tagged::saturating_sum(v.payload, total)};
+  });
+  if (g == Outcome::kExpired || t == Outcome::kExpired) ++stats.expired;
+  if (g == Outcome::kSaturated || t == Outcome::kSaturated) ++stats.saturated;
 }
 
 BucketRing::Loaded BucketRing::load(int64_t bucket) const {
   const Slot& slot = slot_of(bucket);
   const int64_t lap = lap_of(bucket);
-  // acquire pairs with the writer's release on `good` (see the header).
-  const tagged::View g = tagged::view(slot.good.load(std::memory_order_acquire), lap);
-  // relaxed: ordered after the acquire above, which is all this load needs.
-  const tagged::View t = tagged::view(slot.total.load(std::memory_order_relaxed), lap);
-  return {g, t};
+  for (int attempt = 0;; ++attempt) {
+    // acquire: pairs with step 3's release (see the header).
+    const uint64_t t1 = slot.total.load(std::memory_order_acquire);
+    const tagged::View total = tagged::view(t1, lap);
+    if (total.expired) return {{0, 0, false}, total};
+    if (total.aux == 0) {
+      // acquire: pairs with step 2's release, so the load below sees that write's step 1.
+      const tagged::View good = tagged::view(slot.good.load(std::memory_order_acquire), lap);
+      // relaxed: ordered after the acquire above, which is all it needs.
+      if (slot.total.load(std::memory_order_relaxed) == t1) return {good, total};
+    }
+    // A writer is inside this slot for a few nanoseconds; after a while, let it run.
+    if (attempt >= 64) std::this_thread::yield();
+  }
 }
 
 Counts BucketRing::read(int64_t bucket) const {
@@ -47,13 +69,14 @@ BucketSum BucketRing::sum(int64_t first_bucket, int64_t end_bucket) const {
   BucketSum s;
   for (int64_t b = std::max<int64_t>(first_bucket, 0); b < end_bucket; ++b) {
     const auto [g, t] = load(b);
-    if (g.expired || t.expired) {
+    if (t.expired || g.expired) {
       ++s.expired_buckets;
       continue;
     }
     s.counts.good += g.payload;
     s.counts.total += t.payload;
     if (t.payload != 0) ++s.nonempty_buckets;
+    if (t.payload == tagged::kPayloadMax || g.payload == tagged::kPayloadMax) ++s.saturated_buckets;
   }
   return s;
 }

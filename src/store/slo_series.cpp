@@ -26,12 +26,15 @@ SeriesPlan plan_series(const std::vector<Millis>& windows, const std::vector<Mil
     const Millis r = resolution_for(w);
     // The window itself, the buckets `max_future` and `lookback` add at both ends, and one more
     // so a reader at the lookback edge never races the writer recycling that slot.
-    const int64_t need = w / r + ceil_div((max_future + lookback).count(), r.count()) + 1;
+    // Every ring spans at least an hour, so a lap is at least an hour and lap tags cannot alias
+    // before a slot has been left unwritten for ~15 years (tagged_word.h).
+    const int64_t need = std::max(w / r + ceil_div((max_future + lookback).count(), r.count()) + 1, kHour / r);
     uint32_t& slots = plan.slots[ladder_index(r)];
     slots = std::max(slots, static_cast<uint32_t>(need));
   }
   for (const Millis w : budget_windows) {
-    const int64_t need = w / kMinute + ceil_div((max_future + lookback).count(), kMinute.count()) + 1;
+    const int64_t need =
+        std::max(w / kMinute + ceil_div((max_future + lookback).count(), kMinute.count()) + 1, kHour / kMinute);
     plan.coverage_minutes = std::max(plan.coverage_minutes, static_cast<uint32_t>(need));
   }
   return plan;

@@ -12,8 +12,8 @@
 namespace budgetd::test {
 namespace {
 
-using ::testing::HasSubstr;
 using nlohmann::json;
+using ::testing::HasSubstr;
 
 constexpr const char* kSlos = R"(
 slos:
@@ -114,7 +114,8 @@ TEST(Server, TimeComesFromTheInjectedClock) {
 TEST(Server, MalformedBodyIs400AndAppliesNothing) {
   TestDaemon d(kSlos);
   HttpClient c(d.port());
-  const HttpResult r = c.post("/v1/events", R"({"events":[{"service":"checkout","good":true},{"service":"checkout","good":nope}]})");
+  const HttpResult r =
+      c.post("/v1/events", R"({"events":[{"service":"checkout","good":true},{"service":"checkout","good":nope}]})");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.json()["error"]["code"], "bad_request");
   EXPECT_THAT(r.json()["error"]["message"].get<std::string>(), HasSubstr("nothing of it was applied"));
@@ -165,7 +166,8 @@ TEST(Server, BodyLargerThanTheLimitIs413) {
   EXPECT_FALSE(r.keep_alive);
   // Chunked bodies are counted as they arrive.
   HttpClient c2(d.port());
-  c2.send_raw("POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
+  c2.send_raw(
+      "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
   const std::string chunk(1500, ' ');
   c2.send_raw("5dc\r\n" + chunk + "\r\n5dc\r\n" + chunk + "\r\n");
   EXPECT_EQ(c2.read_response().status, 413);
@@ -185,8 +187,10 @@ TEST(Server, Expect100ContinueIsAnswered) {
   TestDaemon d(kSlos);
   HttpClient c(d.port());
   const std::string body = R"({"events":[{"service":"checkout","good":true}]})";
-  c.send_raw("POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: " +
-             std::to_string(body.size()) + "\r\n\r\n");
+  c.send_raw(
+      "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: "
+      "100-continue\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n");
   const HttpResult cont = c.read_response();
   EXPECT_EQ(cont.status, 100);
   c.send_raw(body);
@@ -198,7 +202,9 @@ TEST(Server, Expect100ContinueIsAnswered) {
 TEST(Server, SlowBodyIsAnswered408AndClosed) {
   TestDaemon d(server_yaml(R"({listen: "127.0.0.1:0", read_timeout: 300ms})"));
   HttpClient c(d.port());
-  c.send_raw("POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"events\":");
+  c.send_raw(
+      "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+      "100\r\n\r\n{\"events\":");
   const HttpResult r = c.read_response(std::chrono::seconds(10));
   EXPECT_EQ(r.status, 408);
   EXPECT_EQ(r.json()["error"]["code"], "request_timeout");
@@ -250,7 +256,11 @@ TEST(Server, HealthReadinessAndMetrics) {
   HttpClient c(d.port());
   EXPECT_EQ(c.get("/healthz").json(), json::parse(R"({"status":"ok"})"));
   EXPECT_EQ(c.get("/readyz").json(), json::parse(R"({"status":"ready"})"));
-  ASSERT_EQ(c.post("/v1/events", R"({"events":[{"service":"checkout","good":true},{"service":"x","good":true},{"service":"checkout"}]})").status, 200);
+  ASSERT_EQ(
+      c.post("/v1/events",
+             R"({"events":[{"service":"checkout","good":true},{"service":"x","good":true},{"service":"checkout"}]})")
+          .status,
+      200);
   const HttpResult m = c.get("/metrics");
   EXPECT_EQ(m.header("content-type"), "text/plain; version=0.0.4; charset=utf-8");
   EXPECT_THAT(m.body, HasSubstr("budgetd_events_accepted_total 1\n"));
@@ -268,13 +278,15 @@ TEST(Server, DrainFinishesTheRequestInFlight) {
   ASSERT_EQ(idle.get("/healthz").status, 200);
   HttpClient busy(d->port());
   const std::string body = R"({"events":[{"service":"checkout","good":true}]})";
-  busy.send_raw("POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
-                std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 10));
-  // Let the server read the headers before the drain begins.
-  ASSERT_EQ(http_get(d->port(), "/healthz").status, 200);
+  busy.send_raw(
+      "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n");
+  // The 100 Continue proves the server has read the headers: this request is in flight.
+  ASSERT_EQ(busy.read_response().status, 100);
   auto stopped = std::async(std::launch::async, [&] { d->daemon().stop(); });
   EXPECT_TRUE(idle.wait_closed(std::chrono::seconds(5)));
-  busy.send_raw(body.substr(10));
+  busy.send_raw(body);
   const HttpResult r = busy.read_response();
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.json()["accepted"], 1);

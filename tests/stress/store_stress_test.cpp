@@ -104,6 +104,43 @@ TEST(StoreStress, ConcurrentWritersAndReadersCountExactly) {
   EXPECT_GT(reads.load(), 0u);
 }
 
+// Readers must see each bucket's good and total from the same writes. Every write here is all
+// good (good == total), so any read with a bad event is a torn read: a writer's total seen
+// without its good.
+TEST(StoreStress, ReadersNeverSeeAWritesTotalWithoutItsGood) {
+  const std::vector<Millis> windows{5 * kMinute, 30 * kDay};
+  SloSeries series(plan_series(windows, {30 * kDay}, kHour, 5 * kMinute));
+  const int writers = 3;
+  const int ops = 200'000 * scale();
+  std::atomic<int> writers_left{writers};
+  std::atomic<uint64_t> torn{0}, reads{0};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < writers; ++w) {
+    threads.emplace_back([&, w] {
+      std::mt19937_64 rng(static_cast<uint64_t>(w) + 7);
+      WriteStats st;
+      // Few hot buckets, so writers and readers meet on the same slots all the time.
+      for (int i = 0; i < ops; ++i) {
+        const uint64_t n = 1 + rng() % 10'000;
+        series.add(kStart, bucket_index(kStart, kFinestResolution) - static_cast<int64_t>(rng() % 3), n, n, st);
+      }
+      writers_left.fetch_sub(1, std::memory_order_release);
+    });
+  }
+  threads.emplace_back([&] {
+    while (writers_left.load(std::memory_order_acquire) > 0) {
+      for (const Millis w : windows) {
+        const Counts c = series.sum(window_bounds(w, kStart)).counts;
+        if (c.good != c.total) torn.fetch_add(1, std::memory_order_relaxed);
+      }
+      reads.fetch_add(1, std::memory_order_relaxed);
+    }
+  });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(torn.load(), 0u) << "of " << reads.load() << " reads";
+  EXPECT_GT(reads.load(), 100u);
+}
+
 // Time moves while writers write: slots are recycled lap after lap under concurrent writes.
 // At the end, every window that is still retained must hold exactly what was written to it.
 TEST(StoreStress, RecyclingUnderConcurrentWritesKeepsRetainedCountsExact) {

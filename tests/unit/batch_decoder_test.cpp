@@ -218,3 +218,43 @@ TEST(BatchDecoder, NdjsonMalformedLineRefusesTheBody) {
 
 }  // namespace
 }  // namespace budgetd::ingest
+
+namespace budgetd::ingest {
+namespace {
+
+// Regression: a body of nested brackets overflowed the stack in validate() (review of issue 2).
+TEST(BatchDecoder, DeepNestingIsRefusedNotACrash) {
+  Collect c;
+  for (const std::string& body :
+       {std::string(400'000, '['),
+        R"({"events":[{"service":"a","good":true,"x":)" + std::string(100'000, '[') + std::string(100'000, ']') + "}]}",
+        "{\"service\":\"a\",\"good\":true,\"x\":" + std::string(5000, '[') + std::string(5000, ']') + "}\n"}) {
+    const BodyFormat f = body.front() == '{' && body.back() == '\n' ? BodyFormat::kNdjson : BodyFormat::kJson;
+    const Status s = decode(body, f, c);
+    EXPECT_FALSE(s.ok());
+  }
+  Collect ok;
+  EXPECT_TRUE(decode(R"({"events":[{"service":"a","good":true,"labels":{"k":"v"}}]})", BodyFormat::kJson, ok).ok());
+}
+
+// Regression: valid numbers too large for 64 bits made the whole batch a 400 (review of issue 2).
+TEST(BatchDecoder, HugeButValidNumbersRejectOnlyTheirEvent) {
+  EXPECT_EQ(reject_reason(R"({"service":"a","good":true,"ts":99999999999999999999})"),
+            "ts must be unix milliseconds (a whole number) or an RFC 3339 string");
+  EXPECT_EQ(reject_reason(R"({"service":"a","good":1,"total":123456789012345678901234567890})"),
+            "total must be a whole number of requests");
+  EXPECT_EQ(reject_reason(R"({"service":"a","latency_ms":1e400})"), "latency_ms must be a number");
+  EXPECT_THAT(reject_reason(R"({"service":"a","good":true,"extra":123456789012345678901234567890})"),
+              HasSubstr("unknown field 'extra'"));
+  EXPECT_THAT(reject_reason(R"({"service":"a","good":true,"extra":-1.5e999})"), HasSubstr("unknown field 'extra'"));
+  // Malformed numbers still refuse the body.
+  for (const char* bad :
+       {R"({"events":[{"service":"a","good":true,"ts":01}]})", R"({"events":[{"service":"a","total":1.}]})",
+        R"({"events":[{"service":"a","good":true,"x":-}]})", R"({"events":[{"service":"a","good":true,"x":1e}]})"}) {
+    Collect c;
+    EXPECT_FALSE(decode(bad, BodyFormat::kJson, c).ok()) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace budgetd::ingest

@@ -14,12 +14,16 @@
 // Thread safety: start() and drain() from one controlling thread; the backend is called from the
 // server's threads.
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "budgetd/config/config.h"
 #include "budgetd/core/clock.h"
 #include "budgetd/core/status.h"
+#include "budgetd/durable/idempotency.h"
 #include "budgetd/ingest/router.h"
 #include "budgetd/metrics/registry.h"
 
@@ -32,12 +36,35 @@ struct Snapshot {
 };
 
 // What the server needs from the daemon that runs it.
+// An accepted batch on its way to the log and the store.
+struct BatchCommit {
+  std::shared_ptr<const Snapshot> snapshot;  // the SLO set the deltas were routed with
+  std::vector<store::BucketDelta> deltas;
+  std::optional<durable::IdempotentAnswer> key;  // remembered once the batch is applied
+  Timestamp now;
+};
+
+struct ReloadOutcome {
+  bool ok = false;
+  std::vector<std::string> errors;  // file:line:column: message, when !ok
+  std::vector<std::string> warnings;
+  std::vector<std::string> added, removed, changed;  // SLO names; changed: same identity, new math
+  size_t kept = 0;                                   // SLOs whose counts carried over
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
   virtual std::shared_ptr<const Snapshot> snapshot() const = 0;
   // Empty when ready to take traffic; otherwise why not, for /readyz.
   virtual std::string not_ready_reason() const = 0;
+  // Logs the batch, then applies it. `done` gets OK once it is applied (and, under fsync:
+  // always, on disk), or Unavailable with the reason if it could not be logged: then nothing
+  // of it is applied. May call `done` on another thread.
+  virtual void commit_batch(BatchCommit commit, std::function<void(Status)> done) = 0;
+  virtual durable::IdempotencyTable& idempotency() = 0;
+  // Re-reads the config file; an invalid one is refused and the running one kept.
+  virtual ReloadOutcome reload() = 0;
 };
 
 class Server {

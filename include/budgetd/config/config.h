@@ -2,6 +2,7 @@
 // The typed configuration: what `budgetd check` validates and `budgetd serve` runs.
 // Loading and validation live in loader.h; every value here has already been checked.
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -82,8 +83,16 @@ struct ServerConfig {
   Millis drain_timeout = 10 * kSecond;  // SIGTERM: time in-flight requests get to finish
 };
 
+enum class FsyncPolicy { kAlways, kInterval, kNever };
+
 struct StorageConfig {
   std::string dir = "./data";
+  // When an accepted batch is on disk: always (fsync before the 200; concurrent batches share
+  // one fsync), interval (fsync every fsync_interval), never (the kernel decides).
+  FsyncPolicy fsync = FsyncPolicy::kInterval;
+  Millis fsync_interval = kSecond;
+  Millis snapshot_interval = 5 * kMinute;
+  uint64_t wal_segment_bytes = 64ull << 20;
   // How far back `GET /v1/slos/{name}?at=T` can ask while every window stays answerable; the
   // rings keep this much beyond their longest window.
   Millis status_lookback = kHour;
@@ -92,6 +101,20 @@ struct StorageConfig {
 struct IngestConfig {
   Millis max_future = 5 * kMinute;   // events further ahead of the clock are rejected
   uint32_t max_errors_listed = 100;  // per-item errors listed in one answer
+  Millis idempotency_ttl = kDay;     // a retried Idempotency-Key is answered from memory this long
+  uint64_t idempotency_max_keys = 1'000'000;
+};
+
+enum class Scope : uint8_t { kIngest = 1, kRead = 2, kGate = 4, kAdmin = 8 };
+
+struct AuthToken {
+  std::string name;
+  std::array<uint8_t, 32> sha256{};  // of the token; the token itself is never configured
+  uint8_t scopes = 0;                // Scope bits; admin implies every scope
+};
+
+struct AuthConfig {
+  std::vector<AuthToken> tokens;  // empty: no authentication
 };
 
 struct LogConfig {
@@ -104,6 +127,7 @@ struct Config {
   StorageConfig storage;
   IngestConfig ingest;
   LogConfig log;
+  AuthConfig auth;
   std::vector<SloSpec> slos;
 };
 

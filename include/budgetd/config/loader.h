@@ -26,7 +26,7 @@ struct Diagnostic {
   int column = 0;  // 1-based
   std::string message;
 
-  // "config/budgetd.yaml:12:5: error: objective '100' must be above 0 and below 100"
+  // "config/budgetd.yaml:12:5: objective '100' must be above 0 and below 100" (warnings: "...: warning: ...")
   std::string to_string() const;
 };
 

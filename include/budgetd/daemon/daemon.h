@@ -1,47 +1,90 @@
 #pragma once
 // A running budgetd: the composition root that main() and the integration tests share. It owns
-// the published state (config + SLO set + router), the metrics registry and the HTTP server.
+// the published state (config + SLO set + router), the write-ahead log, snapshots, the
+// idempotency keys, the metrics registry and the HTTP server.
 //
 //   ManualClock clock{t0};
 //   Daemon d(std::move(config), clock);
-//   if (Status s = d.start(); !s.ok()) ...;
+//   if (Status s = d.start(); !s.ok()) ...;   // recovers from storage.dir, then serves
 //   http_get("127.0.0.1", d.port(), "/v1/slos");
-//   d.stop();
+//   d.reload();                                 // SIGHUP
+//   d.stop();                                   // SIGTERM: drain, final snapshot, close the log
 //
-// Thread safety: start()/stop() from one controlling thread; snapshot() from any thread.
+// Thread safety: start()/stop() from one controlling thread; reload() and the Backend methods
+// from any thread.
 
 #include <atomic>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "budgetd/api/server.h"
 #include "budgetd/config/config.h"
 #include "budgetd/core/clock.h"
+#include "budgetd/durable/env.h"
+#include "budgetd/durable/idempotency.h"
+#include "budgetd/durable/recovery.h"
+#include "budgetd/durable/wal.h"
 #include "budgetd/metrics/registry.h"
+#include "budgetd/store/write_gate.h"
 
 namespace budgetd {
 
 class Daemon final : public api::Backend {
  public:
-  Daemon(config::Config config, const Clock& clock);
+  Daemon(config::Config config, const Clock& clock, durable::Env& env = durable::Env::posix());
   ~Daemon() override;
 
   Status start();
   uint16_t port() const;
-  // SIGTERM: drain the server, then return.
+  // SIGTERM: drain the server, take a final snapshot, close the log.
   void stop();
+  // The recovery that start() ran.
+  const durable::RecoveryReport& recovery() const { return recovery_; }
+  // Takes a snapshot now (tests; the snapshot thread calls it every snapshot_interval).
+  Status snapshot_now();
 
   std::shared_ptr<const api::Snapshot> snapshot() const override;
   std::string not_ready_reason() const override;
+  void commit_batch(api::BatchCommit commit, std::function<void(Status)> done) override;
+  durable::IdempotencyTable& idempotency() override { return keys_; }
+  api::ReloadOutcome reload() override;
+  // Applies `config` as a reload would (tests; reload() reads the file first).
+  api::ReloadOutcome apply_config(config::Config config);
+
   metrics::Registry& metrics() { return metrics_; }
 
  private:
+  static std::shared_ptr<const api::Snapshot> make_api_snapshot(std::shared_ptr<const config::Config> config,
+                                                                std::shared_ptr<const store::SloSet> slos);
+  Status lock_storage_dir();
+  void snapshot_loop();
+
   const Clock& clock_;
+  durable::Env& env_;
   metrics::Registry metrics_;
   // C++20 atomic shared_ptr: requests load the current snapshot once each (never per event);
   // a reload stores a new one. seq_cst (the default) keeps the reasoning trivial at that rate.
   std::atomic<std::shared_ptr<const api::Snapshot>> snapshot_;
+  durable::IdempotencyTable keys_;
+  store::WriteGate gate_;
+  std::unique_ptr<durable::Wal> wal_;
+  std::unique_ptr<durable::Snapshotter> snapshotter_;
+  durable::RecoveryReport recovery_;
   std::unique_ptr<api::Server> server_;
+  int lock_fd_ = -1;
+
+  std::mutex state_mu_;  // serialises reloads, snapshots and stop()
+  std::mutex loop_mu_;
+  std::condition_variable loop_wake_;
+  bool stopping_ = false;
+  std::thread snapshot_thread_;
   std::atomic<bool> ready_{false};
+  metrics::Counter& reloads_ok_;
+  metrics::Counter& reloads_failed_;
+  metrics::Counter& store_expired_writes_;
+  metrics::Counter& store_saturated_writes_;
 };
 
 }  // namespace budgetd

@@ -27,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "budgetd/config/config.h"
 #include "budgetd/core/time.h"
 #include "budgetd/durable/env.h"
 #include "budgetd/durable/wal_format.h"
@@ -34,7 +35,7 @@
 
 namespace budgetd::durable {
 
-enum class FsyncPolicy { kAlways, kInterval, kNever };
+using config::FsyncPolicy;
 
 struct WalOptions {
   std::string dir;

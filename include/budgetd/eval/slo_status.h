@@ -24,6 +24,9 @@ struct WindowReport {
   store::Counts counts;
   double error_ratio = 0;
   double burn_rate = 0;
+  // Some bucket's counter hit its maximum (1.1e12 events) and stopped counting: the counts are
+  // a lower bound and the ratios not to be trusted.
+  bool saturated = false;
   bool no_data() const { return counts.total == 0; }
 };
 

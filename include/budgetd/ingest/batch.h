@@ -52,6 +52,6 @@ Status prepare_batch(BatchDecoder& decoder, const char* data, size_t size, size_
                      BatchReport& report);
 
 // Adds the deltas to the series of `slos`, which must be the set they were routed with.
-store::WriteStats apply_batch(const DeltaBatch& deltas, const store::SloSet& slos, Timestamp now);
+store::WriteStats apply_batch(std::span<const store::BucketDelta> deltas, const store::SloSet& slos, Timestamp now);
 
 }  // namespace budgetd::ingest

@@ -7,12 +7,21 @@
 //   BucketSum s = ring.sum(first_bucket, end_bucket);   // [first, end)
 //
 // Thread safety: add() and sum() may run concurrently from any number of threads. Writers never
-// wait for each other or for readers (each update is one CAS loop on a lap-tagged word, see
-// tagged_word.h); readers only load.
+// wait for each other or for readers (each step is one CAS loop on a lap-tagged word, see
+// tagged_word.h); readers only load, and retry a bucket that a writer is updating right then.
 //
-// Memory orders: a writer adds `total` (relaxed) before `good` (release); a reader loads `good`
-// (acquire) before `total`. A reader that sees a writer's good therefore also sees its total,
-// so every bucket a reader counts has good <= total.
+// Every read sees each bucket's good and total from the same set of writes. A write is three
+// steps on the slot's two words, and the total word counts the writers between steps 1 and 3 in
+// its aux bits:
+//   1. total word: writers + 1              (relaxed: step 2's release orders it)
+//   2. good word:  good + g                 (release: publishes step 1 with it)
+//   3. total word: total + t, writers - 1   (release: publishes step 2 with it)
+// A reader loads the total word (acquire), the good word (acquire), then the total word again,
+// and keeps the pair only if no writer was inside (writers = 0) and the total word did not
+// change in between. A write that started or ended in between changed the total word (the
+// count, or the total: empty deltas are never written); one that had done step 2 before the
+// good load shows up in the second load, because that good value's release carries step 1.
+// So a reader never sees a write's total without its good or the reverse.
 
 #include <atomic>
 #include <cstdint>
@@ -33,8 +42,9 @@ struct Counts {
 
 struct BucketSum {
   Counts counts;
-  uint32_t nonempty_buckets = 0;  // buckets with total > 0
-  uint32_t expired_buckets = 0;   // buckets already recycled: the range was not fully retained
+  uint32_t nonempty_buckets = 0;   // buckets with total > 0
+  uint32_t expired_buckets = 0;    // buckets already recycled: the range was not fully retained
+  uint32_t saturated_buckets = 0;  // buckets whose counters reached 2^40-1 and stopped counting
 };
 
 struct WriteStats {

@@ -5,32 +5,39 @@
 // slot carries the lap it belongs to next to its payload, and every update is a CAS on the whole
 // word. So "this slot still holds last lap's counts, start it afresh" and "add to this lap's
 // counts" are one atomic step: no writer can add to a bucket that another writer is resetting,
-// which is the race that a separate "bucket start" word would leave open.
+// which is the race a separate "bucket start" word would leave open.
 //
-//   word = [ tag : 20 bits ][ payload : 44 bits ]
-//   tag  = 0 for a word never written, else 1 + lap mod (2^20 - 1)
+//   word = [ tag : 18 bits ][ aux : 6 bits ][ payload : 40 bits ]
+//   tag  = 0 for a word never written, else 1 + lap mod (2^18 - 1)
+//   aux  = a small count kept beside the payload (BucketRing uses it in its total word for the
+//          writers still updating the slot); restarting a word for a new lap zeroes it
 //
 // Comparing tags: the same tag is the same lap; a tag up to half the tag space ahead is a newer
 // lap (the bucket we want has been recycled: it is no longer retained); anything else, including
 // 0, is an older lap whose payload no longer counts. Tags alias only for a slot left unwritten
-// for ~500,000 laps, and the shortest lap budgetd creates is over an hour: tens of years.
+// for ~131,000 laps; every ring spans at least an hour (plan_series), so that is 15 years.
 //
-// Payloads saturate at 2^44 - 1 (1.7e13 events in one bucket) instead of wrapping.
+// Payloads saturate at 2^40 - 1 (1.1e12 events in one bucket) instead of wrapping.
 
 #include <atomic>
 #include <cstdint>
 
 namespace budgetd::store::tagged {
 
-inline constexpr int kPayloadBits = 44;
+inline constexpr int kPayloadBits = 40;
+inline constexpr int kAuxBits = 6;
 inline constexpr uint64_t kPayloadMax = (uint64_t{1} << kPayloadBits) - 1;
-inline constexpr uint64_t kTagModulus = (uint64_t{1} << (64 - kPayloadBits)) - 1;
+inline constexpr uint64_t kAuxMax = (uint64_t{1} << kAuxBits) - 1;
+inline constexpr uint64_t kTagModulus = (uint64_t{1} << (64 - kPayloadBits - kAuxBits)) - 1;
 
 // REQUIRES: lap >= 0
 constexpr uint64_t tag_for_lap(int64_t lap) { return 1 + static_cast<uint64_t>(lap) % kTagModulus; }
-constexpr uint64_t tag_of(uint64_t word) { return word >> kPayloadBits; }
+constexpr uint64_t tag_of(uint64_t word) { return word >> (kPayloadBits + kAuxBits); }
+constexpr uint64_t aux_of(uint64_t word) { return (word >> kPayloadBits) & kAuxMax; }
 constexpr uint64_t payload_of(uint64_t word) { return word & kPayloadMax; }
-constexpr uint64_t make_word(uint64_t tag, uint64_t payload) { return (tag << kPayloadBits) | payload; }
+constexpr uint64_t make_word(uint64_t tag, uint64_t aux, uint64_t payload) {
+  return (tag << (kPayloadBits + kAuxBits)) | (aux << kPayloadBits) | payload;
+}
 
 enum class Age { kSame, kOlder, kNewer };
 
@@ -44,8 +51,13 @@ constexpr Age age_of(uint64_t word_tag, uint64_t wanted_tag) {
 
 enum class Outcome { kApplied, kSaturated, kExpired };
 
-// Applies `combine(old_payload) -> new_payload` to the payload of `lap` in `word`, restarting
-// from 0 if the word holds an older lap. kExpired, and no change, if it holds a newer lap.
+struct Value {
+  uint64_t aux;
+  uint64_t payload;  // may exceed kPayloadMax: then it is saturated
+};
+
+// Replaces (aux, payload) of `lap` in `word` with combine(old aux, old payload), starting from
+// (0, 0) if the word holds an older lap. kExpired, and no change, if it holds a newer lap.
 // `order` is the success order of the CAS; the caller documents why it is enough.
 template <typename Combine>
 Outcome update(std::atomic<uint64_t>& word, int64_t lap, std::memory_order order, Combine combine) {
@@ -55,36 +67,39 @@ Outcome update(std::atomic<uint64_t>& word, int64_t lap, std::memory_order order
   for (;;) {
     const Age age = age_of(tag_of(seen), tag);
     if (age == Age::kNewer) return Outcome::kExpired;
-    const uint64_t old_payload = age == Age::kSame ? payload_of(seen) : 0;
-    uint64_t payload = combine(old_payload);
-    const bool saturated = payload > kPayloadMax;
-    if (saturated) payload = kPayloadMax;
+    const Value old = age == Age::kSame ? Value{aux_of(seen), payload_of(seen)} : Value{0, 0};
+    Value next = combine(old);
+    const bool saturated = next.payload > kPayloadMax;
+    if (saturated) next.payload = kPayloadMax;
     // Failure order relaxed: a failed CAS only refreshes `seen` for the next attempt.
-    if (word.compare_exchange_weak(seen, make_word(tag, payload), order, std::memory_order_relaxed)) {
+    if (word.compare_exchange_weak(seen, make_word(tag, next.aux & kAuxMax, next.payload), order,
+                                   std::memory_order_relaxed)) {
       return saturated ? Outcome::kSaturated : Outcome::kApplied;
     }
   }
 }
 
-// Saturating add, without overflow in the sum itself (payloads are < 2^44, deltas < 2^63).
+// Saturating add to the payload (no overflow in the sum: payloads are < 2^40, deltas < 2^63).
+inline uint64_t saturating_sum(uint64_t a, uint64_t b) { return b > kPayloadMax ? kPayloadMax + 1 : a + b; }
+
 inline Outcome add(std::atomic<uint64_t>& word, int64_t lap, uint64_t delta, std::memory_order order) {
-  return update(word, lap, order,
-                [delta](uint64_t old) { return delta > kPayloadMax ? kPayloadMax + 1 : old + delta; });
+  return update(word, lap, order, [delta](Value v) { return Value{v.aux, saturating_sum(v.payload, delta)}; });
 }
 
 inline Outcome set_bits(std::atomic<uint64_t>& word, int64_t lap, uint64_t bits, std::memory_order order) {
-  return update(word, lap, order, [bits](uint64_t old) { return old | (bits & kPayloadMax); });
+  return update(word, lap, order, [bits](Value v) { return Value{v.aux, v.payload | (bits & kPayloadMax)}; });
 }
 
 // What a reader sees of `lap` in a word it loaded.
 struct View {
   uint64_t payload;  // 0 unless the word holds `lap`
+  uint64_t aux;      // 0 unless the word holds `lap`
   bool expired;      // the word holds a newer lap: `lap` is gone
 };
 
 constexpr View view(uint64_t word, int64_t lap) {
   const Age age = age_of(tag_of(word), tag_for_lap(lap));
-  return {age == Age::kSame ? payload_of(word) : 0, age == Age::kNewer};
+  return age == Age::kSame ? View{payload_of(word), aux_of(word), false} : View{0, 0, age == Age::kNewer};
 }
 
 }  // namespace budgetd::store::tagged

@@ -1,0 +1,40 @@
+#include "auth.h"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+namespace budgetd::api {
+
+AuthResult check_auth(const config::AuthConfig& auth, std::string_view authorization, uint8_t scope) {
+  if (auth.tokens.empty() || scope == 0) return AuthResult::kAllowed;
+  constexpr std::string_view kBearer = "Bearer ";
+  if (authorization.size() <= kBearer.size() || authorization.substr(0, kBearer.size()) != kBearer) {
+    return AuthResult::kMissing;
+  }
+  const std::string_view token = authorization.substr(kBearer.size());
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), digest);
+  for (const config::AuthToken& t : auth.tokens) {
+    // Constant-time: the time taken does not tell how much of a guessed digest matched.
+    if (CRYPTO_memcmp(digest, t.sha256.data(), SHA256_DIGEST_LENGTH) != 0) continue;
+    const uint8_t admin = static_cast<uint8_t>(config::Scope::kAdmin);
+    return (t.scopes & (scope | admin)) != 0 ? AuthResult::kAllowed : AuthResult::kWrongScope;
+  }
+  return AuthResult::kUnknownToken;
+}
+
+const char* scope_name(uint8_t scope) {
+  switch (static_cast<config::Scope>(scope)) {
+    case config::Scope::kIngest:
+      return "ingest";
+    case config::Scope::kRead:
+      return "read";
+    case config::Scope::kGate:
+      return "gate";
+    case config::Scope::kAdmin:
+      return "admin";
+  }
+  return "none";
+}
+
+}  // namespace budgetd::api

@@ -1,0 +1,168 @@
+// POST /v1/events: decode and route the batch, log it, apply it, answer.
+
+#include "api.h"
+#include "budgetd/core/log.h"
+#include "budgetd/ingest/batch.h"
+#include "handler_util.h"
+
+namespace budgetd::api {
+
+namespace {
+
+// Decoder and batch buffers, one set per server thread, reused request after request.
+struct IngestScratch {
+  ingest::BatchDecoder decoder;
+  ingest::DeltaBatch deltas;
+  ingest::BatchReport report;
+};
+
+// The media type of a Content-Type header, lower-cased, without parameters.
+std::string media_type(std::string_view content_type) {
+  const size_t semi = content_type.find(';');
+  std::string_view t = content_type.substr(0, semi);
+  while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+  while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
+  std::string out(t);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+constexpr size_t kMaxIdempotencyKeyBytes = 255;
+
+bool valid_key(std::string_view key) {
+  if (key.empty() || key.size() > kMaxIdempotencyKeyBytes) return false;
+  for (const char c : key) {
+    if (c < 0x21 || c > 0x7e) return false;  // visible ASCII
+  }
+  return true;
+}
+
+json answer_json(const ingest::BatchReport& r) {
+  json errors = json::array();
+  for (const auto& e : r.errors) {
+    json item = {{"index", e.index}, {"error", e.error}};
+    if (e.line != 0) item["line"] = e.line;
+    errors.push_back(std::move(item));
+  }
+  json answer = {
+      {"accepted", r.accepted}, {"rejected", r.rejected}, {"unmatched", r.unmatched}, {"errors", std::move(errors)}};
+  if (r.errors_omitted != 0) answer["errors_omitted"] = r.errors_omitted;
+  return answer;
+}
+
+}  // namespace
+
+void Api::post_events(Request& req, Respond respond) {
+  const std::string type = media_type(req.raw[http::field::content_type]);
+  ingest::BodyFormat format;
+  if (type == "application/json") {
+    format = ingest::BodyFormat::kJson;
+  } else if (type == "application/x-ndjson" || type == "application/ndjson") {
+    format = ingest::BodyFormat::kNdjson;
+  } else {
+    return respond(reply_error(req, http::status::unsupported_media_type,
+                               "Content-Type '" + type +
+                                   "' is not accepted; send application/json ({\"events\": [...]}) or "
+                                   "application/x-ndjson (one event per line)"));
+  }
+
+  const std::shared_ptr<const Snapshot> snap = backend_.snapshot();
+  const Timestamp now = clock_.now();
+  std::string& body = req.raw.body();
+
+  // Idempotency-Key: a retry of a batch already applied is answered from memory.
+  std::optional<durable::IdempotentAnswer> key;
+  if (const std::string_view k = req.raw["Idempotency-Key"]; !k.empty()) {
+    if (!valid_key(k)) {
+      return respond(
+          reply_error(req, http::status::bad_request, "Idempotency-Key must be 1-255 visible ASCII characters"));
+    }
+    key.emplace();
+    key->key = std::string(k);
+    key->body_hash = durable::IdempotencyTable::hash_body(body);
+    key->received = now;
+    std::string first_answer;
+    switch (backend_.idempotency().claim(key->key, key->body_hash, now, &first_answer)) {
+      case durable::IdempotencyTable::Claim::kNew:
+        break;
+      case durable::IdempotencyTable::Claim::kReplay: {
+        idempotent_replays_.inc();
+        HttpResponse res = text_response(http::status::ok, std::move(first_answer), "application/json",
+                                         req.raw.version(), req.raw.keep_alive());
+        res.set("Idempotent-Replayed", "true");
+        return respond(std::move(res));
+      }
+      case durable::IdempotencyTable::Claim::kMismatch:
+        return respond(reply_error(req, http::status::unprocessable_entity,
+                                   "Idempotency-Key '" + key->key + "' was already used for a different batch"));
+      case durable::IdempotencyTable::Claim::kInFlight: {
+        HttpResponse res =
+            reply_error(req, http::status::conflict,
+                        "a batch with Idempotency-Key '" + key->key + "' is still being applied; retry shortly");
+        res.set(http::field::retry_after, "1");
+        return respond(std::move(res));
+      }
+    }
+  }
+  const auto release_key = [&] {
+    if (key) backend_.idempotency().abandon(key->key);
+  };
+
+  thread_local IngestScratch scratch;
+  // simdjson reads up to 64 bytes past the end; reserve them once instead of copying the body.
+  if (body.capacity() < body.size() + ingest::required_padding())
+    body.reserve(body.size() + ingest::required_padding());
+  const ingest::IngestLimits limits{snap->config->ingest.max_future, snap->config->ingest.max_errors_listed};
+  const Status s = ingest::prepare_batch(scratch.decoder, body.data(), body.size(), body.capacity(), format, now,
+                                         *snap->router, limits, scratch.deltas, scratch.report);
+  if (!s.ok()) {
+    release_key();
+    batches_malformed_.inc();
+    return respond(reply_error(req, http::status::bad_request, s.message()));
+  }
+
+  const ingest::BatchReport& r = scratch.report;
+  std::string answer = answer_json(r).dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  const auto count_events = [this, accepted = r.accepted, unmatched = r.unmatched, too_old = r.rejected_too_old,
+                             future = r.rejected_future,
+                             invalid = r.rejected - r.rejected_too_old - r.rejected_future] {
+    events_accepted_.inc(accepted);
+    events_unmatched_.inc(unmatched);
+    events_rejected_too_old_.inc(too_old);
+    events_rejected_future_.inc(future);
+    events_rejected_invalid_.inc(invalid);
+  };
+  const unsigned version = req.raw.version();
+  const bool keep_alive = req.raw.keep_alive();
+
+  if (scratch.deltas.empty() && !key) {
+    // Nothing to apply and nothing to remember: no log record.
+    count_events();
+    return respond(text_response(http::status::ok, std::move(answer), "application/json", version, keep_alive));
+  }
+  BatchCommit commit;
+  commit.snapshot = snap;
+  commit.deltas.assign(scratch.deltas.deltas().begin(), scratch.deltas.deltas().end());
+  commit.now = now;
+  if (key) {
+    key->answer = answer;
+    commit.key = *key;
+  }
+  backend_.commit_batch(
+      std::move(commit), [this, respond = std::move(respond), answer = std::move(answer), count_events,
+                          key_name = key ? key->key : std::string(), version, keep_alive](Status st) mutable {
+        if (!st.ok()) {
+          if (!key_name.empty()) backend_.idempotency().abandon(key_name);
+          batches_unavailable_.inc();
+          HttpResponse res =
+              error_response(http::status::service_unavailable, "unavailable",
+                             "the batch was not applied: " + st.message() + "; retry later", version, keep_alive);
+          res.set(http::field::retry_after, "5");
+          return respond(std::move(res));
+        }
+        count_events();
+        respond(text_response(http::status::ok, std::move(answer), "application/json", version, keep_alive));
+      });
+}
+
+}  // namespace budgetd::api
