@@ -172,6 +172,7 @@ void Session::on_body(beast::error_code ec) {
 }
 
 void Session::fail_request(beast::error_code ec) {
+  request_unread_ = true;
   http::status status = http::status::bad_request;
   std::string why = "malformed HTTP request: " + ec.message();
   if (ec == http::error::body_limit) {
@@ -227,7 +228,9 @@ void Session::close() {
   read_deadline_.cancel();
   beast::error_code ec;
   stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-  if (ec) return;
+  // After a request read to its end nothing is left unread: the socket can simply close. Only
+  // when we answered before reading it all (413, 408, malformed) may the client still be sending.
+  if (ec || !request_unread_) return;
   linger_buffer_ = std::make_unique<std::array<char, 4096>>();
   // One deadline for the whole linger, not one per read: a client trickling bytes must not keep
   // the connection (and a max_connections slot) for longer than this.

@@ -111,6 +111,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool busy_ = false;     // a request is being handled or answered
   bool closing_ = false;  // close after the answer in flight
   bool closed_ = false;
+  bool request_unread_ = false;  // answered before the request was read to its end
   std::unique_ptr<std::array<char, 4096>> linger_buffer_;
   size_t lingered_bytes_ = 0;
 };

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <fstream>
 
 #include <gtest/gtest.h>
 
@@ -22,11 +23,20 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-config::Config parse_config(const std::string& yaml, const std::string& dir) {
+std::string complete_yaml(const std::string& yaml, const std::string& dir) {
   std::string full = yaml;
   if (full.find("server:") == std::string::npos) full = "server: {listen: \"127.0.0.1:0\", threads: 2}\n" + full;
-  if (!dir.empty() && full.find("storage:") == std::string::npos) full = "storage: {dir: \"" + dir + "\"}\n" + full;
-  config::LoadResult r = config::load_config_string(full, "test.yaml");
+  // Each test daemon stores in its own temp dir, even when the YAML sets other storage keys.
+  if (!dir.empty() && full.find("storage:") == std::string::npos) {
+    full = "storage: {dir: \"" + dir + "\"}\n" + full;
+  } else if (!dir.empty() && full.find("storage: {") != std::string::npos && full.find("dir:") == std::string::npos) {
+    full.replace(full.find("storage: {"), 10, "storage: {dir: \"" + dir + "\", ");
+  }
+  return full;
+}
+
+config::Config parse_config(const std::string& yaml, const std::string& dir) {
+  config::LoadResult r = config::load_config_string(complete_yaml(yaml, dir), "test.yaml");
   if (!r.ok()) {
     ADD_FAILURE() << "test config does not load:\n" << r.error_text();
     std::abort();
@@ -41,8 +51,18 @@ TestDaemon::TestDaemon(const std::string& yaml, Timestamp start, durable::Env* e
 
 TestDaemon::~TestDaemon() { daemon_->stop(); }
 
+void TestDaemon::write_config(const std::string& yaml) {
+  std::ofstream(config_path(), std::ios::trunc) << complete_yaml(yaml, dir_.path());
+}
+
 void TestDaemon::start() {
-  daemon_ = std::make_unique<Daemon>(parse_config(yaml_, dir_.path()), clock_, env_ ? *env_ : durable::Env::posix());
+  write_config(yaml_);
+  config::LoadResult r = config::load_config_file(config_path());
+  if (!r.ok()) {
+    ADD_FAILURE() << "test config does not load:\n" << r.error_text();
+    std::abort();
+  }
+  daemon_ = std::make_unique<Daemon>(std::move(*r.config), clock_, env_ ? *env_ : durable::Env::posix());
   const Status s = daemon_->start();
   if (!s.ok()) {
     ADD_FAILURE() << "daemon did not start: " << s.message();

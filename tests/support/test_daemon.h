@@ -35,6 +35,8 @@ class TempDir {
 // Loads YAML that must be valid; fails the test (and aborts) otherwise. Adds server.listen
 // 127.0.0.1:0 and storage.dir `dir` unless the YAML sets them.
 config::Config parse_config(const std::string& yaml, const std::string& dir = "");
+// The YAML with those defaults added.
+std::string complete_yaml(const std::string& yaml, const std::string& dir);
 
 class TestDaemon {
  public:
@@ -48,6 +50,9 @@ class TestDaemon {
   // Stops the daemon (drain, final snapshot) and starts a new one on the same storage dir,
   // optionally with another config.
   void restart(const std::string& yaml = "");
+  // Rewrites the config file the daemon reloads from (POST /-/reload, SIGHUP).
+  void write_config(const std::string& yaml);
+  std::string config_path() const { return dir_.path() + "/budgetd.yaml"; }
 
  private:
   void start();

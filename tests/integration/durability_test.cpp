@@ -1,0 +1,308 @@
+// Counts survive restarts and reloads, batches are idempotent, a failing disk is answered 503
+// without losing reads, and tokens guard the API: all through the real server over HTTP.
+
+#include <filesystem>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "faulty_env.h"
+#include "http_client.h"
+#include "test_daemon.h"
+
+namespace budgetd::test {
+namespace {
+
+using nlohmann::json;
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+
+constexpr const char* kSlos = R"(
+slos:
+  - {name: avail, service: checkout, objective: 99.9, windows: ["30d"], sli: {type: ratio}}
+  - {name: fast, service: checkout, objective: 99, windows: ["7d"], sli: {type: latency, threshold_ms: 300}}
+  - {name: eu, service: checkout, objective: 99.5, windows: ["1d"], sli: {type: ratio}, match: {region: eu}}
+)";
+
+std::string batch(int n, int64_t ts_ms, bool good = true) {
+  std::string b = R"({"events":[)";
+  for (int i = 0; i < n; ++i) {
+    b += (i ? "," : "") + std::string(R"({"service":"checkout","ts":)") + std::to_string(ts_ms - i * 1000) +
+         R"(,"good":)" + (good || i % 3 ? "true" : "false") + R"(,"latency_ms":)" + std::to_string(i * 37 % 600) +
+         (i % 2 ? R"(,"labels":{"region":"eu"})" : "") + "}";
+  }
+  return b + "]}";
+}
+
+// Every window of every SLO: name -> (good, total).
+std::map<std::string, std::pair<uint64_t, uint64_t>> all_counts(HttpClient& c) {
+  std::map<std::string, std::pair<uint64_t, uint64_t>> out;
+  for (const char* slo : {"avail", "fast", "eu"}) {
+    const HttpResult r = c.get(std::string("/v1/slos/") + slo);
+    if (r.status != 200) continue;
+    const json status = r.json();  // named: iterating r.json()[...] would outlive the temporary
+    for (const auto& w : status["windows"]) {
+      out[std::string(slo) + "/" + w["window"].get<std::string>()] = {w["good"], w["total"]};
+    }
+  }
+  return out;
+}
+
+TEST(Durability, RestartKeepsEveryCount) {
+  TestDaemon d(kSlos);
+  {
+    HttpClient c(d.port());
+    for (int i = 0; i < 20; ++i)
+      ASSERT_EQ(c.post("/v1/events", batch(50, kT0Ms - i * 600'000, i % 4 != 0)).status, 200);
+  }
+  std::map<std::string, std::pair<uint64_t, uint64_t>> before;
+  {
+    HttpClient c(d.port());
+    before = all_counts(c);
+  }
+  ASSERT_EQ(before.size(), 3u * 8 - 1) << "avail and fast have 8 windows, eu 7";
+  EXPECT_GT(before["avail/30d"].second, 0u);
+  d.restart();
+  HttpClient c(d.port());
+  EXPECT_EQ(all_counts(c), before);
+  EXPECT_NE(d.daemon().recovery().snapshot, "");  // the final snapshot of the clean stop
+  EXPECT_EQ(d.daemon().recovery().replay.records, 0u);
+}
+
+// Without a snapshot (deleted after the stop) recovery replays the whole log.
+TEST(Durability, RestartReplaysTheLog) {
+  TestDaemon d(kSlos);
+  std::map<std::string, std::pair<uint64_t, uint64_t>> before;
+  {
+    HttpClient c(d.port());
+    for (int i = 0; i < 10; ++i) ASSERT_EQ(c.post("/v1/events", batch(30, kT0Ms - i * 60'000)).status, 200);
+    before = all_counts(c);
+  }
+  d.daemon().stop();
+  for (const auto& e : fs::directory_iterator(d.dir())) {
+    if (e.path().extension() == ".snap") fs::remove(e.path());
+  }
+  d.restart();
+  HttpClient c(d.port());
+  EXPECT_EQ(all_counts(c), before);
+  EXPECT_EQ(d.daemon().recovery().snapshot, "");
+  EXPECT_EQ(d.daemon().recovery().replay.records, 10u);
+}
+
+TEST(Durability, ReloadKeepsCountsOfUnchangedIdentitiesAndChangesTheMath) {
+  TestDaemon d(kSlos);
+  HttpClient c(d.port());
+  ASSERT_EQ(c.post("/v1/events", batch(40, kT0Ms, false)).status, 200);
+  const auto before = all_counts(c);
+  const double burn_before = c.get("/v1/slos/avail").json()["windows"][0]["burn_rate"];
+
+  // avail: new objective and a custom alert rule with a 12h window (a new ring plan);
+  // fast: new threshold (a new identity: starts empty); eu: removed; search: added.
+  d.write_config(R"(
+slos:
+  - name: avail
+    service: checkout
+    objective: 99
+    windows: ["30d"]
+    sli: {type: ratio}
+    alerting: {rules: [{name: slow-burn, severity: ticket, long: 12h, short: 1h, factor: 2}]}
+  - {name: fast, service: checkout, objective: 99, windows: ["7d"], sli: {type: latency, threshold_ms: 100}}
+  - {name: search, service: search, objective: 99, sli: {type: ratio}}
+)");
+  const HttpResult r = c.post("/-/reload", "", "application/json");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json j = r.json();
+  EXPECT_EQ(j["kept"], 1);
+  EXPECT_EQ(j["changed"], json::parse(R"(["avail"])"));
+  EXPECT_EQ(j["added"], json::parse(R"(["fast","search"])"));
+  EXPECT_EQ(j["removed"], json::parse(R"(["fast","eu"])"));
+
+  const json avail = c.get("/v1/slos/avail").json();
+  EXPECT_EQ(avail["objective"], 99.0);
+  EXPECT_EQ(avail["budget"]["total"], before.at("avail/30d").second);
+  EXPECT_EQ(avail["budget"]["good"], before.at("avail/30d").first);
+  // Same counts, new math: the burn rate of a 99 % objective is a tenth of 99.9 %'s.
+  EXPECT_DOUBLE_EQ(avail["windows"][0]["burn_rate"].get<double>(), burn_before / 10);
+  // The 12h window (a ring the SLO did not have) is rebuilt from the finer rings' data.
+  bool found_12h = false;
+  for (const auto& w : avail["windows"]) {
+    if (w["window"] == "12h") {
+      found_12h = true;
+      EXPECT_EQ(w["total"], before.at("avail/30d").second);
+    }
+  }
+  EXPECT_TRUE(found_12h);
+  EXPECT_EQ(c.get("/v1/slos/fast").json()["budget"]["total"], 0);
+  EXPECT_EQ(c.get("/v1/slos/eu").status, 404);
+  // ... and the reloaded config survives a restart.
+  d.restart(R"(
+slos:
+  - name: avail
+    service: checkout
+    objective: 99
+    windows: ["30d"]
+    sli: {type: ratio}
+    alerting: {rules: [{name: slow-burn, severity: ticket, long: 12h, short: 1h, factor: 2}]}
+)");
+  HttpClient c2(d.port());
+  EXPECT_EQ(c2.get("/v1/slos/avail").json()["budget"]["total"], before.at("avail/30d").second);
+}
+
+TEST(Durability, AnInvalidConfigIsRefusedAndTheRunningOneStays) {
+  TestDaemon d(kSlos);
+  HttpClient c(d.port());
+  d.write_config("slos:\n  - {name: avail, service: checkout, objective: 120, sli: {type: ratio}}\n");
+  const HttpResult r = c.post("/-/reload", "", "application/json");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.json()["errors"][0].get<std::string>(),
+              HasSubstr("budgetd.yaml:4:49: SLO 'avail': objective '120' must be below 100"));
+  EXPECT_EQ(c.get("/v1/slos").json()["slos"].size(), 3u);
+  EXPECT_THAT(c.get("/metrics").body, HasSubstr("budgetd_config_reloads_total{result=\"refused\"} 1\n"));
+}
+
+TEST(Durability, IdempotencyKeyAppliesABatchOnceEvenAcrossRestarts) {
+  TestDaemon d(kSlos);
+  const std::string body = batch(10, kT0Ms);
+  std::string first;
+  {
+    HttpClient c(d.port());
+    const HttpResult a = c.post("/v1/events", body, "application/json", {{"Idempotency-Key", "batch-0001"}});
+    ASSERT_EQ(a.status, 200);
+    first = a.body;
+    const HttpResult b = c.post("/v1/events", body, "application/json", {{"Idempotency-Key", "batch-0001"}});
+    EXPECT_EQ(b.status, 200);
+    EXPECT_EQ(b.body, first);
+    EXPECT_EQ(b.header("idempotent-replayed"), "true");
+    const HttpResult other =
+        c.post("/v1/events", batch(3, kT0Ms), "application/json", {{"Idempotency-Key", "batch-0001"}});
+    EXPECT_EQ(other.status, 422);
+    EXPECT_EQ(c.get("/v1/slos/avail").json()["budget"]["total"], 10);
+  }
+  d.restart();
+  HttpClient c(d.port());
+  const HttpResult again = c.post("/v1/events", body, "application/json", {{"Idempotency-Key", "batch-0001"}});
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(again.body, first);
+  EXPECT_EQ(c.get("/v1/slos/avail").json()["budget"]["total"], 10);
+  // A key stays remembered 24h (ingest.idempotency_ttl), then it is new again.
+  d.clock().advance(kDay);
+  EXPECT_EQ(
+      c.post("/v1/events", body, "application/json", {{"Idempotency-Key", "batch-0001"}}).header("idempotent-replayed"),
+      "");
+}
+
+TEST(Durability, FullDiskIsAnswered503WhileReadsKeepWorking) {
+  FaultyEnv env;
+  TestDaemon d(kSlos, t0(), &env);
+  HttpClient c(d.port());
+  ASSERT_EQ(c.post("/v1/events", batch(5, kT0Ms)).status, 200);
+  env.append_errno = ENOSPC;
+  const HttpResult r = c.post("/v1/events", batch(5, kT0Ms), "application/json", {{"Idempotency-Key", "k"}});
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.header("retry-after"), "5");
+  EXPECT_THAT(r.json()["error"]["message"].get<std::string>(), HasSubstr("No space left on device (ENOSPC)"));
+  // Nothing of the refused batch was applied; reads and status keep working.
+  EXPECT_EQ(c.get("/v1/slos/avail").json()["budget"]["total"], 5);
+  const HttpResult ready = c.get("/readyz");
+  EXPECT_EQ(ready.status, 503);
+  EXPECT_THAT(ready.json()["reason"].get<std::string>(), HasSubstr("ENOSPC"));
+  EXPECT_THAT(c.get("/metrics").body, HasSubstr("budgetd_wal_healthy 0\n"));
+  EXPECT_EQ(c.post("/v1/events", batch(5, kT0Ms)).status, 503);
+  // Space comes back: the log starts a fresh segment within about a second.
+  env.append_errno = 0;
+  for (int i = 0; i < 100 && c.get("/readyz").status != 200; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_EQ(c.get("/readyz").status, 200);
+  // The key of the refused batch was released, so its retry is applied now.
+  ASSERT_EQ(c.post("/v1/events", batch(5, kT0Ms), "application/json", {{"Idempotency-Key", "k"}}).status, 200);
+  EXPECT_EQ(c.get("/v1/slos/avail").json()["budget"]["total"], 10);
+  d.restart();
+  HttpClient c2(d.port());
+  EXPECT_EQ(c2.get("/v1/slos/avail").json()["budget"]["total"], 10);
+}
+
+TEST(Durability, FsyncAlwaysAnswersAfterTheGroupFsync) {
+  TestDaemon d(std::string("storage: {fsync: always}\n") + kSlos);
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&, t] {
+      HttpClient c(d.port());
+      for (int i = 0; i < 25; ++i) EXPECT_EQ(c.post("/v1/events", batch(4, kT0Ms - t * 1000)).status, 200);
+    });
+  }
+  for (auto& t : clients) t.join();
+  HttpClient c(d.port());
+  EXPECT_EQ(c.get("/v1/slos/avail").json()["budget"]["total"], 4 * 25 * 4);
+}
+
+TEST(Durability, TokensGuardEachScope) {
+  // The SHA-256 of "ingest-token", "reader-token" and "admin-token" (printf %s TOKEN | sha256sum).
+  TestDaemon d(std::string(R"(
+auth:
+  tokens:
+    - {name: svc, sha256: "d6d21e6d4a9c969670e67b5ea4b746242a23ad9ec2e8eb78c8d36f577f00581e", scopes: [ingest]}
+    - {name: dash, sha256: "ba5005a40cf5212e4ac0190104cc127edab013294bb71279a975b27a80982d45", scopes: [read]}
+    - {name: ops, sha256: "10a4c7c9fc5206d6f36dc6944a81bb6f4a3cb0e25014ae3b12e6c3e52712292a", scopes: [admin]}
+)") + kSlos);
+  HttpClient c(d.port());
+  const auto bearer = [](const char* t) {
+    return std::map<std::string, std::string>{{"Authorization", std::string("Bearer ") + t}};
+  };
+  HttpResult r = c.post("/v1/events", batch(1, kT0Ms));
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.header("www-authenticate"), "Bearer");
+  EXPECT_THAT(r.json()["error"]["message"].get<std::string>(), HasSubstr("'ingest' scope"));
+  EXPECT_EQ(c.post("/v1/events", batch(1, kT0Ms), "application/json", bearer("wrong")).status, 401);
+  r = c.post("/v1/events", batch(1, kT0Ms), "application/json", bearer("reader-token"));
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(r.json()["error"]["code"], "forbidden");
+  EXPECT_EQ(c.post("/v1/events", batch(1, kT0Ms), "application/json", bearer("ingest-token")).status, 200);
+  EXPECT_EQ(c.request("GET", "/v1/slos/avail", "", bearer("ingest-token")).status, 403);
+  EXPECT_EQ(c.request("GET", "/v1/slos/avail", "", bearer("reader-token")).json()["budget"]["total"], 1);
+  EXPECT_EQ(c.request("GET", "/metrics", "", {}).status, 401);
+  EXPECT_EQ(c.request("POST", "/-/reload", "", bearer("reader-token")).status, 403);
+  EXPECT_EQ(c.request("POST", "/-/reload", "", bearer("admin-token")).status, 200);
+  EXPECT_EQ(c.request("GET", "/v1/slos", "", bearer("admin-token")).status, 200);  // admin may do everything
+  EXPECT_EQ(c.get("/healthz").status, 200);                                        // probes stay open
+  EXPECT_EQ(c.get("/readyz").status, 200);
+}
+
+// Writers and readers at once over HTTP: every batch is all good, so a status answer that shows
+// a bad event would be a torn read. Runs under ThreadSanitizer too.
+TEST(Durability, ConcurrentIngestAndReadsStayConsistentAndExact) {
+  TestDaemon d(kSlos);
+  std::atomic<bool> done{false};
+  std::atomic<int> torn{0};
+  std::thread reader([&] {
+    HttpClient c(d.port());
+    while (!done.load()) {
+      const json s = c.get("/v1/slos/avail").json();
+      for (const auto& w : s["windows"]) {
+        if (w["bad"] != 0) ++torn;
+      }
+    }
+  });
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 3; ++t) {
+    writers.emplace_back([&, t] {
+      HttpClient c(d.port());
+      for (int i = 0; i < 40; ++i) {
+        std::string b = R"({"events":[)";
+        for (int k = 0; k < 20; ++k)
+          b += (k ? "," : "") + std::string(R"({"service":"checkout","good":250,"total":250,"ts":)") +
+               std::to_string(kT0Ms - (t * 40 + i) * 100) + "}";
+        EXPECT_EQ(c.post("/v1/events", b + "]}").status, 200);
+      }
+    });
+  }
+  for (auto& w : writers) w.join();
+  done = true;
+  reader.join();
+  EXPECT_EQ(torn.load(), 0);
+  HttpClient c(d.port());
+  EXPECT_EQ(c.get("/v1/slos/avail").json()["budget"]["total"], 3 * 40 * 20 * 250);
+}
+
+}  // namespace
+}  // namespace budgetd::test
