@@ -8,7 +8,12 @@
 #include <random>
 #include <string>
 
+#include <filesystem>
+
 #include "budgetd/config/loader.h"
+#include "budgetd/durable/batch_record.h"
+#include "budgetd/durable/snapshot.h"
+#include "budgetd/durable/wal.h"
 #include "budgetd/eval/slo_status.h"
 #include "budgetd/ingest/batch.h"
 
@@ -111,6 +116,59 @@ void BM_EvaluateSlo(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_EvaluateSlo);
+
+// Encoding a batch of 100 deltas and appending it to the log (fsync never: the write path only).
+void BM_WalAppend(benchmark::State& state) {
+  auto slos = make_slos(100);
+  const std::string dir = (std::filesystem::temp_directory_path() / "budgetd-bench-wal").string();
+  std::filesystem::remove_all(dir);
+  metrics::Registry m;
+  durable::WalOptions o;
+  o.dir = dir;
+  o.policy = config::FsyncPolicy::kNever;
+  durable::Wal wal(durable::Env::posix(), o, 1, m);
+  if (!wal.open().ok()) std::abort();
+  std::vector<store::BucketDelta> deltas;
+  for (uint32_t i = 0; i < 100; ++i) deltas.push_back({i, bucket_index(kNow, kFinestResolution) - i % 6, 99, 100});
+  int64_t bytes = 0;
+  for (auto _ : state) {
+    const std::string payload = durable::encode_batch(deltas, *slos, nullptr);
+    bytes += static_cast<int64_t>(payload.size());
+    benchmark::DoNotOptimize(wal.append(durable::RecordType::kBatch, payload));
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetBytesProcessed(bytes);
+  wal.close();
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_WalAppend);
+
+// Encoding a snapshot of 100 SLOs (the part that runs while the write gate is closed).
+void BM_SnapshotEncode(benchmark::State& state) {
+  auto slos = make_slos(static_cast<int>(state.range(0)));
+  size_t size = 0;
+  for (auto _ : state) {
+    std::string bytes = durable::encode_snapshot(1, kNow, *slos, {});
+    size = bytes.size();
+    benchmark::DoNotOptimize(bytes);
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+  state.SetBytesProcessed(static_cast<int64_t>(size) * state.iterations());
+}
+BENCHMARK(BM_SnapshotEncode)->Arg(100)->Unit(benchmark::kMillisecond);
+
+// Decoding a snapshot of 100 SLOs and loading it into a fresh store.
+void BM_SnapshotLoad(benchmark::State& state) {
+  auto slos = make_slos(static_cast<int>(state.range(0)));
+  const std::string bytes = durable::encode_snapshot(1, kNow, *slos, {});
+  for (auto _ : state) {
+    auto view = durable::decode_snapshot(bytes);
+    for (size_t i = 0; i < view->slos.size(); ++i) slos->slos()[i].series->load_words(view->slos[i].words);
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+  state.SetBytesProcessed(static_cast<int64_t>(bytes.size()) * state.iterations());
+}
+BENCHMARK(BM_SnapshotLoad)->Arg(100)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace budgetd

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Runs the micro-benchmarks from a Release build tree and prints their table.
+# Runs the benchmarks from a Release build tree and prints their figures.
 # Usage: bench/run.sh BUILD_DIR [extra google-benchmark flags]
 set -euo pipefail
 build=${1:-build-release}
 shift || true
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(date -u +%Y-%m-%d)"
+echo
+echo "== micro-benchmarks (median of 3 repetitions)"
 "$build/bench/budgetd_micro_bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
-  --benchmark_counters_tabular=true "$@"
+  --benchmark_counters_tabular=true "$@" 2>/dev/null | grep -E '^(Benchmark|-+$|.*_median)'
+echo
+echo "== recovery: 1,000 SLOs with full 30d rings + a 1 GiB log (median of 3 recoveries)"
+"$build/bench/budgetd_recovery_bench" --slos 1000 --log-mb 1024 --runs 3 2>/dev/null

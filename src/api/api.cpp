@@ -55,6 +55,7 @@ Api::Api(const config::ServerConfig& config, Backend& backend, const Clock& cloc
   routes_.add(http::verb::get, "/v1/slos/{name}", scope(config::Scope::kRead), {"at"}, on(&Api::get_slo));
   routes_.add(http::verb::get, "/metrics", scope(config::Scope::kRead), {}, on(&Api::get_metrics));
   routes_.add(http::verb::post, "/-/reload", scope(config::Scope::kAdmin), {}, on(&Api::post_reload));
+  routes_.add(http::verb::post, "/-/snapshot", scope(config::Scope::kAdmin), {}, on(&Api::post_snapshot));
   routes_.add(http::verb::get, "/healthz", 0, {}, on(&Api::get_healthz));
   routes_.add(http::verb::get, "/readyz", 0, {}, on(&Api::get_readyz));
   for (const auto& e : routes_.entries()) route_metrics(e.pattern);

@@ -43,6 +43,7 @@ class Api final : public RequestHandler {
   void get_readyz(Request& req, Respond respond);
   void get_metrics(Request& req, Respond respond);
   void post_reload(Request& req, Respond respond);
+  void post_snapshot(Request& req, Respond respond);
 
   const config::ServerConfig config_;
   Backend& backend_;

@@ -72,4 +72,10 @@ void Api::post_reload(Request& req, Respond respond) {
                  {"warnings", r.warnings}}));
 }
 
+void Api::post_snapshot(Request& req, Respond respond) {
+  const auto path = backend_.take_snapshot();
+  if (!path.ok()) return respond(reply_error(req, http::status::service_unavailable, path.status().message()));
+  respond(reply(req, http::status::ok, {{"snapshot", *path}, {"taken_at", format_rfc3339(clock_.now())}}));
+}
+
 }  // namespace budgetd::api

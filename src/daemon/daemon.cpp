@@ -131,8 +131,9 @@ void Daemon::stop() {
   if (snapshot_thread_.joinable()) snapshot_thread_.join();
   // A snapshot at shutdown makes the next start replay nothing.
   if (wal_->failure().empty()) {
-    if (Status s = snapshotter_->take(gate_, *wal_, snapshot()->router->slos(), keys_, clock_.now()); !s.ok()) {
-      log::warn("budgetd: the final snapshot failed; the next start replays the log").field("error", s.message());
+    if (auto s = snapshotter_->take(gate_, *wal_, snapshot()->router->slos(), keys_, clock_.now()); !s.ok()) {
+      log::warn("budgetd: the final snapshot failed; the next start replays the log")
+          .field("error", s.status().message());
     }
   }
   wal_->close();
@@ -140,10 +141,12 @@ void Daemon::stop() {
   log::info("budgetd: stopped");
 }
 
-Status Daemon::snapshot_now() {
+Result<std::string> Daemon::take_snapshot() {
   std::lock_guard lock(state_mu_);
-  if (!wal_) return Unavailable("not running");
-  return snapshotter_->take(gate_, *wal_, snapshot()->router->slos(), keys_, clock_.now());
+  if (!wal_) return Unavailable("budgetd is not running");
+  auto name = snapshotter_->take(gate_, *wal_, snapshot()->router->slos(), keys_, clock_.now());
+  if (!name.ok()) return name.status();
+  return snapshot()->config->storage.dir + "/" + *name;
 }
 
 void Daemon::snapshot_loop() {
@@ -154,7 +157,7 @@ void Daemon::snapshot_loop() {
       const Millis every = snapshot()->config->storage.snapshot_interval;
       if (loop_wake_.wait_for(l, every, [&] { return stopping_; })) return;
     }
-    (void)snapshot_now();  // logged and counted inside
+    (void)take_snapshot();  // logged and counted inside
   }
 }
 

@@ -121,8 +121,8 @@ Snapshotter::Snapshotter(Env& env, std::string dir, metrics::Registry& metrics)
       duration_seconds_(metrics.histogram("budgetd_snapshot_duration_seconds", "Time to take and write one snapshot",
                                           {}, metrics::kLatencyBuckets)) {}
 
-Status Snapshotter::take(store::WriteGate& gate, Wal& wal, const store::SloSet& set, const IdempotencyTable& keys,
-                         Timestamp now) {
+Result<std::string> Snapshotter::take(store::WriteGate& gate, Wal& wal, const store::SloSet& set,
+                                      const IdempotencyTable& keys, Timestamp now) {
   const auto start = Steady::now();
   std::string bytes;
   uint64_t cut = 0;
@@ -160,7 +160,7 @@ Status Snapshotter::take(store::WriteGate& gate, Wal& wal, const store::SloSet& 
       .field("snapshot", name)
       .field("bytes", uint64_t{bytes.size()})
       .field("slos", uint64_t{set.slos().size()});
-  return Status::Ok();
+  return name;
 }
 
 }  // namespace budgetd::durable

@@ -1,5 +1,7 @@
 #include "budgetd/store/bucket_ring.h"
 
+#include "word_io.h"
+
 #include <algorithm>
 #include <cassert>
 #include <thread>
@@ -85,34 +87,17 @@ BucketSum BucketRing::sum(int64_t first_bucket, int64_t end_bucket) const {
 
 namespace budgetd::store {
 
-namespace {
-void put_word(std::string& out, uint64_t v) {
-  char b[8];
-  for (int i = 0; i < 8; ++i) b[i] = static_cast<char>(v >> (8 * i));
-  out.append(b, 8);
-}
-uint64_t get_word(const char* p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
-}
-}  // namespace
-
 void BucketRing::append_words(std::string& out) const {
-  for (uint32_t i = 0; i < slots_; ++i) {
-    // relaxed: snapshots copy with writers held off by the write gate; the gate's own
-    // synchronisation orders these loads after every write.
-    put_word(out, slots_storage_[i].good.load(std::memory_order_relaxed));
-    put_word(out, slots_storage_[i].total.load(std::memory_order_relaxed));
-  }
+  // Word 2i is slot i's good, word 2i+1 its total.
+  store::append_words(out, word_count(), [this](size_t w) -> std::atomic<uint64_t>& {
+    return w % 2 == 0 ? slots_storage_[w / 2].good : slots_storage_[w / 2].total;
+  });
 }
 
 void BucketRing::load_words(const char* words) {
-  for (uint32_t i = 0; i < slots_; ++i) {
-    // relaxed: no concurrent access (REQUIRES); publication of the series orders them.
-    slots_storage_[i].good.store(get_word(words + 16 * i), std::memory_order_relaxed);
-    slots_storage_[i].total.store(get_word(words + 16 * i + 8), std::memory_order_relaxed);
-  }
+  store::load_words(words, word_count(), [this](size_t w) -> std::atomic<uint64_t>& {
+    return w % 2 == 0 ? slots_storage_[w / 2].good : slots_storage_[w / 2].total;
+  });
 }
 
 }  // namespace budgetd::store

@@ -5,6 +5,7 @@
 #include <cassert>
 
 #include "budgetd/store/tagged_word.h"
+#include "word_io.h"
 
 namespace budgetd::store {
 
@@ -50,19 +51,11 @@ uint32_t CoverageRing::count(int64_t first_minute, int64_t end_minute, bool& exp
 namespace budgetd::store {
 
 void CoverageRing::append_words(std::string& out) const {
-  for (uint32_t i = 0; i < words_; ++i) {
-    // relaxed: see BucketRing::append_words.
-    const uint64_t v = bits_[i].load(std::memory_order_relaxed);
-    for (int k = 0; k < 8; ++k) out.push_back(static_cast<char>(v >> (8 * k)));
-  }
+  store::append_words(out, words_, [this](size_t w) -> std::atomic<uint64_t>& { return bits_[w]; });
 }
 
 void CoverageRing::load_words(const char* words) {
-  for (uint32_t i = 0; i < words_; ++i) {
-    uint64_t v = 0;
-    for (int k = 7; k >= 0; --k) v = (v << 8) | static_cast<unsigned char>(words[8 * i + k]);
-    bits_[i].store(v, std::memory_order_relaxed);  // relaxed: see BucketRing::load_words
-  }
+  store::load_words(words, words_, [this](size_t w) -> std::atomic<uint64_t>& { return bits_[w]; });
 }
 
 }  // namespace budgetd::store

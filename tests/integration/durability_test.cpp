@@ -149,6 +149,26 @@ slos:
   EXPECT_EQ(c2.get("/v1/slos/avail").json()["budget"]["total"], before.at("avail/30d").second);
 }
 
+// The README's backup and restore: POST /-/snapshot, copy that one file into an empty storage
+// dir, start budgetd there.
+TEST(Durability, BackupIsOneSnapshotFileAndRestoresEveryCount) {
+  TestDaemon d(kSlos);
+  HttpClient c(d.port());
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(c.post("/v1/events", batch(20, kT0Ms - i * 3'600'000, i != 2)).status, 200);
+  const auto before = all_counts(c);
+  const HttpResult snap = c.post("/-/snapshot", "", "application/json");
+  ASSERT_EQ(snap.status, 200) << snap.body;
+  const std::string path = snap.json()["snapshot"];
+  EXPECT_TRUE(fs::exists(path));
+
+  TempDir restore;
+  fs::copy_file(path, restore.path() + "/" + fs::path(path).filename().string());
+  TestDaemon restored("storage: {dir: \"" + restore.path() + "\"}\n" + std::string(kSlos), t0());
+  HttpClient c2(restored.port());
+  EXPECT_EQ(all_counts(c2), before);
+  EXPECT_EQ(restored.daemon().recovery().snapshot, fs::path(path).filename().string());
+}
+
 TEST(Durability, AnInvalidConfigIsRefusedAndTheRunningOneStays) {
   TestDaemon d(kSlos);
   HttpClient c(d.port());

@@ -65,6 +65,8 @@ class Backend {
   virtual durable::IdempotencyTable& idempotency() = 0;
   // Re-reads the config file; an invalid one is refused and the running one kept.
   virtual ReloadOutcome reload() = 0;
+  // Writes a snapshot now and returns its path (for backups).
+  virtual Result<std::string> take_snapshot() = 0;
 };
 
 class Server {

@@ -42,8 +42,9 @@ class Daemon final : public api::Backend {
   void stop();
   // The recovery that start() ran.
   const durable::RecoveryReport& recovery() const { return recovery_; }
-  // Takes a snapshot now (tests; the snapshot thread calls it every snapshot_interval).
-  Status snapshot_now();
+  // Writes a snapshot now (POST /-/snapshot, for backups; the snapshot thread calls it every
+  // snapshot_interval). Returns its path.
+  Result<std::string> take_snapshot() override;
 
   std::shared_ptr<const api::Snapshot> snapshot() const override;
   std::string not_ready_reason() const override;

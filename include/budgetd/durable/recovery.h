@@ -44,7 +44,9 @@ class Snapshotter {
   // Closes the gate just long enough to encode the store as of the log's last seq, writes the
   // file atomically, keeps the two newest snapshots and deletes the log segments the older of
   // the two covers (so a damaged newest snapshot can still fall back on the other).
-  Status take(store::WriteGate& gate, Wal& wal, const store::SloSet& set, const IdempotencyTable& keys, Timestamp now);
+  // Returns the snapshot's file name.
+  Result<std::string> take(store::WriteGate& gate, Wal& wal, const store::SloSet& set, const IdempotencyTable& keys,
+                           Timestamp now);
 
  private:
   Env& env_;
