@@ -94,13 +94,17 @@ Status Daemon::start() {
   wal_options.policy = storage.fsync;
   wal_options.fsync_interval = storage.fsync_interval;
   wal_options.segment_bytes = storage.wal_segment_bytes;
-  wal_ = std::make_unique<durable::Wal>(env_, wal_options, next_seq, metrics_);
-  BUDGETD_RETURN_IF_ERROR(wal_->open());
+  // Members are set only once each part works, so that stop() after a failed start() cleans up
+  // exactly what was started.
+  auto wal = std::make_unique<durable::Wal>(env_, wal_options, next_seq, metrics_);
+  BUDGETD_RETURN_IF_ERROR(wal->open());
   snapshotter_ = std::make_unique<durable::Snapshotter>(env_, storage.dir, metrics_);
+  wal_ = std::move(wal);
   snapshot_thread_ = std::thread([this] { snapshot_loop(); });
 
-  server_ = std::make_unique<api::Server>(snap->config->server, *this, clock_, metrics_);
-  BUDGETD_RETURN_IF_ERROR(server_->start());
+  auto server = std::make_unique<api::Server>(snap->config->server, *this, clock_, metrics_);
+  BUDGETD_RETURN_IF_ERROR(server->start());
+  server_ = std::move(server);
   ready_.store(true);
   size_t memory = 0;
   for (const auto& s : snap->router->slos().slos()) memory += s.series->memory_bytes();

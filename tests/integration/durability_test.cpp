@@ -326,3 +326,34 @@ TEST(Durability, ConcurrentIngestAndReadsStayConsistentAndExact) {
 
 }  // namespace
 }  // namespace budgetd::test
+
+namespace budgetd::test {
+namespace {
+
+// A read-only data directory (injected through the file layer: no root or mounts needed) stops
+// start-up with an error that names the directory and the cause.
+TEST(Durability, ReadOnlyStorageDirRefusesToStartWithTheReason) {
+  FaultyEnv env;
+  TempDir dir;
+  ManualClock clock(t0());
+  config::Config cfg = parse_config(kSlos, dir.path());
+  env.open_errno = EROFS;
+  Daemon d(std::move(cfg), clock, env);
+  const Status s = d.start();
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr(dir.path() + "/wal/"));
+  EXPECT_THAT(s.message(), HasSubstr("Read-only file system (EROFS)"));
+}
+
+// A second budgetd on the same storage dir would interleave two logs: it must refuse.
+TEST(Durability, OneDaemonPerStorageDir) {
+  TestDaemon first(kSlos);
+  ManualClock clock(t0());
+  Daemon second(parse_config(kSlos, first.dir()), clock);
+  const Status s = second.start();
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("is in use by another budgetd"));
+}
+
+}  // namespace
+}  // namespace budgetd::test
