@@ -2,6 +2,7 @@
 
 #include "auth.h"
 #include "budgetd/core/log.h"
+#include "budgetd/policy/gate.h"
 #include "handler_util.h"
 
 namespace budgetd::api {
@@ -53,11 +54,19 @@ Api::Api(const config::ServerConfig& config, Backend& backend, const Clock& cloc
   routes_.add(http::verb::post, "/v1/events", scope(config::Scope::kIngest), {}, on(&Api::post_events));
   routes_.add(http::verb::get, "/v1/slos", scope(config::Scope::kRead), {}, on(&Api::get_slos));
   routes_.add(http::verb::get, "/v1/slos/{name}", scope(config::Scope::kRead), {"at"}, on(&Api::get_slo));
+  routes_.add(http::verb::get, "/v1/alerts", scope(config::Scope::kRead), {}, on(&Api::get_alerts));
+  routes_.add(http::verb::get, "/v1/gate", scope(config::Scope::kGate),
+              {"service", "change", "slo", "ci_job", "commit"}, on(&Api::get_gate));
   routes_.add(http::verb::get, "/metrics", scope(config::Scope::kRead), {}, on(&Api::get_metrics));
   routes_.add(http::verb::post, "/-/reload", scope(config::Scope::kAdmin), {}, on(&Api::post_reload));
   routes_.add(http::verb::post, "/-/snapshot", scope(config::Scope::kAdmin), {}, on(&Api::post_snapshot));
   routes_.add(http::verb::get, "/healthz", 0, {}, on(&Api::get_healthz));
   routes_.add(http::verb::get, "/readyz", 0, {}, on(&Api::get_readyz));
+  for (const policy::Verdict v :
+       {policy::Verdict::kAllow, policy::Verdict::kAllowWithRequirements, policy::Verdict::kDeny}) {
+    gate_decisions_[static_cast<size_t>(v)] = &metrics.counter(
+        "budgetd_gate_decisions_total", "Deploy-gate answers, by decision", {{"decision", policy::to_string(v)}});
+  }
   for (const auto& e : routes_.entries()) route_metrics(e.pattern);
   route_metrics("unmatched");
 }

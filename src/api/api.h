@@ -44,6 +44,8 @@ class Api final : public RequestHandler {
   void get_metrics(Request& req, Respond respond);
   void post_reload(Request& req, Respond respond);
   void post_snapshot(Request& req, Respond respond);
+  void get_alerts(Request& req, Respond respond);
+  void get_gate(Request& req, Respond respond);
 
   const config::ServerConfig config_;
   Backend& backend_;
@@ -61,6 +63,7 @@ class Api final : public RequestHandler {
   metrics::Counter& batches_unavailable_;
   metrics::Counter& idempotent_replays_;
   metrics::Counter& auth_failures_;
+  std::array<metrics::Counter*, 3> gate_decisions_{};  // by policy::Verdict
 };
 
 }  // namespace budgetd::api

@@ -1,8 +1,10 @@
 // GET /v1/slos, GET /v1/slos/{name}, /healthz, /readyz, /metrics and POST /-/reload.
 
 #include "api.h"
+#include "budgetd/core/log.h"
 #include "budgetd/eval/slo_status.h"
 #include "handler_util.h"
+#include "slo_view.h"
 #include "status_json.h"
 
 namespace budgetd::api {
@@ -12,11 +14,11 @@ void Api::get_slos(Request& req, Respond respond) {
   const Timestamp now = clock_.now();
   json list = json::array();
   for (const store::StoredSlo& slo : snap->router->slos().slos()) {
-    auto status = eval::evaluate_slo(slo, now, now, snap->config->storage.status_lookback);
-    if (status.ok()) {
-      list.push_back(summary_json(*status));
+    auto view = view_slo(slo, now, now, snap->config->storage.status_lookback, backend_.alerts());
+    if (view.ok()) {
+      list.push_back(summary_json(*view));
     } else {
-      list.push_back({{"slo", slo.spec->name}, {"service", slo.spec->service}, {"error", status.status().message()}});
+      list.push_back({{"slo", slo.spec->name}, {"service", slo.spec->service}, {"error", view.status().message()}});
     }
   }
   respond(reply(req, http::status::ok, {{"evaluated_at", format_rfc3339(now)}, {"slos", std::move(list)}}));
@@ -36,9 +38,59 @@ void Api::get_slo(Request& req, Respond respond) {
     if (!parsed.ok()) return respond(reply_error(req, http::status::bad_request, "at: " + parsed.status().message()));
     at = *parsed;
   }
-  auto status = eval::evaluate_slo(*slo, at, now, snap->config->storage.status_lookback);
-  if (!status.ok()) return respond(reply_error(req, http::status::bad_request, status.status().message()));
-  respond(reply(req, http::status::ok, status_json(*status)));
+  auto view = view_slo(*slo, at, now, snap->config->storage.status_lookback, backend_.alerts());
+  if (!view.ok()) return respond(reply_error(req, http::status::bad_request, view.status().message()));
+  respond(reply(req, http::status::ok, status_json(*view)));
+}
+
+void Api::get_alerts(Request& req, Respond respond) {
+  json list = json::array();
+  for (const eval::AlertInstance& a : backend_.alerts().firing()) list.push_back(alert_json(a));
+  respond(reply(req, http::status::ok, {{"evaluated_at", format_rfc3339(clock_.now())}, {"alerts", std::move(list)}}));
+}
+
+void Api::get_gate(Request& req, Respond respond) {
+  const auto service = req.query_param("service");
+  const auto change_name = req.query_param("change");
+  if (!service || service->empty())
+    return respond(
+        reply_error(req, http::status::bad_request, "service is required: /v1/gate?service=S&change=feature"));
+  if (!change_name)
+    return respond(reply_error(req, http::status::bad_request,
+                               "change is required: one of feature, risky, reliability, security"));
+  const auto change = policy::parse_change(*change_name);
+  if (!change) {
+    return respond(
+        reply_error(req, http::status::bad_request,
+                    "change '" + std::string(*change_name) + "' is not one of feature, risky, reliability, security"));
+  }
+  const std::shared_ptr<const Snapshot> snap = backend_.snapshot();
+  const auto slo_name = req.query_param("slo");
+  const Timestamp now = clock_.now();
+  std::vector<policy::SloDecision> decisions;
+  for (const store::StoredSlo& slo : snap->router->slos().slos()) {
+    if (slo.spec->service != *service || (slo_name && slo.spec->name != *slo_name)) continue;
+    auto view = view_slo(slo, now, now, snap->config->storage.status_lookback, backend_.alerts());
+    if (!view.ok()) return respond(reply_error(req, http::status::service_unavailable, view.status().message()));
+    decisions.push_back(policy::decide(view->policy_input(), *change));
+  }
+  if (decisions.empty()) {
+    return respond(reply_error(
+        req, http::status::not_found,
+        slo_name ? "service '" + std::string(*service) + "' has no SLO named '" + std::string(*slo_name) + "'"
+                 : "no SLO covers service '" + std::string(*service) + "'; GET /v1/slos lists them"));
+  }
+  const policy::GateDecision g = policy::combine(std::move(decisions));
+  gate_decisions_[static_cast<size_t>(g.verdict)]->inc();
+  log::info("gate: decision")
+      .field("service", *service)
+      .field("change", *change_name)
+      .field("decision", policy::to_string(g.verdict))
+      .field("tier", g.tier)
+      .field("ci_job", req.query_param("ci_job").value_or(""))
+      .field("commit", req.query_param("commit").value_or(""))
+      .field("remote", req.remote);
+  respond(reply(req, http::status::ok, gate_json(g, *service, *change, now)));
 }
 
 void Api::get_healthz(Request& req, Respond respond) { respond(reply(req, http::status::ok, {{"status", "ok"}})); }

@@ -38,7 +38,9 @@ json sli_json(const config::SliSpec& sli) {
           {"failed_requests_are_bad", sli.failed_requests_are_bad}};
 }
 
-json alert_json(const eval::AlertRuleReport& a) {
+json optional_time(const std::optional<Timestamp>& t) { return t ? json(format_rfc3339(*t)) : json(nullptr); }
+
+json rule_json(const eval::AlertRuleReport& a, const std::optional<eval::AlertInstance>& state) {
   const config::AlertRuleSpec& r = *a.rule;
   json j = {{"rule", r.name},
             {"severity", config::to_string(r.severity)},
@@ -46,56 +48,147 @@ json alert_json(const eval::AlertRuleReport& a) {
             {"short", r.short_window.name},
             {"factor", r.factor},
             {"min_events", r.min_events},
-            {"long_burn_rate", a.long_burn_rate},
-            {"short_burn_rate", a.short_burn_rate},
-            {"long_events", a.long_events},
+            {"long_burn_rate", a.long_window.burn_rate},
+            {"short_burn_rate", a.short_window.burn_rate},
+            {"long_window", window_json(a.long_window)},
+            {"short_window", window_json(a.short_window)},
             {"low_traffic", a.low_traffic},
-            {"firing", a.firing}};
+            {"condition", a.firing}};
+  if (state) {
+    j["state"] = eval::to_string(state->state);
+    j["firing"] = state->state == eval::AlertState::kFiring;
+    if (state->state != eval::AlertState::kInactive) {
+      j["since"] = format_rfc3339(state->since);
+      j["resolved_at"] = optional_time(state->resolved_at);
+      j["budget_consumed"] = state->budget_consumed;
+      j["postmortem_required"] = state->postmortem_required;
+    }
+  } else {
+    j["firing"] = a.firing;
+  }
   if (!r.runbook_url.empty()) j["runbook_url"] = r.runbook_url;
   return j;
 }
 
+json tier_json(const SloView& v) {
+  const config::TierSpec& t = v.tier();
+  json decisions = json::object();
+  for (const config::ChangeType c : config::kChangeTypes) {
+    const config::ChangeRule& r = t.rule(c);
+    decisions[config::to_string(c)] = {{"decision", r.allow ? "allow" : "deny"}, {"requires", r.requirements}};
+  }
+  return {{"name", t.name}, {"summary", policy::describe_tier(t)}, {"changes", std::move(decisions)}};
+}
+
+json forecast_json(const SloView& v) {
+  json recovers = json::array();
+  const auto& tiers = v.status.spec->policy.tiers;
+  for (size_t i = 0; i < v.tier_index; ++i) {
+    recovers.push_back({{"tier", tiers[i].name},
+                        {"above_percent", *tiers[i].above_percent},
+                        {"at", optional_time(v.tier_recovery[i])}});
+  }
+  return {{"burn_rate_1h", v.status.forecast.burn_rate_1h},
+          {"exhausted_at", optional_time(v.status.forecast.exhausted_at)},
+          {"recovers", std::move(recovers)}};
+}
+
 }  // namespace
 
-json status_json(const eval::SloStatus& s) {
+json status_json(const SloView& v) {
+  const eval::SloStatus& s = v.status;
   const config::SloSpec& spec = *s.spec;
   json budgets = json::array();
   for (size_t i = 0; i < s.budgets.size(); ++i) budgets.push_back(budget_json(s.budgets[i], i == 0));
   json windows = json::array();
   for (const auto& w : s.windows) windows.push_back(window_json(w));
   json alerts = json::array();
-  for (const auto& a : s.alerts) alerts.push_back(alert_json(a));
-  json j = {{"slo", spec.name},
-            {"service", spec.service},
-            {"description", spec.description},
-            {"objective", spec.objective.percent()},
-            {"sli", sli_json(spec.sli)},
-            {"match", spec.match},
-            {"at", format_rfc3339(s.at)},
-            {"budget", budgets.front()},
-            {"budgets", std::move(budgets)},
-            {"windows", std::move(windows)},
-            {"alerts", std::move(alerts)},
-            {"memory_bytes", s.memory_bytes}};
-  return j;
+  for (size_t i = 0; i < s.alerts.size(); ++i) alerts.push_back(rule_json(s.alerts[i], v.alert_states[i]));
+  json episodes = json::array();
+  for (const auto& e : v.episodes) {
+    episodes.push_back({{"rule", e.rule},
+                        {"severity", config::to_string(e.severity)},
+                        {"start", format_rfc3339(e.start)},
+                        {"end", optional_time(e.end)},
+                        {"budget_consumed", e.budget_consumed},
+                        {"postmortem_required", e.postmortem_required}});
+  }
+  return {{"slo", spec.name},
+          {"service", spec.service},
+          {"description", spec.description},
+          {"objective", spec.objective.percent()},
+          {"sli", sli_json(spec.sli)},
+          {"match", spec.match},
+          {"at", format_rfc3339(s.at)},
+          {"tier", tier_json(v)},
+          {"budget", budgets.front()},
+          {"budgets", std::move(budgets)},
+          {"forecast", forecast_json(v)},
+          {"windows", std::move(windows)},
+          {"alerts", std::move(alerts)},
+          {"episodes", std::move(episodes)},
+          {"memory_bytes", s.memory_bytes}};
 }
 
-json summary_json(const eval::SloStatus& s) {
+json summary_json(const SloView& v) {
+  const eval::SloStatus& s = v.status;
   const config::SloSpec& spec = *s.spec;
   const eval::BudgetReport& primary = s.budgets.front();
   const eval::WindowReport& shortest = s.windows.front();
   json firing = json::array();
-  for (const auto& a : s.alerts) {
-    if (a.firing) firing.push_back(a.rule->name);
+  for (size_t i = 0; i < s.alerts.size(); ++i) {
+    const bool on = v.alert_states[i] ? v.alert_states[i]->state == eval::AlertState::kFiring : s.alerts[i].firing;
+    if (on) firing.push_back(s.alerts[i].rule->name);
   }
   return {{"slo", spec.name},
           {"service", spec.service},
           {"objective", spec.objective.percent()},
           {"window", primary.window.name},
           {"remaining", primary.remaining},
+          {"tier", v.tier().name},
           {"no_data", primary.window.no_data()},
           {"burn_rate", {{"window", shortest.name}, {"value", shortest.burn_rate}}},
           {"firing", std::move(firing)}};
+}
+
+json alert_json(const eval::AlertInstance& a) {
+  json j = {{"slo", a.slo},
+            {"service", a.service},
+            {"rule", a.rule},
+            {"severity", config::to_string(a.severity)},
+            {"since", format_rfc3339(a.since)},
+            {"long_window", a.long_window},
+            {"short_window", a.short_window},
+            {"long_burn_rate", a.long_burn_rate},
+            {"short_burn_rate", a.short_burn_rate},
+            {"factor", a.factor},
+            {"budget_consumed", a.budget_consumed},
+            {"postmortem_required", a.postmortem_required}};
+  if (!a.runbook_url.empty()) j["runbook_url"] = a.runbook_url;
+  return j;
+}
+
+json gate_json(const policy::GateDecision& g, std::string_view service, config::ChangeType change,
+               Timestamp evaluated_at) {
+  json slos = json::array();
+  for (const policy::SloDecision& d : g.slos) {
+    slos.push_back({{"name", d.slo},
+                    {"tier", d.tier},
+                    {"remaining", d.remaining},
+                    {"allowed", d.allowed()},
+                    {"decision", policy::to_string(d.verdict)},
+                    {"requirements", d.requirements},
+                    {"reasons", d.reasons}});
+  }
+  return {{"allowed", g.allowed()},
+          {"decision", policy::to_string(g.verdict)},
+          {"service", service},
+          {"change", config::to_string(change)},
+          {"tier", g.tier},
+          {"reasons", g.reasons},
+          {"requirements", g.requirements},
+          {"slos", std::move(slos)},
+          {"evaluated_at", format_rfc3339(evaluated_at)}};
 }
 
 }  // namespace budgetd::api

@@ -1,15 +1,21 @@
 #pragma once
-// JSON forms of evaluation results, as documented in the README's API section.
+// JSON forms of the API's answers, as documented in the README's API section. Private to api.
 
 #include <nlohmann/json.hpp>
 
-#include "budgetd/eval/slo_status.h"
+#include "budgetd/policy/gate.h"
+#include "slo_view.h"
 
 namespace budgetd::api {
 
 // GET /v1/slos/{name}
-nlohmann::ordered_json status_json(const eval::SloStatus& status);
+nlohmann::ordered_json status_json(const SloView& view);
 // One entry of GET /v1/slos
-nlohmann::ordered_json summary_json(const eval::SloStatus& status);
+nlohmann::ordered_json summary_json(const SloView& view);
+// One entry of GET /v1/alerts
+nlohmann::ordered_json alert_json(const eval::AlertInstance& a);
+// GET /v1/gate
+nlohmann::ordered_json gate_json(const policy::GateDecision& g, std::string_view service, config::ChangeType change,
+                                 Timestamp evaluated_at);
 
 }  // namespace budgetd::api

@@ -13,6 +13,7 @@
 
 #include "alert_rules.h"
 #include "budgetd/core/window.h"
+#include "sections.h"
 #include "yaml_reader.h"
 
 namespace budgetd::config {
@@ -271,8 +272,8 @@ void read_sli(MapReader& m, SliSpec& sli) {
   }
 }
 
-void read_slo(const YAML::Node& node, size_t index, const AlertingDefaults& global, Diagnostics& diags,
-              std::vector<SloSpec>& out) {
+void read_slo(const YAML::Node& node, size_t index, const AlertingDefaults& global, const PolicySpec& global_policy,
+              Diagnostics& diags, std::vector<SloSpec>& out) {
   MapReader m(node, diags, fmt::format("slos[{}]", index));
   if (!m.valid()) return;
   SloSpec slo;
@@ -373,6 +374,11 @@ void read_slo(const YAML::Node& node, size_t index, const AlertingDefaults& glob
     MapReader a(alerting, diags, what + ": alerting");
     read_alerting(a, mine);
   }
+  slo.policy = global_policy;
+  if (const YAML::Node policy = m.get("policy"); policy.IsDefined()) {
+    MapReader p(policy, diags, what + ": policy");
+    read_policy(p, slo.policy);
+  }
   if (!ok || slo.windows.empty()) return;
   slo.alert_rules = resolve_alert_rules(mine, slo, node, diags);
   out.push_back(std::move(slo));
@@ -440,7 +446,22 @@ LoadResult load_config_string(std::string_view yaml, const std::string& source_n
       AlertingDefaults global;
       if (const YAML::Node n = top.get("alerting"); n.IsDefined()) {
         MapReader m(n, diags, "alerting");
+        if (auto v = m.duration("evaluation_interval")) {
+          if (*v < kSecond || *v > 10 * kMinute)
+            m.diags().error(m.get("evaluation_interval"), "alerting.evaluation_interval must be from 1s to 10m");
+          else
+            config.evaluation_interval = *v;
+        }
         read_alerting(m, global);
+      }
+      PolicySpec global_policy = default_policy();
+      if (const YAML::Node n = top.get("policy"); n.IsDefined()) {
+        MapReader m(n, diags, "policy");
+        read_policy(m, global_policy);
+      }
+      if (const YAML::Node n = top.get("notify"); n.IsDefined()) {
+        MapReader m(n, diags, "notify");
+        read_notify(m, config.notify);
       }
       const YAML::Node slos = top.get("slos");
       if (!slos.IsDefined() || (slos.IsSequence() && slos.size() == 0)) {
@@ -454,7 +475,7 @@ LoadResult load_config_string(std::string_view yaml, const std::string& source_n
           if (slo.IsMap() && slo["name"] && slo["name"].IsScalar() && !names.insert(slo["name"].Scalar()).second) {
             diags.error(slo["name"], fmt::format("SLO name '{}' is used more than once", slo["name"].Scalar()));
           }
-          read_slo(slo, i, global, diags, config.slos);
+          read_slo(slo, i, global, global_policy, diags, config.slos);
         }
       }
     }

@@ -6,6 +6,7 @@
 
 #include "budgetd/core/log.h"
 #include "budgetd/durable/batch_record.h"
+#include "budgetd/eval/slo_status.h"
 #include "budgetd/ingest/batch.h"
 #include "budgetd/store/slo_set.h"
 
@@ -101,6 +102,8 @@ Status Daemon::start() {
   snapshotter_ = std::make_unique<durable::Snapshotter>(env_, storage.dir, metrics_);
   wal_ = std::move(wal);
   snapshot_thread_ = std::thread([this] { snapshot_loop(); });
+  notifier_ = std::make_unique<notify::Notifier>(snap->config->notify, metrics_);
+  evaluator_thread_ = std::thread([this] { evaluator_loop(); });
 
   auto server = std::make_unique<api::Server>(snap->config->server, *this, clock_, metrics_);
   BUDGETD_RETURN_IF_ERROR(server->start());
@@ -133,6 +136,8 @@ void Daemon::stop() {
   }
   loop_wake_.notify_all();
   if (snapshot_thread_.joinable()) snapshot_thread_.join();
+  if (evaluator_thread_.joinable()) evaluator_thread_.join();
+  if (notifier_) notifier_->stop();  // a last try for pending notifications, resolves above all
   // A snapshot at shutdown makes the next start replay nothing.
   if (wal_->failure().empty()) {
     if (auto s = snapshotter_->take(gate_, *wal_, snapshot()->router->slos(), keys_, clock_.now()); !s.ok()) {
@@ -151,6 +156,50 @@ Result<std::string> Daemon::take_snapshot() {
   auto name = snapshotter_->take(gate_, *wal_, snapshot()->router->slos(), keys_, clock_.now());
   if (!name.ok()) return name.status();
   return snapshot()->config->storage.dir + "/" + *name;
+}
+
+void Daemon::evaluate_now() {
+  std::lock_guard lock(evaluate_mu_);
+  const auto snap = snapshot();
+  const Timestamp now = clock_.now();
+  std::vector<eval::AlertChange> changes;
+  for (const store::StoredSlo& slo : snap->router->slos().slos()) {
+    auto status = eval::evaluate_slo(slo, now, now, snap->config->storage.status_lookback);
+    if (!status.ok()) {
+      log::warn("evaluate: an SLO could not be evaluated")
+          .field("slo", slo.spec->name)
+          .field("error", status.status().message());
+      continue;
+    }
+    for (auto& c : alerts_.observe(slo, *status, now)) {
+      log::info(c.kind == eval::AlertChange::Kind::kFired ? "alert: firing" : "alert: resolved")
+          .field("slo", c.alert.slo)
+          .field("rule", c.alert.rule)
+          .field("severity", config::to_string(c.alert.severity))
+          .field("long_burn_rate", c.alert.long_burn_rate)
+          .field("short_burn_rate", c.alert.short_burn_rate)
+          .field("budget_consumed", c.alert.budget_consumed)
+          .field("postmortem_required", c.alert.postmortem_required);
+      changes.push_back(std::move(c));
+    }
+  }
+  if (notifier_) notifier_->publish(changes, alerts_.firing(), now);
+}
+
+void Daemon::evaluator_loop() {
+  // Evaluations happen every evaluation_interval of budgetd's clock. The loop checks that clock
+  // often (a simulated one may jump), never more than every 100 ms of real time.
+  Timestamp next = clock_.now();
+  for (;;) {
+    if (clock_.now() >= next) {
+      evaluate_now();
+      next = clock_.now() + snapshot()->config->evaluation_interval;
+    }
+    std::unique_lock l(loop_mu_);
+    const auto wait =
+        std::min<std::chrono::milliseconds>(std::chrono::milliseconds(100), snapshot()->config->evaluation_interval);
+    if (loop_wake_.wait_for(l, wait, [&] { return stopping_; })) return;
+  }
 }
 
 void Daemon::snapshot_loop() {

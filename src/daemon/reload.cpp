@@ -29,6 +29,16 @@ std::vector<std::string> needs_restart(const config::Config& a, const config::Co
       a.storage.wal_segment_bytes != b.storage.wal_segment_bytes) {
     out.push_back("storage.dir / fsync / fsync_interval / wal_segment_bytes");
   }
+  const auto same_targets = [](const std::vector<config::HttpTarget>& p, const std::vector<config::HttpTarget>& q) {
+    return std::equal(p.begin(), p.end(), q.begin(), q.end(), [](const auto& t1, const auto& t2) {
+      return t1.url == t2.url && t1.timeout == t2.timeout && t1.headers == t2.headers;
+    });
+  };
+  if (!same_targets(a.notify.alertmanagers, b.notify.alertmanagers) ||
+      !same_targets(a.notify.webhooks, b.notify.webhooks) || a.notify.resend_interval != b.notify.resend_interval ||
+      a.notify.external_url != b.notify.external_url) {
+    out.push_back("notify");
+  }
   if (a.ingest.idempotency_ttl != b.ingest.idempotency_ttl ||
       a.ingest.idempotency_max_keys != b.ingest.idempotency_max_keys) {
     out.push_back("ingest.idempotency_ttl / idempotency_max_keys");
@@ -90,6 +100,9 @@ api::ReloadOutcome Daemon::apply_config(config::Config config) {
     }
     snapshot_.store(make_api_snapshot(shared, std::move(after)));
   }
+  // Alerts of removed rules and SLOs resolve, so no receiver keeps them open.
+  const auto resolved = alerts_.retain(snapshot()->router->slos(), clock_.now());
+  if (notifier_ && !resolved.empty()) notifier_->publish(resolved, alerts_.firing(), clock_.now());
   log::Level level = log::Level::info;
   if (log::parse_level(shared->log.level, level)) log::init(level);
   metrics_.gauge("budgetd_slos", "SLOs configured").set(static_cast<double>(shared->slos.size()));

@@ -8,6 +8,54 @@
 
 namespace budgetd::eval {
 
+WindowBounds completed_window_bounds(Millis window, Timestamp t) {
+  const Millis r = resolution_for(window);
+  const Timestamp end = from_unix_ms(bucket_index(t, r) * r.count());
+  return {end - window, end, r};
+}
+
+std::vector<std::optional<Timestamp>> recovery_times(const store::StoredSlo& slo, Timestamp at,
+                                                     const std::vector<double>& thresholds) {
+  std::vector<std::optional<Timestamp>> out(thresholds.size());
+  const config::SloSpec& spec = *slo.spec;
+  const WindowBounds w = window_bounds(spec.primary_window().length, at);
+  const store::BucketRing* ring = slo.series->ring(w.resolution);
+  // Slide the window forward bucket by bucket with no new events: the oldest bucket leaves.
+  store::Counts c = slo.series->sum(w).counts;
+  const int64_t first = w.first_bucket();
+  const int64_t end = w.end_bucket();
+  for (int64_t k = 0; k <= end - first; ++k) {
+    if (k > 0) {
+      const store::Counts leaving = ring->read(first + k - 1);
+      c.good -= std::min(c.good, leaving.good);
+      c.total -= std::min(c.total, leaving.total);
+    }
+    const double remaining = budget_remaining(c, spec.objective);
+    // The window starts at bucket first + k from the start of bucket end - 1 + k on.
+    const Timestamp when = std::max(at, from_unix_ms((end - 1 + k) * w.resolution.count()));
+    bool all = true;
+    for (size_t i = 0; i < thresholds.size(); ++i) {
+      if (!out[i] && remaining > thresholds[i]) out[i] = when;
+      all = all && out[i].has_value();
+    }
+    if (all) break;
+  }
+  return out;
+}
+
+store::Counts counts_between(const store::StoredSlo& slo, Timestamp from, Timestamp to, Timestamp now) {
+  for (const Millis r : kResolutions) {
+    const store::BucketRing* ring = slo.series->ring(r);
+    if (ring == nullptr) continue;
+    const int64_t first = bucket_index(from, r);
+    const int64_t end = bucket_index(to - Millis{1}, r) + 1;
+    if (first < slo.series->oldest_retained_bucket(r, now) || end - first > static_cast<int64_t>(ring->slots()))
+      continue;
+    return ring->sum(first, end).counts;
+  }
+  return {};
+}
+
 const WindowReport* SloStatus::window(Millis length) const {
   for (const WindowReport& w : windows) {
     if (w.length == length) return &w;
@@ -68,17 +116,47 @@ Result<SloStatus> evaluate_slo(const store::StoredSlo& slo, Timestamp at, Timest
     status.budgets.push_back(std::move(b));
   }
 
+  // Alert windows: completed buckets only (see slo_status.h).
+  const auto completed = [&](Millis length) -> Result<WindowReport> {
+    WindowReport w;
+    w.length = length;
+    w.name = format_duration(length);
+    w.bounds = completed_window_bounds(length, at);
+    const store::BucketSum sum = series.sum(w.bounds);
+    if (sum.expired_buckets != 0) {
+      return OutOfRange(
+          fmt::format("the {} alert window at {} reaches data that is no longer retained", w.name, format_rfc3339(at)));
+    }
+    w.counts = sum.counts;
+    w.saturated = sum.saturated_buckets != 0;
+    w.error_ratio = error_ratio(w.counts);
+    w.burn_rate = burn_rate(w.counts, spec.objective);
+    return w;
+  };
   for (const config::AlertRuleSpec& rule : spec.alert_rules) {
     AlertRuleReport a;
     a.rule = &rule;
-    const WindowReport* lw = status.window(rule.long_window.length);
-    const WindowReport* sw = status.window(rule.short_window.length);
-    a.long_burn_rate = lw->burn_rate;
-    a.short_burn_rate = sw->burn_rate;
-    a.long_events = lw->counts.total;
-    a.low_traffic = a.long_events < rule.min_events;
-    a.firing = !a.low_traffic && a.long_burn_rate > rule.factor && a.short_burn_rate > rule.factor;
-    status.alerts.push_back(a);
+    auto lw = completed(rule.long_window.length);
+    if (!lw.ok()) return lw.status();
+    auto sw = completed(rule.short_window.length);
+    if (!sw.ok()) return sw.status();
+    a.long_window = std::move(*lw);
+    a.short_window = std::move(*sw);
+    a.low_traffic = a.long_window.counts.total < rule.min_events;
+    a.firing = !a.low_traffic && a.long_window.burn_rate > rule.factor && a.short_window.burn_rate > rule.factor;
+    status.alerts.push_back(std::move(a));
+  }
+
+  // Forecast: at the last completed hour's burn rate, the budget lasts remaining x W / rate.
+  auto hour = completed(kHour);
+  if (!hour.ok()) return hour.status();
+  status.forecast.burn_rate_1h = hour->burn_rate;
+  const BudgetReport& primary = status.budgets.front();
+  if (primary.remaining <= 0) {
+    status.forecast.exhausted_at = at;
+  } else if (hour->burn_rate > 0) {
+    const double ms = primary.remaining * static_cast<double>(primary.window.length.count()) / hour->burn_rate;
+    if (ms < 1e15) status.forecast.exhausted_at = at + Millis{static_cast<int64_t>(ms)};
   }
   return status;
 }

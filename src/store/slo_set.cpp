@@ -5,7 +5,8 @@
 namespace budgetd::store {
 
 std::vector<Millis> windows_of(const config::SloSpec& spec) {
-  std::vector<Millis> w;
+  // 1h is always there: the budget forecast runs on the last hour's burn rate.
+  std::vector<Millis> w{kHour};
   for (const auto& b : spec.windows) w.push_back(b.length);
   for (const auto& r : spec.alert_rules) {
     w.push_back(r.long_window.length);

@@ -76,19 +76,26 @@ TEST(SloStatus, ReportsEveryWindowWithExactBoundsAndCounts) {
   // The alert rules see the same windows.
   ASSERT_EQ(s.alerts.size(), 4u);
   EXPECT_EQ(s.alerts[0].rule->name, "page-1h");
-  EXPECT_EQ(s.alerts[0].long_burn_rate, s.window(kHour)->burn_rate);
-  EXPECT_EQ(s.alerts[0].short_burn_rate, 100.0);
+  // Alert windows end at the last completed bucket: [09:00, 10:00) and [09:55, 10:00).
+  EXPECT_EQ(format_rfc3339(s.alerts[0].long_window.bounds.end), "2026-11-24T10:00:00Z");
+  EXPECT_EQ(format_rfc3339(s.alerts[0].short_window.bounds.start), "2026-11-24T09:55:00Z");
+  EXPECT_EQ(s.alerts[0].long_window.counts, (Counts{190, 200}));
+  EXPECT_EQ(s.alerts[0].long_window.burn_rate, 50.0);
+  EXPECT_EQ(s.alerts[0].short_window.burn_rate, 100.0);
   EXPECT_TRUE(s.alerts[0].firing);
 }
 
 TEST(SloStatus, LowTrafficGuardKeepsRulesQuiet) {
   auto set = slo_set("slos: [{name: a, service: s, objective: 99.9, sli: {type: ratio}}]");
-  add(set->slos()[0], kNow, kNow, 0, 9);  // all bad, but 9 < min_events (10)
+  add(set->slos()[0], kNow, kNow - 20 * kSecond, 0, 9);  // all bad, but 9 < min_events (10)
   const SloStatus s = evaluate_slo(set->slos()[0], kNow, kNow, kHour).value();
   EXPECT_TRUE(s.alerts[0].low_traffic);
   EXPECT_FALSE(s.alerts[0].firing);
-  add(set->slos()[0], kNow, kNow, 0, 1);
+  add(set->slos()[0], kNow, kNow - 20 * kSecond, 0, 1);
   EXPECT_TRUE(evaluate_slo(set->slos()[0], kNow, kNow, kHour).value().alerts[0].firing);
+  // Events in the bucket holding now are not in any alert window yet.
+  add(set->slos()[0], kNow, kNow, 0, 1000);
+  EXPECT_EQ(evaluate_slo(set->slos()[0], kNow, kNow, kHour).value().alerts[0].long_window.counts.total, 10u);
 }
 
 TEST(SloStatus, AtMustBeWithinTheLookback) {

@@ -24,6 +24,7 @@
 #include "budgetd/core/clock.h"
 #include "budgetd/core/status.h"
 #include "budgetd/durable/idempotency.h"
+#include "budgetd/eval/alert_tracker.h"
 #include "budgetd/ingest/router.h"
 #include "budgetd/metrics/registry.h"
 
@@ -67,6 +68,8 @@ class Backend {
   virtual ReloadOutcome reload() = 0;
   // Writes a snapshot now and returns its path (for backups).
   virtual Result<std::string> take_snapshot() = 0;
+  // The state of every alert rule, kept by the evaluator loop.
+  virtual const eval::AlertTracker& alerts() const = 0;
 };
 
 class Server {

@@ -53,6 +53,35 @@ struct AlertRuleSpec {
   friend bool operator==(const AlertRuleSpec&, const AlertRuleSpec&) = default;
 };
 
+// Deploy policy (DESIGN.md §3): tiers by remaining budget, each deciding per change type.
+enum class ChangeType { kFeature, kRisky, kReliability, kSecurity };
+inline constexpr std::array<ChangeType, 4> kChangeTypes{ChangeType::kFeature, ChangeType::kRisky,
+                                                        ChangeType::kReliability, ChangeType::kSecurity};
+const char* to_string(ChangeType c);
+
+struct ChangeRule {
+  bool allow = true;
+  std::vector<std::string> requirements;  // e.g. "canary", "extra-testing"
+  friend bool operator==(const ChangeRule&, const ChangeRule&) = default;
+};
+
+struct TierSpec {
+  std::string name;
+  // The tier applies while remaining budget > above_percent; the last tier has none (catch-all).
+  std::optional<double> above_percent;
+  std::array<ChangeRule, 4> changes;  // indexed by ChangeType
+  const ChangeRule& rule(ChangeType c) const { return changes[static_cast<size_t>(c)]; }
+  friend bool operator==(const TierSpec&, const TierSpec&) = default;
+};
+
+struct PolicySpec {
+  std::vector<TierSpec> tiers;  // healthiest first; thresholds strictly decreasing
+  friend bool operator==(const PolicySpec&, const PolicySpec&) = default;
+};
+
+// The default policy of DESIGN.md §3: healthy > 50 %, caution > 25 %, warning > 0 %, exhausted.
+PolicySpec default_policy();
+
 struct SloSpec {
   std::string name;
   std::string service;
@@ -62,6 +91,7 @@ struct SloSpec {
   SliSpec sli;
   std::map<std::string, std::string> match;  // label matchers, all must hold
   std::vector<AlertRuleSpec> alert_rules;
+  PolicySpec policy;
 
   const WindowSpec& primary_window() const { return windows.front(); }
   // What makes two SLOs "the same data": reload keeps the counts of an SLO whose identity is
@@ -117,6 +147,22 @@ struct AuthConfig {
   std::vector<AuthToken> tokens;  // empty: no authentication
 };
 
+struct HttpTarget {
+  std::string url;  // as written
+  std::string host;
+  uint16_t port = 80;
+  std::string path;  // begins with '/'
+  Millis timeout = 5 * kSecond;
+  std::map<std::string, std::string> headers;
+};
+
+struct NotifyConfig {
+  std::vector<HttpTarget> alertmanagers;  // POST {path}/api/v2/alerts
+  std::vector<HttpTarget> webhooks;       // POST {path} with budgetd's JSON
+  Millis resend_interval = kMinute;       // firing alerts are re-sent this often
+  std::string external_url;               // budgetd's own address, for links in notifications
+};
+
 struct LogConfig {
   std::string level = "info";
 };
@@ -128,6 +174,8 @@ struct Config {
   IngestConfig ingest;
   LogConfig log;
   AuthConfig auth;
+  NotifyConfig notify;
+  Millis evaluation_interval = 10 * kSecond;  // alerting.evaluation_interval
   std::vector<SloSpec> slos;
 };
 

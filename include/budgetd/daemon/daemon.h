@@ -27,6 +27,7 @@
 #include "budgetd/durable/recovery.h"
 #include "budgetd/durable/wal.h"
 #include "budgetd/metrics/registry.h"
+#include "budgetd/notify/notifier.h"
 #include "budgetd/store/write_gate.h"
 
 namespace budgetd {
@@ -45,6 +46,10 @@ class Daemon final : public api::Backend {
   // Writes a snapshot now (POST /-/snapshot, for backups; the snapshot thread calls it every
   // snapshot_interval). Returns its path.
   Result<std::string> take_snapshot() override;
+  // One evaluation of every SLO at the clock's now: alert states, notifications. The evaluator
+  // loop runs it every alerting.evaluation_interval of budgetd's clock; tests call it directly.
+  void evaluate_now();
+  const eval::AlertTracker& alerts() const override { return alerts_; }
 
   std::shared_ptr<const api::Snapshot> snapshot() const override;
   std::string not_ready_reason() const override;
@@ -61,6 +66,7 @@ class Daemon final : public api::Backend {
                                                                 std::shared_ptr<const store::SloSet> slos);
   Status lock_storage_dir();
   void snapshot_loop();
+  void evaluator_loop();
 
   const Clock& clock_;
   durable::Env& env_;
@@ -74,6 +80,10 @@ class Daemon final : public api::Backend {
   std::unique_ptr<durable::Snapshotter> snapshotter_;
   durable::RecoveryReport recovery_;
   std::unique_ptr<api::Server> server_;
+  eval::AlertTracker alerts_;
+  std::unique_ptr<notify::Notifier> notifier_;
+  std::mutex evaluate_mu_;  // one evaluation at a time, in time order
+  std::thread evaluator_thread_;
   int lock_fd_ = -1;
 
   std::mutex state_mu_;  // serialises reloads, snapshots and stop()

@@ -43,13 +43,28 @@ struct BudgetReport {
   }
 };
 
+// Alert rules look at windows of completed buckets: [floor(t / r) * r - W, floor(t / r) * r).
+// Such a window holds exactly W of traffic, where the status windows above include the bucket
+// holding t, part of which is still in the future. So a steady 100 % outage at 99.9 % fires the
+// 1h/5m page only once 51.84 s of errors sit in a full hour, never before, and at most one
+// bucket (plus one evaluation interval) after.
 struct AlertRuleReport {
   const config::AlertRuleSpec* rule = nullptr;  // points into SloStatus::spec
-  double long_burn_rate = 0;
-  double short_burn_rate = 0;
-  uint64_t long_events = 0;
+  WindowReport long_window;
+  WindowReport short_window;
   bool low_traffic = false;  // the long window holds fewer than min_events events
   bool firing = false;       // both burn rates above the factor, and enough traffic
+};
+
+// The bounds of the completed-bucket window of length `window` at t.
+WindowBounds completed_window_bounds(Millis window, Timestamp t);
+
+// When the budget runs out, and when it comes back.
+struct Forecast {
+  double burn_rate_1h = 0;  // over the last completed hour
+  // At that burn rate, when the primary budget reaches 0: nullopt if never (no burn), `at` if
+  // it already has.
+  std::optional<Timestamp> exhausted_at;
 };
 
 struct SloStatus {
@@ -58,10 +73,22 @@ struct SloStatus {
   std::vector<BudgetReport> budgets;  // one per budget window; [0] is the primary
   std::vector<WindowReport> windows;  // every window, shortest first
   std::vector<AlertRuleReport> alerts;
+  Forecast forecast;
   size_t memory_bytes = 0;
 
   const WindowReport* window(Millis length) const;
 };
+
+// The earliest time at or after `at` when the primary budget's remaining share exceeds each of
+// `thresholds` (fractions, e.g. 0.5), assuming no new events: old bad events leave the window
+// bucket by bucket. nullopt where it never does within one window length. Computed from the
+// stored buckets.
+std::vector<std::optional<Timestamp>> recovery_times(const store::StoredSlo& slo, Timestamp at,
+                                                     const std::vector<double>& thresholds);
+
+// The counts of the events between `from` and `to`, read from the finest ring that still holds
+// `from` at `now`, widened to that ring's bucket edges. For the budget a burn episode consumed.
+store::Counts counts_between(const store::StoredSlo& slo, Timestamp from, Timestamp to, Timestamp now);
 
 // Status of `slo` at `at`. OutOfRange when `at` is after `now` or further back than the store
 // retains for every window (storage.status_lookback).

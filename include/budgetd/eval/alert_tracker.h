@@ -1,0 +1,86 @@
+#pragma once
+// The state of every alert rule of every SLO, kept across evaluations: inactive -> firing (with
+// `since`) -> resolved, and the burn episodes (an alert's firing spans) with the share of the
+// error budget each consumed. An episode that consumes 30 % or more requires a postmortem.
+//
+//   AlertTracker alerts;
+//   for (...each SLO...) changes += alerts.observe(stored_slo, evaluate_slo(...), now);
+//   notifier.publish(changes);               // fired and resolved alerts
+//   alerts.firing();                         // GET /v1/alerts
+//
+// Thread safety: every method may be called from any thread (one mutex; the evaluator writes
+// once per tick, requests read).
+
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "budgetd/eval/slo_status.h"
+
+namespace budgetd::eval {
+
+enum class AlertState { kInactive, kFiring, kResolved };
+const char* to_string(AlertState s);
+
+struct AlertInstance {
+  std::string slo;
+  std::string service;
+  std::string rule;
+  config::Severity severity = config::Severity::kPage;
+  std::string runbook_url;
+  double factor = 0;
+  std::string long_window;   // "1h"
+  std::string short_window;  // "5m"
+  double objective_percent = 0;
+
+  AlertState state = AlertState::kInactive;
+  Timestamp since{};                     // start of the current (or last) firing span
+  std::optional<Timestamp> resolved_at;  // end of the last firing span
+  double long_burn_rate = 0;             // at the last evaluation
+  double short_burn_rate = 0;
+  // Share of the primary budget the bad events of the current (or last) episode consumed.
+  double budget_consumed = 0;
+  bool postmortem_required = false;
+
+  std::string key() const { return slo + "/" + rule; }
+};
+
+struct AlertEpisode {
+  std::string rule;
+  config::Severity severity = config::Severity::kPage;
+  Timestamp start{};
+  std::optional<Timestamp> end;  // nullopt while firing
+  double budget_consumed = 0;
+  bool postmortem_required = false;
+};
+
+struct AlertChange {
+  enum class Kind { kFired, kResolved } kind;
+  AlertInstance alert;  // its state after the change
+};
+
+class AlertTracker {
+ public:
+  static constexpr double kPostmortemShare = 0.30;
+  static constexpr size_t kEpisodesKept = 20;  // per SLO
+
+  // One evaluation of `slo` at `now`.
+  std::vector<AlertChange> observe(const store::StoredSlo& slo, const SloStatus& status, Timestamp now);
+  // After a reload: rules and SLOs that no longer exist are forgotten; firing ones resolve.
+  std::vector<AlertChange> retain(const store::SloSet& set, Timestamp now);
+
+  std::vector<AlertInstance> firing() const;
+  std::optional<AlertInstance> find(std::string_view slo, std::string_view rule) const;
+  // The SLO's episodes, newest first: the firing ones and the last kEpisodesKept resolved ones.
+  std::vector<AlertEpisode> episodes(std::string_view slo) const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, AlertInstance, std::less<>> alerts_;           // by key()
+  std::map<std::string, std::deque<AlertEpisode>, std::less<>> past_;  // by SLO, newest first
+};
+
+}  // namespace budgetd::eval

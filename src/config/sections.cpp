@@ -1,0 +1,247 @@
+#include "sections.h"
+
+#include <charconv>
+#include <set>
+
+#include <fmt/format.h>
+
+namespace budgetd::config {
+
+const char* to_string(ChangeType c) {
+  switch (c) {
+    case ChangeType::kFeature:
+      return "feature";
+    case ChangeType::kRisky:
+      return "risky";
+    case ChangeType::kReliability:
+      return "reliability";
+    case ChangeType::kSecurity:
+      return "security";
+  }
+  return "?";
+}
+
+PolicySpec default_policy() {
+  const ChangeRule allow{true, {}};
+  const ChangeRule deny{false, {}};
+  PolicySpec p;
+  p.tiers.push_back({"healthy", 50.0, {allow, allow, allow, allow}});
+  p.tiers.push_back({"caution", 25.0, {allow, ChangeRule{true, {"extra-testing"}}, allow, allow}});
+  p.tiers.push_back({"warning", 0.0, {deny, deny, ChangeRule{true, {"canary"}}, allow}});
+  p.tiers.push_back({"exhausted", std::nullopt, {deny, deny, allow, allow}});
+  return p;
+}
+
+namespace {
+
+bool is_slug(std::string_view s) {
+  if (s.empty() || s.size() > 63) return false;
+  for (const char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  }
+  return true;
+}
+
+// "allow", "deny", or {decision: allow|deny, requires: [...]}.
+std::optional<ChangeRule> read_change_rule(const YAML::Node& n, Diagnostics& diags, const std::string& what) {
+  ChangeRule r;
+  const auto decision = [&](const YAML::Node& d) {
+    const std::string v = d.IsScalar() ? d.Scalar() : "";
+    if (v == "allow") return (r.allow = true), true;
+    if (v == "deny") return (r.allow = false), true;
+    diags.error(d, fmt::format("{} must be allow or deny, or {{decision: allow, requires: [canary]}}", what));
+    return false;
+  };
+  if (n.IsScalar()) return decision(n) ? std::optional(r) : std::nullopt;
+  MapReader m(n, diags, what);
+  if (!m.valid()) return std::nullopt;
+  const YAML::Node d = m.get("decision");
+  if (!d.IsDefined()) {
+    diags.error(n, fmt::format("{}: 'decision' is required (allow or deny)", what));
+    return std::nullopt;
+  }
+  if (!decision(d)) return std::nullopt;
+  if (const YAML::Node req = m.get("requires"); req.IsDefined()) {
+    if (!req.IsSequence()) {
+      diags.error(req, fmt::format("{}.requires must be a list such as [canary]", what));
+      return std::nullopt;
+    }
+    for (const auto& x : req) {
+      if (!x.IsScalar() || !is_slug(x.Scalar())) {
+        diags.error(x, fmt::format("{}.requires: each requirement is a name of a-z, 0-9 and '-'", what));
+        return std::nullopt;
+      }
+      r.requirements.push_back(x.Scalar());
+    }
+    if (!r.allow && !r.requirements.empty()) {
+      diags.error(req, fmt::format("{}: a denied change has no requirements", what));
+      return std::nullopt;
+    }
+  }
+  return r;
+}
+
+std::optional<HttpTarget> read_target(const YAML::Node& n, Diagnostics& diags, const std::string& what) {
+  MapReader m(n, diags, what);
+  if (!m.valid()) return std::nullopt;
+  HttpTarget t;
+  const auto url = m.string("url", true);
+  if (!url) return std::nullopt;
+  t.url = *url;
+  constexpr std::string_view kHttp = "http://";
+  if (url->rfind("https://", 0) == 0) {
+    diags.error(m.get("url"), fmt::format("{}.url: https is not supported; use an http endpoint on a trusted network, "
+                                          "or a local proxy that adds TLS",
+                                          what));
+    return std::nullopt;
+  }
+  if (url->rfind(kHttp, 0) != 0) {
+    diags.error(m.get("url"), fmt::format("{}.url must start with http://, not '{}'", what, *url));
+    return std::nullopt;
+  }
+  std::string_view rest = std::string_view(*url).substr(kHttp.size());
+  const size_t slash = rest.find('/');
+  std::string_view hostport = rest.substr(0, slash);
+  t.path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+  std::string_view host = hostport;
+  if (!hostport.empty() && hostport.front() == '[') {  // [v6]:port
+    const size_t close = hostport.find(']');
+    host = close == std::string_view::npos ? "" : hostport.substr(1, close - 1);
+    hostport = close == std::string_view::npos ? "" : hostport.substr(close + 1);
+  } else if (const size_t colon = hostport.rfind(':'); colon != std::string_view::npos) {
+    host = hostport.substr(0, colon);
+    hostport = hostport.substr(colon);
+  } else {
+    hostport = "";
+  }
+  if (!hostport.empty()) {  // ":port"
+    uint32_t port = 0;
+    const auto [end, ec] = std::from_chars(hostport.data() + 1, hostport.data() + hostport.size(), port);
+    if (hostport.front() != ':' || ec != std::errc{} || end != hostport.data() + hostport.size() || port == 0 ||
+        port > 65535) {
+      diags.error(m.get("url"), fmt::format("{}.url has a bad port: '{}'", what, *url));
+      return std::nullopt;
+    }
+    t.port = static_cast<uint16_t>(port);
+  }
+  if (host.empty()) {
+    diags.error(m.get("url"), fmt::format("{}.url has no host: '{}'", what, *url));
+    return std::nullopt;
+  }
+  t.host = std::string(host);
+  if (auto v = m.duration("timeout")) {
+    if (*v > kMinute)
+      diags.error(m.get("timeout"), fmt::format("{}.timeout must be at most 1m", what));
+    else
+      t.timeout = *v;
+  }
+  if (const YAML::Node h = m.get("headers"); h.IsDefined()) {
+    if (!h.IsMap()) {
+      diags.error(h, fmt::format("{}.headers must be a mapping of header to value", what));
+      return std::nullopt;
+    }
+    for (const auto& kv : h) {
+      if (!kv.second.IsScalar()) {
+        diags.error(kv.second, fmt::format("{}.headers.{} must be a single value", what, kv.first.Scalar()));
+        return std::nullopt;
+      }
+      t.headers[kv.first.Scalar()] = kv.second.Scalar();
+    }
+  }
+  return t;
+}
+
+void read_targets(MapReader& m, std::string_view key, std::vector<HttpTarget>& out) {
+  const YAML::Node list = m.get(key);
+  if (!list.IsDefined()) return;
+  if (!list.IsSequence()) {
+    m.diags().error(list, fmt::format("notify.{} must be a list of {{url: ...}}", key));
+    return;
+  }
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (auto t = read_target(list[i], m.diags(), fmt::format("notify.{}[{}]", key, i))) out.push_back(std::move(*t));
+  }
+}
+
+}  // namespace
+
+void read_policy(MapReader& m, PolicySpec& out) {
+  const YAML::Node tiers = m.get("tiers");
+  if (!tiers.IsDefined()) return;
+  if (!tiers.IsSequence() || tiers.size() == 0) {
+    m.diags().error(tiers.IsDefined() ? tiers : m.node(),
+                    fmt::format("{}.tiers must be a non-empty list of tiers", m.what()));
+    return;
+  }
+  PolicySpec p;
+  bool ok = true;
+  std::set<std::string, std::less<>> names;
+  for (size_t i = 0; i < tiers.size(); ++i) {
+    MapReader t(tiers[i], m.diags(), fmt::format("{}.tiers[{}]", m.what(), i));
+    if (!t.valid()) {
+      ok = false;
+      continue;
+    }
+    TierSpec tier;
+    if (auto name = t.string("name", true)) {
+      tier.name = *name;
+      if (!is_slug(*name)) {
+        m.diags().error(t.get("name"), fmt::format("{}: tier name '{}' must be a-z, 0-9 and '-'", t.what(), *name));
+        ok = false;
+      } else if (!names.insert(*name).second) {
+        m.diags().error(t.get("name"), fmt::format("{}: tier name '{}' is used twice", t.what(), *name));
+        ok = false;
+      }
+      t.set_what(fmt::format("{}.tiers '{}'", m.what(), *name));
+    } else {
+      ok = false;
+    }
+    const bool last = i + 1 == tiers.size();
+    if (auto above = t.number("above", -1e9, 100)) {
+      if (last) {
+        m.diags().error(t.get("above"),
+                        fmt::format("{}: the last tier takes whatever is left; it has no 'above'", t.what()));
+        ok = false;
+      } else if (!p.tiers.empty() && p.tiers.back().above_percent && *above >= *p.tiers.back().above_percent) {
+        m.diags().error(t.get("above"), fmt::format("{}: 'above' must be lower than the previous tier's ({})", t.what(),
+                                                    *p.tiers.back().above_percent));
+        ok = false;
+      }
+      tier.above_percent = *above;
+    } else if (!last && !t.get("above").IsDefined()) {
+      m.diags().error(tiers[i],
+                      fmt::format("{}: 'above' (the remaining budget percent the tier needs) is required", t.what()));
+      ok = false;
+    }
+    for (const ChangeType c : kChangeTypes) {
+      const YAML::Node n = t.get(to_string(c));
+      if (!n.IsDefined()) {
+        m.diags().error(tiers[i], fmt::format("{}: the decision for '{}' changes is required (allow or deny)", t.what(),
+                                              to_string(c)));
+        ok = false;
+        continue;
+      }
+      if (auto r = read_change_rule(n, m.diags(), fmt::format("{}.{}", t.what(), to_string(c)))) {
+        tier.changes[static_cast<size_t>(c)] = std::move(*r);
+      } else {
+        ok = false;
+      }
+    }
+    p.tiers.push_back(std::move(tier));
+  }
+  if (ok) out = std::move(p);
+}
+
+void read_notify(MapReader& m, NotifyConfig& out) {
+  read_targets(m, "alertmanager", out.alertmanagers);
+  read_targets(m, "webhooks", out.webhooks);
+  if (auto v = m.duration("resend_interval")) {
+    if (*v < 10 * kSecond || *v > kDay)
+      m.diags().error(m.get("resend_interval"), "notify.resend_interval must be from 10s to 1d");
+    else
+      out.resend_interval = *v;
+  }
+  if (auto v = m.string("external_url")) out.external_url = *v;
+}
+
+}  // namespace budgetd::config

@@ -1,0 +1,135 @@
+#include "budgetd/eval/alert_tracker.h"
+
+#include <algorithm>
+#include <set>
+
+#include "budgetd/eval/budget_math.h"
+
+namespace budgetd::eval {
+
+const char* to_string(AlertState s) {
+  switch (s) {
+    case AlertState::kInactive:
+      return "inactive";
+    case AlertState::kFiring:
+      return "firing";
+    case AlertState::kResolved:
+      return "resolved";
+  }
+  return "?";
+}
+
+namespace {
+
+// Share of the primary budget that the bad events between `from` and `to` consumed.
+double consumed_between(const store::StoredSlo& slo, const SloStatus& status, Timestamp from, Timestamp to,
+                        Timestamp now) {
+  const double allowed = status.budgets.front().allowed_bad;
+  if (allowed <= 0 || to <= from) return 0;
+  return static_cast<double>(counts_between(slo, from, to, now).bad()) / allowed;
+}
+
+}  // namespace
+
+std::vector<AlertChange> AlertTracker::observe(const store::StoredSlo& slo, const SloStatus& status, Timestamp now) {
+  std::vector<AlertChange> changes;
+  std::lock_guard lock(mu_);
+  const config::SloSpec& spec = *slo.spec;
+  for (const AlertRuleReport& report : status.alerts) {
+    const config::AlertRuleSpec& rule = *report.rule;
+    AlertInstance& a = alerts_[spec.name + "/" + rule.name];
+    a.slo = spec.name;
+    a.service = spec.service;
+    a.rule = rule.name;
+    a.severity = rule.severity;
+    a.runbook_url = rule.runbook_url;
+    a.factor = rule.factor;
+    a.long_window = rule.long_window.name;
+    a.short_window = rule.short_window.name;
+    a.objective_percent = spec.objective.percent();
+    a.long_burn_rate = report.long_window.burn_rate;
+    a.short_burn_rate = report.short_window.burn_rate;
+
+    if (report.firing && a.state != AlertState::kFiring) {
+      a.state = AlertState::kFiring;
+      a.since = now;
+      a.resolved_at.reset();
+      a.budget_consumed = 0;
+      a.postmortem_required = false;
+      changes.push_back({AlertChange::Kind::kFired, a});
+    } else if (!report.firing && a.state == AlertState::kFiring) {
+      a.state = AlertState::kResolved;
+      a.resolved_at = now;
+      a.budget_consumed = consumed_between(slo, status, a.since, now, now);
+      a.postmortem_required = a.budget_consumed >= kPostmortemShare;
+      auto& past = past_[spec.name];
+      past.push_front({a.rule, a.severity, a.since, now, a.budget_consumed, a.postmortem_required});
+      if (past.size() > kEpisodesKept) past.pop_back();
+      changes.push_back({AlertChange::Kind::kResolved, a});
+      continue;
+    }
+    if (a.state == AlertState::kFiring) {
+      // The episode so far; it can require a postmortem before it ends.
+      a.budget_consumed = consumed_between(slo, status, a.since, now, now);
+      a.postmortem_required = a.budget_consumed >= kPostmortemShare;
+    }
+  }
+  return changes;
+}
+
+std::vector<AlertChange> AlertTracker::retain(const store::SloSet& set, Timestamp now) {
+  std::vector<AlertChange> changes;
+  std::set<std::string, std::less<>> keep;
+  for (const auto& s : set.slos()) {
+    for (const auto& r : s.spec->alert_rules) keep.insert(s.spec->name + "/" + r.name);
+  }
+  std::lock_guard lock(mu_);
+  for (auto it = alerts_.begin(); it != alerts_.end();) {
+    if (keep.count(it->first) != 0) {
+      ++it;
+      continue;
+    }
+    if (it->second.state == AlertState::kFiring) {
+      it->second.state = AlertState::kResolved;
+      it->second.resolved_at = now;
+      changes.push_back({AlertChange::Kind::kResolved, it->second});
+    }
+    it = alerts_.erase(it);
+  }
+  for (auto it = past_.begin(); it != past_.end();) {
+    it = set.find(it->first) == nullptr ? past_.erase(it) : std::next(it);
+  }
+  return changes;
+}
+
+std::vector<AlertInstance> AlertTracker::firing() const {
+  std::lock_guard lock(mu_);
+  std::vector<AlertInstance> out;
+  for (const auto& [key, a] : alerts_) {
+    if (a.state == AlertState::kFiring) out.push_back(a);
+  }
+  return out;
+}
+
+std::optional<AlertInstance> AlertTracker::find(std::string_view slo, std::string_view rule) const {
+  std::lock_guard lock(mu_);
+  const auto it = alerts_.find(std::string(slo) + "/" + std::string(rule));
+  if (it == alerts_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<AlertEpisode> AlertTracker::episodes(std::string_view slo) const {
+  std::lock_guard lock(mu_);
+  std::vector<AlertEpisode> out;
+  for (const auto& [key, a] : alerts_) {
+    if (a.slo == slo && a.state == AlertState::kFiring) {
+      out.push_back({a.rule, a.severity, a.since, std::nullopt, a.budget_consumed, a.postmortem_required});
+    }
+  }
+  if (const auto it = past_.find(slo); it != past_.end()) out.insert(out.end(), it->second.begin(), it->second.end());
+  std::stable_sort(out.begin(), out.end(),
+                   [](const AlertEpisode& a, const AlertEpisode& b) { return a.start > b.start; });
+  return out;
+}
+
+}  // namespace budgetd::eval

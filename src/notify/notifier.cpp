@@ -1,0 +1,204 @@
+#include "budgetd/notify/notifier.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "budgetd/core/log.h"
+#include "http_post.h"
+
+namespace budgetd::notify {
+
+namespace {
+
+using json = nlohmann::ordered_json;
+using Steady = std::chrono::steady_clock;
+
+std::string summary(const eval::AlertInstance& a) {
+  if (a.state != eval::AlertState::kFiring)
+    return fmt::format("{}: error budget burn over {} has stopped ({})", a.slo, a.long_window, a.rule);
+  return fmt::format("{}: error budget burning {:.1f}x over {} ({})", a.slo, a.long_burn_rate, a.long_window, a.rule);
+}
+
+std::string description(const eval::AlertInstance& a) {
+  std::string d = fmt::format(
+      "The {} SLO of {} ({}%) burned its error budget {:.2f}x over the last {} and {:.2f}x over the last {}; "
+      "{} fires above {:.4g}x.",
+      a.slo, a.service, a.objective_percent, a.long_burn_rate, a.long_window, a.short_burn_rate, a.short_window, a.rule,
+      a.factor);
+  if (a.budget_consumed > 0)
+    d += fmt::format(" This burn has consumed {:.1f} % of the budget.", a.budget_consumed * 100);
+  if (a.postmortem_required) d += " It consumed 30 % or more of the budget: a postmortem is required.";
+  return d;
+}
+
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+}  // namespace
+
+std::string Notifier::alertmanager_item(const eval::AlertInstance& a, Timestamp now, Millis resend_interval,
+                                        const std::string& external_url) {
+  json annotations = {{"summary", summary(a)}, {"description", description(a)}};
+  if (!a.runbook_url.empty()) annotations["runbook_url"] = a.runbook_url;
+  if (a.postmortem_required) annotations["postmortem_required"] = "true";
+  // While firing, endsAt lies a few resend intervals ahead: Alertmanager resolves the alert by
+  // itself if budgetd stops re-sending it. A resolve carries the moment it ended.
+  const Timestamp ends = a.state == eval::AlertState::kFiring ? now + 4 * resend_interval : a.resolved_at.value_or(now);
+  json item = {{"labels",
+                {{"alertname", "ErrorBudgetBurn"},
+                 {"slo", a.slo},
+                 {"service", a.service},
+                 {"severity", config::to_string(a.severity)},
+                 {"rule", a.rule}}},
+               {"annotations", std::move(annotations)},
+               {"startsAt", format_rfc3339(a.since)},
+               {"endsAt", format_rfc3339(ends)}};
+  if (!external_url.empty()) item["generatorURL"] = external_url + "/v1/slos/" + a.slo;
+  return dump(item);
+}
+
+std::string Notifier::webhook_item(const eval::AlertInstance& a, const std::string& external_url) {
+  json item = {{"status", a.state == eval::AlertState::kFiring ? "firing" : "resolved"},
+               {"slo", a.slo},
+               {"service", a.service},
+               {"rule", a.rule},
+               {"severity", config::to_string(a.severity)},
+               {"objective", a.objective_percent},
+               {"long_window", a.long_window},
+               {"short_window", a.short_window},
+               {"factor", a.factor},
+               {"long_burn_rate", a.long_burn_rate},
+               {"short_burn_rate", a.short_burn_rate},
+               {"since", format_rfc3339(a.since)},
+               {"budget_consumed", a.budget_consumed},
+               {"postmortem_required", a.postmortem_required},
+               {"summary", summary(a)},
+               {"description", description(a)}};
+  if (a.resolved_at) item["resolved_at"] = format_rfc3339(*a.resolved_at);
+  if (!a.runbook_url.empty()) item["runbook_url"] = a.runbook_url;
+  if (!external_url.empty()) item["url"] = external_url + "/v1/slos/" + a.slo;
+  return dump(item);
+}
+
+Notifier::Notifier(const config::NotifyConfig& config, metrics::Registry& metrics) : config_(config) {
+  const auto add = [&](const config::HttpTarget& t, bool am) {
+    Target target{t, am, {}, nullptr, nullptr};
+    target.sent = &metrics.counter("budgetd_notifications_total", "Alert notification requests, by target and result",
+                                   {{"target", t.url}, {"result", "sent"}});
+    target.failed = &metrics.counter("budgetd_notifications_total", "Alert notification requests, by target and result",
+                                     {{"target", t.url}, {"result", "failed"}});
+    targets_.push_back(std::move(target));
+  };
+  for (const auto& t : config.alertmanagers) add(t, true);
+  for (const auto& t : config.webhooks) add(t, false);
+  if (!targets_.empty()) thread_ = std::thread([this] { loop(); });
+}
+
+Notifier::~Notifier() { stop(); }
+
+void Notifier::publish(const std::vector<eval::AlertChange>& changes, const std::vector<eval::AlertInstance>& firing,
+                       Timestamp now) {
+  if (targets_.empty()) return;
+  std::lock_guard lock(mu_);
+  const auto enqueue = [&](const eval::AlertInstance& a) {
+    ++version_;
+    for (Target& t : targets_) {
+      Pending& p = t.pending[a.key()];
+      p.item = t.alertmanager ? alertmanager_item(a, now, config_.resend_interval, config_.external_url)
+                              : webhook_item(a, config_.external_url);
+      p.version = version_;
+      // A new state goes out now; a retry of an older one keeps its backoff.
+      p.attempts = 0;
+      p.next_try = {};
+    }
+  };
+  for (const eval::AlertChange& c : changes) {
+    enqueue(c.alert);
+    if (c.kind == eval::AlertChange::Kind::kFired)
+      last_sent_[c.alert.key()] = now;
+    else
+      last_sent_.erase(c.alert.key());
+  }
+  for (const eval::AlertInstance& a : firing) {
+    auto it = last_sent_.find(a.key());
+    if (it != last_sent_.end() && it->second + config_.resend_interval > now) continue;
+    enqueue(a);
+    last_sent_[a.key()] = now;
+  }
+  wake_.notify_all();
+}
+
+void Notifier::deliver(Target& t, bool ignore_backoff) {
+  // REQUIRES: mu_ held (released around the request).
+  const auto now = Steady::now();
+  std::vector<std::pair<std::string, uint64_t>> batch;  // key, version
+  std::string items;
+  for (const auto& [key, p] : t.pending) {
+    if (!ignore_backoff && p.next_try > now) continue;
+    batch.emplace_back(key, p.version);
+    items += (items.empty() ? "" : ",") + p.item;
+  }
+  if (batch.empty()) return;
+  const std::string body =
+      t.alertmanager ? "[" + items + "]" : R"({"version":"1","source":"budgetd","alerts":[)" + items + "]}";
+  const std::string path = t.alertmanager ? (t.http.path == "/" ? "" : t.http.path) + "/api/v2/alerts" : t.http.path;
+  const config::HttpTarget http = t.http;
+  mu_.unlock();
+  const Status s = http_post(http, path, body);
+  mu_.lock();
+  for (const auto& [key, version] : batch) {
+    auto it = t.pending.find(key);
+    if (it == t.pending.end() || it->second.version != version) continue;  // replaced meanwhile: send the new one
+    if (s.ok()) {
+      t.pending.erase(it);
+    } else {
+      Pending& p = it->second;
+      ++p.attempts;
+      // 1 s, 2 s, 4 s ... then every minute.
+      p.next_try =
+          Steady::now() + std::chrono::seconds(std::min<int64_t>(60, int64_t{1} << std::min(p.attempts - 1, 6)));
+    }
+  }
+  if (s.ok()) {
+    t.sent->inc();
+  } else {
+    t.failed->inc();
+    log::warn("notify: sending alerts failed; retrying with backoff")
+        .field("target", http.url)
+        .field("alerts", uint64_t{batch.size()})
+        .field("error", s.message());
+  }
+}
+
+void Notifier::loop() {
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    auto next = Steady::time_point::max();
+    for (const Target& t : targets_) {
+      for (const auto& [key, p] : t.pending) next = std::min(next, p.next_try);
+    }
+    if (next > Steady::now()) {
+      if (next == Steady::time_point::max())
+        wake_.wait(lock);
+      else
+        wake_.wait_until(lock, next);
+      continue;
+    }
+    for (Target& t : targets_) deliver(t, false);
+  }
+  // A clean stop: one last try for whatever is still pending (a resolve above all).
+  for (Target& t : targets_) deliver(t, true);
+}
+
+void Notifier::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stop_) return;
+    stop_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace budgetd::notify

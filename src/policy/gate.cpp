@@ -1,0 +1,186 @@
+#include "budgetd/policy/gate.h"
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+namespace budgetd::policy {
+
+namespace {
+
+using config::ChangeType;
+
+const char* plural(ChangeType c) {
+  switch (c) {
+    case ChangeType::kFeature:
+      return "feature changes";
+    case ChangeType::kRisky:
+      return "risky changes";
+    case ChangeType::kReliability:
+      return "reliability fixes";
+    case ChangeType::kSecurity:
+      return "security patches";
+  }
+  return "changes";
+}
+
+const char* singular(ChangeType c) {
+  switch (c) {
+    case ChangeType::kFeature:
+      return "feature";
+    case ChangeType::kRisky:
+      return "risky";
+    case ChangeType::kReliability:
+      return "reliability";
+    case ChangeType::kSecurity:
+      return "security";
+  }
+  return "";
+}
+
+std::string requirement_phrase(const std::string& r) {
+  if (r == "canary") return "a canary";
+  std::string s = r;
+  std::replace(s.begin(), s.end(), '-', ' ');
+  return s;
+}
+
+std::string join_and(const std::vector<std::string>& parts) {
+  std::string out;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) out += i + 1 == parts.size() ? " and " : ", ";
+    out += parts[i];
+  }
+  return out;
+}
+
+std::string percent(double share) { return fmt::format("{:.1f} %", share * 100); }
+
+}  // namespace
+
+std::optional<ChangeType> parse_change(std::string_view name) {
+  for (const ChangeType c : config::kChangeTypes) {
+    if (name == config::to_string(c)) return c;
+  }
+  return std::nullopt;
+}
+
+const char* to_string(Verdict v) {
+  switch (v) {
+    case Verdict::kAllow:
+      return "allow";
+    case Verdict::kAllowWithRequirements:
+      return "allow_with_requirements";
+    case Verdict::kDeny:
+      return "deny";
+  }
+  return "?";
+}
+
+size_t tier_index(const config::PolicySpec& policy, double remaining) {
+  for (size_t i = 0; i + 1 < policy.tiers.size(); ++i) {
+    if (remaining * 100 > *policy.tiers[i].above_percent) return i;
+  }
+  return policy.tiers.size() - 1;
+}
+
+std::string describe_tier(const config::TierSpec& tier) {
+  std::vector<std::string> denied;
+  std::vector<std::string> parts;
+  for (const ChangeType c : config::kChangeTypes) {
+    if (!tier.rule(c).allow) denied.push_back(singular(c));
+  }
+  if (!denied.empty()) parts.push_back(join_and(denied) + " changes are frozen");
+  for (const ChangeType c : config::kChangeTypes) {
+    const config::ChangeRule& r = tier.rule(c);
+    if (!r.allow || r.requirements.empty()) continue;
+    std::vector<std::string> needs;
+    for (const auto& x : r.requirements) needs.push_back(requirement_phrase(x));
+    parts.push_back(std::string(plural(c)) + " need " + join_and(needs));
+  }
+  if (parts.empty()) return "all changes are allowed";
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : "; ") + p;
+  return out;
+}
+
+SloDecision decide(const SloInput& in, ChangeType change) {
+  const eval::SloStatus& s = *in.status;
+  const config::SloSpec& spec = *s.spec;
+  const eval::BudgetReport& budget = s.budgets.front();
+  SloDecision d;
+  d.slo = spec.name;
+  d.remaining = budget.remaining;
+  d.tier_index = tier_index(spec.policy, budget.remaining);
+  const config::TierSpec& tier = spec.policy.tiers[d.tier_index];
+  d.tier = tier.name;
+
+  const std::string window = budget.window.name;
+  std::string state;
+  if (budget.window.no_data()) {
+    state = fmt::format("{} has no events in its {} window yet, so its error budget is untouched", spec.name, window);
+  } else if (budget.remaining < 0) {
+    state = fmt::format("{} has overspent its {} error budget by {}", spec.name, window, percent(-budget.remaining));
+  } else {
+    state = fmt::format("{} has {} of its {} error budget left", spec.name, percent(budget.remaining), window);
+  }
+  std::string reason = fmt::format("{} ({}): {}", state, tier.name, describe_tier(tier));
+
+  const config::ChangeRule& rule = tier.rule(change);
+  if (!rule.allow) {
+    d.verdict = Verdict::kDeny;
+    // When the tier lets this change through again, if no new errors come in.
+    std::optional<Timestamp> reopens;
+    for (size_t i = 0; i < d.tier_index && i < in.tier_recovery.size(); ++i) {
+      if (spec.policy.tiers[i].rule(change).allow && in.tier_recovery[i] &&
+          (!reopens || *in.tier_recovery[i] < *reopens)) {
+        reopens = in.tier_recovery[i];
+      }
+    }
+    if (reopens)
+      reason +=
+          fmt::format("; {} deploys reopen around {} if no new errors", singular(change), format_rfc3339(*reopens));
+  } else if (!rule.requirements.empty()) {
+    d.verdict = Verdict::kAllowWithRequirements;
+    d.requirements = rule.requirements;
+  }
+  d.reasons.push_back(std::move(reason));
+
+  for (const FiringPage& p : in.firing_pages) {
+    d.reasons.push_back(
+        fmt::format("{}: the page alert {} is firing (burn rate {:.1f}x over {} and {:.1f}x over {}): feature and "
+                    "risky changes are "
+                    "denied until it resolves",
+                    spec.name, p.rule, p.long_burn_rate, p.long_window, p.short_burn_rate, p.short_window));
+    if (change == ChangeType::kFeature || change == ChangeType::kRisky) {
+      d.verdict = Verdict::kDeny;
+      d.requirements.clear();
+    }
+  }
+  return d;
+}
+
+GateDecision combine(std::vector<SloDecision> decisions) {
+  GateDecision g;
+  // The strictest verdict decides; among equals, the SLO with the least budget left.
+  const auto stricter = [](const SloDecision& a, const SloDecision& b) {
+    if (a.verdict != b.verdict) return a.verdict > b.verdict;
+    return a.remaining < b.remaining;
+  };
+  const SloDecision& decider = *std::min_element(decisions.begin(), decisions.end(), stricter);
+  g.verdict = decider.verdict;
+  g.tier = decider.tier;
+  std::set<std::string> seen;
+  for (const SloDecision& d : decisions) {
+    for (const auto& r : d.reasons) g.reasons.push_back(r);
+    if (g.verdict == Verdict::kDeny) continue;  // nothing to fulfil when denied
+    for (const auto& r : d.requirements) {
+      if (seen.insert(r).second) g.requirements.push_back(r);
+    }
+  }
+  g.slos = std::move(decisions);
+  return g;
+}
+
+}  // namespace budgetd::policy
