@@ -10,5 +10,6 @@ using Args = std::vector<std::string>;
 
 int serve(const Args& args);
 int check(const Args& args);
+int gate(const Args& args);
 
 }  // namespace budgetd::cli

@@ -13,6 +13,9 @@ constexpr const char* kUsage = R"(budgetd: SLO and error-budget evaluation daemo
 usage:
   budgetd serve --config FILE     run the daemon (the default subcommand)
   budgetd check --config FILE     validate a config; every problem as file:line:column; exit 1 on error
+  budgetd gate --url U --service S --change C [--slo N] [--fail-open] [--json] [--timeout 10s] [--token T]
+                                  ask whether the error budget permits a deploy: exit 0 allowed, 1 denied,
+                                  2 could not ask (--fail-open: 0), 3 the question was refused
   budgetd version
 )";
 
@@ -47,6 +50,7 @@ int main(int argc, char** argv) {
   }
   if (command == "serve") return budgetd::cli::serve(args);
   if (command == "check") return budgetd::cli::check(args);
+  if (command == "gate") return budgetd::cli::gate(args);
   if (command == "version" || command == "--version") {
     std::printf("budgetd %s\n", BUDGETD_VERSION);
     return 0;

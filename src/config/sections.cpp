@@ -81,25 +81,18 @@ std::optional<ChangeRule> read_change_rule(const YAML::Node& n, Diagnostics& dia
   return r;
 }
 
-std::optional<HttpTarget> read_target(const YAML::Node& n, Diagnostics& diags, const std::string& what) {
-  MapReader m(n, diags, what);
-  if (!m.valid()) return std::nullopt;
+}  // namespace
+
+Result<HttpTarget> parse_http_url(std::string_view url) {
   HttpTarget t;
-  const auto url = m.string("url", true);
-  if (!url) return std::nullopt;
-  t.url = *url;
+  t.url = std::string(url);
   constexpr std::string_view kHttp = "http://";
-  if (url->rfind("https://", 0) == 0) {
-    diags.error(m.get("url"), fmt::format("{}.url: https is not supported; use an http endpoint on a trusted network, "
-                                          "or a local proxy that adds TLS",
-                                          what));
-    return std::nullopt;
+  if (url.rfind("https://", 0) == 0) {
+    return InvalidArgument(
+        "https is not supported; use an http endpoint on a trusted network, or a local proxy that adds TLS");
   }
-  if (url->rfind(kHttp, 0) != 0) {
-    diags.error(m.get("url"), fmt::format("{}.url must start with http://, not '{}'", what, *url));
-    return std::nullopt;
-  }
-  std::string_view rest = std::string_view(*url).substr(kHttp.size());
+  if (url.rfind(kHttp, 0) != 0) return InvalidArgument(fmt::format("'{}' must start with http://", url));
+  std::string_view rest = url.substr(kHttp.size());
   const size_t slash = rest.find('/');
   std::string_view hostport = rest.substr(0, slash);
   t.path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
@@ -119,16 +112,29 @@ std::optional<HttpTarget> read_target(const YAML::Node& n, Diagnostics& diags, c
     const auto [end, ec] = std::from_chars(hostport.data() + 1, hostport.data() + hostport.size(), port);
     if (hostport.front() != ':' || ec != std::errc{} || end != hostport.data() + hostport.size() || port == 0 ||
         port > 65535) {
-      diags.error(m.get("url"), fmt::format("{}.url has a bad port: '{}'", what, *url));
-      return std::nullopt;
+      return InvalidArgument(fmt::format("'{}' has a bad port", url));
     }
     t.port = static_cast<uint16_t>(port);
   }
-  if (host.empty()) {
-    diags.error(m.get("url"), fmt::format("{}.url has no host: '{}'", what, *url));
+  if (host.empty()) return InvalidArgument(fmt::format("'{}' has no host", url));
+  t.host = std::string(host);
+  return t;
+}
+
+namespace {
+
+std::optional<HttpTarget> read_target(const YAML::Node& n, Diagnostics& diags, const std::string& what) {
+  MapReader m(n, diags, what);
+  if (!m.valid()) return std::nullopt;
+  HttpTarget t;
+  const auto url = m.string("url", true);
+  if (!url) return std::nullopt;
+  auto parsed = parse_http_url(*url);
+  if (!parsed.ok()) {
+    diags.error(m.get("url"), fmt::format("{}.url: {}", what, parsed.status().message()));
     return std::nullopt;
   }
-  t.host = std::string(host);
+  t = std::move(*parsed);
   if (auto v = m.duration("timeout")) {
     if (*v > kMinute)
       diags.error(m.get("timeout"), fmt::format("{}.timeout must be at most 1m", what));

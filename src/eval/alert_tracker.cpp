@@ -29,6 +29,11 @@ double consumed_between(const store::StoredSlo& slo, const SloStatus& status, Ti
   return static_cast<double>(counts_between(slo, from, to, now).bad()) / allowed;
 }
 
+// An episode's errors start before its alert fires: the short window that fired it was already
+// burning. Counting from the start of that short window takes in the errors that made the rule
+// fire, without reaching back over the long window into unrelated history.
+Timestamp episode_start(Timestamp fired, const config::AlertRuleSpec& rule) { return fired - rule.short_window.length; }
+
 }  // namespace
 
 std::vector<AlertChange> AlertTracker::observe(const store::StoredSlo& slo, const SloStatus& status, Timestamp now) {
@@ -60,7 +65,7 @@ std::vector<AlertChange> AlertTracker::observe(const store::StoredSlo& slo, cons
     } else if (!report.firing && a.state == AlertState::kFiring) {
       a.state = AlertState::kResolved;
       a.resolved_at = now;
-      a.budget_consumed = consumed_between(slo, status, a.since, now, now);
+      a.budget_consumed = consumed_between(slo, status, episode_start(a.since, rule), now, now);
       a.postmortem_required = a.budget_consumed >= kPostmortemShare;
       auto& past = past_[spec.name];
       past.push_front({a.rule, a.severity, a.since, now, a.budget_consumed, a.postmortem_required});
@@ -70,7 +75,7 @@ std::vector<AlertChange> AlertTracker::observe(const store::StoredSlo& slo, cons
     }
     if (a.state == AlertState::kFiring) {
       // The episode so far; it can require a postmortem before it ends.
-      a.budget_consumed = consumed_between(slo, status, a.since, now, now);
+      a.budget_consumed = consumed_between(slo, status, episode_start(a.since, rule), now, now);
       a.postmortem_required = a.budget_consumed >= kPostmortemShare;
     }
   }

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "budgetd/core/log.h"
-#include "http_post.h"
+#include "budgetd/notify/http_client.h"
 
 namespace budgetd::notify {
 

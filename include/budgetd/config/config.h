@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "budgetd/config/objective.h"
+#include "budgetd/core/status.h"
 #include "budgetd/core/time.h"
 
 namespace budgetd::config {
@@ -155,6 +156,9 @@ struct HttpTarget {
   Millis timeout = 5 * kSecond;
   std::map<std::string, std::string> headers;
 };
+
+// "http://host[:port][/path]" (http only).
+Result<HttpTarget> parse_http_url(std::string_view url);
 
 struct NotifyConfig {
   std::vector<HttpTarget> alertmanagers;  // POST {path}/api/v2/alerts

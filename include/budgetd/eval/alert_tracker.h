@@ -41,7 +41,8 @@ struct AlertInstance {
   std::optional<Timestamp> resolved_at;  // end of the last firing span
   double long_burn_rate = 0;             // at the last evaluation
   double short_burn_rate = 0;
-  // Share of the primary budget the bad events of the current (or last) episode consumed.
+  // Share of the primary budget the bad events of the current (or last) episode consumed: from
+  // the start of the short window the rule fired on, until it resolved (or now).
   double budget_consumed = 0;
   bool postmortem_required = false;
 

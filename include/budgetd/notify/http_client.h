@@ -1,0 +1,29 @@
+#pragma once
+// One blocking HTTP/1.1 request with a deadline: the outbound side of budgetd (notifications to
+// Alertmanager and webhooks, and `budgetd gate` asking a server). Plain http only.
+//
+//   Result<HttpAnswer> a = http_request(target, "GET", "/v1/gate?service=checkout&change=feature", "");
+//
+// Thread safety: none needed; each call has its own connection.
+
+#include <string>
+
+#include "budgetd/config/config.h"
+#include "budgetd/core/status.h"
+
+namespace budgetd::notify {
+
+struct HttpAnswer {
+  unsigned status = 0;
+  std::string body;
+};
+
+// Any answer the server gives (also 4xx/5xx); Unavailable when none came (resolve, connect,
+// send or read failed, or target.timeout passed).
+Result<HttpAnswer> http_request(const config::HttpTarget& target, const std::string& method, const std::string& path,
+                                const std::string& body);
+
+// POSTs JSON; OK only for a 2xx answer.
+Status http_post(const config::HttpTarget& target, const std::string& path, const std::string& body);
+
+}  // namespace budgetd::notify

@@ -1,0 +1,137 @@
+// budgetd gate: asks a budgetd server whether the error budget permits a deploy, for CI.
+//
+// Exit codes: 0 allowed (possibly with requirements), 1 denied, 2 could not ask (unreachable,
+// timeout, 5xx, an answer that is not budgetd's), 3 the question was refused (4xx: unknown
+// service, bad change type, missing token). --fail-open turns 2, and only 2, into 0.
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "budgetd/config/config.h"
+#include "budgetd/notify/http_client.h"
+#include "cli/commands.h"
+
+namespace budgetd::cli {
+namespace {
+
+constexpr int kAllowed = 0, kDenied = 1, kCouldNotAsk = 2, kRefused = 3;
+
+std::string percent_encode(std::string_view s) {
+  std::string out;
+  for (const unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
+      out += static_cast<char>(c);
+    else
+      out += fmt::format("%{:02X}", c);
+  }
+  return out;
+}
+
+std::optional<std::string> value(const Args& args, std::string_view name) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == name && i + 1 < args.size()) return args[i + 1];
+    if (args[i].rfind(std::string(name) + "=", 0) == 0) return args[i].substr(name.size() + 1);
+  }
+  return std::nullopt;
+}
+
+bool has(const Args& args, std::string_view name) {
+  for (const auto& a : args) {
+    if (a == name) return true;
+  }
+  return false;
+}
+
+int could_not_ask(bool fail_open, const std::string& why) {
+  if (fail_open) {
+    std::fprintf(stderr,
+                 "budgetd gate: WARNING: could not ask the gate (%s).\n"
+                 "budgetd gate: WARNING: --fail-open is set, so the deploy is ALLOWED without an error-budget check.\n",
+                 why.c_str());
+    return kAllowed;
+  }
+  std::fprintf(stderr, "budgetd gate: could not ask the gate: %s\n", why.c_str());
+  return kCouldNotAsk;
+}
+
+}  // namespace
+
+int gate(const Args& args) {
+  const auto url = value(args, "--url");
+  const auto service = value(args, "--service");
+  const auto change = value(args, "--change");
+  if (!url || !service || !change) {
+    std::fputs(
+        "usage: budgetd gate --url http://budgetd:8080 --service S --change feature|risky|reliability|security\n"
+        "                    [--slo NAME] [--fail-open] [--json] [--timeout 10s] [--token T] [--ci-job J] [--commit "
+        "C]\n"
+        "       the token may also come from $BUDGETD_TOKEN\n",
+        stderr);
+    return kRefused;
+  }
+  const bool fail_open = has(args, "--fail-open");
+  auto target = config::parse_http_url(*url);
+  if (!target.ok()) {
+    std::fprintf(stderr, "budgetd gate: --url: %s\n", target.status().message().c_str());
+    return kRefused;
+  }
+  if (const auto t = value(args, "--timeout")) {
+    auto d = parse_duration(*t);
+    if (!d.ok()) {
+      std::fprintf(stderr, "budgetd gate: --timeout: %s\n", d.status().message().c_str());
+      return kRefused;
+    }
+    target->timeout = *d;
+  } else {
+    target->timeout = 10 * kSecond;
+  }
+  std::optional<std::string> token = value(args, "--token");
+  if (!token) {
+    if (const char* env = std::getenv("BUDGETD_TOKEN"); env != nullptr && *env != '\0') token = env;
+  }
+  if (token) target->headers["Authorization"] = "Bearer " + *token;
+
+  std::string path = (target->path == "/" ? "" : target->path) + "/v1/gate?service=" + percent_encode(*service) +
+                     "&change=" + percent_encode(*change);
+  for (const auto& [flag, param] :
+       {std::pair{"--slo", "slo"}, std::pair{"--ci-job", "ci_job"}, std::pair{"--commit", "commit"}}) {
+    if (const auto v = value(args, flag)) path += std::string("&") + param + "=" + percent_encode(*v);
+  }
+  const auto answer = notify::http_request(*target, "GET", path, "");
+  if (!answer.ok()) return could_not_ask(fail_open, answer.status().message());
+  nlohmann::json body = nlohmann::json::parse(answer->body, nullptr, /*allow_exceptions=*/false);
+  if (answer->status >= 500)
+    return could_not_ask(fail_open, fmt::format("the server answered {}: {}", answer->status, answer->body));
+  if (answer->status != 200) {
+    const std::string why =
+        body.is_object() && body.contains("error") ? body["error"].value("message", answer->body) : answer->body;
+    std::fprintf(stderr, "budgetd gate: the gate refused the question (%u): %s\n", answer->status, why.c_str());
+    return kRefused;
+  }
+  if (!body.is_object() || !body.contains("allowed") || !body["allowed"].is_boolean()) {
+    return could_not_ask(fail_open, "the answer is not a budgetd gate decision: " + answer->body.substr(0, 200));
+  }
+  const bool allowed = body["allowed"].get<bool>();
+  if (has(args, "--json")) {
+    std::cout << body.dump(2) << "\n";
+  } else {
+    std::cout << "budgetd gate: " << (allowed ? "ALLOWED" : "DENIED") << ": " << *change << " change for " << *service
+              << " (decision " << body.value("decision", "?") << ", tier " << body.value("tier", "?") << ")\n";
+    for (const auto& r : body.value("reasons", nlohmann::json::array()))
+      std::cout << "  - " << r.get<std::string>() << "\n";
+    const auto reqs = body.value("requirements", nlohmann::json::array());
+    if (allowed && !reqs.empty()) {
+      std::cout << "  requirements:";
+      for (const auto& r : reqs) std::cout << " " << r.get<std::string>();
+      std::cout << "\n";
+    }
+  }
+  return allowed ? kAllowed : kDenied;
+}
+
+}  // namespace budgetd::cli

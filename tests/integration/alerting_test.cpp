@@ -1,0 +1,246 @@
+// Alerts, tiers, the deploy gate and notifications, through the real server.
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "http_client.h"
+#include "http_receiver.h"
+#include "test_daemon.h"
+
+namespace budgetd::test {
+namespace {
+
+using nlohmann::json;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr const char* kSlos = R"(
+alerting: {evaluation_interval: 10m, runbook_url: "https://runbooks.example/{slo}#{rule}"}
+slos:
+  - {name: checkout-availability, service: checkout, objective: 99.9, windows: ["30d"], sli: {type: ratio}}
+  - {name: checkout-latency, service: checkout, objective: 99, windows: ["30d"], sli: {type: latency, threshold_ms: 300}}
+)";
+
+void push(HttpClient& c, const std::string& events) {
+  const HttpResult r = c.post("/v1/events", R"({"events":[)" + events + "]}");
+  ASSERT_EQ(r.status, 200) << r.body;
+}
+
+std::string counts(int64_t ts, uint64_t good, uint64_t total) {
+  return R"({"service":"checkout","ts":)" + std::to_string(ts) + R"(,"good":)" + std::to_string(good) + R"(,"total":)" +
+         std::to_string(total) + "}";
+}
+
+// Two hours of 1,000 requests per 10 s, the last `bad_minutes` of them half failing.
+void burn(HttpClient& c, int64_t now_ms, int bad_minutes) {
+  std::string events;
+  for (int s = 720; s >= 1; --s) {
+    const int64_t ts = now_ms - s * 10'000;
+    events += (events.empty() ? "" : ",") + counts(ts, s <= bad_minutes * 6 ? 500 : 1000, 1000);
+  }
+  push(c, events);
+}
+
+TEST(Gate, AnswersWithTheTierReasonsAndRequirements) {
+  TestDaemon d(kSlos);
+  HttpClient c(d.port());
+  // Two days ago: 10,000 requests, 9 failed: 10 % of the 30d budget left (warning).
+  push(c, counts(kT0Ms - 2 * 86'400'000, 9'991, 10'000));
+  HttpResult r = c.get("/v1/gate?service=checkout&change=feature&ci_job=build-42&commit=abc123");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json g = r.json();
+  EXPECT_EQ(g["allowed"], false);
+  EXPECT_EQ(g["decision"], "deny");
+  EXPECT_EQ(g["tier"], "warning");
+  EXPECT_EQ(g["service"], "checkout");
+  EXPECT_EQ(g["change"], "feature");
+  EXPECT_EQ(g["evaluated_at"], "2026-11-24T10:00:00Z");
+  EXPECT_EQ(
+      g["reasons"][0],
+      "checkout-availability has 10.0 % of its 30d error budget left (warning): feature and risky changes are "
+      "frozen; reliability fixes need a canary; feature deploys reopen around 2026-12-22T10:00:00Z if no new errors");
+  ASSERT_EQ(g["slos"].size(), 2u);
+  EXPECT_EQ(g["slos"][0]["name"], "checkout-availability");
+  EXPECT_EQ(g["slos"][0]["allowed"], false);
+  EXPECT_DOUBLE_EQ(g["slos"][0]["remaining"].get<double>(), 0.1);
+  EXPECT_EQ(g["slos"][1]["tier"], "healthy");
+
+  g = c.get("/v1/gate?service=checkout&change=reliability").json();
+  EXPECT_EQ(g["allowed"], true);
+  EXPECT_EQ(g["decision"], "allow_with_requirements");
+  EXPECT_EQ(g["requirements"], json::parse(R"(["canary"])"));
+  g = c.get("/v1/gate?service=checkout&change=feature&slo=checkout-latency").json();
+  EXPECT_EQ(g["allowed"], true);
+  EXPECT_EQ(g["slos"].size(), 1u);
+
+  EXPECT_EQ(c.get("/v1/gate?service=nobody&change=feature").status, 404);
+  EXPECT_EQ(c.get("/v1/gate?service=checkout&change=feature&slo=nope").status, 404);
+  r = c.get("/v1/gate?service=checkout&change=yolo");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.body, HasSubstr("'yolo' is not one of feature, risky, reliability, security"));
+  EXPECT_EQ(c.get("/v1/gate?change=feature").status, 400);
+  const std::string metrics = c.get("/metrics").body;
+  EXPECT_THAT(metrics, HasSubstr("budgetd_gate_decisions_total{decision=\"deny\"} 1\n"));
+  EXPECT_THAT(metrics, HasSubstr("budgetd_gate_decisions_total{decision=\"allow\"} 1\n"));
+  EXPECT_THAT(metrics, HasSubstr("budgetd_gate_decisions_total{decision=\"allow_with_requirements\"} 1\n"));
+}
+
+TEST(Alerts, FireResolveAndLeaveAnEpisodeForThePostmortem) {
+  TestDaemon d(kSlos);
+  HttpClient c(d.port());
+  burn(c, kT0Ms, 10);
+  d.daemon().evaluate_now();
+  json alerts = c.get("/v1/alerts").json()["alerts"];
+  ASSERT_GE(alerts.size(), 2u);
+  EXPECT_EQ(alerts[0]["slo"], "checkout-availability");
+  EXPECT_EQ(alerts[0]["rule"], "page-1h");
+  EXPECT_EQ(alerts[0]["severity"], "page");
+  EXPECT_EQ(alerts[0]["since"], "2026-11-24T10:00:00Z");
+  EXPECT_EQ(alerts[0]["runbook_url"], "https://runbooks.example/checkout-availability#page-1h");
+  EXPECT_GT(alerts[0]["long_burn_rate"].get<double>(), 14.4);
+  EXPECT_GT(alerts[0]["short_burn_rate"].get<double>(), 14.4);
+
+  json s = c.get("/v1/slos/checkout-availability").json();
+  EXPECT_EQ(s["tier"]["name"], "exhausted");
+  EXPECT_EQ(s["alerts"][0]["state"], "firing");
+  EXPECT_EQ(s["alerts"][0]["firing"], true);
+  EXPECT_EQ(s["forecast"]["exhausted_at"], "2026-11-24T10:00:00Z");  // already spent
+  ASSERT_FALSE(s["episodes"].empty());
+  EXPECT_EQ(s["episodes"][0]["end"], nullptr);
+
+  // A firing page denies even a healthy SLO's feature deploys; here the tier does too.
+  json g = c.get("/v1/gate?service=checkout&change=feature").json();
+  EXPECT_EQ(g["allowed"], false);
+  EXPECT_THAT(g["reasons"].dump(), HasSubstr("the page alert page-1h is firing"));
+
+  // An hour of good traffic later the pages resolve.
+  d.clock().advance(kHour);
+  std::string events;
+  for (int i = 0; i < 360; ++i) events += (events.empty() ? "" : ",") + counts(kT0Ms + i * 10'000, 1000, 1000);
+  push(c, events);
+  d.daemon().evaluate_now();
+  s = c.get("/v1/slos/checkout-availability").json();
+  EXPECT_EQ(s["alerts"][0]["state"], "resolved");
+  EXPECT_EQ(s["alerts"][0]["since"], "2026-11-24T10:00:00Z");
+  EXPECT_EQ(s["alerts"][0]["resolved_at"], "2026-11-24T11:00:00Z");
+  // Newest first; the ticket rules (3d/6h windows) are still firing.
+  json ep;
+  for (const auto& e : s["episodes"]) {
+    if (e["rule"] == "page-1h") ep = e;
+  }
+  ASSERT_FALSE(ep.is_null());
+  EXPECT_EQ(ep["start"], "2026-11-24T10:00:00Z");
+  EXPECT_EQ(ep["end"], "2026-11-24T11:00:00Z");
+  EXPECT_EQ(ep["postmortem_required"], true);  // 30,000 bad events: far beyond 30 % of the budget
+  const json still_firing = c.get("/v1/alerts").json();
+  for (const auto& a : still_firing["alerts"]) EXPECT_NE(a["rule"], "page-1h");
+}
+
+TEST(Notify, WebhookGetsFiringThenResolvedDespiteFailures) {
+  HttpReceiver hook;
+  hook.fail_next(2, 500);  // the receiver is down at first: budgetd retries with backoff
+  TestDaemon d(std::string("notify: {webhooks: [{url: \"") + hook.url() +
+               "/budgetd\"}], external_url: \"http://budgetd.test\"}\n" + kSlos);
+  HttpClient c(d.port());
+  burn(c, kT0Ms, 10);
+  d.daemon().evaluate_now();
+  ASSERT_TRUE(hook.wait_for(3, std::chrono::seconds(15)));
+  auto reqs = hook.requests();
+  EXPECT_EQ(reqs[0].answered, 500u);
+  EXPECT_EQ(reqs[2].answered, 200u);
+  EXPECT_EQ(reqs[2].method, "POST");
+  EXPECT_EQ(reqs[2].target, "/budgetd");
+  json body = json::parse(reqs[2].body);
+  EXPECT_EQ(body["source"], "budgetd");
+  std::map<std::string, json> by_rule;
+  for (const auto& a : body["alerts"]) by_rule[a["rule"]] = a;
+  ASSERT_TRUE(by_rule.count("page-1h"));
+  EXPECT_EQ(by_rule["page-1h"]["status"], "firing");
+  EXPECT_EQ(by_rule["page-1h"]["slo"], "checkout-availability");
+  EXPECT_EQ(by_rule["page-1h"]["url"], "http://budgetd.test/v1/slos/checkout-availability");
+
+  // Resolve while the receiver fails again: the resolve is retried, not lost.
+  hook.fail_next(1, 503);
+  d.clock().advance(kHour);
+  std::string events;
+  for (int i = 0; i < 360; ++i) events += (events.empty() ? "" : ",") + counts(kT0Ms + i * 10'000, 1000, 1000);
+  push(c, events);
+  d.daemon().evaluate_now();
+  // The page-1h resolve arrives in an answered (200) request after the failed one.
+  const auto delivered_resolve = [&] {
+    for (const auto& r : hook.requests()) {
+      if (r.answered != 200) continue;
+      const json body_of_request = json::parse(r.body);  // named: see durability_test.cpp
+      for (const auto& a : body_of_request["alerts"]) {
+        if (a["rule"] == "page-1h" && a["status"] == "resolved") return a;
+      }
+    }
+    return json();
+  };
+  json resolved;
+  for (int i = 0; i < 150 && resolved.is_null(); ++i) {
+    resolved = delivered_resolve();
+    if (resolved.is_null()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_FALSE(resolved.is_null()) << "the resolve was never delivered";
+  EXPECT_EQ(resolved["resolved_at"], "2026-11-24T11:00:00Z");
+  EXPECT_EQ(resolved["postmortem_required"], true);
+  reqs = hook.requests();
+  EXPECT_EQ(reqs[3].answered, 503u);
+  const std::string metrics = c.get("/metrics").body;
+  EXPECT_THAT(metrics,
+              HasSubstr("budgetd_notifications_total{target=\"" + hook.url() + "/budgetd\",result=\"failed\"} 3\n"));
+}
+
+// The CLI against a live server: exit 0 allowed, 1 denied, 2 could not ask (or 0 with
+// --fail-open), 3 the question was refused.
+struct Cli {
+  int exit_code;
+  std::string out;
+};
+Cli gate_cli(const std::string& args) {
+  FILE* p = popen((std::string(BUDGETD_BINARY) + " gate " + args + " 2>&1").c_str(), "r");
+  std::string out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  const int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+TEST(GateCli, ExitCodesAgainstALiveServer) {
+  TestDaemon d(kSlos);
+  const std::string url = "--url http://127.0.0.1:" + std::to_string(d.port());
+  Cli r = gate_cli(url + " --service checkout --change feature --ci-job 7");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("budgetd gate: ALLOWED: feature change for checkout (decision allow, tier healthy)"));
+  HttpClient c(d.port());
+  push(c, counts(kT0Ms - 2 * 86'400'000, 9'991, 10'000));
+  r = gate_cli(url + " --service checkout --change feature");
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("DENIED"));
+  EXPECT_THAT(r.out, HasSubstr("  - checkout-availability has 10.0 % of its 30d error budget left (warning)"));
+  r = gate_cli(url + " --service checkout --change reliability");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("requirements: canary"));
+  r = gate_cli(url + " --service checkout --change feature --json");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(json::parse(r.out)["decision"], "deny");
+  r = gate_cli(url + " --service nobody --change feature --fail-open");
+  EXPECT_EQ(r.exit_code, 3) << "--fail-open must not hide a wrong question: " << r.out;
+  EXPECT_THAT(r.out, HasSubstr("no SLO covers service 'nobody'"));
+  // Nothing listens on port 9 (discard): could not ask.
+  r = gate_cli("--url http://127.0.0.1:9 --service checkout --change feature --timeout 2s");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("could not ask the gate"));
+  r = gate_cli("--url http://127.0.0.1:9 --service checkout --change feature --fail-open");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("WARNING: --fail-open is set, so the deploy is ALLOWED"));
+}
+
+}  // namespace
+}  // namespace budgetd::test
