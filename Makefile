@@ -31,11 +31,11 @@ run: build
 test: build test-tsan
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
 
-# Under ThreadSanitizer: the store's concurrency stress test (scaled up) and the server's
-# integration tests.
+# Under ThreadSanitizer: the store's concurrency stress test (scaled up), the server's
+# integration tests, and the alerting tests (evaluator, notifier and server threads together).
 test-tsan: deps
 	cmake -S . -B $(TSAN_DIR) $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUDGETD_TSAN=ON -DBUDGETD_BENCH=OFF
-	cmake --build $(TSAN_DIR) -j $(JOBS) --target store_stress_test integration_tests
+	cmake --build $(TSAN_DIR) -j $(JOBS) --target store_stress_test integration_tests alerting_tests
 	cd $(TSAN_DIR) && BUDGETD_STRESS_SCALE=5 TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -L 'stress|integration' -E '^Cli' --timeout 600
 
 bench: deps

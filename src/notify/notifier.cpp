@@ -83,11 +83,14 @@ std::string Notifier::webhook_item(const eval::AlertInstance& a, const std::stri
 
 Notifier::Notifier(const config::NotifyConfig& config, metrics::Registry& metrics) : config_(config) {
   const auto add = [&](const config::HttpTarget& t, bool am) {
-    Target target{t, am, {}, nullptr, nullptr};
+    Target target{t, am, {}, nullptr, nullptr, nullptr};
     target.sent = &metrics.counter("budgetd_notifications_total", "Alert notification requests, by target and result",
                                    {{"target", t.url}, {"result", "sent"}});
     target.failed = &metrics.counter("budgetd_notifications_total", "Alert notification requests, by target and result",
                                      {{"target", t.url}, {"result", "failed"}});
+    target.refused =
+        &metrics.counter("budgetd_notifications_total", "Alert notification requests, by target and result",
+                         {{"target", t.url}, {"result", "refused"}});
     targets_.push_back(std::move(target));
   };
   for (const auto& t : config.alertmanagers) add(t, true);
@@ -145,12 +148,26 @@ void Notifier::deliver(Target& t, bool ignore_backoff) {
   const std::string path = t.alertmanager ? (t.http.path == "/" ? "" : t.http.path) + "/api/v2/alerts" : t.http.path;
   const config::HttpTarget http = t.http;
   mu_.unlock();
-  const Status s = http_post(http, path, body);
+  const Result<HttpAnswer> answer = http_request(http, "POST", path, body);
   mu_.lock();
+  // 2xx: delivered. 4xx (but 408 and 429): the receiver refuses what we sent, and sending it
+  // again cannot help: drop it, loudly. Anything else (no answer, 5xx, 408, 429): retry.
+  enum class Fate { kDelivered, kRefused, kRetry };
+  Fate fate = Fate::kRetry;
+  std::string error;
+  if (!answer.ok()) {
+    error = answer.status().message();
+  } else if (answer->status >= 200 && answer->status < 300) {
+    fate = Fate::kDelivered;
+  } else {
+    error = fmt::format("answered {}: {}", answer->status, answer->body.substr(0, 300));
+    if (answer->status >= 400 && answer->status < 500 && answer->status != 408 && answer->status != 429)
+      fate = Fate::kRefused;
+  }
   for (const auto& [key, version] : batch) {
     auto it = t.pending.find(key);
     if (it == t.pending.end() || it->second.version != version) continue;  // replaced meanwhile: send the new one
-    if (s.ok()) {
+    if (fate != Fate::kRetry) {
       t.pending.erase(it);
     } else {
       Pending& p = it->second;
@@ -160,14 +177,20 @@ void Notifier::deliver(Target& t, bool ignore_backoff) {
           Steady::now() + std::chrono::seconds(std::min<int64_t>(60, int64_t{1} << std::min(p.attempts - 1, 6)));
     }
   }
-  if (s.ok()) {
+  if (fate == Fate::kDelivered) {
     t.sent->inc();
+  } else if (fate == Fate::kRefused) {
+    t.refused->inc();
+    log::error("notify: the receiver refused the alerts; they are dropped (fix the receiver or budgetd's config)")
+        .field("target", http.url)
+        .field("alerts", uint64_t{batch.size()})
+        .field("error", error);
   } else {
     t.failed->inc();
     log::warn("notify: sending alerts failed; retrying with backoff")
         .field("target", http.url)
         .field("alerts", uint64_t{batch.size()})
-        .field("error", s.message());
+        .field("error", error);
   }
 }
 

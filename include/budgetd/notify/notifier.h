@@ -5,9 +5,11 @@
 //   Notifier n(config.notify, metrics);
 //   n.publish(changes, firing, now);   // each evaluation tick
 //
-// Every alert's latest state is kept per target until that target takes it: failed sends are
-// retried with backoff (1 s, 2 s, ... up to 1 min) for as long as it takes, and a newer state of
-// the same alert replaces an older one still waiting. So a resolve is never lost, only delayed.
+// Every alert's latest state is kept per target until that target takes it: failed sends (no
+// answer, 5xx) are retried with backoff (1 s, 2 s, ... up to 1 min) for as long as it takes, and
+// a newer state of the same alert replaces an older one still waiting. So a resolve is never
+// lost, only delayed. Only a 4xx (the receiver refuses the request itself) drops a batch, with an
+// error log line and budgetd_notifications_total{result="refused"}: resending cannot fix it.
 // Firing alerts are re-sent every notify.resend_interval (budgetd's clock), which Alertmanager
 // needs to keep them active.
 //
@@ -58,7 +60,8 @@ class Notifier {
     bool alertmanager;
     std::map<std::string, Pending> pending;  // by alert key
     metrics::Counter* sent;
-    metrics::Counter* failed;
+    metrics::Counter* failed;   // will be retried
+    metrics::Counter* refused;  // 4xx: dropped
   };
   void loop();
   void deliver(Target& t, bool ignore_backoff);
