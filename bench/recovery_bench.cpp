@@ -116,7 +116,7 @@ int main(int argc, char** argv) {
       batch.push_back({(base + static_cast<uint32_t>(i) * 7) % static_cast<uint32_t>(slos),
                        bucket_index(kNow, kFinestResolution) - static_cast<int64_t>(rng() % 60), 9, 10});
     }
-    if (!wal.append(durable::RecordType::kBatch, durable::encode_batch(batch, *set, nullptr)).ok()) return 1;
+    if (!wal.append_and_wait(durable::RecordType::kBatch, durable::encode_batch(batch, *set, nullptr)).ok()) return 1;
     ++records;
     deltas += batch.size();
   }

@@ -158,6 +158,7 @@ void read_ingest(MapReader& m, IngestConfig& s) {
       s.idempotency_ttl = *v;
   }
   if (auto v = m.unsigned_integer("idempotency_max_keys", 1, 100'000'000)) s.idempotency_max_keys = *v;
+  if (auto v = m.unsigned_integer("idempotency_max_bytes", 1 << 20, uint64_t{64} << 30)) s.idempotency_max_bytes = *v;
 }
 
 std::optional<uint8_t> parse_hex_byte(std::string_view two) {

@@ -19,7 +19,7 @@ namespace budgetd {
 Daemon::Daemon(config::Config config, const Clock& clock, durable::Env& env)
     : clock_(clock),
       env_(env),
-      keys_(config.ingest.idempotency_ttl, config.ingest.idempotency_max_keys),
+      keys_(config.ingest.idempotency_ttl, config.ingest.idempotency_max_keys, config.ingest.idempotency_max_bytes),
       reloads_ok_(metrics_.counter("budgetd_config_reloads_total", "Config reloads, by result", {{"result", "ok"}})),
       reloads_failed_(
           metrics_.counter("budgetd_config_reloads_total", "Config reloads, by result", {{"result", "refused"}})),
@@ -28,7 +28,10 @@ Daemon::Daemon(config::Config config, const Clock& clock, durable::Env& env)
                            "Bucket updates dropped because the bucket was recycled while the batch was applied")),
       store_saturated_writes_(
           metrics_.counter("budgetd_store_saturated_writes_total",
-                           "Bucket updates that hit a counter's maximum (2^40-1) and stopped counting")) {
+                           "Bucket updates that hit a counter's maximum (2^40-1) and stopped counting")),
+      reload_dropped_updates_(metrics_.counter(
+          "budgetd_ingest_reload_dropped_updates_total",
+          "Bucket updates of in-flight batches dropped because a reload removed or redefined their SLO")) {
   auto shared = std::make_shared<const config::Config>(std::move(config));
   snapshot_.store(make_api_snapshot(shared, store::SloSet::build(*shared, nullptr)));
   metrics_
@@ -66,6 +69,14 @@ Status Daemon::start() {
   auto rec = durable::recover(env_, storage.dir, snap->router->slos(), keys_, clock_.now());
   if (!rec.ok()) return rec.status();
   recovery_ = *rec;
+  if (!recovery_.alerts.empty()) {
+    // Alert state is worth keeping (a firing alert must still resolve) but never worth refusing
+    // to start over.
+    if (Status s = alerts_.load(recovery_.alerts); !s.ok()) {
+      log::warn("recovery: the snapshot's alert state is unreadable; alerts start inactive")
+          .field("error", s.message());
+    }
+  }
   const uint64_t next_seq = std::max(recovery_.snapshot_cut, recovery_.replay.last_seq) + 1;
   metrics_
       .gauge("budgetd_recovery_duration_seconds",
@@ -103,6 +114,10 @@ Status Daemon::start() {
   wal_ = std::move(wal);
   snapshot_thread_ = std::thread([this] { snapshot_loop(); });
   notifier_ = std::make_unique<notify::Notifier>(snap->config->notify, metrics_);
+  // Alerts restored for rules this config no longer has resolve now, so no receiver keeps them.
+  if (auto resolved = alerts_.retain(snap->router->slos(), clock_.now()); !resolved.empty()) {
+    notifier_->publish(resolved, alerts_.firing(), clock_.now());
+  }
   evaluator_thread_ = std::thread([this] { evaluator_loop(); });
 
   auto server = std::make_unique<api::Server>(snap->config->server, *this, clock_, metrics_);
@@ -123,8 +138,10 @@ Status Daemon::start() {
 uint16_t Daemon::port() const { return server_ ? server_->port() : 0; }
 
 void Daemon::stop() {
-  std::lock_guard lock(state_mu_);
-  if (!wal_) return;
+  // From here reloads and snapshot requests are refused. No lock is held while requests drain:
+  // a request inside reload() or take_snapshot() must be able to finish.
+  if (shutting_down_.exchange(true)) return;
+  if (!wal_) return;  // start() failed before anything that needs stopping
   ready_.store(false);
   if (server_) {
     server_->drain();
@@ -140,20 +157,34 @@ void Daemon::stop() {
   if (notifier_) notifier_->stop();  // a last try for pending notifications, resolves above all
   // A snapshot at shutdown makes the next start replay nothing.
   if (wal_->failure().empty()) {
-    if (auto s = snapshotter_->take(gate_, *wal_, snapshot()->router->slos(), keys_, clock_.now()); !s.ok()) {
+    if (auto s = write_snapshot(); !s.ok()) {
       log::warn("budgetd: the final snapshot failed; the next start replays the log")
           .field("error", s.status().message());
     }
   }
-  wal_->close();
-  wal_.reset();
+  {
+    std::lock_guard write_lock(snapshot_mu_);
+    wal_->close();
+    wal_.reset();
+  }
   log::info("budgetd: stopped");
 }
 
 Result<std::string> Daemon::take_snapshot() {
-  std::lock_guard lock(state_mu_);
+  if (shutting_down_.load()) return Unavailable("budgetd is stopping; it writes a final snapshot on its way out");
+  return write_snapshot();
+}
+
+Result<std::string> Daemon::write_snapshot() {
+  // One snapshot at a time, so that they land in cut order; reloads wait only for the capture.
+  std::lock_guard write_lock(snapshot_mu_);
   if (!wal_) return Unavailable("budgetd is not running");
-  auto name = snapshotter_->take(gate_, *wal_, snapshot()->router->slos(), keys_, clock_.now());
+  durable::SnapshotCapture capture;
+  {
+    std::lock_guard lock(state_mu_);  // the gate has one closer at a time, and the SLO set is fixed
+    capture = snapshotter_->capture(gate_, *wal_, snapshot()->router->slos(), clock_.now());
+  }
+  auto name = snapshotter_->write(std::move(capture), *wal_, keys_, alerts_.save());
   if (!name.ok()) return name.status();
   return snapshot()->config->storage.dir + "/" + *name;
 }
@@ -191,9 +222,12 @@ void Daemon::evaluator_loop() {
   // often (a simulated one may jump), never more than every 100 ms of real time.
   Timestamp next = clock_.now();
   for (;;) {
-    if (clock_.now() >= next) {
+    const Timestamp now = clock_.now();
+    const Millis every = snapshot()->config->evaluation_interval;
+    if (now + every < next) next = now;  // the clock stepped back: do not sit out the difference
+    if (now >= next) {
       evaluate_now();
-      next = clock_.now() + snapshot()->config->evaluation_interval;
+      next = clock_.now() + every;
     }
     std::unique_lock l(loop_mu_);
     const auto wait =
@@ -226,29 +260,62 @@ std::string Daemon::not_ready_reason() const {
 
 void Daemon::commit_batch(api::BatchCommit commit, std::function<void(Status)> done) {
   gate_.enter();  // see store/write_gate.h: a snapshot never sees this batch half applied
+  // A reload swaps the SLO set only while the gate is closed, so inside it the set is fixed. If
+  // one came between routing and here, the deltas follow their SLOs into the new set.
+  if (auto current = snapshot(); current != commit.snapshot) {
+    route_to(commit, std::move(current));
+  }
   const store::SloSet& slos = commit.snapshot->router->slos();
   const std::string payload = durable::encode_batch(commit.deltas, slos, commit.key ? &*commit.key : nullptr);
-  Result<uint64_t> seq = wal_->append(durable::RecordType::kBatch, payload);
-  if (!seq.ok()) {
-    gate_.exit();
-    done(seq.status());
-    return;
-  }
-  // Runs at once under fsync interval/never, after the group fsync under always.
-  wal_->on_durable(*seq, [this, commit = std::move(commit), done = std::move(done)](Status s) {
-    if (s.ok()) {
-      const store::WriteStats ws = ingest::apply_batch(commit.deltas, commit.snapshot->router->slos(), commit.now);
-      store_expired_writes_.inc(ws.expired);
-      if (ws.saturated != 0) {
-        store_saturated_writes_.inc(ws.saturated);
-        log::error("store: a bucket counter reached its maximum and stopped counting; its windows report saturated")
-            .field("updates", uint64_t{ws.saturated});
-      }
-      if (commit.key) keys_.complete(*commit.key);  // inside the gate: a snapshot has both or neither
+  // `done` runs at once under fsync interval/never, after the group fsync under always.
+  wal_->append(durable::RecordType::kBatch, payload,
+               [this, commit = std::move(commit), done = std::move(done)](Result<uint64_t> seq) mutable {
+                 if (seq.ok()) {
+                   const store::WriteStats ws =
+                       ingest::apply_batch(commit.deltas, commit.snapshot->router->slos(), commit.now);
+                   store_expired_writes_.inc(ws.expired);
+                   if (ws.saturated != 0) {
+                     store_saturated_writes_.inc(ws.saturated);
+                     log::error(
+                         "store: a bucket counter reached its maximum and stopped counting; its windows report "
+                         "saturated")
+                         .field("updates", uint64_t{ws.saturated});
+                   }
+                   if (commit.key) {  // inside the gate: a snapshot has both or neither
+                     commit.key->seq = *seq;
+                     keys_.complete(*commit.key);
+                   }
+                 }
+                 gate_.exit();
+                 done(seq.ok() ? Status::Ok() : seq.status());
+               });
+}
+
+void Daemon::route_to(api::BatchCommit& commit, std::shared_ptr<const api::Snapshot> current) {
+  const store::SloSet& before = commit.snapshot->router->slos();
+  const store::SloSet& after = current->router->slos();
+  std::vector<int> to_after(before.slos().size(), -2);  // -2: not looked up yet; -1: gone
+  size_t dropped = 0;
+  std::erase_if(commit.deltas, [&](store::BucketDelta& d) {
+    int& i = to_after[d.slo];
+    if (i == -2) {
+      const store::StoredSlo& s = before.slos()[d.slo];
+      i = after.index_of(s.spec->name);
+      if (i >= 0 && after.slos()[static_cast<size_t>(i)].identity_hash != s.identity_hash) i = -1;
     }
-    gate_.exit();
-    done(s);
+    if (i < 0) {
+      ++dropped;
+      return true;
+    }
+    d.slo = static_cast<uint32_t>(i);
+    return false;
   });
+  if (dropped != 0) {
+    reload_dropped_updates_.inc(dropped);
+    log::warn("ingest: a reload removed or redefined SLOs while a batch for them was in flight; dropped its updates")
+        .field("updates", uint64_t{dropped});
+  }
+  commit.snapshot = std::move(current);
 }
 
 }  // namespace budgetd

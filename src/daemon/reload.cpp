@@ -40,8 +40,9 @@ std::vector<std::string> needs_restart(const config::Config& a, const config::Co
     out.push_back("notify");
   }
   if (a.ingest.idempotency_ttl != b.ingest.idempotency_ttl ||
-      a.ingest.idempotency_max_keys != b.ingest.idempotency_max_keys) {
-    out.push_back("ingest.idempotency_ttl / idempotency_max_keys");
+      a.ingest.idempotency_max_keys != b.ingest.idempotency_max_keys ||
+      a.ingest.idempotency_max_bytes != b.ingest.idempotency_max_bytes) {
+    out.push_back("ingest.idempotency_ttl / idempotency_max_keys / idempotency_max_bytes");
   }
   return out;
 }
@@ -70,6 +71,11 @@ api::ReloadOutcome Daemon::reload() {
 api::ReloadOutcome Daemon::apply_config(config::Config config) {
   std::lock_guard lock(state_mu_);
   api::ReloadOutcome out;
+  if (shutting_down_.load()) {
+    out.errors.push_back("budgetd is stopping; start it again to use the new config");
+    reloads_failed_.inc();
+    return out;
+  }
   const auto old = snapshot();
   for (const auto& what : needs_restart(*old->config, config)) {
     out.warnings.push_back(what + " changed: takes effect after a restart");
@@ -100,9 +106,13 @@ api::ReloadOutcome Daemon::apply_config(config::Config config) {
     }
     snapshot_.store(make_api_snapshot(shared, std::move(after)));
   }
-  // Alerts of removed rules and SLOs resolve, so no receiver keeps them open.
-  const auto resolved = alerts_.retain(snapshot()->router->slos(), clock_.now());
-  if (notifier_ && !resolved.empty()) notifier_->publish(resolved, alerts_.firing(), clock_.now());
+  {
+    // Alerts of removed rules and SLOs resolve, so no receiver keeps them open. In step with
+    // evaluations, so a notification never goes out of order.
+    std::lock_guard eval_lock(evaluate_mu_);
+    const auto resolved = alerts_.retain(snapshot()->router->slos(), clock_.now());
+    if (notifier_ && !resolved.empty()) notifier_->publish(resolved, alerts_.firing(), clock_.now());
+  }
   log::Level level = log::Level::info;
   if (log::parse_level(shared->log.level, level)) log::init(level);
   metrics_.gauge("budgetd_slos", "SLOs configured").set(static_cast<double>(shared->slos.size()));

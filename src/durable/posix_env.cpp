@@ -101,11 +101,16 @@ class PosixEnv final : public Env {
     const std::string tmp = path + ".tmp";
     auto f = open_append(tmp);
     if (!f.ok()) return f.status();
-    BUDGETD_RETURN_IF_ERROR((*f)->truncate(0));
-    BUDGETD_RETURN_IF_ERROR((*f)->append(data));
-    BUDGETD_RETURN_IF_ERROR((*f)->sync());
+    Status s = (*f)->truncate(0);
+    if (s.ok()) s = (*f)->append(data);
+    if (s.ok()) s = (*f)->sync();
     f->reset();
-    BUDGETD_RETURN_IF_ERROR(rename(tmp, path));
+    if (s.ok()) s = rename(tmp, path);
+    if (!s.ok()) {
+      // A half-written temp file on a full disk would only keep the disk full.
+      (void)::unlink(tmp.c_str());
+      return s;
+    }
     return sync_dir(std::filesystem::path(path).parent_path().string());
   }
 

@@ -66,15 +66,17 @@ Result<RecoveryReport> recover(Env& env, const std::string& dir, const store::Sl
         series.load_words(s.words);
       } else {
         // Written under another config (windows changed): carry the counts over bucket by bucket.
-        store::SloSeries old(s.plan);
-        if (old.word_count() * 8 != s.words.size())
-          return DataLoss(fmt::format("snapshot {}: SLO {} has the wrong size", name, s.name));
+        store::SloSeries old(s.plan);  // decode_snapshot checked the plan against the words
         old.load_words(s.words);
         series.migrate_from(old, now);
       }
       ++report.slos_restored;
     }
-    for (const IdempotentAnswer& k : snap->keys) keys.restore(k, now);
+    for (IdempotentAnswer k : snap->keys) {
+      k.seq = cut;
+      keys.restore(k, now);
+    }
+    report.alerts = std::string(snap->alerts);
     report.snapshot = name;
     report.snapshot_cut = cut;
     break;
@@ -98,7 +100,10 @@ Result<RecoveryReport> recover(Env& env, const std::string& dir, const store::Sl
       set.slos()[static_cast<size_t>(i)].series->add(now, d.bucket, d.good, d.total, stats);
       ++report.deltas_applied;
     }
-    if (batch->idempotency) keys.restore(*batch->idempotency, now);
+    if (batch->idempotency) {
+      batch->idempotency->seq = rec.seq;
+      keys.restore(*batch->idempotency, now);
+    }
     return Status::Ok();
   });
   if (!replay.ok()) return replay.status();
@@ -121,29 +126,43 @@ Snapshotter::Snapshotter(Env& env, std::string dir, metrics::Registry& metrics)
       duration_seconds_(metrics.histogram("budgetd_snapshot_duration_seconds", "Time to take and write one snapshot",
                                           {}, metrics::kLatencyBuckets)) {}
 
-Result<std::string> Snapshotter::take(store::WriteGate& gate, Wal& wal, const store::SloSet& set,
-                                      const IdempotencyTable& keys, Timestamp now) {
+SnapshotCapture Snapshotter::capture(store::WriteGate& gate, const Wal& wal, const store::SloSet& set, Timestamp now) {
   const auto start = Steady::now();
-  std::string bytes;
-  uint64_t cut = 0;
+  SnapshotCapture c;
+  c.taken_at = now;
+  c.slos = set.slos().size();
   {
     store::ClosedGate closed(gate);  // no batch is half applied from here ...
-    cut = wal.last_seq();
-    bytes = encode_snapshot(cut, now, set, keys.live(now));
+    c.cut = wal.last_seq();
+    c.bytes = encode_snapshot_store(c.cut, now, set);
   }  // ... to here
-  pause_seconds_.observe(std::chrono::duration<double>(Steady::now() - start).count());
+  c.pause = Steady::now() - start;
+  pause_seconds_.observe(std::chrono::duration<double>(c.pause).count());
+  return c;
+}
 
-  const std::string name = snapshot_name(cut);
-  if (Status s = env_.write_file_atomically(dir_ + "/" + name, bytes); !s.ok()) {
+Result<std::string> Snapshotter::write(SnapshotCapture c, Wal& wal, const IdempotencyTable& keys,
+                                       std::string_view alerts) {
+  const auto start = Steady::now();
+  const std::string name = snapshot_name(c.cut);
+  const auto fail = [&](const Status& s) {
     failed_.inc();
     log::error("snapshot: could not write a snapshot; the log keeps growing until one succeeds")
         .field("snapshot", name)
         .field("error", s.message());
     return s;
-  }
+  };
+  // Keys of batches after the cut are in the log after it; replay restores them.
+  std::vector<IdempotentAnswer> live = keys.live(c.taken_at);
+  std::erase_if(live, [&](const IdempotentAnswer& k) { return k.seq > c.cut; });
+  finish_snapshot(c.bytes, live, alerts);
+  // Every record up to the cut must be on disk before a snapshot that covers it is: otherwise a
+  // power loss could leave the log with a gap below records that come after it.
+  if (Status s = wal.sync_now(); !s.ok()) return fail(s);
+  if (Status s = env_.write_file_atomically(dir_ + "/" + name, c.bytes); !s.ok()) return fail(s);
   taken_.inc();
-  bytes_.set(static_cast<double>(bytes.size()));
-  last_success_.set(static_cast<double>(to_unix_ms(now)) / 1000.0);
+  bytes_.set(static_cast<double>(c.bytes.size()));
+  last_success_.set(static_cast<double>(to_unix_ms(c.taken_at)) / 1000.0);
 
   // Keep the two newest; the log is needed from the older one's cut on.
   const auto snaps = list_snapshots(env_, dir_);
@@ -155,12 +174,18 @@ Result<std::string> Snapshotter::take(store::WriteGate& gate, Wal& wal, const st
     }
   }
   if (snaps.size() >= 2) wal.drop_through(snaps[1].first);
-  duration_seconds_.observe(std::chrono::duration<double>(Steady::now() - start).count());
+  duration_seconds_.observe(std::chrono::duration<double>(Steady::now() - start + c.pause).count());
   log::info("snapshot: written")
       .field("snapshot", name)
-      .field("bytes", uint64_t{bytes.size()})
-      .field("slos", uint64_t{set.slos().size()});
+      .field("bytes", uint64_t{c.bytes.size()})
+      .field("slos", uint64_t{c.slos})
+      .field("keys", uint64_t{live.size()});
   return name;
+}
+
+Result<std::string> Snapshotter::take(store::WriteGate& gate, Wal& wal, const store::SloSet& set,
+                                      const IdempotencyTable& keys, Timestamp now, std::string_view alerts) {
+  return write(capture(gate, wal, set, now), wal, keys, alerts);
 }
 
 }  // namespace budgetd::durable

@@ -10,7 +10,8 @@
 namespace budgetd::durable {
 
 namespace {
-constexpr uint32_t kVersion = 1;
+// Version 2 added the alert-state section; version 1 files still load (no alert state).
+constexpr uint32_t kVersion = 2;
 constexpr std::string_view kEndMarker = "BDSNAPND";
 
 // A section is u32 length | u32 crc32c | body; the body is written in place, then sealed.
@@ -41,8 +42,7 @@ std::optional<uint64_t> parse_snapshot_name(std::string_view name) {
   return cut;
 }
 
-std::string encode_snapshot(uint64_t cut, Timestamp taken_at, const store::SloSet& set,
-                            const std::vector<IdempotentAnswer>& keys) {
+std::string encode_snapshot_store(uint64_t cut, Timestamp taken_at, const store::SloSet& set) {
   std::string out;
   size_t words = 0;
   for (const auto& s : set.slos()) words += s.series->word_count();
@@ -64,7 +64,11 @@ std::string encode_snapshot(uint64_t cut, Timestamp taken_at, const store::SloSe
     s.series->append_words(out);
     end_section(out, at);
   }
-  const size_t at = begin_section(out);
+  return out;
+}
+
+void finish_snapshot(std::string& out, const std::vector<IdempotentAnswer>& keys, std::string_view alerts) {
+  size_t at = begin_section(out);
   put_varint(out, keys.size());
   for (const IdempotentAnswer& k : keys) {
     put_bytes(out, k.key);
@@ -73,15 +77,25 @@ std::string encode_snapshot(uint64_t cut, Timestamp taken_at, const store::SloSe
     put_u64(out, static_cast<uint64_t>(to_unix_ms(k.received)));
   }
   end_section(out, at);
+  at = begin_section(out);
+  out.append(alerts);
+  end_section(out, at);
   out.append(kEndMarker);
+}
+
+std::string encode_snapshot(uint64_t cut, Timestamp taken_at, const store::SloSet& set,
+                            const std::vector<IdempotentAnswer>& keys, std::string_view alerts) {
+  std::string out = encode_snapshot_store(cut, taken_at, set);
+  finish_snapshot(out, keys, alerts);
   return out;
 }
 
 Result<SnapshotView> decode_snapshot(std::string_view bytes) {
   Reader r(bytes);
   if (r.raw(kSnapshotMagic.size()) != kSnapshotMagic) return DataLoss("not a budgetd snapshot (bad magic)");
-  if (const uint32_t v = r.u32(); v != kVersion)
-    return DataLoss(fmt::format("snapshot format version {} is not supported", v));
+  const uint32_t version = r.u32();
+  if (version != 1 && version != kVersion)
+    return DataLoss(fmt::format("snapshot format version {} is not supported", version));
   SnapshotView snap;
   snap.cut = r.u64();
   snap.taken_at = from_unix_ms(static_cast<int64_t>(r.u64()));
@@ -108,6 +122,11 @@ Result<SnapshotView> decode_snapshot(std::string_view bytes) {
     slo.plan.coverage_minutes = s.u32();
     slo.plan.max_future = Millis{static_cast<int64_t>(s.u64())};
     const uint64_t words = s.u64();
+    // Checked before anything is loaded, so a bad section never leaves a series half restored.
+    const auto planned = store::SloSeries::planned_word_count(slo.plan);
+    if (!planned || words != *planned || words > s.remaining() / 8)
+      return DataLoss(
+          fmt::format("snapshot SLO section {} ({}) has a ring layout that does not match its size", i, slo.name));
     slo.words = s.raw(words * 8);
     if (!s.ok() || !s.at_end()) return DataLoss(fmt::format("snapshot SLO section {} is malformed", i));
     snap.slos.push_back(std::move(slo));
@@ -125,6 +144,11 @@ Result<SnapshotView> decode_snapshot(std::string_view bytes) {
     snap.keys.push_back(std::move(a));
   }
   if (!k.ok() || !k.at_end()) return DataLoss("snapshot idempotency section is malformed");
+  if (version >= 2) {
+    auto alerts = section("alert state");
+    if (!alerts.ok()) return alerts.status();
+    snap.alerts = *alerts;
+  }
   if (r.raw(kEndMarker.size()) != kEndMarker || !r.at_end()) return DataLoss("snapshot truncated (no end marker)");
   return snap;
 }

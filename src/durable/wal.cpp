@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
+#include <iterator>
 
 #include "budgetd/core/log.h"
 
@@ -69,7 +71,8 @@ Status Wal::open() {
   return Status::Ok();
 }
 
-void Wal::fail_locked(const std::string& reason) {
+std::vector<Wal::Completion> Wal::fail_locked(const std::string& reason) {
+  std::vector<Completion> failed;
   if (failure_.empty()) {
     failures_.inc();
     healthy_.set(0);
@@ -78,59 +81,148 @@ void Wal::fail_locked(const std::string& reason) {
         .field("segment", file_path_);
   }
   failure_ = reason;
+  const uint64_t unsynced = next_seq_ - 1 - durable_seq_;
+  if (options_.policy == FsyncPolicy::kAlways) {
+    // None of the unsynced records was acknowledged: cut them off so that a restart cannot apply
+    // a batch that was answered 503, and reuse their sequence numbers.
+    if (unsynced > 0 && file_) {
+      if (Status t = file_->truncate(durable_offset_); !t.ok()) {
+        log::error("wal: could not cut unsynced records off the segment; a restart may apply them")
+            .field("records", unsynced)
+            .field("error", t.message());
+      }
+    }
+    next_seq_ = durable_seq_ + 1;
+    for (auto& w : waiters_) {
+      failed.push_back(
+          {std::move(w.done), Unavailable("the write-ahead log could not make the batch durable: " + reason)});
+    }
+    waiters_.clear();
+  } else if (options_.policy == FsyncPolicy::kInterval && unsynced > 0) {
+    log::error("wal: batches acknowledged since the last good fsync may be lost on power failure")
+        .field("records_at_risk", unsynced);
+  }
   wake_.notify_all();
+  return failed;
 }
 
-Result<uint64_t> Wal::append(RecordType type, std::string_view payload) {
-  std::lock_guard lock(mu_);
-  if (closed_) return Unavailable("the write-ahead log is closed (budgetd is stopping)");
-  if (!failure_.empty()) return Unavailable("the write-ahead log refuses appends: " + failure_);
-  if (file_->size() >= options_.segment_bytes) {
-    // Rotate: the old segment must be durable before it stops being the one the sync thread syncs.
-    Status s = file_->sync();
-    if (s.ok()) s = start_segment_locked(next_seq_);
-    if (!s.ok()) {
-      fail_locked(s.message());
-      return Unavailable("the write-ahead log cannot start a new segment: " + s.message());
-    }
-    durable_seq_ = next_seq_ - 1;
-  }
-  const uint64_t seq = next_seq_;
-  const std::string record = frame_record(type, seq, payload);
-  const uint64_t before = file_->size();
-  if (Status s = file_->append(record); !s.ok()) {
-    // Cut off whatever part of the record reached the file; the seq is not used.
-    if (Status t = file_->truncate(before); !t.ok()) {
-      log::error("wal: could not cut a failed append off the segment; recovery will drop it")
-          .field("error", t.message());
-    }
-    fail_locked(s.message());
-    return Unavailable("the write-ahead log could not write the batch: " + s.message());
-  }
-  ++next_seq_;
-  appends_.inc();
-  append_bytes_.inc(record.size());
-  if (options_.policy == FsyncPolicy::kNever) {
-    durable_seq_ = seq;
-    durable_offset_ = file_->size();
-  }
-  return seq;
+std::vector<Wal::Completion> Wal::take_ready_locked() {
+  std::vector<Completion> ready;
+  auto first_ready =
+      std::partition(waiters_.begin(), waiters_.end(), [&](const Waiter& w) { return w.seq > durable_seq_; });
+  for (auto it = first_ready; it != waiters_.end(); ++it) ready.push_back({std::move(it->done), it->seq});
+  waiters_.erase(first_ready, waiters_.end());
+  return ready;
 }
 
-void Wal::on_durable(uint64_t seq, std::function<void(Status)> done) {
-  if (options_.policy != FsyncPolicy::kAlways) {
-    done(Status::Ok());
-    return;
-  }
+void Wal::append(RecordType type, std::string_view payload, Done done) {
+  std::vector<Completion> completions;
   {
     std::lock_guard lock(mu_);
-    if (seq > durable_seq_) {
-      waiters_.push_back({seq, std::move(done)});
-      wake_.notify_all();
-      return;
+    const auto refuse = [&](Status s) { completions.push_back({std::move(done), std::move(s)}); };
+    if (payload.size() > kMaxRecordBytes) {
+      refuse(InvalidArgument("the batch encodes to " + std::to_string(payload.size()) +
+                             " bytes, more than one log record holds (" + std::to_string(kMaxRecordBytes) +
+                             "); send it in smaller batches"));
+    } else if (closed_) {
+      refuse(Unavailable("the write-ahead log is closed (budgetd is stopping)"));
+    } else if (!failure_.empty()) {
+      refuse(Unavailable("the write-ahead log refuses appends: " + failure_));
+    } else if (Status s = rotate_if_full_locked(completions); !s.ok()) {
+      refuse(std::move(s));
+    } else {
+      const uint64_t seq = next_seq_;
+      const std::string record = frame_record(type, seq, payload);
+      const uint64_t before = file_->size();
+      if (Status w = file_->append(record); !w.ok()) {
+        // Cut off whatever part of the record reached the file; the seq is not used.
+        if (Status t = file_->truncate(before); !t.ok()) {
+          log::error("wal: could not cut a failed append off the segment; recovery will drop it")
+              .field("error", t.message());
+        }
+        auto failed = fail_locked(w.message());
+        std::move(failed.begin(), failed.end(), std::back_inserter(completions));
+        refuse(Unavailable("the write-ahead log could not write the batch: " + w.message()));
+      } else {
+        ++next_seq_;
+        appends_.inc();
+        append_bytes_.inc(record.size());
+        switch (options_.policy) {
+          case FsyncPolicy::kAlways:
+            waiters_.push_back({seq, std::move(done)});
+            wake_.notify_all();
+            break;
+          case FsyncPolicy::kNever:
+            durable_seq_ = seq;
+            durable_offset_ = file_->size();
+            [[fallthrough]];
+          case FsyncPolicy::kInterval:
+            completions.push_back({std::move(done), seq});
+            break;
+        }
+      }
     }
   }
-  done(Status::Ok());
+  for (auto& c : completions) c.done(std::move(c.result));
+}
+
+Result<uint64_t> Wal::append_and_wait(RecordType type, std::string_view payload) {
+  std::promise<Result<uint64_t>> promise;
+  auto future = promise.get_future();
+  append(type, payload, [&promise](Result<uint64_t> r) { promise.set_value(std::move(r)); });
+  return future.get();
+}
+
+Status Wal::rotate_if_full_locked(std::vector<Completion>& completions) {
+  if (file_->size() < options_.segment_bytes) return Status::Ok();
+  // The old segment must be durable before it stops being the one the sync thread syncs.
+  Status s = file_->sync();
+  fsyncs_.inc();
+  if (s.ok()) {
+    durable_seq_ = next_seq_ - 1;
+    durable_offset_ = file_->size();
+    auto ready = take_ready_locked();
+    std::move(ready.begin(), ready.end(), std::back_inserter(completions));
+    s = start_segment_locked(next_seq_);
+  }
+  if (s.ok()) return s;
+  auto failed = fail_locked(s.message());
+  std::move(failed.begin(), failed.end(), std::back_inserter(completions));
+  return Unavailable("the write-ahead log cannot start a new segment: " + s.message());
+}
+
+std::vector<Wal::Completion> Wal::sync_unlocked(std::unique_lock<std::mutex>& lock, Status& result) {
+  // Sync what has been written so far. Appends go on meanwhile; they wait for the next round.
+  const std::shared_ptr<WritableFile> file = file_;
+  const uint64_t target_seq = next_seq_ - 1;
+  const uint64_t target_offset = file->size();
+  lock.unlock();
+  const auto start = Steady::now();
+  result = file->sync();
+  fsync_seconds_.observe(std::chrono::duration<double>(Steady::now() - start).count());
+  fsyncs_.inc();
+  lock.lock();
+  // If the log failed (and cut records off) or rotated meanwhile, this fsync speaks for a file
+  // state that no longer exists; the failure or the rotation already settled its records.
+  if (file != file_ || !failure_.empty()) return {};
+  if (!result.ok()) return fail_locked(result.message());
+  durable_seq_ = std::max(durable_seq_, target_seq);
+  durable_offset_ = std::max(durable_offset_, target_offset);
+  return take_ready_locked();
+}
+
+Status Wal::sync_now() {
+  std::vector<Completion> completions;
+  Status result;
+  {
+    std::unique_lock lock(mu_);
+    if (closed_) return Unavailable("the write-ahead log is closed (budgetd is stopping)");
+    if (!failure_.empty()) return Unavailable("the write-ahead log refuses appends: " + failure_);
+    completions = sync_unlocked(lock, result);
+    if (result.ok() && !failure_.empty()) result = Unavailable("the write-ahead log failed meanwhile: " + failure_);
+  }
+  for (auto& c : completions) c.done(std::move(c.result));
+  return result;
 }
 
 uint64_t Wal::last_seq() const {
@@ -146,29 +238,13 @@ std::string Wal::failure() const {
 void Wal::sync_loop() {
   auto next_interval_sync = Steady::now() + options_.fsync_interval;
   for (;;) {
-    std::vector<Waiter> done;
-    Status result;
+    std::vector<Completion> completions;
     {
       std::unique_lock lock(mu_);
-      const auto due = [&] {
-        if (stop_) return true;
-        if (!failure_.empty()) return false;  // handled by the timed retry below
-        if (options_.policy == FsyncPolicy::kAlways) return !waiters_.empty();
-        return false;
-      };
-      if (options_.policy == FsyncPolicy::kInterval && failure_.empty()) {
-        wake_.wait_until(lock, next_interval_sync, due);
-      } else if (!failure_.empty()) {
-        wake_.wait_for(lock, options_.recovery_retry, [&] { return stop_; });
-      } else {
-        wake_.wait(lock, due);
-      }
-      if (stop_ && waiters_.empty() && (options_.policy != FsyncPolicy::kInterval || durable_seq_ == next_seq_ - 1))
-        return;
-
       if (!failure_.empty()) {
+        // Every policy recovers the same way: a fresh segment that can be written and synced.
+        wake_.wait_for(lock, options_.recovery_retry, [&] { return stop_; });
         if (stop_) return;
-        // Try to recover: a fresh segment that can be written and synced.
         if (Status s = start_segment_locked(next_seq_); s.ok()) {
           log::info("wal: the write-ahead log recovered; ingest resumes").field("segment", file_path_);
           failure_.clear();
@@ -177,46 +253,28 @@ void Wal::sync_loop() {
         }
         continue;
       }
-
-      // Sync what has been written so far. Appends go on meanwhile; they wait for the next round.
-      const std::shared_ptr<WritableFile> file = file_;
-      const uint64_t target_seq = next_seq_ - 1;
-      const uint64_t target_offset = file->size();
-      lock.unlock();
-      const auto start = Steady::now();
-      result = file->sync();
-      fsync_seconds_.observe(std::chrono::duration<double>(Steady::now() - start).count());
-      fsyncs_.inc();
-      next_interval_sync = Steady::now() + options_.fsync_interval;
-      lock.lock();
-
-      if (result.ok()) {
-        if (file == file_) {
-          durable_seq_ = std::max(durable_seq_, target_seq);
-          durable_offset_ = std::max(durable_offset_, target_offset);
-        }
-        auto ready =
-            std::partition(waiters_.begin(), waiters_.end(), [&](const Waiter& w) { return w.seq > durable_seq_; });
-        done.assign(std::make_move_iterator(ready), std::make_move_iterator(waiters_.end()));
-        waiters_.erase(ready, waiters_.end());
-      } else {
-        if (options_.policy == FsyncPolicy::kAlways && file == file_) {
-          // Nothing past the last good fsync was acknowledged: cut it off so that a restart
-          // cannot apply a batch that was answered 503.
-          if (Status t = file_->truncate(durable_offset_); !t.ok()) {
-            log::error("wal: could not cut unsynced records off the segment").field("error", t.message());
-          }
-          next_seq_ = durable_seq_ + 1;
-        } else if (options_.policy == FsyncPolicy::kInterval) {
-          log::error("wal: fsync failed; batches acknowledged since the last good fsync may be lost on power failure")
-              .field("records_at_risk", next_seq_ - 1 - durable_seq_);
-        }
-        fail_locked(result.message());
-        done = std::move(waiters_);
-        waiters_.clear();
+      const auto woken = [&] { return stop_ || !failure_.empty(); };
+      switch (options_.policy) {
+        case FsyncPolicy::kAlways:
+          wake_.wait(lock, [&] { return woken() || !waiters_.empty(); });
+          break;
+        case FsyncPolicy::kInterval:
+          wake_.wait_until(lock, next_interval_sync, woken);
+          break;
+        case FsyncPolicy::kNever:
+          wake_.wait(lock, woken);
+          break;
       }
+      if (stop_) return;  // close() does the final fsync
+      if (!failure_.empty()) continue;
+      if (options_.policy == FsyncPolicy::kInterval) {
+        next_interval_sync = Steady::now() + options_.fsync_interval;
+        if (durable_seq_ == next_seq_ - 1) continue;  // nothing new to sync
+      }
+      Status result;
+      completions = sync_unlocked(lock, result);
     }
-    for (auto& w : done) w.done(result);
+    for (auto& c : completions) c.done(std::move(c.result));
   }
 }
 
@@ -252,10 +310,21 @@ void Wal::close() {
     wake_.notify_all();
   }
   if (sync_thread_.joinable()) sync_thread_.join();
-  std::lock_guard lock(mu_);
-  if (file_ && failure_.empty() && options_.policy != FsyncPolicy::kNever) {
-    if (Status s = file_->sync(); !s.ok()) log::error("wal: final fsync failed").field("error", s.message());
+  std::vector<Completion> completions;
+  {
+    std::unique_lock lock(mu_);
+    if (file_ && failure_.empty() && options_.policy != FsyncPolicy::kNever) {
+      Status result;
+      completions = sync_unlocked(lock, result);
+      if (!result.ok()) log::error("wal: final fsync failed").field("error", result.message());
+    }
+    for (auto& w : waiters_) {
+      completions.push_back(
+          {std::move(w.done), Unavailable("the write-ahead log closed before the batch was durable")});
+    }
+    waiters_.clear();
   }
+  for (auto& c : completions) c.done(std::move(c.result));
 }
 
 }  // namespace budgetd::durable

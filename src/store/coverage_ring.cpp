@@ -10,9 +10,7 @@
 namespace budgetd::store {
 
 CoverageRing::CoverageRing(uint32_t minutes)
-    // +1 word: a range of `minutes` minutes can straddle one more word than minutes / 32.
-    : words_(static_cast<uint32_t>((minutes + kMinutesPerWord - 1) / kMinutesPerWord + 1)),
-      bits_(new std::atomic<uint64_t>[words_]) {
+    : words_(static_cast<uint32_t>(words_for(minutes))), bits_(new std::atomic<uint64_t>[words_]) {
   for (uint32_t i = 0; i < words_; ++i) bits_[i].store(0, std::memory_order_relaxed);
 }
 

@@ -116,6 +116,16 @@ size_t SloSeries::word_count() const {
   return n + (coverage_ ? coverage_->word_count() : 0);
 }
 
+std::optional<uint64_t> SloSeries::planned_word_count(const SeriesPlan& plan) {
+  uint64_t n = 0;
+  for (const uint32_t slots : plan.slots) {
+    if (slots > kMaxSlots) return std::nullopt;
+    n += 2 * uint64_t{slots};  // BucketRing: good and total per slot
+  }
+  if (plan.coverage_minutes > kMaxSlots) return std::nullopt;
+  return n + (plan.coverage_minutes != 0 ? CoverageRing::words_for(plan.coverage_minutes) : 0);
+}
+
 void SloSeries::append_words(std::string& out) const {
   for (const auto& r : rings_) {
     if (r) r->append_words(out);

@@ -197,6 +197,54 @@ TEST(Notify, WebhookGetsFiringThenResolvedDespiteFailures) {
               HasSubstr("budgetd_notifications_total{target=\"" + hook.url() + "/budgetd\",result=\"failed\"} 3\n"));
 }
 
+// A restart keeps the alert state: a page that fired before it is still the same firing page
+// after it (same `since`, not a new one), and a page whose errors ended while budgetd was down
+// is resolved on the first evaluation after the start, so no receiver keeps it open forever.
+TEST(Alerts, FiringAlertsSurviveARestartAndResolveAfterOne) {
+  HttpReceiver hook;
+  const std::string config = std::string("notify: {webhooks: [{url: \"") + hook.url() + "/budgetd\"}]}\n" + kSlos;
+  TestDaemon d(config);
+  {
+    HttpClient c(d.port());
+    burn(c, kT0Ms, 10);
+  }
+  d.daemon().evaluate_now();
+  ASSERT_TRUE(hook.wait_for(1, std::chrono::seconds(15)));
+  const auto page_1h = [&] {
+    HttpClient c(d.port());
+    const json alerts = c.get("/v1/alerts").json();
+    for (const auto& a : alerts["alerts"]) {
+      if (a["slo"] == "checkout-availability" && a["rule"] == "page-1h") return a;
+    }
+    return json();
+  };
+  d.clock().advance(kMinute);  // still burning: the 5m short window holds the bad minutes
+  d.restart();
+  d.daemon().evaluate_now();
+  ASSERT_FALSE(page_1h().is_null());
+  EXPECT_EQ(page_1h()["since"], "2026-11-24T10:00:00Z") << "the same page, not a new one";
+
+  // Down for an hour, during which the errors stopped.
+  d.daemon().stop();
+  d.clock().advance(kHour);
+  d.restart();
+  d.daemon().evaluate_now();
+  EXPECT_TRUE(page_1h().is_null());
+  json resolved;
+  for (int i = 0; i < 150 && resolved.is_null(); ++i) {
+    for (const auto& r : hook.requests()) {
+      const json body = json::parse(r.body);
+      for (const auto& a : body["alerts"]) {
+        if (a["rule"] == "page-1h" && a["slo"] == "checkout-availability" && a["status"] == "resolved") resolved = a;
+      }
+    }
+    if (resolved.is_null()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_FALSE(resolved.is_null()) << "the resolve of a page that fired before the restart was never sent";
+  EXPECT_EQ(resolved["resolved_at"], "2026-11-24T11:01:00Z");
+  EXPECT_EQ(resolved["since"], "2026-11-24T10:00:00Z");
+}
+
 // The CLI against a live server: exit 0 allowed, 1 denied, 2 could not ask (or 0 with
 // --fail-open), 3 the question was refused.
 struct Cli {

@@ -1,5 +1,8 @@
 #include "faulty_env.h"
 
+#include <chrono>
+#include <thread>
+
 namespace budgetd::test {
 namespace {
 
@@ -20,6 +23,7 @@ class FaultyFile final : public durable::WritableFile {
   }
   Status sync() override {
     env_.syncs.fetch_add(1);
+    if (const int ms = env_.sync_delay_ms.load()) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
     if (const int err = env_.sync_errno.load()) return fault(err, "fdatasync");
     return f_->sync();
   }

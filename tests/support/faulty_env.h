@@ -17,6 +17,8 @@ class FaultyEnv final : public durable::Env {
   // If set, a failing append first writes this many bytes of the data (a partial write).
   std::atomic<size_t> partial_bytes{0};
   std::atomic<uint64_t> syncs{0};
+  // Each fsync of a log segment takes this long (a slow disk: lets group commit be observed).
+  std::atomic<int> sync_delay_ms{0};
 
   Result<std::unique_ptr<durable::WritableFile>> open_append(const std::string& path) override;
   Result<std::string> read_file(const std::string& path) override { return base().read_file(path); }

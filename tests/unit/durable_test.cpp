@@ -1,3 +1,4 @@
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -113,7 +114,7 @@ TEST(Wal, AppendsAndReplaysInOrderAcrossSegments) {
     Wal wal(Env::posix(), o, 1, m);
     ASSERT_TRUE(wal.open().ok());
     for (int i = 1; i <= 20; ++i)
-      EXPECT_EQ(wal.append(RecordType::kBatch, "record-" + std::to_string(i)).value(), uint64_t(i));
+      EXPECT_EQ(wal.append_and_wait(RecordType::kBatch, "record-" + std::to_string(i)).value(), uint64_t(i));
     EXPECT_EQ(wal.last_seq(), 20u);
   }
   EXPECT_GT(fs::directory_iterator(d / "wal") != fs::directory_iterator(), 0);
@@ -141,7 +142,7 @@ TEST(Wal, TornTailIsCutOffAndReported) {
   {
     Wal wal(Env::posix(), options(d / "wal"), 1, m);
     ASSERT_TRUE(wal.open().ok());
-    for (int i = 0; i < 5; ++i) ASSERT_TRUE(wal.append(RecordType::kBatch, std::string(100, 'x')).ok());
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(wal.append_and_wait(RecordType::kBatch, std::string(100, 'x')).ok());
   }
   const std::string seg = only_segment(d / "wal");
   const std::string full = read(seg);
@@ -165,7 +166,7 @@ TEST(Wal, FlippedBitInTheMiddleStopsReplayAndKeepsTheRestAside) {
   {
     Wal wal(Env::posix(), options(d / "wal"), 1, m);
     ASSERT_TRUE(wal.open().ok());
-    for (int i = 0; i < 10; ++i) ASSERT_TRUE(wal.append(RecordType::kBatch, std::string(50, 'a' + i)).ok());
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(wal.append_and_wait(RecordType::kBatch, std::string(50, 'a' + i)).ok());
   }
   const std::string seg = only_segment(d / "wal");
   std::string bytes = read(seg);
@@ -192,7 +193,7 @@ TEST(Wal, GapInSequenceNumbersIsCorruption) {
     o.segment_bytes = 50;  // one record per segment
     Wal wal(Env::posix(), o, 1, m);
     ASSERT_TRUE(wal.open().ok());
-    for (int i = 0; i < 6; ++i) ASSERT_TRUE(wal.append(RecordType::kBatch, std::string(60, 'z')).ok());
+    for (int i = 0; i < 6; ++i) ASSERT_TRUE(wal.append_and_wait(RecordType::kBatch, std::string(60, 'z')).ok());
   }
   std::vector<std::string> segs;
   for (const auto& e : fs::directory_iterator(d / "wal")) segs.push_back(e.path().string());
@@ -205,27 +206,33 @@ TEST(Wal, GapInSequenceNumbersIsCorruption) {
   EXPECT_LT(r.seqs.size(), 6u);
 }
 
-TEST(Wal, DiskFullRefusesTheAppendLeavesNoPartialRecordAndRecovers) {
+// Every policy refuses while the disk is full and recovers once space is back.
+class WalDiskFull : public ::testing::TestWithParam<FsyncPolicy> {};
+INSTANTIATE_TEST_SUITE_P(Policies, WalDiskFull,
+                         ::testing::Values(FsyncPolicy::kAlways, FsyncPolicy::kInterval, FsyncPolicy::kNever),
+                         [](const auto& param_info) { return std::string(to_string(param_info.param)); });
+
+TEST_P(WalDiskFull, RefusesTheAppendLeavesNoPartialRecordAndRecovers) {
   TempDir d;
   metrics::Registry m;
   test::FaultyEnv env;
   {
-    Wal wal(env, options(d / "wal", FsyncPolicy::kInterval), 1, m);
+    Wal wal(env, options(d / "wal", GetParam()), 1, m);
     ASSERT_TRUE(wal.open().ok());
-    ASSERT_EQ(wal.append(RecordType::kBatch, "one").value(), 1u);
+    ASSERT_EQ(wal.append_and_wait(RecordType::kBatch, "one").value(), 1u);
     env.append_errno = ENOSPC;
     env.partial_bytes = 11;  // the kernel took part of the record before the disk filled
-    const auto r = wal.append(RecordType::kBatch, "two");
+    const auto r = wal.append_and_wait(RecordType::kBatch, "two");
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
     EXPECT_THAT(r.status().message(), HasSubstr("No space left on device (ENOSPC)"));
     EXPECT_THAT(wal.failure(), HasSubstr("ENOSPC"));
-    EXPECT_FALSE(wal.append(RecordType::kBatch, "three").ok());  // refused while failed
+    EXPECT_FALSE(wal.append_and_wait(RecordType::kBatch, "three").ok());  // refused while failed
     EXPECT_THAT(m.render(), HasSubstr("budgetd_wal_healthy 0\n"));
     env.append_errno = 0;  // space freed
     for (int i = 0; i < 500 && !wal.failure().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     ASSERT_EQ(wal.failure(), "");
-    EXPECT_EQ(wal.append(RecordType::kBatch, "four").value(), 2u);  // seq 2: "two" never existed
+    EXPECT_EQ(wal.append_and_wait(RecordType::kBatch, "four").value(), 2u);  // seq 2: "two" never existed
   }
   Replayed r;
   const ReplayReport rep = replay(Env::posix(), d / "wal", 0, r).value();
@@ -240,22 +247,16 @@ TEST(Wal, FsyncFailureUnderAlwaysRefusesAndCutsOffWhatWasNotSynced) {
   {
     Wal wal(env, options(d / "wal", FsyncPolicy::kAlways), 1, m);
     ASSERT_TRUE(wal.open().ok());
-    std::promise<Status> first;
-    wal.on_durable(wal.append(RecordType::kBatch, "durable").value(), [&](Status s) { first.set_value(s); });
-    EXPECT_TRUE(first.get_future().get().ok());
+    EXPECT_EQ(wal.append_and_wait(RecordType::kBatch, "durable").value(), 1u);
     env.sync_errno = EIO;
-    std::promise<Status> second;
-    wal.on_durable(wal.append(RecordType::kBatch, "lost").value(), [&](Status s) { second.set_value(s); });
-    const Status s = second.get_future().get();
-    EXPECT_FALSE(s.ok());
-    EXPECT_THAT(s.message(), HasSubstr("EIO"));
+    const auto lost = wal.append_and_wait(RecordType::kBatch, "lost");
+    ASSERT_FALSE(lost.ok());
+    EXPECT_THAT(lost.status().message(), HasSubstr("EIO"));
     EXPECT_THAT(wal.failure(), HasSubstr("fdatasync"));
     env.sync_errno = 0;
     for (int i = 0; i < 500 && !wal.failure().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     ASSERT_EQ(wal.failure(), "");
-    std::promise<Status> third;
-    wal.on_durable(wal.append(RecordType::kBatch, "after").value(), [&](Status st) { third.set_value(st); });
-    EXPECT_TRUE(third.get_future().get().ok());
+    EXPECT_EQ(wal.append_and_wait(RecordType::kBatch, "after").value(), 2u);
   }
   Replayed r;
   replay(Env::posix(), d / "wal", 0, r).value();
@@ -275,15 +276,120 @@ TEST(Wal, ConcurrentAppendersShareFsyncs) {
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 50; ++i) {
-        std::promise<Status> p;
-        wal.on_durable(wal.append(RecordType::kBatch, "x").value(), [&](Status s) { p.set_value(s); });
-        if (p.get_future().get().ok()) ++ok;
+        if (wal.append_and_wait(RecordType::kBatch, "x").ok()) ++ok;
       }
     });
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok.load(), 400);
   EXPECT_LT(env.syncs.load() - syncs_before, 400u) << "group commit: fewer fsyncs than records";
+}
+
+TEST(Wal, SyncNowCoversEverythingAppendedWhateverThePolicy) {
+  TempDir d;
+  metrics::Registry m;
+  test::FaultyEnv env;
+  WalOptions o = options(d / "wal", FsyncPolicy::kNever);
+  Wal wal(env, o, 1, m);
+  ASSERT_TRUE(wal.open().ok());
+  ASSERT_TRUE(wal.append_and_wait(RecordType::kBatch, "a").ok());
+  const uint64_t before = env.syncs.load();
+  EXPECT_TRUE(wal.sync_now().ok());
+  EXPECT_EQ(env.syncs.load(), before + 1);
+  env.sync_errno = EIO;
+  EXPECT_THAT(wal.sync_now().message(), HasSubstr("EIO"));
+  EXPECT_THAT(wal.failure(), HasSubstr("EIO"));  // a failed fsync stops appends under every policy
+}
+
+TEST(Wal, RefusesARecordLargerThanTheFormatHolds) {
+  TempDir d;
+  metrics::Registry m;
+  Wal wal(Env::posix(), options(d / "wal"), 1, m);
+  ASSERT_TRUE(wal.open().ok());
+  const auto r = wal.append_and_wait(RecordType::kBatch, std::string(kMaxRecordBytes + 1, 'x'));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(r.status().message(), HasSubstr("smaller batches"));
+  EXPECT_EQ(wal.failure(), "");  // the log itself is fine
+  EXPECT_EQ(wal.append_and_wait(RecordType::kBatch, "next").value(), 1u);
+}
+
+TEST(Wal, CloseAnswersEveryAppendStillWaitingForAnFsync) {
+  TempDir d;
+  metrics::Registry m;
+  test::FaultyEnv env;
+  auto wal = std::make_unique<Wal>(env, options(d / "wal", FsyncPolicy::kAlways), 1, m);
+  ASSERT_TRUE(wal->open().ok());
+  env.sync_delay_ms = 200;  // the group fsync is still running when close() comes
+  std::promise<Result<uint64_t>> first, second;
+  wal->append(RecordType::kBatch, "a", [&](Result<uint64_t> r) { first.set_value(std::move(r)); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // let the fsync of "a" start
+  wal->append(RecordType::kBatch, "b", [&](Result<uint64_t> r) { second.set_value(std::move(r)); });
+  wal->close();
+  // Every `done` ran exactly once (a promise set twice would throw), with a definite answer.
+  const auto a = first.get_future().get();
+  const auto b = second.get_future().get();
+  EXPECT_TRUE(a.ok());
+  EXPECT_TRUE(b.ok()) << "the final fsync of close() covers it";
+  EXPECT_FALSE(wal->append_and_wait(RecordType::kBatch, "c").ok());
+}
+
+TEST(WalReplay, AGapTheSnapshotCoversIsNoDamage) {
+  TempDir d;
+  metrics::Registry m;
+  {
+    WalOptions o = options(d / "wal");
+    o.segment_bytes = 50;  // one record per segment
+    Wal wal(Env::posix(), o, 1, m);
+    ASSERT_TRUE(wal.open().ok());
+    for (int i = 0; i < 6; ++i) ASSERT_TRUE(wal.append_and_wait(RecordType::kBatch, std::string(60, 'z')).ok());
+  }
+  fs::remove(d / ("wal/" + segment_name(2)));  // seq 2 never reached the disk; the snapshot has it
+  Replayed r;
+  const ReplayReport rep = replay(Env::posix(), d / "wal", 3, r).value();
+  EXPECT_EQ(rep.corruption, "");
+  EXPECT_EQ(r.seqs, (std::vector<uint64_t>{4, 5, 6}));
+}
+
+TEST(WalReplay, RecordsAFailedLogCouldNotCutOffAreDroppedForTheNextSegments) {
+  TempDir d;
+  metrics::Registry m;
+  {
+    Wal wal(Env::posix(), options(d / "wal"), 1, m);
+    ASSERT_TRUE(wal.open().ok());
+    for (const char* p : {"1", "2", "3", "4-never-acknowledged", "5-never-acknowledged"})
+      ASSERT_TRUE(wal.append_and_wait(RecordType::kBatch, p).ok());
+  }
+  {
+    // The log failed after seq 3 and started again at seq 4 in a fresh segment.
+    Wal wal(Env::posix(), options(d / "wal"), 4, m);
+    ASSERT_TRUE(wal.open().ok());
+    for (const char* p : {"4", "5", "6"}) ASSERT_TRUE(wal.append_and_wait(RecordType::kBatch, p).ok());
+  }
+  Replayed r;
+  const ReplayReport rep = replay(Env::posix(), d / "wal", 0, r).value();
+  EXPECT_EQ(rep.corruption, "");
+  EXPECT_THAT(rep.torn, HasSubstr("abandoned"));
+  EXPECT_EQ(r.payloads, (std::vector<std::string>{"1", "2", "3", "4", "5", "6"}));
+}
+
+TEST(WalReplay, ARecordThatPassesItsCrcButDoesNotDecodeStopsReplayWithoutFailingStartUp) {
+  TempDir d;
+  metrics::Registry m;
+  {
+    Wal wal(Env::posix(), options(d / "wal"), 1, m);
+    ASSERT_TRUE(wal.open().ok());
+    for (int i = 1; i <= 5; ++i) ASSERT_TRUE(wal.append_and_wait(RecordType::kBatch, std::to_string(i)).ok());
+  }
+  std::vector<uint64_t> applied;
+  const ReplayReport rep = replay_wal(Env::posix(), d / "wal", 0, kNow, [&](const FramedRecord& rec) -> Status {
+                             if (rec.seq == 3) return DataLoss("a batch record that does not decode");
+                             applied.push_back(rec.seq);
+                             return Status::Ok();
+                           }).value();
+  EXPECT_EQ(applied, (std::vector<uint64_t>{1, 2}));
+  EXPECT_THAT(rep.corruption, HasSubstr("(seq 3): a batch record that does not decode"));
+  EXPECT_NE(rep.quarantine, "");
 }
 
 TEST(Snapshot, RoundTripsTheStoreAndKeys) {
@@ -309,6 +415,49 @@ TEST(Snapshot, RoundTripsTheStoreAndKeys) {
   EXPECT_THAT(decode_snapshot(flipped).status().message(), HasSubstr("fails its CRC check"));
 }
 
+// A ring layout that does not match the words (a damaged or hostile file whose CRCs were
+// recomputed) is refused before anything is loaded, and never allocates what it claims.
+TEST(Snapshot, RefusesARingLayoutThatDoesNotMatchItsWords) {
+  auto set = slo_set(kTwoSlos);
+  const std::string bytes = encode_snapshot(7, kNow, *set, {});
+  // Header: magic 8, version 4, cut 8, taken_at 8, count 4; then the first section: length,
+  // crc, body = name (varint length + bytes), identity u64, slots u32 per resolution...
+  constexpr size_t kSection = 32;
+  const size_t body = kSection + 8;
+  ASSERT_EQ(bytes[body], 1);  // the name "a"
+  const size_t first_slots = body + 2 + 8;
+  const auto patched = [&](uint32_t slots) {
+    std::string b = bytes;
+    std::memcpy(&b[first_slots], &slots, 4);
+    uint32_t len = 0;
+    std::memcpy(&len, &b[kSection], 4);
+    const uint32_t crc = crc32c::value(std::string_view(b).substr(body, len));
+    std::memcpy(&b[kSection + 4], &crc, 4);
+    return b;
+  };
+  uint32_t slots = 0;
+  std::memcpy(&slots, &bytes[first_slots], 4);
+  ASSERT_GT(slots, 0u);
+  EXPECT_TRUE(decode_snapshot(patched(slots)).ok());  // the patching itself is sound
+  EXPECT_THAT(decode_snapshot(patched(slots + 1)).status().message(), HasSubstr("ring layout"));
+  EXPECT_THAT(decode_snapshot(patched(0xFFFFFFFFu)).status().message(), HasSubstr("ring layout"));
+}
+
+TEST(Snapshot, KeepsTheAlertStateAndReadsVersion1Files) {
+  auto set = slo_set(kTwoSlos);
+  const std::string with_alerts = encode_snapshot(3, kNow, *set, {}, R"({"version":1})");
+  EXPECT_EQ(decode_snapshot(with_alerts).value().alerts, R"({"version":1})");
+  // Version 1: no alert section.
+  std::string v1 = encode_snapshot(3, kNow, *set, {});
+  const size_t alert_section = v1.size() - 8 /* end marker */ - 8 /* empty section header */;
+  v1.erase(alert_section, 8);
+  v1[8] = 1;
+  const auto decoded = decode_snapshot(v1);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().message();
+  EXPECT_EQ(decoded->alerts, "");
+  EXPECT_EQ(decoded->slos.size(), 2u);
+}
+
 TEST(Recovery, SnapshotPlusLogRestoresExactCountsAndFallsBackOnADamagedSnapshot) {
   TempDir d;
   metrics::Registry m;
@@ -324,7 +473,7 @@ TEST(Recovery, SnapshotPlusLogRestoresExactCountsAndFallsBackOnADamagedSnapshot)
       for (int i = 0; i < 5; ++i) {
         const std::vector<store::BucketDelta> deltas{{0, b - i, 1, 2}, {1, b, 0, 1}};
         const IdempotentAnswer key{"key-" + std::to_string(round) + "-" + std::to_string(i), 1, "{}", kNow};
-        ASSERT_TRUE(wal.append(RecordType::kBatch, encode_batch(deltas, *set, &key)).ok());
+        ASSERT_TRUE(wal.append_and_wait(RecordType::kBatch, encode_batch(deltas, *set, &key)).ok());
         store::WriteStats st;
         for (const auto& dl : deltas) set->slos()[dl.slo].series->add(kNow, dl.bucket, dl.good, dl.total, st);
         keys.complete(key);
@@ -364,7 +513,7 @@ TEST(Recovery, DropsCountsOfRemovedOrChangedSlosAndMigratesChangedWindows) {
     Wal wal(Env::posix(), options(d / "wal"), 1, m);
     ASSERT_TRUE(wal.open().ok());
     const std::vector<store::BucketDelta> deltas{{0, b, 4, 4}, {1, b, 2, 2}};
-    ASSERT_TRUE(wal.append(RecordType::kBatch, encode_batch(deltas, *set, nullptr)).ok());
+    ASSERT_TRUE(wal.append_and_wait(RecordType::kBatch, encode_batch(deltas, *set, nullptr)).ok());
     store::WriteStats st;
     for (const auto& dl : deltas) set->slos()[dl.slo].series->add(kNow, dl.bucket, dl.good, dl.total, st);
     store::WriteGate gate;
@@ -400,6 +549,20 @@ TEST(Idempotency, ClaimReplayMismatchInFlightAndExpiry) {
     t.complete({k, 1, "x", kNow + Millis{k[0]}});
   }
   EXPECT_LE(t.live(kNow + kHour).size(), 3u);  // max_keys evicts the oldest
+}
+
+TEST(Idempotency, MemoryCapEvictsTheOldestAnswers) {
+  IdempotencyTable t(kDay, 1'000'000, 1 << 20);
+  std::string answer;
+  for (int i = 0; i < 200; ++i) {
+    const std::string key = "key-" + std::to_string(i);
+    ASSERT_EQ(t.claim(key, 1, kNow, &answer), IdempotencyTable::Claim::kNew);
+    t.complete({key, 1, std::string(20'000, 'e'), kNow + Millis{i}});  // answers listing many errors
+  }
+  EXPECT_LE(t.bytes(), size_t{1} << 20);
+  EXPECT_GT(t.size(), 40u);
+  EXPECT_EQ(t.claim("key-199", 1, kNow, &answer), IdempotencyTable::Claim::kReplay);  // the newest stays
+  EXPECT_EQ(t.claim("key-0", 1, kNow, &answer), IdempotencyTable::Claim::kNew);       // the oldest went
 }
 
 TEST(WriteGate, CloseWaitsForBatchesInsideAndHoldsNewOnes) {

@@ -134,6 +134,9 @@ struct IngestConfig {
   uint32_t max_errors_listed = 100;  // per-item errors listed in one answer
   Millis idempotency_ttl = kDay;     // a retried Idempotency-Key is answered from memory this long
   uint64_t idempotency_max_keys = 1'000'000;
+  // Memory the remembered answers may take: answers list per-event errors, so keys alone do not
+  // bound it. The oldest keys go first past either limit.
+  uint64_t idempotency_max_bytes = 256ull << 20;
 };
 
 enum class Scope : uint8_t { kIngest = 1, kRead = 2, kGate = 4, kAdmin = 8 };

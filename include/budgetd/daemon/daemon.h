@@ -65,6 +65,10 @@ class Daemon final : public api::Backend {
   static std::shared_ptr<const api::Snapshot> make_api_snapshot(std::shared_ptr<const config::Config> config,
                                                                 std::shared_ptr<const store::SloSet> slos);
   Status lock_storage_dir();
+  // Takes snapshot_mu_, then state_mu_ for the capture only.
+  Result<std::string> write_snapshot();
+  // REQUIRES: inside the write gate. Re-routes a batch routed with an older SLO set.
+  void route_to(api::BatchCommit& commit, std::shared_ptr<const api::Snapshot> current);
   void snapshot_loop();
   void evaluator_loop();
 
@@ -86,16 +90,20 @@ class Daemon final : public api::Backend {
   std::thread evaluator_thread_;
   int lock_fd_ = -1;
 
-  std::mutex state_mu_;  // serialises reloads, snapshots and stop()
+  // Lock order: snapshot_mu_, then state_mu_, then evaluate_mu_.
+  std::mutex snapshot_mu_;  // one snapshot write at a time; wal_ is reset only under it
+  std::mutex state_mu_;     // serialises reloads and snapshot captures (the gate's one closer)
+  std::atomic<bool> shutting_down_{false};
   std::mutex loop_mu_;
   std::condition_variable loop_wake_;
-  bool stopping_ = false;
+  bool stopping_ = false;  // guarded by loop_mu_: wakes the background loops
   std::thread snapshot_thread_;
   std::atomic<bool> ready_{false};
   metrics::Counter& reloads_ok_;
   metrics::Counter& reloads_failed_;
   metrics::Counter& store_expired_writes_;
   metrics::Counter& store_saturated_writes_;
+  metrics::Counter& reload_dropped_updates_;
 };
 
 }  // namespace budgetd

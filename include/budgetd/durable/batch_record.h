@@ -24,6 +24,8 @@ struct IdempotentAnswer {
   uint64_t body_hash = 0;  // of the request body, to refuse a reused key with another body
   std::string answer;      // the JSON body of the first 200
   Timestamp received{};    // when the first request was accepted
+  // The log record that carries it (in memory only): a snapshot takes the keys with seq <= its cut.
+  uint64_t seq = 0;
 
   friend bool operator==(const IdempotentAnswer&, const IdempotentAnswer&) = default;
 };

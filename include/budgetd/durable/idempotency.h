@@ -26,7 +26,9 @@ namespace budgetd::durable {
 
 class IdempotencyTable {
  public:
-  IdempotencyTable(Millis ttl, size_t max_keys) : ttl_(ttl), max_keys_(max_keys) {}
+  // Past max_keys or max_bytes (keys and answers), the oldest completed keys are forgotten.
+  IdempotencyTable(Millis ttl, size_t max_keys, size_t max_bytes = 256u << 20)
+      : ttl_(ttl), max_keys_(max_keys), max_bytes_(max_bytes) {}
 
   enum class Claim { kNew, kReplay, kMismatch, kInFlight };
   Claim claim(std::string_view key, uint64_t body_hash, Timestamp now, std::string* answer);
@@ -39,6 +41,7 @@ class IdempotencyTable {
   // The keys still within the TTL, for a snapshot.
   std::vector<IdempotentAnswer> live(Timestamp now) const;
   size_t size() const;
+  size_t bytes() const;
 
   static uint64_t hash_body(std::string_view body);
 
@@ -48,10 +51,16 @@ class IdempotencyTable {
     IdempotentAnswer answer;
   };
   void evict_locked(Timestamp now);
+  // REQUIRES: mu_. Sets `e`'s answer, keeping bytes_ true.
+  void set_answer_locked(Entry& e, const IdempotentAnswer& answer);
+  void erase_locked(std::unordered_map<std::string, Entry>::iterator it);
+  static size_t cost(const Entry& e);
 
   const Millis ttl_;
   const size_t max_keys_;
+  const size_t max_bytes_;
   mutable std::mutex mu_;
+  size_t bytes_ = 0;  // cost() of every entry
   std::unordered_map<std::string, Entry> entries_;
   std::multimap<Timestamp, std::string> order_;  // by first-acceptance time, for expiry
 };

@@ -8,6 +8,7 @@
 // SLOs are matched by name and identity hash (name, service, SLI, matchers): counts recorded for
 // an SLO whose identity changed, or that was removed, are dropped and counted in the report.
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,7 @@ struct RecoveryReport {
   uint64_t slos_restored = 0;   // from the snapshot
   uint64_t deltas_applied = 0;  // from the log
   uint64_t deltas_dropped = 0;  // for SLOs removed or whose identity changed
+  std::string alerts;           // the snapshot's alert state (eval::AlertTracker::save); may be empty
   Millis duration{0};
 };
 
@@ -37,16 +39,29 @@ struct RecoveryReport {
 Result<RecoveryReport> recover(Env& env, const std::string& dir, const store::SloSet& set, IdempotencyTable& keys,
                                Timestamp now);
 
+// The store as of one cut, encoded while the write gate was closed.
+struct SnapshotCapture {
+  uint64_t cut = 0;
+  Timestamp taken_at{};
+  std::string bytes;
+  size_t slos = 0;
+  std::chrono::steady_clock::duration pause{};
+};
+
 class Snapshotter {
  public:
   Snapshotter(Env& env, std::string dir, metrics::Registry& metrics);
 
-  // Closes the gate just long enough to encode the store as of the log's last seq, writes the
+  // Closes the gate just long enough to encode the store as of the log's last seq.
+  SnapshotCapture capture(store::WriteGate& gate, const Wal& wal, const store::SloSet& set, Timestamp now);
+  // Adds the keys up to the cut and the alert state, fsyncs the log through the cut, writes the
   // file atomically, keeps the two newest snapshots and deletes the log segments the older of
-  // the two covers (so a damaged newest snapshot can still fall back on the other).
-  // Returns the snapshot's file name.
+  // the two covers (so a damaged newest snapshot can still fall back on the other). Slow disk
+  // I/O: callers keep it out of any lock a request or reload needs. Returns the file name.
+  Result<std::string> write(SnapshotCapture capture, Wal& wal, const IdempotencyTable& keys, std::string_view alerts);
+  // Both.
   Result<std::string> take(store::WriteGate& gate, Wal& wal, const store::SloSet& set, const IdempotencyTable& keys,
-                           Timestamp now);
+                           Timestamp now, std::string_view alerts = {});
 
  private:
   Env& env_;

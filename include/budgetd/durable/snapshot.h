@@ -1,9 +1,11 @@
 #pragma once
-// Snapshots of the whole store: every SLO's raw ring words, and the idempotency keys, as of a
-// log sequence number ("cut"): the snapshot holds exactly the batches with seq <= cut, so
-// recovery loads it and replays the log after the cut. docs/storage.md has the byte layout.
+// Snapshots of the whole store: every SLO's raw ring words, the idempotency keys and the alert
+// state, as of a log sequence number ("cut"): the snapshot holds exactly the batches with
+// seq <= cut, so recovery loads it and replays the log after the cut. docs/storage.md has the
+// byte layout.
 //
-//   std::string bytes = encode_snapshot(cut, now, slo_set, keys);    // gate closed meanwhile
+//   std::string bytes = encode_snapshot_store(cut, now, slo_set);     // gate closed meanwhile
+//   finish_snapshot(bytes, keys_with_seq_up_to_cut, alert_state);     // gate open again
 //   env.write_file_atomically(dir + "/" + snapshot_name(cut), bytes);
 //   Result<SnapshotView> s = decode_snapshot(env.read_file(path).value());
 
@@ -24,8 +26,13 @@ inline constexpr std::string_view kSnapshotMagic = "BDSNAP01";
 std::string snapshot_name(uint64_t cut);  // "snapshot-<cut, 20 digits>.snap"
 std::optional<uint64_t> parse_snapshot_name(std::string_view name);
 
+// The header and every SLO's words: the part that needs the closed gate.
+std::string encode_snapshot_store(uint64_t cut, Timestamp taken_at, const store::SloSet& set);
+// The idempotency keys, the alert state (opaque bytes, eval::AlertTracker's), the end marker.
+void finish_snapshot(std::string& out, const std::vector<IdempotentAnswer>& keys, std::string_view alerts);
+// Both at once (tests, tools).
 std::string encode_snapshot(uint64_t cut, Timestamp taken_at, const store::SloSet& set,
-                            const std::vector<IdempotentAnswer>& keys);
+                            const std::vector<IdempotentAnswer>& keys, std::string_view alerts = {});
 
 // Views into the bytes it was decoded from.
 struct SnapshotView {
@@ -39,8 +46,10 @@ struct SnapshotView {
   Timestamp taken_at{};
   std::vector<Slo> slos;
   std::vector<IdempotentAnswer> keys;
+  std::string_view alerts;  // empty in version 1 files
 };
-// DataLoss when the file is truncated or a section fails its CRC.
+// DataLoss when the file is truncated, a section fails its CRC, or an SLO's ring layout does
+// not match its size: nothing of a snapshot that fails is used.
 Result<SnapshotView> decode_snapshot(std::string_view bytes);
 
 }  // namespace budgetd::durable

@@ -4,20 +4,29 @@
 //
 //   Wal wal(env, {.dir = "data/wal", .policy = FsyncPolicy::kAlways}, next_seq, metrics);
 //   BUDGETD_RETURN_IF_ERROR(wal.open());
-//   Result<uint64_t> seq = wal.append(RecordType::kBatch, payload);   // Unavailable when it cannot
-//   wal.on_durable(*seq, [](Status s) { if (s.ok()) apply_and_answer_200(); else answer_503(); });
+//   wal.append(RecordType::kBatch, payload, [](Result<uint64_t> seq) {
+//     if (seq.ok()) apply_and_answer_200(); else answer_503(seq.status());
+//   });
 //
-// Fsync policies: kAlways acknowledges a record only after an fsync that covers it; concurrent
-// appenders share one fsync (group commit, on the log's own thread). kInterval fsyncs every
-// fsync_interval; kNever leaves it to the kernel. Under kInterval/kNever on_durable calls back
-// at once.
+// append() calls its `done` exactly once: with the record's seq once the record is as durable as
+// the policy promises, or with an error, and then the record is not in the log. Registering the
+// callback is part of the append (one critical section), so no failure can slip between them.
 //
-// Failures: a write that fails (disk full) is cut off the file and refused; an fsync that fails
-// refuses the records it did not cover (under kAlways they are cut off the file too, so a
-// restart cannot apply what was answered 503). Either way the log then refuses appends, with a
-// reason for /readyz, until it manages to start a fresh segment (retried every second).
+// Fsync policies: kAlways completes a record only after an fsync that covers it; concurrent
+// appenders share one fsync (group commit, on the log's own thread, which also runs `done`).
+// kInterval fsyncs every fsync_interval and kNever leaves it to the kernel; both complete at once,
+// on the caller's thread, before append() returns.
 //
-// Thread safety: append(), on_durable(), failure() and last_seq() from any thread.
+// Failures: a write that fails (disk full) is cut off the file. Under kAlways so is every record
+// not yet synced, and their waiters fail too, so a restart cannot apply a batch that was answered
+// 503. An fsync that fails does the same under kAlways; under kInterval it can only log how many
+// acknowledged records are at risk. Either way the log then refuses appends, with a reason for
+// /readyz, and tries to start a fresh segment every `recovery_retry` until that works. If cutting
+// the file fails too (a failing disk), the next segment starts at their seqs again and replay
+// drops them; only a crash before that fresh segment exists could still apply them (retries
+// with the same Idempotency-Key then count once).
+//
+// Thread safety: every method may be called from any thread.
 
 #include <condition_variable>
 #include <functional>
@@ -47,6 +56,8 @@ struct WalOptions {
 
 class Wal {
  public:
+  using Done = std::function<void(Result<uint64_t>)>;
+
   // `next_seq`: the sequence number the first appended record gets (last replayed + 1).
   Wal(Env& env, WalOptions options, uint64_t next_seq, metrics::Registry& metrics);
   ~Wal();
@@ -55,24 +66,40 @@ class Wal {
 
   // Starts a new segment at next_seq and the sync thread.
   Status open();
-  Result<uint64_t> append(RecordType type, std::string_view payload);
-  void on_durable(uint64_t seq, std::function<void(Status)> done);
+  void append(RecordType type, std::string_view payload, Done done);
+  // append() and wait for its `done`: for tools and tests, never from the log's own thread.
+  Result<uint64_t> append_and_wait(RecordType type, std::string_view payload);
+  // fsyncs everything appended so far, whatever the policy: a snapshot's cut must be in the log
+  // on disk before the snapshot is, or a power loss could leave a gap below it.
+  Status sync_now();
   // The newest sequence number appended (0 before the first).
   uint64_t last_seq() const;
   // Deletes the segments whose records all have seq <= `seq`; never the open one.
   void drop_through(uint64_t seq);
   // Empty while the log takes appends; otherwise why it does not.
   std::string failure() const;
-  // Final fsync; refuses appends afterwards.
+  // Final fsync; fails whatever still waits; refuses appends afterwards.
   void close();
 
  private:
   struct Waiter {
     uint64_t seq;
-    std::function<void(Status)> done;
+    Done done;
+  };
+  struct Completion {  // a `done` to run after the lock is released
+    Done done;
+    Result<uint64_t> result;
   };
   void sync_loop();
-  void fail_locked(const std::string& reason);
+  // REQUIRES: mu_. Marks the log failed; under kAlways cuts off every unsynced record and hands
+  // their waiters back, to be failed outside the lock.
+  std::vector<Completion> fail_locked(const std::string& reason);
+  // REQUIRES: mu_. Removes and returns the waiters whose records are now durable.
+  std::vector<Completion> take_ready_locked();
+  // REQUIRES: mu_. Starts a new segment once the open one is full.
+  Status rotate_if_full_locked(std::vector<Completion>& completions);
+  // REQUIRES: mu_ held by `lock`; releases it during the fsync. Settles the waiters it covers.
+  std::vector<Completion> sync_unlocked(std::unique_lock<std::mutex>& lock, Status& result);
   Status start_segment_locked(uint64_t first_seq);
 
   Env& env_;

@@ -9,7 +9,12 @@
 // - a torn tail (the last record of the last segment incomplete or failing its CRC, with no
 //   valid record after it: a crash mid-write) is cut off and reported;
 // - a damaged record at the end of a segment whose successor starts at that very seq is an
-//   append that failed and was abandoned (disk full): cut off and reported;
+//   append that failed and was abandoned (disk full): cut off and reported; so are records at
+//   a segment's end whose seqs the next segment starts again (a failed log that could not cut
+//   off its unacknowledged records);
+// - a gap between segments that the snapshot covers (seqs <= after_seq) is no damage;
+// - a record that passes its CRC but that `apply` rejects with DataLoss is damage like a CRC
+//   failure;
 // - anything else (a CRC mismatch with valid records after it, a gap in the sequence numbers,
 //   a missing segment) stops the replay there: the damaged segment's remainder and every later
 //   segment are moved to <dir>/../corrupt-<unix ms>/ for inspection, and it is reported loudly.

@@ -78,6 +78,11 @@ class AlertTracker {
   // The SLO's episodes, newest first: the firing ones and the last kEpisodesKept resolved ones.
   std::vector<AlertEpisode> episodes(std::string_view slo) const;
 
+  // The whole state as bytes for a snapshot, and back at start-up (alert_state_io.cpp). load()
+  // replaces the state, or leaves it untouched and returns DataLoss.
+  std::string save() const;
+  Status load(std::string_view saved);
+
  private:
   mutable std::mutex mu_;
   std::map<std::string, AlertInstance, std::less<>> alerts_;           // by key()

@@ -21,6 +21,10 @@ class CoverageRing {
 
   // Retains at least `minutes` minutes.
   explicit CoverageRing(uint32_t minutes);
+  // +1 word: a range of `minutes` minutes can straddle one more word than minutes / 32.
+  static constexpr uint64_t words_for(uint32_t minutes) {
+    return (uint64_t{minutes} + kMinutesPerWord - 1) / kMinutesPerWord + 1;
+  }
 
   size_t memory_bytes() const { return sizeof(*this) + sizeof(std::atomic<uint64_t>) * words_; }
 

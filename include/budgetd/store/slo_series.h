@@ -63,6 +63,10 @@ class SloSeries {
 
   // Snapshots: every ring's raw words, then the coverage words, 8 bytes each.
   size_t word_count() const;
+  // word_count() of a series built from `plan`, without building it; nullopt for a plan larger
+  // than any config produces (kMaxSlots per ring), which only a damaged snapshot holds.
+  static std::optional<uint64_t> planned_word_count(const SeriesPlan& plan);
+  static constexpr uint32_t kMaxSlots = 1u << 24;
   void append_words(std::string& out) const;
   // REQUIRES: bytes.size() == 8 * word_count(); no concurrent writers.
   void load_words(std::string_view bytes);
