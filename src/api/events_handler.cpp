@@ -153,6 +153,10 @@ void Api::post_events(Request& req, Respond respond) {
                           key_name = key ? key->key : std::string(), version, keep_alive](Status st) mutable {
         if (!st.ok()) {
           if (!key_name.empty()) backend_.idempotency().abandon(key_name);
+          if (st.code() == StatusCode::kInvalidArgument) {  // too big for one log record: retrying cannot help
+            return respond(error_response(http::status::payload_too_large, "payload_too_large",
+                                          "the batch was not applied: " + st.message(), version, keep_alive));
+          }
           batches_unavailable_.inc();
           HttpResponse res =
               error_response(http::status::service_unavailable, "unavailable",

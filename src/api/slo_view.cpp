@@ -9,10 +9,10 @@ Result<SloView> view_slo(const store::StoredSlo& slo, Timestamp at, Timestamp no
   SloView v;
   v.status = std::move(*status);
   const config::PolicySpec& policy = slo.spec->policy;
-  v.tier_index = policy::tier_index(policy, v.status.budgets.front().remaining);
+  v.tier_index = policy::tier_index(policy, v.status.budgets.front().window.counts, slo.spec->objective);
   // Recovery times for the tiers better than the current one.
-  std::vector<double> thresholds;
-  for (size_t i = 0; i < v.tier_index; ++i) thresholds.push_back(*policy.tiers[i].above_percent / 100.0);
+  std::vector<int64_t> thresholds;
+  for (size_t i = 0; i < v.tier_index; ++i) thresholds.push_back(*policy.tiers[i].above);
   v.tier_recovery = eval::recovery_times(slo, at, thresholds);
   v.tier_recovery.resize(policy.tiers.size());
   if (at == now) {

@@ -85,7 +85,7 @@ json forecast_json(const SloView& v) {
   const auto& tiers = v.status.spec->policy.tiers;
   for (size_t i = 0; i < v.tier_index; ++i) {
     recovers.push_back({{"tier", tiers[i].name},
-                        {"above_percent", *tiers[i].above_percent},
+                        {"above_percent", tiers[i].above_percent()},
                         {"at", optional_time(v.tier_recovery[i])}});
   }
   return {{"burn_rate_1h", v.status.forecast.burn_rate_1h},

@@ -25,9 +25,10 @@ PolicySpec default_policy() {
   const ChangeRule allow{true, {}};
   const ChangeRule deny{false, {}};
   PolicySpec p;
-  p.tiers.push_back({"healthy", 50.0, {allow, allow, allow, allow}});
-  p.tiers.push_back({"caution", 25.0, {allow, ChangeRule{true, {"extra-testing"}}, allow, allow}});
-  p.tiers.push_back({"warning", 0.0, {deny, deny, ChangeRule{true, {"canary"}}, allow}});
+  constexpr int64_t kPercent = 1'000'000'000;
+  p.tiers.push_back({"healthy", 50 * kPercent, {allow, allow, allow, allow}});
+  p.tiers.push_back({"caution", 25 * kPercent, {allow, ChangeRule{true, {"extra-testing"}}, allow, allow}});
+  p.tiers.push_back({"warning", 0, {deny, deny, ChangeRule{true, {"canary"}}, allow}});
   p.tiers.push_back({"exhausted", std::nullopt, {deny, deny, allow, allow}});
   return p;
 }
@@ -203,17 +204,18 @@ void read_policy(MapReader& m, PolicySpec& out) {
       ok = false;
     }
     const bool last = i + 1 == tiers.size();
-    if (auto above = t.number("above", -1e9, 100)) {
+    // -1000 %: a budget overspent ten times over; 100 % or more could never be exceeded.
+    if (auto above = t.percent("above", -1000, 100)) {
       if (last) {
         m.diags().error(t.get("above"),
                         fmt::format("{}: the last tier takes whatever is left; it has no 'above'", t.what()));
         ok = false;
-      } else if (!p.tiers.empty() && p.tiers.back().above_percent && *above >= *p.tiers.back().above_percent) {
+      } else if (!p.tiers.empty() && p.tiers.back().above && *above >= *p.tiers.back().above) {
         m.diags().error(t.get("above"), fmt::format("{}: 'above' must be lower than the previous tier's ({})", t.what(),
-                                                    *p.tiers.back().above_percent));
+                                                    p.tiers.back().above_percent()));
         ok = false;
       }
-      tier.above_percent = *above;
+      tier.above = *above;
     } else if (!last && !t.get("above").IsDefined()) {
       m.diags().error(tiers[i],
                       fmt::format("{}: 'above' (the remaining budget percent the tier needs) is required", t.what()));

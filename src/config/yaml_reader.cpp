@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "budgetd/config/objective.h"
+
 namespace budgetd::config {
 
 void Diagnostics::error(const YAML::Mark& at, std::string message) {
@@ -104,6 +106,22 @@ std::optional<double> MapReader::number(std::string_view key, double min_exclusi
     return std::nullopt;
   }
   return v;
+}
+
+std::optional<int64_t> MapReader::percent(std::string_view key, int64_t min_percent, int64_t max_percent_exclusive) {
+  const YAML::Node n = get(key);
+  if (!n.IsDefined()) return std::nullopt;
+  const auto text = scalar_text(n, diags_, fmt::format("{}.{}", what_, key));
+  if (!text) return std::nullopt;
+  const int64_t max_whole = std::max(-min_percent, max_percent_exclusive);
+  const auto np = parse_nanopercent(*text, max_whole);
+  if (!np.ok() || *np < min_percent * 1'000'000'000 || *np >= max_percent_exclusive * 1'000'000'000) {
+    diags_.error(n, fmt::format("{}.{} must be a percentage from {} up to (not including) {}, with at most nine "
+                                "decimal places, not '{}'",
+                                what_, key, min_percent, max_percent_exclusive, *text));
+    return std::nullopt;
+  }
+  return *np;
 }
 
 std::optional<bool> MapReader::boolean(std::string_view key) {

@@ -47,6 +47,9 @@ class MapReader {
   std::optional<std::string> string(std::string_view key, bool required = false);
   std::optional<uint64_t> unsigned_integer(std::string_view key, uint64_t min, uint64_t max);
   std::optional<double> number(std::string_view key, double min_exclusive, double max_inclusive);
+  // A plain decimal percentage, exact, in 1e-9 percent (config::parse_nanopercent), in
+  // [min_percent, max_percent_exclusive).
+  std::optional<int64_t> percent(std::string_view key, int64_t min_percent, int64_t max_percent_exclusive);
   std::optional<bool> boolean(std::string_view key);
   std::optional<Millis> duration(std::string_view key);
 

@@ -15,27 +15,31 @@ WindowBounds completed_window_bounds(Millis window, Timestamp t) {
 }
 
 std::vector<std::optional<Timestamp>> recovery_times(const store::StoredSlo& slo, Timestamp at,
-                                                     const std::vector<double>& thresholds) {
+                                                     const std::vector<int64_t>& thresholds) {
   std::vector<std::optional<Timestamp>> out(thresholds.size());
   const config::SloSpec& spec = *slo.spec;
   const WindowBounds w = window_bounds(spec.primary_window().length, at);
   const store::BucketRing* ring = slo.series->ring(w.resolution);
-  // Slide the window forward bucket by bucket with no new events: the oldest bucket leaves.
-  store::Counts c = slo.series->sum(w).counts;
+  const store::Counts now = slo.series->sum(w).counts;
   const int64_t first = w.first_bucket();
   const int64_t end = w.end_bucket();
+  const auto buckets = static_cast<uint64_t>(end - first);
+  // Slide the window forward bucket by bucket: the oldest bucket leaves, and `k` buckets of good
+  // traffic at the window's average rate have come in (k * total / buckets, in integers).
+  store::Counts left = now;  // what is still in the window of the original buckets
   for (int64_t k = 0; k <= end - first; ++k) {
     if (k > 0) {
       const store::Counts leaving = ring->read(first + k - 1);
-      c.good -= std::min(c.good, leaving.good);
-      c.total -= std::min(c.total, leaving.total);
+      left.good -= std::min(left.good, leaving.good);
+      left.total -= std::min(left.total, leaving.total);
     }
-    const double remaining = budget_remaining(c, spec.objective);
+    const auto arrived = static_cast<uint64_t>(static_cast<Uint128>(now.total) * static_cast<uint64_t>(k) / buckets);
+    const store::Counts c{left.good + arrived, left.total + arrived};
     // The window starts at bucket first + k from the start of bucket end - 1 + k on.
     const Timestamp when = std::max(at, from_unix_ms((end - 1 + k) * w.resolution.count()));
     bool all = true;
     for (size_t i = 0; i < thresholds.size(); ++i) {
-      if (!out[i] && remaining > thresholds[i]) out[i] = when;
+      if (!out[i] && budget_left_above(c, spec.objective, thresholds[i])) out[i] = when;
       all = all && out[i].has_value();
     }
     if (all) break;
@@ -44,16 +48,25 @@ std::vector<std::optional<Timestamp>> recovery_times(const store::StoredSlo& slo
 }
 
 store::Counts counts_between(const store::StoredSlo& slo, Timestamp from, Timestamp to, Timestamp now) {
+  if (to <= from) return {};
+  Millis coarsest{0};
   for (const Millis r : kResolutions) {
     const store::BucketRing* ring = slo.series->ring(r);
     if (ring == nullptr) continue;
+    coarsest = r;
     const int64_t first = bucket_index(from, r);
     const int64_t end = bucket_index(to - Millis{1}, r) + 1;
     if (first < slo.series->oldest_retained_bucket(r, now) || end - first > static_cast<int64_t>(ring->slots()))
       continue;
     return ring->sum(first, end).counts;
   }
-  return {};
+  if (coarsest == Millis{0}) return {};
+  // No ring reaches back to `from` (an episode longer than every window): what the coarsest
+  // ring still holds, a lower bound rather than nothing.
+  const int64_t first = std::max(bucket_index(from, coarsest), slo.series->oldest_retained_bucket(coarsest, now));
+  const int64_t end = bucket_index(to - Millis{1}, coarsest) + 1;
+  if (end <= first) return {};
+  return slo.series->ring(coarsest)->sum(first, end).counts;
 }
 
 const WindowReport* SloStatus::window(Millis length) const {

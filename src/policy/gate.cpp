@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "budgetd/eval/budget_math.h"
+
 namespace budgetd::policy {
 
 namespace {
@@ -78,9 +80,9 @@ const char* to_string(Verdict v) {
   return "?";
 }
 
-size_t tier_index(const config::PolicySpec& policy, double remaining) {
+size_t tier_index(const config::PolicySpec& policy, const store::Counts& counts, const config::Objective& objective) {
   for (size_t i = 0; i + 1 < policy.tiers.size(); ++i) {
-    if (remaining * 100 > *policy.tiers[i].above_percent) return i;
+    if (eval::budget_left_above(counts, objective, *policy.tiers[i].above)) return i;
   }
   return policy.tiers.size() - 1;
 }
@@ -112,7 +114,7 @@ SloDecision decide(const SloInput& in, ChangeType change) {
   SloDecision d;
   d.slo = spec.name;
   d.remaining = budget.remaining;
-  d.tier_index = tier_index(spec.policy, budget.remaining);
+  d.tier_index = tier_index(spec.policy, budget.window.counts, spec.objective);
   const config::TierSpec& tier = spec.policy.tiers[d.tier_index];
   d.tier = tier.name;
 

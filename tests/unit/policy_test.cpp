@@ -4,6 +4,7 @@
 
 #include "budgetd/config/loader.h"
 #include "budgetd/eval/alert_tracker.h"
+#include "budgetd/eval/budget_math.h"
 #include "budgetd/notify/notifier.h"
 #include "budgetd/policy/gate.h"
 
@@ -17,17 +18,50 @@ using ::testing::HasSubstr;
 const Timestamp kNow = from_unix_ms(1795514400000);  // 2026-11-24T10:00:00Z
 
 // Tier boundaries are strict: exactly 50 % is caution, exactly 25 % warning, exactly 0 exhausted.
+// 10^10 events at 99.9 % allow 10^7 bad ones.
 TEST(Tiers, BoundariesAreStrict) {
   const config::PolicySpec p = config::default_policy();
-  const auto name = [&](double remaining) { return p.tiers[tier_index(p, remaining)].name; };
-  EXPECT_EQ(name(1.0), "healthy");
-  EXPECT_EQ(name(0.5000001), "healthy");
-  EXPECT_EQ(name(0.5), "caution");
-  EXPECT_EQ(name(0.2500001), "caution");
-  EXPECT_EQ(name(0.25), "warning");
-  EXPECT_EQ(name(0.0000001), "warning");
-  EXPECT_EQ(name(0.0), "exhausted");
-  EXPECT_EQ(name(-3.0), "exhausted");
+  const auto objective = config::Objective::parse("99.9").value();
+  const auto name = [&](uint64_t bad) {
+    constexpr uint64_t kTotal = 10'000'000'000;
+    return p.tiers[tier_index(p, store::Counts{kTotal - bad, kTotal}, objective)].name;
+  };
+  EXPECT_EQ(p.tiers[tier_index(p, store::Counts{}, objective)].name, "healthy");  // no data
+  EXPECT_EQ(name(0), "healthy");
+  EXPECT_EQ(name(4'999'999), "healthy");
+  EXPECT_EQ(name(5'000'000), "caution");
+  EXPECT_EQ(name(7'499'999), "caution");
+  EXPECT_EQ(name(7'500'000), "warning");
+  EXPECT_EQ(name(9'999'999), "warning");
+  EXPECT_EQ(name(10'000'000), "exhausted");
+  EXPECT_EQ(name(40'000'000), "exhausted");
+}
+
+// A boundary that binary floating point misses: 7 bad of 10 allowed leaves exactly 30 %, but
+// 1 - 0.7 is 0.30000000000000004 in doubles. The tier is decided on the counts.
+TEST(Tiers, ACustomBoundaryIsExactWhereDoublesAreNot) {
+  auto r = config::load_config_string(R"(
+policy:
+  tiers:
+    - {name: open, above: 30, feature: allow, risky: allow, reliability: allow, security: allow}
+    - {name: frozen, feature: deny, risky: deny, reliability: allow, security: allow}
+slos: [{name: a, service: s, objective: 99.9, sli: {type: ratio}}]
+)",
+                                      "t.yaml");
+  ASSERT_TRUE(r.ok()) << r.error_text();
+  const config::SloSpec& spec = r.config->slos[0];
+  const store::Counts exactly_30{10'000 - 7, 10'000};
+  EXPECT_GT(eval::budget_remaining(exactly_30, spec.objective) * 100, 30.0) << "the rounded share is past the boundary";
+  EXPECT_EQ(spec.policy.tiers[tier_index(spec.policy, exactly_30, spec.objective)].name, "frozen");
+  EXPECT_EQ(spec.policy.tiers[tier_index(spec.policy, {10'000 - 6, 10'000}, spec.objective)].name, "open");
+  // And in the gate, through a real store.
+  auto set = store::SloSet::build(*r.config, nullptr);
+  store::WriteStats st;
+  set->slos()[0].series->add(kNow, bucket_index(kNow - kDay, kFinestResolution), 10'000 - 7, 10'000, st);
+  const auto status = eval::evaluate_slo(set->slos()[0], kNow, kNow, kHour).value();
+  const SloDecision d = decide({&status, {}, {}}, ChangeType::kFeature);
+  EXPECT_EQ(d.tier, "frozen");
+  EXPECT_FALSE(d.allowed());
 }
 
 TEST(Tiers, DescribedInWords) {
@@ -54,8 +88,8 @@ struct Fixture {
   }
   SloInput input(std::vector<FiringPage> pages = {}) const {
     const config::PolicySpec& p = status.spec->policy;
-    std::vector<double> thresholds;
-    for (size_t i = 0; i + 1 < p.tiers.size(); ++i) thresholds.push_back(*p.tiers[i].above_percent / 100);
+    std::vector<int64_t> thresholds;
+    for (size_t i = 0; i + 1 < p.tiers.size(); ++i) thresholds.push_back(*p.tiers[i].above);
     auto rec = eval::recovery_times(set->slos()[0], kNow, thresholds);
     rec.resize(p.tiers.size());
     return {&status, std::move(pages), std::move(rec)};
@@ -71,7 +105,7 @@ TEST(Gate, WarningTierFreezesFeaturesAndAsksACanaryForReliabilityFixes) {
   EXPECT_EQ(
       feature.reasons[0],
       "checkout-availability has 10.0 % of its 30d error budget left (warning): feature and risky changes are "
-      "frozen; reliability fixes need a canary; feature deploys reopen around 2026-12-22T10:00:00Z if no new errors");
+      "frozen; reliability fixes need a canary; feature deploys reopen around 2026-11-30T11:00:00Z if no new errors");
   const SloDecision fix = decide(f.input(), ChangeType::kReliability);
   EXPECT_EQ(fix.verdict, Verdict::kAllowWithRequirements);
   EXPECT_THAT(fix.requirements, ElementsAre("canary"));
@@ -220,16 +254,20 @@ TEST(Forecast, ExhaustionAtTheCurrentBurnRateAndRecoveryAsBadEventsAge) {
   ASSERT_TRUE(s.forecast.exhausted_at);
   EXPECT_NEAR(static_cast<double>(to_unix_ms(*s.forecast.exhausted_at)), static_cast<double>(to_unix_ms(expected)),
               1.0);
-  // Recovery with no new events: the remaining share is 9.1 % now. When the 800 bad events of
-  // two days ago leave the 30d window (in 28 days) the last hour's 200 bad events alone still
-  // overspend the budget of the 100,000 events left; above 25 % needs those to leave too:
-  // 30 days after their hour began, minus the hour the window's last bucket spans.
-  const auto rec = eval::recovery_times(slo, kNow, {0.5, 0.25, 0.05, 2.0});
+  // Recovery with no new errors while traffic goes on at the window's average rate: 1,100,000
+  // events over the 720 hourly buckets of the 30d window, so k hours on floor(1.1e6 k / 720) good
+  // events have arrived, and the 1,000 bad ones (leaving only in 28 days) weigh less. Above 25 %
+  // needs 1000 < 0.75 x allowed: more than 1,333,333 events, first at k = 153 (233,750 arrived;
+  // k = 152 brings 232,222). Above 50 % needs more than 2,000,000: k = 590 (901,388; k = 589
+  // brings 899,861). The window then starts at bucket first + k, i.e. from 10:00 + k hours.
+  constexpr int64_t kPercent = 1'000'000'000;
+  const auto rec = eval::recovery_times(slo, kNow, {50 * kPercent, 25 * kPercent, 5 * kPercent, 200 * kPercent});
   ASSERT_TRUE(rec[0]);
-  EXPECT_EQ(format_rfc3339(*rec[0]), "2026-12-24T09:00:00Z");
-  EXPECT_EQ(rec[1], rec[0]);
-  EXPECT_EQ(rec[2], kNow);  // already above 5 %
-  EXPECT_FALSE(rec[3]);     // never above 200 %
+  EXPECT_EQ(format_rfc3339(*rec[0]), "2026-12-19T00:00:00Z");  // 10:00 + 590 h
+  ASSERT_TRUE(rec[1]);
+  EXPECT_EQ(format_rfc3339(*rec[1]), "2026-11-30T19:00:00Z");  // 10:00 + 153 h
+  EXPECT_EQ(rec[2], kNow);                                     // already above 5 %
+  EXPECT_FALSE(rec[3]);                                        // never above 200 %
 }
 
 TEST(Alerting, TrackerFiresResolvesAndFlagsExpensiveBurnsForAPostmortem) {

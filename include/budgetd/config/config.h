@@ -68,8 +68,10 @@ struct ChangeRule {
 
 struct TierSpec {
   std::string name;
-  // The tier applies while remaining budget > above_percent; the last tier has none (catch-all).
-  std::optional<double> above_percent;
+  // The tier applies while the remaining budget share is strictly above `above`, held exactly in
+  // 1e-9 percent like objectives (50 % is 50'000'000'000); the last tier has none (catch-all).
+  std::optional<int64_t> above;
+  double above_percent() const { return above ? static_cast<double>(*above) / 1e9 : 0.0; }
   std::array<ChangeRule, 4> changes;  // indexed by ChangeType
   const ChangeRule& rule(ChangeType c) const { return changes[static_cast<size_t>(c)]; }
   friend bool operator==(const TierSpec&, const TierSpec&) = default;

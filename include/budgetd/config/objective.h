@@ -14,6 +14,11 @@
 
 namespace budgetd::config {
 
+// "-12.5" -> -12'500'000'000: a plain decimal percentage as an exact integer of 1e-9 percent.
+// InvalidArgument if it is not one (or has more than nine decimal places); OutOfRange if its
+// whole part exceeds max_whole.
+Result<int64_t> parse_nanopercent(std::string_view text, int64_t max_whole);
+
 class Objective {
  public:
   // Units of the stored value: 1e-9 percent, so 100 % is 1e11 and up to nine decimal places of a

@@ -10,6 +10,9 @@
 
 namespace budgetd::eval {
 
+// For exact products of counts and nanopercents (GCC and Clang; __extension__ keeps -Wpedantic quiet).
+__extension__ typedef unsigned __int128 Uint128;
+
 // bad / total.
 double error_ratio(const store::Counts& c);
 // good / total (1 with no data).
@@ -24,5 +27,9 @@ inline double budget_consumed(const store::Counts& c, const config::Objective& o
 inline double budget_remaining(const store::Counts& c, const config::Objective& o) {
   return 1.0 - budget_consumed(c, o);
 }
+// True if the share of the budget left after `c` is strictly above `above` (1e-9 percent of
+// the budget, as config::TierSpec::above; may be negative), decided on the integers: a tier
+// boundary never flips on a rounding error (1 - 0.7 is 0.30000000000000004 in binary).
+bool budget_left_above(const store::Counts& c, const config::Objective& o, int64_t above);
 
 }  // namespace budgetd::eval

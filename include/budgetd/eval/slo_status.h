@@ -79,15 +79,17 @@ struct SloStatus {
   const WindowReport* window(Millis length) const;
 };
 
-// The earliest time at or after `at` when the primary budget's remaining share exceeds each of
-// `thresholds` (fractions, e.g. 0.5), assuming no new events: old bad events leave the window
-// bucket by bucket. nullopt where it never does within one window length. Computed from the
-// stored buckets.
+// The earliest time at or after `at` when the primary budget's remaining share is strictly above
+// each of `thresholds` (1e-9 percent, as config::TierSpec::above), assuming no new errors while
+// traffic goes on: bucket by bucket the oldest leaves the window, and a bucket of good events at
+// the window's average rate comes in. nullopt where it never does within one window length.
+// Computed from the stored buckets, with the exact tier comparison.
 std::vector<std::optional<Timestamp>> recovery_times(const store::StoredSlo& slo, Timestamp at,
-                                                     const std::vector<double>& thresholds);
+                                                     const std::vector<int64_t>& thresholds);
 
 // The counts of the events between `from` and `to`, read from the finest ring that still holds
-// `from` at `now`, widened to that ring's bucket edges. For the budget a burn episode consumed.
+// `from` at `now`, widened to that ring's bucket edges; if none does, what the coarsest ring
+// still holds of the span (a lower bound). For the budget a burn episode consumed.
 store::Counts counts_between(const store::StoredSlo& slo, Timestamp from, Timestamp to, Timestamp now);
 
 // Status of `slo` at `at`. OutOfRange when `at` is after `now` or further back than the store
