@@ -1,13 +1,16 @@
 // budgetd gate: asks a budgetd server whether the error budget permits a deploy, for CI.
 //
 // Exit codes: 0 allowed (possibly with requirements), 1 denied, 2 could not ask (unreachable,
-// timeout, 5xx, an answer that is not budgetd's), 3 the question was refused (4xx: unknown
-// service, bad change type, missing token). --fail-open turns 2, and only 2, into 0.
+// timeout, 5xx, 408, 429, an answer that is not budgetd's), 3 the question was refused (other
+// 4xx: unknown service, bad change type, missing token; or a redirect: --url is not budgetd).
+// --fail-open turns 2, and only 2, into 0.
 
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -45,6 +48,23 @@ bool has(const Args& args, std::string_view name) {
     if (a == name) return true;
   }
   return false;
+}
+
+// The string at `key`, or `fallback` when it is missing or not a string: an answer is never
+// trusted to have the right shape.
+std::string text_at(const nlohmann::json& j, std::string_view key, std::string fallback) {
+  if (!j.is_object()) return fallback;
+  const auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
+std::vector<std::string> texts_at(const nlohmann::json& j, std::string_view key) {
+  std::vector<std::string> out;
+  if (!j.is_object()) return out;
+  const auto it = j.find(key);
+  if (it == j.end() || !it->is_array()) return out;
+  for (const auto& v : *it) out.push_back(v.is_string() ? v.get<std::string>() : v.dump());
+  return out;
 }
 
 int could_not_ask(bool fail_open, const std::string& why) {
@@ -96,21 +116,29 @@ int gate(const Args& args) {
   }
   if (token) target->headers["Authorization"] = "Bearer " + *token;
 
-  std::string path = (target->path == "/" ? "" : target->path) + "/v1/gate?service=" + percent_encode(*service) +
-                     "&change=" + percent_encode(*change);
+  std::string_view base = target->path;
+  while (!base.empty() && base.back() == '/') base.remove_suffix(1);
+  std::string path =
+      std::string(base) + "/v1/gate?service=" + percent_encode(*service) + "&change=" + percent_encode(*change);
   for (const auto& [flag, param] :
        {std::pair{"--slo", "slo"}, std::pair{"--ci-job", "ci_job"}, std::pair{"--commit", "commit"}}) {
     if (const auto v = value(args, flag)) path += std::string("&") + param + "=" + percent_encode(*v);
   }
   const auto answer = notify::http_request(*target, "GET", path, "");
   if (!answer.ok()) return could_not_ask(fail_open, answer.status().message());
-  nlohmann::json body = nlohmann::json::parse(answer->body, nullptr, /*allow_exceptions=*/false);
-  if (answer->status >= 500)
-    return could_not_ask(fail_open, fmt::format("the server answered {}: {}", answer->status, answer->body));
-  if (answer->status != 200) {
+  const nlohmann::json body = nlohmann::json::parse(answer->body, nullptr, /*allow_exceptions=*/false);
+  const unsigned status = answer->status;
+  // Overloaded, timed out or failing: asking again later may work.
+  if (status >= 500 || status == 408 || status == 429 || status < 200)
+    return could_not_ask(fail_open, fmt::format("the server answered {}: {}", status, answer->body.substr(0, 300)));
+  if (status >= 300 && status < 400) {
+    std::fprintf(stderr, "budgetd gate: the server answered a redirect (%u); point --url at budgetd itself\n", status);
+    return kRefused;
+  }
+  if (status != 200) {
     const std::string why =
-        body.is_object() && body.contains("error") ? body["error"].value("message", answer->body) : answer->body;
-    std::fprintf(stderr, "budgetd gate: the gate refused the question (%u): %s\n", answer->status, why.c_str());
+        text_at(body.is_object() ? body.value("error", nlohmann::json()) : nlohmann::json(), "message", answer->body);
+    std::fprintf(stderr, "budgetd gate: the gate refused the question (%u): %s\n", status, why.c_str());
     return kRefused;
   }
   if (!body.is_object() || !body.contains("allowed") || !body["allowed"].is_boolean()) {
@@ -121,13 +149,12 @@ int gate(const Args& args) {
     std::cout << body.dump(2) << "\n";
   } else {
     std::cout << "budgetd gate: " << (allowed ? "ALLOWED" : "DENIED") << ": " << *change << " change for " << *service
-              << " (decision " << body.value("decision", "?") << ", tier " << body.value("tier", "?") << ")\n";
-    for (const auto& r : body.value("reasons", nlohmann::json::array()))
-      std::cout << "  - " << r.get<std::string>() << "\n";
-    const auto reqs = body.value("requirements", nlohmann::json::array());
+              << " (decision " << text_at(body, "decision", "?") << ", tier " << text_at(body, "tier", "?") << ")\n";
+    for (const auto& r : texts_at(body, "reasons")) std::cout << "  - " << r << "\n";
+    const auto reqs = texts_at(body, "requirements");
     if (allowed && !reqs.empty()) {
       std::cout << "  requirements:";
-      for (const auto& r : reqs) std::cout << " " << r.get<std::string>();
+      for (const auto& r : reqs) std::cout << " " << r;
       std::cout << "\n";
     }
   }

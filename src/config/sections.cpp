@@ -94,9 +94,22 @@ Result<HttpTarget> parse_http_url(std::string_view url) {
   }
   if (url.rfind(kHttp, 0) != 0) return InvalidArgument(fmt::format("'{}' must start with http://", url));
   std::string_view rest = url.substr(kHttp.size());
-  const size_t slash = rest.find('/');
-  std::string_view hostport = rest.substr(0, slash);
-  t.path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+  if (rest.find('#') != std::string_view::npos) {
+    return InvalidArgument(fmt::format("'{}' has a #fragment, which is never sent to a server; remove it", url));
+  }
+  const size_t path_at = rest.find_first_of("/?");
+  std::string_view hostport = rest.substr(0, path_at);
+  if (path_at == std::string_view::npos) {
+    t.path = "/";
+  } else {
+    t.path = (rest[path_at] == '?' ? "/" : "") + std::string(rest.substr(path_at));
+  }
+  if (hostport.find('@') != std::string_view::npos) {
+    return InvalidArgument(fmt::format(
+        "'{}' holds credentials (user:password@host), which budgetd does not send and would log; give them as a "
+        "header instead, e.g. headers: {{Authorization: \"Basic <base64 of user:password>\"}}",
+        url));
+  }
   std::string_view host = hostport;
   if (!hostport.empty() && hostport.front() == '[') {  // [v6]:port
     const size_t close = hostport.find(']');
@@ -118,6 +131,11 @@ Result<HttpTarget> parse_http_url(std::string_view url) {
     t.port = static_cast<uint16_t>(port);
   }
   if (host.empty()) return InvalidArgument(fmt::format("'{}' has no host", url));
+  for (const char c : host) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                    c == '-' || c == ':' || c == '_';
+    if (!ok) return InvalidArgument(fmt::format("'{}' has a host with a character a host name cannot have", url));
+  }
   t.host = std::string(host);
   return t;
 }

@@ -81,6 +81,12 @@ std::string Notifier::webhook_item(const eval::AlertInstance& a, const std::stri
   return dump(item);
 }
 
+std::string Notifier::alertmanager_path(std::string_view base) {
+  // "http://am:9093", ".../", ".../prefix/" and ".../prefix" all reach <prefix>/api/v2/alerts.
+  while (!base.empty() && base.back() == '/') base.remove_suffix(1);
+  return std::string(base) + "/api/v2/alerts";
+}
+
 Notifier::Notifier(const config::NotifyConfig& config, metrics::Registry& metrics) : config_(config) {
   const auto add = [&](const config::HttpTarget& t, bool am) {
     Target target{t, am, {}, nullptr, nullptr, nullptr};
@@ -114,6 +120,7 @@ void Notifier::publish(const std::vector<eval::AlertChange>& changes, const std:
       // A new state goes out now; a retry of an older one keeps its backoff.
       p.attempts = 0;
       p.next_try = {};
+      p.alone = false;
     }
   };
   for (const eval::AlertChange& c : changes) {
@@ -132,27 +139,34 @@ void Notifier::publish(const std::vector<eval::AlertChange>& changes, const std:
   wake_.notify_all();
 }
 
-void Notifier::deliver(Target& t, bool ignore_backoff) {
+Notifier::Fate Notifier::deliver(Target& t, bool ignore_backoff) {
   // REQUIRES: mu_ held (released around the request).
   const auto now = Steady::now();
   std::vector<std::pair<std::string, uint64_t>> batch;  // key, version
   std::string items;
-  for (const auto& [key, p] : t.pending) {
-    if (!ignore_backoff && p.next_try > now) continue;
-    batch.emplace_back(key, p.version);
-    items += (items.empty() ? "" : ",") + p.item;
+  const auto due = [&](const Pending& p) { return ignore_backoff || p.next_try <= now; };
+  const auto alone = std::find_if(t.pending.begin(), t.pending.end(),
+                                  [&](const auto& kv) { return kv.second.alone && due(kv.second); });
+  if (alone != t.pending.end()) {
+    batch.emplace_back(alone->first, alone->second.version);
+    items = alone->second.item;
+  } else {
+    for (const auto& [key, p] : t.pending) {
+      if (p.alone || !due(p)) continue;
+      batch.emplace_back(key, p.version);
+      items += (items.empty() ? "" : ",") + p.item;
+    }
   }
-  if (batch.empty()) return;
+  if (batch.empty()) return Fate::kNothingDue;
   const std::string body =
       t.alertmanager ? "[" + items + "]" : R"({"version":"1","source":"budgetd","alerts":[)" + items + "]}";
-  const std::string path = t.alertmanager ? (t.http.path == "/" ? "" : t.http.path) + "/api/v2/alerts" : t.http.path;
+  const std::string path = t.alertmanager ? alertmanager_path(t.http.path) : t.http.path;
   const config::HttpTarget http = t.http;
   mu_.unlock();
   const Result<HttpAnswer> answer = http_request(http, "POST", path, body);
   mu_.lock();
   // 2xx: delivered. 4xx (but 408 and 429): the receiver refuses what we sent, and sending it
   // again cannot help: drop it, loudly. Anything else (no answer, 5xx, 408, 429): retry.
-  enum class Fate { kDelivered, kRefused, kRetry };
   Fate fate = Fate::kRetry;
   std::string error;
   if (!answer.ok()) {
@@ -162,12 +176,15 @@ void Notifier::deliver(Target& t, bool ignore_backoff) {
   } else {
     error = fmt::format("answered {}: {}", answer->status, answer->body.substr(0, 300));
     if (answer->status >= 400 && answer->status < 500 && answer->status != 408 && answer->status != 429)
-      fate = Fate::kRefused;
+      fate = batch.size() > 1 ? Fate::kSplit : Fate::kRefused;
   }
   for (const auto& [key, version] : batch) {
     auto it = t.pending.find(key);
     if (it == t.pending.end() || it->second.version != version) continue;  // replaced meanwhile: send the new one
-    if (fate != Fate::kRetry) {
+    if (fate == Fate::kSplit) {
+      it->second.alone = true;  // due at once, in a request of its own
+      it->second.next_try = {};
+    } else if (fate != Fate::kRetry) {
       t.pending.erase(it);
     } else {
       Pending& p = it->second;
@@ -181,7 +198,13 @@ void Notifier::deliver(Target& t, bool ignore_backoff) {
     t.sent->inc();
   } else if (fate == Fate::kRefused) {
     t.refused->inc();
-    log::error("notify: the receiver refused the alerts; they are dropped (fix the receiver or budgetd's config)")
+    log::error("notify: the receiver refused an alert; it is dropped (fix the receiver or budgetd's config)")
+        .field("target", http.url)
+        .field("alert", batch.front().first)
+        .field("error", error);
+  } else if (fate == Fate::kSplit) {
+    t.refused->inc();
+    log::warn("notify: the receiver refused a batch of alerts; resending each alone so one bad alert drops no other")
         .field("target", http.url)
         .field("alerts", uint64_t{batch.size()})
         .field("error", error);
@@ -192,6 +215,7 @@ void Notifier::deliver(Target& t, bool ignore_backoff) {
         .field("alerts", uint64_t{batch.size()})
         .field("error", error);
   }
+  return fate;
 }
 
 void Notifier::loop() {
@@ -210,8 +234,14 @@ void Notifier::loop() {
     }
     for (Target& t : targets_) deliver(t, false);
   }
-  // A clean stop: one last try for whatever is still pending (a resolve above all).
-  for (Target& t : targets_) deliver(t, true);
+  // A clean stop: one last try for whatever is still pending (a resolve above all). A split batch
+  // goes out alert by alert; a receiver that does not answer is not tried again.
+  for (Target& t : targets_) {
+    for (size_t guard = 2 * t.pending.size() + 2; guard > 0; --guard) {
+      const Fate f = deliver(t, true);
+      if (f == Fate::kNothingDue || f == Fate::kRetry) break;
+    }
+  }
 }
 
 void Notifier::stop() {

@@ -3,10 +3,13 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <set>
 #include <thread>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 
 #include "http_client.h"
 #include "http_receiver.h"
@@ -200,6 +203,45 @@ TEST(Notify, WebhookGetsFiringThenResolvedDespiteFailures) {
               HasSubstr("budgetd_notifications_total{target=\"" + hook.url() + "/budgetd\",result=\"failed\"} 3\n"));
 }
 
+// A receiver that refuses one alert (a 4xx for its content) drops that alert only: the refused
+// batch is resent one alert per request, and the others are delivered.
+TEST(Notify, OneRefusedAlertDoesNotDropTheOthersOfItsBatch) {
+  HttpReceiver hook;
+  hook.refuse_containing("\"rule\":\"page-6h\"", 422);
+  TestDaemon d(std::string("notify: {webhooks: [{url: \"") + hook.url() + "/budgetd\"}]}\n" + kSlos);
+  HttpClient c(d.port());
+  burn(c, kT0Ms, 10);
+  d.daemon().evaluate_now();
+  const auto delivered_rules = [&] {
+    std::set<std::string> rules;
+    for (const auto& r : hook.requests()) {
+      if (r.answered != 200) continue;
+      const json body = json::parse(r.body);
+      for (const auto& a : body["alerts"]) rules.insert(a["rule"].get<std::string>());
+    }
+    return rules;
+  };
+  // The batch, then each of its alerts alone.
+  ASSERT_TRUE(hook.wait_for(1, std::chrono::seconds(15)));
+  const size_t batch = json::parse(hook.requests()[0].body)["alerts"].size();
+  ASSERT_TRUE(hook.wait_for(1 + batch, std::chrono::seconds(15)));
+  const auto rules = delivered_rules();
+  EXPECT_TRUE(rules.count("page-1h"));
+  EXPECT_TRUE(rules.count("ticket-1d"));
+  EXPECT_FALSE(rules.count("page-6h"));
+  const auto reqs = hook.requests();
+  EXPECT_EQ(reqs.size(), 1 + batch);
+  EXPECT_EQ(reqs[0].answered, 422u);
+  EXPECT_GT(batch, 1u) << "the first request is the whole batch";
+  for (size_t i = 1; i < reqs.size(); ++i) EXPECT_EQ(json::parse(reqs[i].body)["alerts"].size(), 1u);
+  // The page-6h alert was refused twice (in the batch and alone) and then dropped, never retried.
+  size_t page_6h_requests = 0;
+  for (const auto& r : reqs) page_6h_requests += r.body.find("\"rule\":\"page-6h\"") != std::string::npos;
+  EXPECT_EQ(page_6h_requests, 2u);
+  EXPECT_THAT(c.get("/metrics").body,
+              HasSubstr("budgetd_notifications_total{target=\"" + hook.url() + "/budgetd\",result=\"refused\"} 2\n"));
+}
+
 // A restart keeps the alert state: a page that fired before it is still the same firing page
 // after it (same `since`, not a new one), and a page whose errors ended while budgetd was down
 // is resolved on the first evaluation after the start, so no receiver keeps it open forever.
@@ -291,6 +333,57 @@ TEST(GateCli, ExitCodesAgainstALiveServer) {
   r = gate_cli("--url http://127.0.0.1:9 --service checkout --change feature --fail-open");
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("WARNING: --fail-open is set, so the deploy is ALLOWED"));
+}
+
+// What stands between CI and budgetd misbehaves: each answer maps to the exit code a pipeline
+// can act on, and none crashes the CLI.
+TEST(GateCli, ExitCodesAgainstAMisbehavingServer) {
+  HttpReceiver server;
+  const std::string ask = "--url " + server.url() + "/prefix/ --service checkout --change feature --timeout 2s";
+  server.fail_next(1, 503);
+  Cli r = gate_cli(ask);
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("the server answered 503"));
+  EXPECT_EQ(server.requests().back().target, "/prefix/v1/gate?service=checkout&change=feature");
+  server.fail_next(1, 429);
+  EXPECT_EQ(gate_cli(ask).exit_code, 2) << "rate limited: ask again later";
+  server.fail_next(1, 503);
+  EXPECT_EQ(gate_cli(ask + " --fail-open").exit_code, 0);
+  server.fail_next(1, 302);
+  r = gate_cli(ask + " --fail-open");
+  EXPECT_EQ(r.exit_code, 3) << "a redirect means --url is wrong; --fail-open must not hide it: " << r.out;
+  EXPECT_THAT(r.out, HasSubstr("point --url at budgetd itself"));
+  // 200 with answers of the wrong shape: never an uncaught exception (exit 134).
+  server.answer_with(R"({"allowed":false,"decision":5,"tier":null,"reasons":[1,"two"],"requirements":"x"})");
+  r = gate_cli(ask);
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("DENIED: feature change for checkout (decision ?, tier ?)"));
+  EXPECT_THAT(r.out, HasSubstr("  - two"));
+  server.answer_with(R"({"allowed":"yes"})");
+  EXPECT_EQ(gate_cli(ask).exit_code, 2);
+  server.answer_with("<html>proxy error</html>");
+  r = gate_cli(ask);
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("not a budgetd gate decision"));
+  server.fail_next(1, 404);
+  r = gate_cli(ask);
+  EXPECT_EQ(r.exit_code, 3) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("test receiver told to fail"));
+}
+
+// A server that accepts the connection and never answers: the CLI gives up at --timeout.
+TEST(GateCli, ATimeoutIsCouldNotAsk) {
+  namespace net = boost::asio;
+  net::io_context ioc;
+  net::ip::tcp::acceptor silent(ioc, {net::ip::make_address("127.0.0.1"), 0});  // listens, never accepts
+  const auto port = silent.local_endpoint().port();
+  const auto start = std::chrono::steady_clock::now();
+  const Cli r =
+      gate_cli("--url http://127.0.0.1:" + std::to_string(port) + " --service checkout --change feature --timeout 1s");
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("could not ask the gate"));
+  EXPECT_LT(took, std::chrono::seconds(8)) << "the timeout bounds the wait";
 }
 
 }  // namespace

@@ -31,17 +31,24 @@ HttpReceiver::HttpReceiver() : impl_(std::make_unique<Impl>()) {
         http::read(socket, buffer, req, ec);
         if (ec) break;
         unsigned status = 200;
+        std::string ok_body;
         {
           std::lock_guard lock(mu_);
           if (!statuses_.empty()) {
             status = statuses_.front();
             statuses_.pop_front();
+          } else {
+            for (const auto& [needle, refusal] : refusals_) {
+              if (req.body().find(needle) != std::string::npos) status = refusal;
+            }
           }
           requests_.push_back({std::string(req.method_string()), std::string(req.target()), req.body(), status});
+          ok_body = ok_body_;
         }
         cv_.notify_all();
         http::response<http::string_body> res{static_cast<http::status>(status), req.version()};
-        res.body() = status == 200 ? "{}" : R"({"error":"test receiver told to fail"})";
+        res.body() = status == 200 ? ok_body : R"({"error":"test receiver told to fail"})";
+        if (status >= 300 && status < 400) res.set(http::field::location, "http://elsewhere.example/");
         res.keep_alive(req.keep_alive());
         res.prepare_payload();
         http::write(socket, res, ec);
@@ -66,6 +73,16 @@ HttpReceiver::~HttpReceiver() {
 void HttpReceiver::fail_next(int count, unsigned status) {
   std::lock_guard lock(mu_);
   for (int i = 0; i < count; ++i) statuses_.push_back(status);
+}
+
+void HttpReceiver::refuse_containing(std::string needle, unsigned status) {
+  std::lock_guard lock(mu_);
+  refusals_.emplace_back(std::move(needle), status);
+}
+
+void HttpReceiver::answer_with(std::string body) {
+  std::lock_guard lock(mu_);
+  ok_body_ = std::move(body);
 }
 
 bool HttpReceiver::wait_for(size_t n, std::chrono::milliseconds timeout) {

@@ -35,6 +35,10 @@ class HttpReceiver {
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
   void fail_next(int count, unsigned status);
+  // Every request whose body contains `needle` gets `status` (after the fail_next list).
+  void refuse_containing(std::string needle, unsigned status);
+  // The body of 200 answers ("{}" unless set).
+  void answer_with(std::string body);
   // Waits until at least `n` requests arrived; false on timeout.
   bool wait_for(size_t n, std::chrono::milliseconds timeout);
   std::vector<ReceivedRequest> requests() const;
@@ -47,6 +51,8 @@ class HttpReceiver {
   std::condition_variable cv_;
   std::vector<ReceivedRequest> requests_;
   std::deque<unsigned> statuses_;
+  std::vector<std::pair<std::string, unsigned>> refusals_;
+  std::string ok_body_ = "{}";
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };

@@ -346,3 +346,27 @@ TEST(Notify, AlertmanagerItemCarriesTheLabelsAnnotationsAndTimes) {
 
 }  // namespace
 }  // namespace budgetd::policy
+
+namespace budgetd::policy {
+namespace {
+
+TEST(Notify, ReceiverUrlsAreParsedStrictlyAndJoinedWithoutDoubleSlashes) {
+  const auto url = [](std::string_view u) { return config::parse_http_url(u); };
+  auto t = url("http://am.example:9093").value();
+  EXPECT_EQ(t.host, "am.example");
+  EXPECT_EQ(t.port, 9093);
+  EXPECT_EQ(t.path, "/");
+  EXPECT_EQ(url("http://hooks.example?team=sre").value().path, "/?team=sre");
+  EXPECT_EQ(url("http://[::1]:8080/hook").value().host, "::1");
+  EXPECT_THAT(url("http://user:secret@am.example").status().message(), HasSubstr("holds credentials"));
+  EXPECT_THAT(url("http://am.example/#frag").status().message(), HasSubstr("#fragment"));
+  EXPECT_THAT(url("http://am example").status().message(), HasSubstr("a host name cannot have"));
+  EXPECT_THAT(url("https://am.example").status().message(), HasSubstr("https is not supported"));
+  for (const char* base : {"/", "", "/am", "/am/", "/am//"}) {
+    const std::string want = std::string_view(base).starts_with("/am") ? "/am/api/v2/alerts" : "/api/v2/alerts";
+    EXPECT_EQ(notify::Notifier::alertmanager_path(base), want) << base;
+  }
+}
+
+}  // namespace
+}  // namespace budgetd::policy

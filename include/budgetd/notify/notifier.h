@@ -8,8 +8,10 @@
 // Every alert's latest state is kept per target until that target takes it: failed sends (no
 // answer, 5xx) are retried with backoff (1 s, 2 s, ... up to 1 min) for as long as it takes, and
 // a newer state of the same alert replaces an older one still waiting. So a resolve is never
-// lost, only delayed. Only a 4xx (the receiver refuses the request itself) drops a batch, with an
-// error log line and budgetd_notifications_total{result="refused"}: resending cannot fix it.
+// lost, only delayed. Only a 4xx (the receiver refuses the request itself) drops an alert, with
+// an error log line and budgetd_notifications_total{result="refused"}: resending cannot fix it.
+// A refused batch of several alerts is first resent one alert per request, so that one alert
+// the receiver cannot take (a label it rejects) does not drop the others with it.
 // Firing alerts are re-sent every notify.resend_interval (budgetd's clock), which Alertmanager
 // needs to keep them active.
 //
@@ -47,6 +49,8 @@ class Notifier {
   static std::string alertmanager_item(const eval::AlertInstance& a, Timestamp now, Millis resend_interval,
                                        const std::string& external_url);
   static std::string webhook_item(const eval::AlertInstance& a, const std::string& external_url);
+  // The v2 alerts endpoint under an Alertmanager URL's path (a route prefix, with or without '/').
+  static std::string alertmanager_path(std::string_view base);
 
  private:
   struct Pending {
@@ -54,6 +58,7 @@ class Notifier {
     uint64_t version;  // bumped when a newer state replaces it
     int attempts = 0;
     std::chrono::steady_clock::time_point next_try{};
+    bool alone = false;  // refused as part of a batch: goes in a request of its own
   };
   struct Target {
     config::HttpTarget http;
@@ -63,8 +68,10 @@ class Notifier {
     metrics::Counter* failed;   // will be retried
     metrics::Counter* refused;  // 4xx: dropped
   };
+  enum class Fate { kNothingDue, kDelivered, kRefused, kSplit, kRetry };
   void loop();
-  void deliver(Target& t, bool ignore_backoff);
+  // One request with what is due for `t` (the alerts that must go alone, one at a time, first).
+  Fate deliver(Target& t, bool ignore_backoff);
 
   const config::NotifyConfig config_;
   std::mutex mu_;
