@@ -1,8 +1,10 @@
 // The crash test (issue 4): budgetd with fsync: always takes batches from concurrent clients
 // while it is killed with SIGKILL at random moments and restarted. Every batch carries an
 // Idempotency-Key; a batch whose answer was lost is retried with its key until acknowledged.
-// At the end every count must equal exactly the sum of the distinct batches acknowledged with
-// 200: nothing acknowledged lost, nothing counted twice.
+// Meanwhile another client asks for snapshots (POST /-/snapshot) all the time, so kills land
+// during snapshots too and restarts recover from snapshot + log with keys on both sides of the
+// cut. At the end every count must equal exactly the sum of the distinct batches acknowledged
+// with 200: nothing acknowledged lost, nothing counted twice.
 //
 // BUDGETD_CRASH_KILLS sets the number of kills (default 20).
 
@@ -157,15 +159,33 @@ TEST(Crash, SigkillLosesNoAcknowledgedBatchAndCountsNoneTwice) {
 
   std::vector<std::thread> clients;
   for (int i = 0; i < kClients; ++i) clients.emplace_back(client, i);
+  std::atomic<int> snapshots{0};
+  clients.emplace_back([&] {
+    std::unique_ptr<HttpClient> c;
+    while (!stop.load()) {
+      try {
+        if (!c) c = std::make_unique<HttpClient>(port.load());
+        if (c->post("/-/snapshot", "").status == 200)
+          ++snapshots;
+        else
+          c.reset();
+      } catch (const std::exception&) {
+        c.reset();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
 
   std::mt19937_64 rng(42);
   const int kills = kills_wanted();
+  int restarts_from_snapshot = 0;
   for (int k = 0; k < kills; ++k) {
     std::this_thread::sleep_for(std::chrono::milliseconds(30 + rng() % 200));
     server.kill_now();
     const uint16_t p = server.start();
     ASSERT_NE(p, 0) << "restart " << k << " failed:\n" << server.log_text();
     port = p;
+    if (server.log_text().find(R"("snapshot":"snapshot-)") != std::string::npos) ++restarts_from_snapshot;
   }
   // Let every client get its pending batch acknowledged, then stop.
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -199,11 +219,17 @@ TEST(Crash, SigkillLosesNoAcknowledgedBatchAndCountsNoneTwice) {
   }
   // The run really exercised crashes and retries.
   EXPECT_GE(acknowledged.size(), static_cast<size_t>(kills)) << "sent " << sent.load();
+  EXPECT_GT(snapshots.load(), 0);
+  EXPECT_GT(restarts_from_snapshot, 0) << "no restart loaded a snapshot";
   RecordProperty("kills", kills);
   RecordProperty("batches_acknowledged", static_cast<int>(acknowledged.size()));
   RecordProperty("answers_replayed_from_keys", static_cast<int>(replayed.load()));
-  std::printf("crash test: %d kills, %zu batches acknowledged, %llu answered from a remembered key\n", kills,
-              acknowledged.size(), static_cast<unsigned long long>(replayed.load()));
+  RecordProperty("snapshots", snapshots.load());
+  std::printf(
+      "crash test: %d kills (%d restarts from a snapshot), %zu batches acknowledged, %llu answered from a remembered "
+      "key, %d snapshots\n",
+      kills, restarts_from_snapshot, acknowledged.size(), static_cast<unsigned long long>(replayed.load()),
+      snapshots.load());
 }
 
 }  // namespace
