@@ -33,7 +33,7 @@ Daemon::Daemon(config::Config config, const Clock& clock, durable::Env& env)
           "budgetd_ingest_reload_dropped_updates_total",
           "Bucket updates of in-flight batches dropped because a reload removed or redefined their SLO")) {
   auto shared = std::make_shared<const config::Config>(std::move(config));
-  snapshot_.store(make_api_snapshot(shared, store::SloSet::build(*shared, nullptr)));
+  publish(make_api_snapshot(shared, store::SloSet::build(*shared, nullptr)));
   metrics_
       .gauge("budgetd_build_info", "Always 1; the labels say which build is running", {{"version", BUDGETD_VERSION}})
       .set(1);
@@ -248,7 +248,15 @@ void Daemon::snapshot_loop() {
   }
 }
 
-std::shared_ptr<const api::Snapshot> Daemon::snapshot() const { return snapshot_.load(); }
+std::shared_ptr<const api::Snapshot> Daemon::snapshot() const {
+  std::lock_guard lock(published_mu_);
+  return published_;
+}
+
+void Daemon::publish(std::shared_ptr<const api::Snapshot> next) {
+  std::lock_guard lock(published_mu_);
+  published_ = std::move(next);
+}
 
 std::string Daemon::not_ready_reason() const {
   if (!ready_.load()) return "starting or draining";

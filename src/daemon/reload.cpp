@@ -104,7 +104,7 @@ api::ReloadOutcome Daemon::apply_config(config::Config config) {
     for (const store::StoredSlo& s : before.slos()) {
       if (after->find(s.spec->name) == nullptr) out.removed.push_back(s.spec->name);
     }
-    snapshot_.store(make_api_snapshot(shared, std::move(after)));
+    publish(make_api_snapshot(shared, std::move(after)));
   }
   {
     // Alerts of removed rules and SLOs resolve, so no receiver keeps them open. In step with

@@ -65,6 +65,7 @@ class Daemon final : public api::Backend {
   static std::shared_ptr<const api::Snapshot> make_api_snapshot(std::shared_ptr<const config::Config> config,
                                                                 std::shared_ptr<const store::SloSet> slos);
   Status lock_storage_dir();
+  void publish(std::shared_ptr<const api::Snapshot> next);
   // Takes snapshot_mu_, then state_mu_ for the capture only.
   Result<std::string> write_snapshot();
   // REQUIRES: inside the write gate. Re-routes a batch routed with an older SLO set.
@@ -75,9 +76,12 @@ class Daemon final : public api::Backend {
   const Clock& clock_;
   durable::Env& env_;
   metrics::Registry metrics_;
-  // C++20 atomic shared_ptr: requests load the current snapshot once each (never per event);
-  // a reload stores a new one. seq_cst (the default) keeps the reasoning trivial at that rate.
-  std::atomic<std::shared_ptr<const api::Snapshot>> snapshot_;
+  // The published state (config + SLO set + router): requests take it once each, never per
+  // event; a reload publishes a new one. A mutex rather than std::atomic<shared_ptr>: libstdc++ 12
+  // builds that on a lock bit ThreadSanitizer cannot see, and one uncontended lock per request
+  // costs nothing measurable.
+  mutable std::mutex published_mu_;
+  std::shared_ptr<const api::Snapshot> published_;
   durable::IdempotencyTable keys_;
   store::WriteGate gate_;
   std::unique_ptr<durable::Wal> wal_;
