@@ -9,11 +9,11 @@ Result<SloView> view_slo(const store::StoredSlo& slo, Timestamp at, Timestamp no
   SloView v;
   v.status = std::move(*status);
   const config::PolicySpec& policy = slo.spec->policy;
-  v.tier_index = policy::tier_index(policy, v.status.budgets.front().window.counts, slo.spec->objective);
+  v.tier_index = policy::tier_index(policy, v.status.primary(), slo.spec->objective);
   // Recovery times for the tiers better than the current one.
   std::vector<int64_t> thresholds;
   for (size_t i = 0; i < v.tier_index; ++i) thresholds.push_back(*policy.tiers[i].above);
-  v.tier_recovery = eval::recovery_times(slo, at, thresholds);
+  v.tier_recovery = eval::recovery_times(slo, v.status.primary(), at, thresholds);
   v.tier_recovery.resize(policy.tiers.size());
   if (at == now) {
     for (const eval::AlertRuleReport& a : v.status.alerts) {

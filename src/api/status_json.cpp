@@ -6,28 +6,52 @@ namespace {
 using json = nlohmann::ordered_json;
 
 json window_json(const eval::WindowReport& w) {
-  return {{"window", w.name},
-          {"start", format_rfc3339(w.bounds.start)},
-          {"end", format_rfc3339(w.bounds.end)},
-          {"resolution", format_duration(w.bounds.resolution)},
-          {"good", w.counts.good},
-          {"total", w.counts.total},
-          {"bad", w.counts.bad()},
-          {"error_ratio", w.error_ratio},
-          {"burn_rate", w.burn_rate},
-          {"no_data", w.no_data()},
-          {"saturated", w.saturated}};
+  json j = {{"window", w.name},
+            {"start", format_rfc3339(w.bounds.start)},
+            {"end", format_rfc3339(w.bounds.end)},
+            {"resolution", format_duration(w.bounds.resolution)},
+            {"good", w.counts.good},
+            {"total", w.counts.total},
+            {"bad", w.counts.bad()},
+            {"error_ratio", w.error_ratio},
+            {"burn_rate", w.burn_rate},
+            {"no_data", w.no_data()},
+            {"saturated", w.saturated}};
+  if (w.period_end) j["period_end"] = format_rfc3339(*w.period_end);
+  return j;
 }
 
 json budget_json(const eval::BudgetReport& b, bool primary) {
   json j = window_json(b.window);
   j["primary"] = primary;
-  j["allowed_bad"] = b.allowed_bad;
+  j["method"] = config::to_string(b.method);
+  j["sli"] = b.sli;
+  j["allowed_bad"] = b.allowed_bad ? json(*b.allowed_bad) : json(nullptr);
   j["consumed"] = b.consumed;
   j["remaining"] = b.remaining;
+  if (b.slices) {
+    const eval::SliceReport& s = *b.slices;
+    j["slices"] = {{"total", s.total}, {"good", s.good},         {"bad", s.bad},
+                   {"empty", s.empty}, {"upcoming", s.upcoming}, {"mean_ratio", s.mean_ratio()}};
+  }
   j["coverage"] = b.coverage();
   j["covered_minutes"] = b.covered_minutes;
   j["elapsed_minutes"] = b.elapsed_minutes;
+  return j;
+}
+
+json sla_json(const eval::SlaReport& s) {
+  return {{"target", s.target.percent()},
+          {"met", s.met},
+          {"sli", s.sli},
+          {"margin_percent", s.margin_percent},
+          {"bad_until_breach", s.bad_until_breach ? json(*s.bad_until_breach) : json(nullptr)}};
+}
+
+json budgeting_json(const config::BudgetingSpec& b) {
+  json j = {{"method", config::to_string(b.method)}};
+  if (b.timesliced()) j["slice"] = format_duration(b.slice);
+  if (b.method == config::BudgetingMethod::kTimeslices) j["slice_target"] = b.slice_target_ratio();
   return j;
 }
 
@@ -99,7 +123,7 @@ json status_json(const SloView& v) {
   const eval::SloStatus& s = v.status;
   const config::SloSpec& spec = *s.spec;
   json budgets = json::array();
-  for (size_t i = 0; i < s.budgets.size(); ++i) budgets.push_back(budget_json(s.budgets[i], i == 0));
+  for (size_t i = 0; i < s.budgets.size(); ++i) budgets.push_back(budget_json(s.budgets[i], i == spec.primary));
   json windows = json::array();
   for (const auto& w : s.windows) windows.push_back(window_json(w));
   json alerts = json::array();
@@ -113,27 +137,30 @@ json status_json(const SloView& v) {
                         {"budget_consumed", e.budget_consumed},
                         {"postmortem_required", e.postmortem_required}});
   }
-  return {{"slo", spec.name},
-          {"service", spec.service},
-          {"description", spec.description},
-          {"objective", spec.objective.percent()},
-          {"sli", sli_json(spec.sli)},
-          {"match", spec.match},
-          {"at", format_rfc3339(s.at)},
-          {"tier", tier_json(v)},
-          {"budget", budgets.front()},
-          {"budgets", std::move(budgets)},
-          {"forecast", forecast_json(v)},
-          {"windows", std::move(windows)},
-          {"alerts", std::move(alerts)},
-          {"episodes", std::move(episodes)},
-          {"memory_bytes", s.memory_bytes}};
+  json out = {{"slo", spec.name},
+              {"service", spec.service},
+              {"description", spec.description},
+              {"objective", spec.objective.percent()},
+              {"sli", sli_json(spec.sli)},
+              {"budgeting", budgeting_json(spec.budgeting)},
+              {"match", spec.match},
+              {"at", format_rfc3339(s.at)},
+              {"tier", tier_json(v)},
+              {"budget", budgets[spec.primary]},
+              {"budgets", std::move(budgets)},
+              {"sla", s.sla ? sla_json(*s.sla) : json(nullptr)},
+              {"forecast", forecast_json(v)},
+              {"windows", std::move(windows)},
+              {"alerts", std::move(alerts)},
+              {"episodes", std::move(episodes)},
+              {"memory_bytes", s.memory_bytes}};
+  return out;
 }
 
 json summary_json(const SloView& v) {
   const eval::SloStatus& s = v.status;
   const config::SloSpec& spec = *s.spec;
-  const eval::BudgetReport& primary = s.budgets.front();
+  const eval::BudgetReport& primary = s.primary();
   const eval::WindowReport& shortest = s.windows.front();
   json firing = json::array();
   for (size_t i = 0; i < s.alerts.size(); ++i) {

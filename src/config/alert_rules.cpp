@@ -132,8 +132,8 @@ std::vector<AlertRuleSpec> resolve_alert_rules(const AlertingDefaults& defaults,
       AlertRuleDraft r;
       r.name = d.name;
       r.severity = d.severity;
-      r.long_window = {d.long_window, format_duration(d.long_window)};
-      r.short_window = {d.short_window, format_duration(d.short_window)};
+      r.long_window = WindowSpec::rolling(d.long_window);
+      r.short_window = WindowSpec::rolling(d.short_window);
       r.budget_percent = d.budget_percent;
       r.is_default = true;
       drafts.push_back(std::move(r));
@@ -174,13 +174,8 @@ std::vector<AlertRuleSpec> resolve_alert_rules(const AlertingDefaults& defaults,
 std::vector<AlertRuleSpec> default_alert_rules(Millis primary, uint64_t min_events) {
   std::vector<AlertRuleSpec> out;
   for (const DefaultRule& d : kDefaultRules) {
-    out.push_back({d.name,
-                   d.severity,
-                   {d.long_window, format_duration(d.long_window)},
-                   {d.short_window, format_duration(d.short_window)},
-                   factor_for(d.budget_percent, primary, d.long_window),
-                   min_events,
-                   ""});
+    out.push_back({d.name, d.severity, WindowSpec::rolling(d.long_window), WindowSpec::rolling(d.short_window),
+                   factor_for(d.budget_percent, primary, d.long_window), min_events, ""});
   }
   return out;
 }

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "alert_rules.h"
+#include "budget_windows.h"
 #include "budgetd/core/window.h"
 #include "sections.h"
 #include "yaml_reader.h"
@@ -54,7 +55,7 @@ std::optional<WindowSpec> read_window(const YAML::Node& n, Diagnostics& diags, s
                                what, *text, format_duration(r)));
     return std::nullopt;
   }
-  return WindowSpec{*d, format_duration(*d)};
+  return WindowSpec::rolling(*d);
 }
 
 namespace {
@@ -325,12 +326,12 @@ void read_slo(const YAML::Node& node, size_t index, const AlertingDefaults& glob
       ok = false;
     } else {
       for (size_t i = 0; i < w.size(); ++i) {
-        auto win = read_window(w[i], diags, fmt::format("{}: windows[{}]", what, i));
+        auto win = read_budget_window(w[i], diags, fmt::format("{}: windows[{}]", what, i));
         if (!win) {
           ok = false;
           continue;
         }
-        if (win->length <= kHour) {
+        if (!win->is_calendar() && win->length <= kHour) {
           // Budget windows report coverage in whole minutes, so they need minute-aligned buckets.
           diags.error(w[i], fmt::format("{}: budget window {} is too short; budget windows must be longer than 1h "
                                         "(alert windows may be shorter)",
@@ -338,7 +339,8 @@ void read_slo(const YAML::Node& node, size_t index, const AlertingDefaults& glob
           ok = false;
           continue;
         }
-        if (std::find(slo.windows.begin(), slo.windows.end(), *win) != slo.windows.end()) {
+        if (std::any_of(slo.windows.begin(), slo.windows.end(),
+                        [&](const WindowSpec& x) { return x.name == win->name; })) {
           diags.error(w[i], fmt::format("{}: window {} is listed twice", what, win->name));
           ok = false;
           continue;
@@ -347,7 +349,46 @@ void read_slo(const YAML::Node& node, size_t index, const AlertingDefaults& glob
       }
     }
   } else {
-    slo.windows.push_back(WindowSpec{30 * kDay, "30d"});
+    slo.windows.push_back(WindowSpec::rolling(30 * kDay));
+  }
+  if (auto primary = m.string("primary")) {
+    const auto it =
+        std::find_if(slo.windows.begin(), slo.windows.end(), [&](const WindowSpec& x) { return x.name == *primary; });
+    if (it == slo.windows.end()) {
+      std::string names;
+      for (const auto& x : slo.windows) names += (names.empty() ? "" : ", ") + x.name;
+      diags.error(m.get("primary"),
+                  fmt::format("{}: primary '{}' is not one of its windows ({})", what, *primary, names));
+      ok = false;
+    } else {
+      slo.primary = static_cast<size_t>(it - slo.windows.begin());
+    }
+  }
+  if (const YAML::Node b = m.get("budgeting"); b.IsDefined()) {
+    if (auto budgeting = read_budgeting(b, diags, what + ": budgeting")) {
+      slo.budgeting = *budgeting;
+      ok = check_slices_fit(slo, b, diags, what) && ok;
+    } else {
+      ok = false;
+    }
+  }
+  if (const YAML::Node sla = m.get("sla"); sla.IsDefined()) {
+    if (auto text = scalar_text(sla, diags, what + ": sla")) {
+      auto target = Objective::parse(*text);
+      if (!target.ok()) {
+        diags.error(sla, fmt::format("{}: sla: {}", what, target.status().message()));
+        ok = false;
+      } else {
+        slo.sla = *target;
+        if (slo.objective.nanopercent() != 0 && slo.objective.nanopercent() <= target->nanopercent()) {
+          diags.warning(sla, fmt::format("{}: objective {} % is not stricter than its SLA {} %: the SLO should "
+                                         "spend its budget, and alert, before the SLA is breached",
+                                         what, slo.objective.to_string(), target->to_string()));
+        }
+      }
+    } else {
+      ok = false;
+    }
   }
   if (const YAML::Node s = m.get("sli"); s.IsDefined()) {
     MapReader sli(s, diags, what + ": sli");

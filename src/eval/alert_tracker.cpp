@@ -24,7 +24,7 @@ namespace {
 // Share of the primary budget that the bad events between `from` and `to` consumed.
 double consumed_between(const store::StoredSlo& slo, const SloStatus& status, Timestamp from, Timestamp to,
                         Timestamp now) {
-  const double allowed = status.budgets.front().allowed_bad;
+  const double allowed = status.primary().allowed_bad_events;
   if (allowed <= 0 || to <= from) return 0;
   return static_cast<double>(counts_between(slo, from, to, now).bad()) / allowed;
 }

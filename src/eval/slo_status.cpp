@@ -14,39 +14,6 @@ WindowBounds completed_window_bounds(Millis window, Timestamp t) {
   return {end - window, end, r};
 }
 
-std::vector<std::optional<Timestamp>> recovery_times(const store::StoredSlo& slo, Timestamp at,
-                                                     const std::vector<int64_t>& thresholds) {
-  std::vector<std::optional<Timestamp>> out(thresholds.size());
-  const config::SloSpec& spec = *slo.spec;
-  const WindowBounds w = window_bounds(spec.primary_window().length, at);
-  const store::BucketRing* ring = slo.series->ring(w.resolution);
-  const store::Counts now = slo.series->sum(w).counts;
-  const int64_t first = w.first_bucket();
-  const int64_t end = w.end_bucket();
-  const auto buckets = static_cast<uint64_t>(end - first);
-  // Slide the window forward bucket by bucket: the oldest bucket leaves, and `k` buckets of good
-  // traffic at the window's average rate have come in (k * total / buckets, in integers).
-  store::Counts left = now;  // what is still in the window of the original buckets
-  for (int64_t k = 0; k <= end - first; ++k) {
-    if (k > 0) {
-      const store::Counts leaving = ring->read(first + k - 1);
-      left.good -= std::min(left.good, leaving.good);
-      left.total -= std::min(left.total, leaving.total);
-    }
-    const auto arrived = static_cast<uint64_t>(static_cast<Uint128>(now.total) * static_cast<uint64_t>(k) / buckets);
-    const store::Counts c{left.good + arrived, left.total + arrived};
-    // The window starts at bucket first + k from the start of bucket end - 1 + k on.
-    const Timestamp when = std::max(at, from_unix_ms((end - 1 + k) * w.resolution.count()));
-    bool all = true;
-    for (size_t i = 0; i < thresholds.size(); ++i) {
-      if (!out[i] && budget_left_above(c, spec.objective, thresholds[i])) out[i] = when;
-      all = all && out[i].has_value();
-    }
-    if (all) break;
-  }
-  return out;
-}
-
 store::Counts counts_between(const store::StoredSlo& slo, Timestamp from, Timestamp to, Timestamp now) {
   if (to <= from) return {};
   Millis coarsest{0};
@@ -69,9 +36,9 @@ store::Counts counts_between(const store::StoredSlo& slo, Timestamp from, Timest
   return slo.series->ring(coarsest)->sum(first, end).counts;
 }
 
-const WindowReport* SloStatus::window(Millis length) const {
+const WindowReport* SloStatus::window(std::string_view name) const {
   for (const WindowReport& w : windows) {
-    if (w.length == length) return &w;
+    if (w.name == name) return &w;
   }
   return nullptr;
 }
@@ -92,10 +59,18 @@ Result<SloStatus> evaluate_slo(const store::StoredSlo& slo, Timestamp at, Timest
   status.at = at;
   status.memory_bytes = series.memory_bytes();
 
+  for (const config::WindowSpec& bw : spec.windows) {
+    auto b = evaluate_budget(slo, bw, at);
+    if (!b.ok()) return b.status();
+    status.windows.push_back(b->window);
+    status.budgets.push_back(std::move(*b));
+  }
   for (const Millis length : slo.windows) {
+    const std::string name = format_duration(length);
+    if (status.window(name) != nullptr) continue;  // a budget window of the same length
     WindowReport w;
     w.length = length;
-    w.name = format_duration(length);
+    w.name = name;
     w.bounds = window_bounds(length, at);
     const store::BucketSum sum = series.sum(w.bounds);
     if (sum.expired_buckets != 0) {
@@ -109,25 +84,10 @@ Result<SloStatus> evaluate_slo(const store::StoredSlo& slo, Timestamp at, Timest
     w.burn_rate = burn_rate(w.counts, spec.objective);
     status.windows.push_back(std::move(w));
   }
-
-  for (const config::WindowSpec& bw : spec.windows) {
-    BudgetReport b;
-    b.window = *status.window(bw.length);
-    b.allowed_bad = allowed_bad(b.window.counts, spec.objective);
-    b.consumed = budget_consumed(b.window.counts, spec.objective);
-    b.remaining = 1.0 - b.consumed;
-    // Coverage counts the minutes that have begun by `at`; the rest of the last bucket is future.
-    const Timestamp elapsed_end =
-        std::min(b.window.bounds.end, from_unix_ms((bucket_index(at, kMinute) + 1) * kMinute.count()));
-    b.elapsed_minutes = static_cast<uint32_t>((elapsed_end - b.window.bounds.start) / kMinute);
-    bool expired = false;
-    b.covered_minutes = series.covered_minutes(b.window.bounds.start, elapsed_end, expired);
-    if (expired) {
-      return OutOfRange(fmt::format("the coverage of the {} window at {} reaches data that is no longer retained",
-                                    b.window.name, format_rfc3339(at)));
-    }
-    status.budgets.push_back(std::move(b));
-  }
+  std::stable_sort(status.windows.begin(), status.windows.end(), [](const WindowReport& a, const WindowReport& b) {
+    return a.bounds.end - a.bounds.start < b.bounds.end - b.bounds.start;
+  });
+  if (spec.sla) status.sla = sla_report(status.primary(), spec.objective, *spec.sla);
 
   // Alert windows: completed buckets only (see slo_status.h).
   const auto completed = [&](Millis length) -> Result<WindowReport> {
@@ -164,12 +124,17 @@ Result<SloStatus> evaluate_slo(const store::StoredSlo& slo, Timestamp at, Timest
   auto hour = completed(kHour);
   if (!hour.ok()) return hour.status();
   status.forecast.burn_rate_1h = hour->burn_rate;
-  const BudgetReport& primary = status.budgets.front();
+  const BudgetReport& primary = status.primary();
   if (primary.remaining <= 0) {
     status.forecast.exhausted_at = at;
   } else if (hour->burn_rate > 0) {
     const double ms = primary.remaining * static_cast<double>(primary.window.length.count()) / hour->burn_rate;
     if (ms < 1e15) status.forecast.exhausted_at = at + Millis{static_cast<int64_t>(ms)};
+    // A calendar budget starts afresh when its period ends: no exhaustion after that.
+    const auto& period_end = primary.window.period_end;
+    if (status.forecast.exhausted_at && period_end && *status.forecast.exhausted_at >= *period_end) {
+      status.forecast.exhausted_at.reset();
+    }
   }
   return status;
 }

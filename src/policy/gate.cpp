@@ -80,9 +80,10 @@ const char* to_string(Verdict v) {
   return "?";
 }
 
-size_t tier_index(const config::PolicySpec& policy, const store::Counts& counts, const config::Objective& objective) {
+size_t tier_index(const config::PolicySpec& policy, const eval::BudgetReport& primary,
+                  const config::Objective& objective) {
   for (size_t i = 0; i + 1 < policy.tiers.size(); ++i) {
-    if (eval::budget_left_above(counts, objective, *policy.tiers[i].above)) return i;
+    if (eval::budget_left_above(primary, objective, *policy.tiers[i].above)) return i;
   }
   return policy.tiers.size() - 1;
 }
@@ -110,11 +111,11 @@ std::string describe_tier(const config::TierSpec& tier) {
 SloDecision decide(const SloInput& in, ChangeType change) {
   const eval::SloStatus& s = *in.status;
   const config::SloSpec& spec = *s.spec;
-  const eval::BudgetReport& budget = s.budgets.front();
+  const eval::BudgetReport& budget = s.primary();
   SloDecision d;
   d.slo = spec.name;
   d.remaining = budget.remaining;
-  d.tier_index = tier_index(spec.policy, budget.window.counts, spec.objective);
+  d.tier_index = tier_index(spec.policy, budget, spec.objective);
   const config::TierSpec& tier = spec.policy.tiers[d.tier_index];
   d.tier = tier.name;
 

@@ -66,21 +66,7 @@ Counts BucketRing::read(int64_t bucket) const {
 }
 
 BucketSum BucketRing::sum(int64_t first_bucket, int64_t end_bucket) const {
-  // A range longer than the ring would count slots twice.
-  assert(end_bucket - first_bucket <= static_cast<int64_t>(slots_));
-  BucketSum s;
-  for (int64_t b = std::max<int64_t>(first_bucket, 0); b < end_bucket; ++b) {
-    const auto [g, t] = load(b);
-    if (t.expired || g.expired) {
-      ++s.expired_buckets;
-      continue;
-    }
-    s.counts.good += g.payload;
-    s.counts.total += t.payload;
-    if (t.payload != 0) ++s.nonempty_buckets;
-    if (t.payload == tagged::kPayloadMax || g.payload == tagged::kPayloadMax) ++s.saturated_buckets;
-  }
-  return s;
+  return scan(first_bucket, end_bucket, [](int64_t, Counts) {});
 }
 
 }  // namespace budgetd::store

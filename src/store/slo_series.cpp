@@ -18,26 +18,34 @@ size_t ladder_index(Millis r) {
 
 }  // namespace
 
-SeriesPlan plan_series(const std::vector<Millis>& windows, const std::vector<Millis>& budget_windows, Millis lookback,
-                       Millis max_future) {
+SeriesPlan plan_series(const std::vector<RingNeed>& rings, Millis coverage_span, Millis lookback, Millis max_future) {
   SeriesPlan plan;
   plan.max_future = max_future;
-  for (const Millis w : windows) {
-    const Millis r = resolution_for(w);
-    // The window itself, the buckets `max_future` and `lookback` add at both ends, and one more
+  for (const RingNeed& n : rings) {
+    const Millis r = n.resolution;
+    // The span itself, the buckets `max_future` and `lookback` add at both ends, and one more
     // so a reader at the lookback edge never races the writer recycling that slot.
     // Every ring spans at least an hour, so a lap is at least an hour and lap tags cannot alias
     // before a slot has been left unwritten for ~15 years (tagged_word.h).
-    const int64_t need = std::max(w / r + ceil_div((max_future + lookback).count(), r.count()) + 1, kHour / r);
+    const int64_t need = std::max(
+        ceil_div(n.span.count(), r.count()) + ceil_div((max_future + lookback).count(), r.count()) + 1, kHour / r);
     uint32_t& slots = plan.slots[ladder_index(r)];
     slots = std::max(slots, static_cast<uint32_t>(need));
   }
-  for (const Millis w : budget_windows) {
-    const int64_t need =
-        std::max(w / kMinute + ceil_div((max_future + lookback).count(), kMinute.count()) + 1, kHour / kMinute);
-    plan.coverage_minutes = std::max(plan.coverage_minutes, static_cast<uint32_t>(need));
+  if (coverage_span > Millis{0}) {
+    const int64_t need = std::max(ceil_div(coverage_span.count(), kMinute.count()) +
+                                      ceil_div((max_future + lookback).count(), kMinute.count()) + 1,
+                                  kHour / kMinute);
+    plan.coverage_minutes = static_cast<uint32_t>(need);
   }
   return plan;
+}
+
+SeriesPlan plan_series(const std::vector<Millis>& rolling_windows, Millis coverage_span, Millis lookback,
+                       Millis max_future) {
+  std::vector<RingNeed> needs;
+  for (const Millis w : rolling_windows) needs.push_back({resolution_for(w), w});
+  return plan_series(needs, coverage_span, lookback, max_future);
 }
 
 SloSeries::SloSeries(const SeriesPlan& plan) : plan_(plan) {

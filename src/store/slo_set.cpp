@@ -7,7 +7,6 @@ namespace budgetd::store {
 std::vector<Millis> windows_of(const config::SloSpec& spec) {
   // 1h is always there: the budget forecast runs on the last hour's burn rate.
   std::vector<Millis> w{kHour};
-  for (const auto& b : spec.windows) w.push_back(b.length);
   for (const auto& r : spec.alert_rules) {
     w.push_back(r.long_window.length);
     w.push_back(r.short_window.length);
@@ -18,9 +17,18 @@ std::vector<Millis> windows_of(const config::SloSpec& spec) {
 }
 
 SeriesPlan plan_for(const config::SloSpec& spec, const config::Config& config) {
-  std::vector<Millis> budget;
-  for (const auto& b : spec.windows) budget.push_back(b.length);
-  return plan_series(windows_of(spec), budget, config.storage.status_lookback, config.ingest.max_future);
+  std::vector<RingNeed> needs;
+  for (const Millis w : windows_of(spec)) needs.push_back({resolution_for(w), w});
+  Millis coverage{0};
+  for (const auto& b : spec.windows) {
+    // The resolution the budget window is evaluated at (eval/budget.h): the slice, the calendar
+    // zone's, or the rolling window's own.
+    Millis r = b.calendar ? b.calendar->resolution : resolution_for(b.length);
+    if (spec.budgeting.timesliced()) r = spec.budgeting.slice;
+    needs.push_back({r, b.span()});
+    coverage = std::max(coverage, b.span());
+  }
+  return plan_series(needs, coverage, config.storage.status_lookback, config.ingest.max_future);
 }
 
 uint64_t identity_hash(const config::SloSpec& spec) {

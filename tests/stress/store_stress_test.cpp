@@ -47,7 +47,7 @@ Counts expected_in(const Tally& t, Timestamp start, Timestamp end) {
 // tallies exactly for every window, and readers must never see good > total.
 TEST(StoreStress, ConcurrentWritersAndReadersCountExactly) {
   const std::vector<Millis> windows{5 * kMinute, kHour, 6 * kHour, 3 * kDay, 30 * kDay};
-  SloSeries series(plan_series(windows, {30 * kDay}, kHour, 5 * kMinute));
+  SloSeries series(plan_series(windows, 30 * kDay, kHour, 5 * kMinute));
   const int writers = 4;
   const int readers = 2;
   const int ops = 100'000 * scale();
@@ -109,7 +109,7 @@ TEST(StoreStress, ConcurrentWritersAndReadersCountExactly) {
 // without its good.
 TEST(StoreStress, ReadersNeverSeeAWritesTotalWithoutItsGood) {
   const std::vector<Millis> windows{5 * kMinute, 30 * kDay};
-  SloSeries series(plan_series(windows, {30 * kDay}, kHour, 5 * kMinute));
+  SloSeries series(plan_series(windows, 30 * kDay, kHour, 5 * kMinute));
   const int writers = 3;
   const int ops = 200'000 * scale();
   std::atomic<int> writers_left{writers};
@@ -146,7 +146,7 @@ TEST(StoreStress, ReadersNeverSeeAWritesTotalWithoutItsGood) {
 TEST(StoreStress, RecyclingUnderConcurrentWritesKeepsRetainedCountsExact) {
   // A small ring (5m window, no lookback) so that it laps many times.
   const std::vector<Millis> windows{5 * kMinute, 30 * kMinute};
-  SloSeries series(plan_series(windows, {30 * kMinute}, Millis{0}, kMinute));
+  SloSeries series(plan_series(windows, 30 * kMinute, Millis{0}, kMinute));
   std::atomic<int64_t> now_ms{to_unix_ms(kStart)};
   const int writers = 3;
   const int ops = 60'000 * scale();

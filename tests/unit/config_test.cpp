@@ -37,7 +37,7 @@ TEST(Config, MinimalSloGetsDefaults) {
   EXPECT_EQ(c.storage.dir, "./data");
   ASSERT_EQ(c.slos.size(), 1u);
   const SloSpec& s = c.slos[0];
-  EXPECT_EQ(s.windows, (std::vector<WindowSpec>{{30 * kDay, "30d"}}));
+  EXPECT_EQ(s.windows, (std::vector<WindowSpec>{WindowSpec::rolling(30 * kDay)}));
   EXPECT_EQ(s.sli.type, SliType::kRatio);
   ASSERT_EQ(s.alert_rules.size(), 4u);
 }
@@ -146,7 +146,7 @@ slos:
           HasSubstr("c.yaml:8:22: SLO 'Bad_Name': windows[1]: '7h3m' is not a multiple of its bucket resolution 5m"),
           HasSubstr("c.yaml:9:10: SLO 'Bad_Name': sli: a latency SLI needs threshold_ms"),
           HasSubstr("c.yaml:14:11: SLO name 'dup' is used more than once"),
-          HasSubstr("c.yaml:18:5: SLO 'dup': unknown key 'colour' (valid keys: alerting, description, ")));
+          HasSubstr("c.yaml:18:5: SLO 'dup': unknown key 'colour' (valid keys: alerting, budgeting, description, ")));
 }
 
 TEST(Config, RejectsImpossibleAlertRules) {
@@ -209,7 +209,7 @@ TEST(Config, IdentityIsNameServiceSliAndMatchers) {
   auto b = a;
   b.objective = Objective::parse("99").value();
   b.alert_rules.clear();
-  b.windows = {{7 * kDay, "7d"}};
+  b.windows = {WindowSpec::rolling(7 * kDay)};
   EXPECT_EQ(a.identity(), b.identity());
   b.match["region"] = "eu";
   EXPECT_NE(a.identity(), b.identity());

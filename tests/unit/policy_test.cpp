@@ -17,6 +17,13 @@ using ::testing::HasSubstr;
 
 const Timestamp kNow = from_unix_ms(1795514400000);  // 2026-11-24T10:00:00Z
 
+// An occurrences budget over these counts.
+eval::BudgetReport budget_of(store::Counts c) {
+  eval::BudgetReport b;
+  b.window.counts = c;
+  return b;
+}
+
 // Tier boundaries are strict: exactly 50 % is caution, exactly 25 % warning, exactly 0 exhausted.
 // 10^10 events at 99.9 % allow 10^7 bad ones.
 TEST(Tiers, BoundariesAreStrict) {
@@ -24,9 +31,9 @@ TEST(Tiers, BoundariesAreStrict) {
   const auto objective = config::Objective::parse("99.9").value();
   const auto name = [&](uint64_t bad) {
     constexpr uint64_t kTotal = 10'000'000'000;
-    return p.tiers[tier_index(p, store::Counts{kTotal - bad, kTotal}, objective)].name;
+    return p.tiers[tier_index(p, budget_of({kTotal - bad, kTotal}), objective)].name;
   };
-  EXPECT_EQ(p.tiers[tier_index(p, store::Counts{}, objective)].name, "healthy");  // no data
+  EXPECT_EQ(p.tiers[tier_index(p, budget_of({}), objective)].name, "healthy");  // no data
   EXPECT_EQ(name(0), "healthy");
   EXPECT_EQ(name(4'999'999), "healthy");
   EXPECT_EQ(name(5'000'000), "caution");
@@ -52,8 +59,8 @@ slos: [{name: a, service: s, objective: 99.9, sli: {type: ratio}}]
   const config::SloSpec& spec = r.config->slos[0];
   const store::Counts exactly_30{10'000 - 7, 10'000};
   EXPECT_GT(eval::budget_remaining(exactly_30, spec.objective) * 100, 30.0) << "the rounded share is past the boundary";
-  EXPECT_EQ(spec.policy.tiers[tier_index(spec.policy, exactly_30, spec.objective)].name, "frozen");
-  EXPECT_EQ(spec.policy.tiers[tier_index(spec.policy, {10'000 - 6, 10'000}, spec.objective)].name, "open");
+  EXPECT_EQ(spec.policy.tiers[tier_index(spec.policy, budget_of(exactly_30), spec.objective)].name, "frozen");
+  EXPECT_EQ(spec.policy.tiers[tier_index(spec.policy, budget_of({10'000 - 6, 10'000}), spec.objective)].name, "open");
   // And in the gate, through a real store.
   auto set = store::SloSet::build(*r.config, nullptr);
   store::WriteStats st;
@@ -90,7 +97,7 @@ struct Fixture {
     const config::PolicySpec& p = status.spec->policy;
     std::vector<int64_t> thresholds;
     for (size_t i = 0; i + 1 < p.tiers.size(); ++i) thresholds.push_back(*p.tiers[i].above);
-    auto rec = eval::recovery_times(set->slos()[0], kNow, thresholds);
+    auto rec = eval::recovery_times(set->slos()[0], status.primary(), kNow, thresholds);
     rec.resize(p.tiers.size());
     return {&status, std::move(pages), std::move(rec)};
   }
@@ -261,7 +268,8 @@ TEST(Forecast, ExhaustionAtTheCurrentBurnRateAndRecoveryAsBadEventsAge) {
   // k = 152 brings 232,222). Above 50 % needs more than 2,000,000: k = 590 (901,388; k = 589
   // brings 899,861). The window then starts at bucket first + k, i.e. from 10:00 + k hours.
   constexpr int64_t kPercent = 1'000'000'000;
-  const auto rec = eval::recovery_times(slo, kNow, {50 * kPercent, 25 * kPercent, 5 * kPercent, 200 * kPercent});
+  const auto rec =
+      eval::recovery_times(slo, s.primary(), kNow, {50 * kPercent, 25 * kPercent, 5 * kPercent, 200 * kPercent});
   ASSERT_TRUE(rec[0]);
   EXPECT_EQ(format_rfc3339(*rec[0]), "2026-12-19T00:00:00Z");  // 10:00 + 590 h
   ASSERT_TRUE(rec[1]);

@@ -91,7 +91,7 @@ TEST(CoverageRing, CountsDistinctMinutes) {
 
 TEST(SeriesPlan, SizesEachRingFromItsLongestWindowPlusSlack) {
   const std::vector<Millis> windows{5 * kMinute, 30 * kMinute, kHour, 2 * kHour, 6 * kHour, kDay, 3 * kDay, 30 * kDay};
-  const SeriesPlan p = plan_series(windows, {30 * kDay}, kHour, 5 * kMinute);
+  const SeriesPlan p = plan_series(windows, 30 * kDay, kHour, 5 * kMinute);
   // window/r + ceil((lookback + max_future)/r) + 1
   EXPECT_EQ(p.slots[0], 360u + 390 + 1);  // 10s: 1h
   EXPECT_EQ(p.slots[1], 360u + 65 + 1);   // 1m: 6h
@@ -103,13 +103,13 @@ TEST(SeriesPlan, SizesEachRingFromItsLongestWindowPlusSlack) {
 // Issue 5 target: a ratio SLO with a 30d window and the default alert windows fits in 64 KiB.
 TEST(SloSeries, DefaultSloFitsIn64KiB) {
   const std::vector<Millis> windows{5 * kMinute, 30 * kMinute, kHour, 2 * kHour, 6 * kHour, kDay, 3 * kDay, 30 * kDay};
-  SloSeries s(plan_series(windows, {30 * kDay}, kHour, 5 * kMinute));
+  SloSeries s(plan_series(windows, 30 * kDay, kHour, 5 * kMinute));
   EXPECT_LE(s.memory_bytes(), 64u * 1024);
 }
 
 TEST(SloSeries, WritesLandInEveryRingThatRetainsTheBucket) {
   const Timestamp now = from_unix_ms(1795514400000);
-  SloSeries s(plan_series({kHour, 30 * kDay}, {30 * kDay}, kHour, 5 * kMinute));
+  SloSeries s(plan_series({kHour, 30 * kDay}, 30 * kDay, kHour, 5 * kMinute));
   WriteStats st;
   // 3 hours late: outside the 10s ring (1h + slack) but inside the 1h ring (30d).
   const Timestamp late = now - 3 * kHour;
@@ -126,7 +126,7 @@ TEST(SloSeries, WritesLandInEveryRingThatRetainsTheBucket) {
 
 TEST(SloSeries, OldestRetainedIsTheLongestRingsEdge) {
   const Timestamp now = from_unix_ms(1795514400000);
-  SloSeries s(plan_series({kHour, 7 * kDay}, {7 * kDay}, kHour, 5 * kMinute));
+  SloSeries s(plan_series({kHour, 7 * kDay}, 7 * kDay, kHour, 5 * kMinute));
   // 1h ring: 168 + ceil(65m / 1h) + 1 = 171 slots; newest bucket is the one holding now + 5m.
   EXPECT_EQ(s.oldest_retained(now), now + kHour - 171 * kHour);
 }

@@ -10,18 +10,56 @@
 #include <vector>
 
 #include "budgetd/config/objective.h"
+#include "budgetd/core/calendar.h"
 #include "budgetd/core/status.h"
 #include "budgetd/core/time.h"
 
 namespace budgetd::config {
 
-// A rolling window such as "30d": at time t it covers the `length` ending with the bucket that
-// holds t (DESIGN.md §3).
-struct WindowSpec {
-  Millis length{0};
-  std::string name;  // as written canonically: "30d", "1h30m"
+// The calendar part of a calendar budget window: periods of `unit` in `timezone`.
+struct CalendarWindow {
+  CalendarUnit unit = CalendarUnit::kMonthly;
+  std::string timezone = "UTC";
+  const TimeZone* zone = nullptr;
+  // The buckets it is evaluated at: 1h, or 5m in zones whose offsets are not whole hours
+  // (calendar_resolution), so that every period starts on a bucket edge.
+  Millis resolution{0};
 
+  friend bool operator==(const CalendarWindow&, const CalendarWindow&) = default;
+};
+
+// A window (DESIGN.md §3). Rolling ("30d"): at time t it covers the `length` ending with the
+// bucket that holds t. Calendar ({calendar: month, timezone: Europe/Berlin}, budget windows
+// only): from the start of the period holding t to the end of the bucket holding t.
+struct WindowSpec {
+  // Rolling: the window. Calendar: the nominal period (1d, 7d, 30d, 90d, 365d), which the
+  // default alert factors scale with.
+  Millis length{0};
+  std::string name;  // canonical: "30d", "1h30m"; calendar: "month:Europe/Berlin"
+  std::optional<CalendarWindow> calendar;
+
+  static WindowSpec rolling(Millis length) { return {length, format_duration(length), std::nullopt}; }
+  bool is_calendar() const { return calendar.has_value(); }
+  // The most time the window can span: what its ring must retain (before lookback).
+  Millis span() const { return calendar ? longest_period(calendar->unit) : length; }
   friend bool operator==(const WindowSpec&, const WindowSpec&) = default;
+};
+
+// How an SLO's error budget counts (DESIGN.md §3): events, or time slices.
+enum class BudgetingMethod { kOccurrences, kTimeslices, kRatioTimeslices };
+const char* to_string(BudgetingMethod m);
+
+struct BudgetingSpec {
+  BudgetingMethod method = BudgetingMethod::kOccurrences;
+  // Timeslice methods: the slice length, one of the store's bucket sizes (10s, 1m, 5m, 1h).
+  Millis slice{0};
+  // Timeslices: the good/total share a slice needs to be good, exact in 1e-9 (0.95 is 950'000'000).
+  int64_t slice_target = 0;
+  static constexpr int64_t kTargetScale = 1'000'000'000;
+  double slice_target_ratio() const { return static_cast<double>(slice_target) / kTargetScale; }
+
+  bool timesliced() const { return method != BudgetingMethod::kOccurrences; }
+  friend bool operator==(const BudgetingSpec&, const BudgetingSpec&) = default;
 };
 
 enum class SliType { kRatio, kLatency };
@@ -90,13 +128,16 @@ struct SloSpec {
   std::string service;
   std::string description;
   Objective objective;
-  std::vector<WindowSpec> windows;  // budget windows; windows[0] is the primary
+  std::vector<WindowSpec> windows;  // budget windows
+  size_t primary = 0;               // index in `windows` of the one tiers and the gate use
+  BudgetingSpec budgeting;
+  std::optional<Objective> sla;  // a contractual target, looser than the objective
   SliSpec sli;
   std::map<std::string, std::string> match;  // label matchers, all must hold
   std::vector<AlertRuleSpec> alert_rules;
   PolicySpec policy;
 
-  const WindowSpec& primary_window() const { return windows.front(); }
+  const WindowSpec& primary_window() const { return windows[primary]; }
   // What makes two SLOs "the same data": reload keeps the counts of an SLO whose identity is
   // unchanged, and only then.
   std::string identity() const;

@@ -1,13 +1,14 @@
 #pragma once
 // Policy tiers and deploy-gate decisions (DESIGN.md §3).
 //
-//   size_t tier = tier_index(spec.policy, counts, spec.objective);  // 0 is the healthiest
+//   size_t tier = tier_index(spec.policy, status.primary(), spec.objective);  // 0 is the healthiest
 //   SloDecision d = decide(input, config::ChangeType::kFeature);
 //   GateDecision g = combine({d1, d2, ...});                      // a service's SLOs: strictest wins
 //
 // The tier comes from the primary budget window's remaining share: the first tier whose `above`
 // (a percentage) it strictly exceeds, else the last. So exactly 50 % is caution, not healthy.
-// Decided on the integer counts (eval::budget_left_above), never on a rounded share.
+// Decided on the integer counts (eval::budget_left_above), never on a rounded share, except
+// under ratio_timeslices, whose budget is a mean of ratios.
 // A firing page alert denies feature and risky changes whatever the tier. Every reason is a
 // sentence a developer can act on.
 
@@ -20,8 +21,8 @@
 
 namespace budgetd::policy {
 
-// `counts`: the primary budget window's.
-size_t tier_index(const config::PolicySpec& policy, const store::Counts& counts, const config::Objective& objective);
+size_t tier_index(const config::PolicySpec& policy, const eval::BudgetReport& primary,
+                  const config::Objective& objective);
 
 struct FiringPage {
   std::string rule;

@@ -23,7 +23,9 @@
 // good load shows up in the second load, because that good value's release carries step 1.
 // So a reader never sees a write's total without its good or the reverse.
 
+#include <algorithm>
 #include <atomic>
+#include <cassert>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -64,6 +66,10 @@ class BucketRing {
   void add(int64_t bucket, uint64_t good, uint64_t total, WriteStats& stats);
   Counts read(int64_t bucket) const;
   BucketSum sum(int64_t first_bucket, int64_t end_bucket) const;
+  // Each retained bucket of [first, end), oldest first, read as sum() reads it: f(bucket, counts).
+  // Returns what sum() would.
+  template <class F>
+  BucketSum scan(int64_t first_bucket, int64_t end_bucket, F&& f) const;
 
   // The raw lap-tagged words, for snapshots: 2 per slot (good, total), little-endian.
   size_t word_count() const { return 2 * static_cast<size_t>(slots_); }
@@ -88,5 +94,25 @@ class BucketRing {
   uint32_t slots_;
   std::unique_ptr<Slot[]> slots_storage_;
 };
+
+template <class F>
+BucketSum BucketRing::scan(int64_t first_bucket, int64_t end_bucket, F&& f) const {
+  // A range longer than the ring would count slots twice.
+  assert(end_bucket - first_bucket <= static_cast<int64_t>(slots_));
+  BucketSum s;
+  for (int64_t b = std::max<int64_t>(first_bucket, 0); b < end_bucket; ++b) {
+    const auto [g, t] = load(b);
+    if (t.expired || g.expired) {
+      ++s.expired_buckets;
+      continue;
+    }
+    s.counts.good += g.payload;
+    s.counts.total += t.payload;
+    if (t.payload != 0) ++s.nonempty_buckets;
+    if (t.payload == tagged::kPayloadMax || g.payload == tagged::kPayloadMax) ++s.saturated_buckets;
+    f(b, Counts{g.payload, t.payload});
+  }
+  return s;
+}
 
 }  // namespace budgetd::store

@@ -33,9 +33,16 @@ struct SeriesPlan {
   Millis max_future{0};
 };
 
-// `windows`: every window evaluated over the series (budget and alert windows);
-// `budget_windows`: those whose coverage is reported.
-SeriesPlan plan_series(const std::vector<Millis>& windows, const std::vector<Millis>& budget_windows, Millis lookback,
+// What one window needs of the store: a ring at `resolution` reaching `span` back.
+struct RingNeed {
+  Millis resolution;
+  Millis span;
+};
+// `rings`: what every window evaluated over the series needs; `coverage_span`: the longest
+// budget window, whose minutes the coverage bitmap must reach back over.
+SeriesPlan plan_series(const std::vector<RingNeed>& rings, Millis coverage_span, Millis lookback, Millis max_future);
+// The same for rolling windows, each at its own resolution (resolution_for).
+SeriesPlan plan_series(const std::vector<Millis>& rolling_windows, Millis coverage_span, Millis lookback,
                        Millis max_future);
 
 class SloSeries {

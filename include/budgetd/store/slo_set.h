@@ -33,7 +33,8 @@ struct StoredSlo {
   // FNV-1a of spec->identity(): the log and snapshots name an SLO by name and this hash, so
   // counts recorded for an SLO whose identity has since changed are not applied to it.
   uint64_t identity_hash = 0;
-  // Every window evaluated for this SLO, budget and alert windows alike, shortest first.
+  // The rolling windows evaluated beside the budget windows (alert windows, and 1h for the
+  // forecast), shortest first.
   std::vector<Millis> windows;
 };
 
