@@ -86,6 +86,57 @@ TEST(Server, PushABatchAndReadTheStatus) {
   EXPECT_EQ(list["evaluated_at"], "2026-11-24T10:00:00Z");
 }
 
+// Several budget windows, a calendar one among them, timeslices and an SLA, as the status shows them.
+TEST(Server, StatusShowsEveryBudgetWindowItsSlicesAndTheSla) {
+  TestDaemon d(R"(
+slos:
+  - name: api
+    service: api
+    objective: 99
+    sla: 95
+    windows: ["7d", {calendar: month, timezone: Europe/Berlin}]
+    primary: "month:Europe/Berlin"
+    budgeting: {method: timeslices, slice: 1h, slice_target: 0.9}
+    sli: {type: ratio}
+)");
+  HttpClient c(d.port());
+  // 1 Nov 00:00 in Berlin is 31 Oct 23:00Z: the event just before it is October's.
+  ASSERT_EQ(c.post("/v1/events", R"({"events":[
+    {"service":"api","good":0,"total":5,"ts":"2026-10-31T22:59:59Z"},
+    {"service":"api","good":8,"total":10,"ts":"2026-11-20T12:00:00Z"},
+    {"service":"api","good":10,"total":10,"ts":"2026-11-24T09:00:00Z"}
+  ]})")
+                .status,
+            200);
+  const json s = c.get("/v1/slos/api").json();
+  EXPECT_EQ(s["budgeting"], json::parse(R"({"method":"timeslices","slice":"1h","slice_target":0.9})"));
+  const json budgets = s["budgets"];
+  ASSERT_EQ(budgets.size(), 2u);
+  const json& week = budgets[0];
+  EXPECT_EQ(week["window"], "7d");
+  EXPECT_EQ(week["primary"], false);
+  EXPECT_EQ(week["slices"]["total"], 168);
+  EXPECT_EQ(week["slices"]["bad"], 1);  // 8/10 is below 0.9
+  const json& month = budgets[1];
+  EXPECT_EQ(s["budget"], month);
+  EXPECT_EQ(month["window"], "month:Europe/Berlin");
+  EXPECT_EQ(month["primary"], true);
+  EXPECT_EQ(month["method"], "timeslices");
+  EXPECT_EQ(month["start"], "2026-10-31T23:00:00Z");
+  EXPECT_EQ(month["end"], "2026-11-24T11:00:00Z");
+  EXPECT_EQ(month["period_end"], "2026-11-30T23:00:00Z");
+  EXPECT_EQ(month["total"], 20);  // October's 5 are not in it
+  EXPECT_EQ(month["good"], 18);
+  // November in Berlin has 720 hours; 564 of them had begun by 11:00Z on the 24th.
+  EXPECT_EQ(month["slices"], json::parse(R"({"total":720,"good":719,"bad":1,"empty":562,"upcoming":156,
+                                             "mean_ratio":0.9})"));
+  EXPECT_DOUBLE_EQ(month["allowed_bad"].get<double>(), 7.2);
+  EXPECT_DOUBLE_EQ(month["sli"].get<double>(), 719.0 / 720);
+  EXPECT_EQ(s["sla"], json::parse(R"({"target":95.0,"met":true,"sli":0.9986111111111111,"margin_percent":4.0,
+                                      "bad_until_breach":35})"));
+  EXPECT_EQ(s["tier"]["name"], "healthy");  // 1 of 7.2 bad slices: 86 % left
+}
+
 TEST(Server, NdjsonBatches) {
   TestDaemon d(kSlos);
   HttpClient c(d.port());
