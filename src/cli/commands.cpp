@@ -6,46 +6,13 @@
 #include <iostream>
 #include <optional>
 
-#include "budgetd/config/loader.h"
 #include "budgetd/core/log.h"
 #include "budgetd/daemon/daemon.h"
+#include "cli/args.h"
 
 namespace budgetd::cli {
-namespace {
-
-// The value after --name (or --name=value), or nullopt; `error` is set for a flag without value.
-std::optional<std::string> flag(const Args& args, std::string_view name, std::string& error) {
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == name) {
-      if (i + 1 >= args.size()) {
-        error = std::string(name) + " needs a value";
-        return std::nullopt;
-      }
-      return args[i + 1];
-    }
-    if (args[i].rfind(std::string(name) + "=", 0) == 0) return args[i].substr(name.size() + 1);
-  }
-  return std::nullopt;
-}
-
-// Loads the config named by --config, printing every diagnostic to stderr.
-std::optional<config::Config> load(const Args& args) {
-  std::string error;
-  const auto path = flag(args, "--config", error);
-  if (!error.empty()) {
-    std::cerr << "budgetd: " << error << "\n";
-    return std::nullopt;
-  }
-  const config::LoadResult r = config::load_config_file(path.value_or("config/budgetd.yaml"));
-  for (const auto& d : r.diagnostics) std::cerr << d.to_string() << "\n";
-  if (!r.ok()) return std::nullopt;
-  return *r.config;
-}
-
-}  // namespace
-
 int check(const Args& args) {
-  const auto config = load(args);
+  const auto config = load_config(args);
   if (!config) return 1;
   size_t rules = 0;
   for (const auto& s : config->slos) rules += s.alert_rules.size();
@@ -54,7 +21,7 @@ int check(const Args& args) {
 }
 
 int serve(const Args& args) {
-  auto config = load(args);
+  auto config = load_config(args);
   if (!config) return 1;
   log::Level level = log::Level::info;
   log::parse_level(config->log.level, level);

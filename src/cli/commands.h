@@ -11,5 +11,6 @@ using Args = std::vector<std::string>;
 int serve(const Args& args);
 int check(const Args& args);
 int gate(const Args& args);
+int backtest(const Args& args);
 
 }  // namespace budgetd::cli

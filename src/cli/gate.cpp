@@ -17,6 +17,7 @@
 
 #include "budgetd/config/config.h"
 #include "budgetd/notify/http_client.h"
+#include "cli/args.h"
 #include "cli/commands.h"
 
 namespace budgetd::cli {
@@ -33,21 +34,6 @@ std::string percent_encode(std::string_view s) {
       out += fmt::format("%{:02X}", c);
   }
   return out;
-}
-
-std::optional<std::string> value(const Args& args, std::string_view name) {
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == name && i + 1 < args.size()) return args[i + 1];
-    if (args[i].rfind(std::string(name) + "=", 0) == 0) return args[i].substr(name.size() + 1);
-  }
-  return std::nullopt;
-}
-
-bool has(const Args& args, std::string_view name) {
-  for (const auto& a : args) {
-    if (a == name) return true;
-  }
-  return false;
 }
 
 // The string at `key`, or `fallback` when it is missing or not a string: an answer is never
@@ -82,9 +68,9 @@ int could_not_ask(bool fail_open, const std::string& why) {
 }  // namespace
 
 int gate(const Args& args) {
-  const auto url = value(args, "--url");
-  const auto service = value(args, "--service");
-  const auto change = value(args, "--change");
+  const auto url = flag(args, "--url");
+  const auto service = flag(args, "--service");
+  const auto change = flag(args, "--change");
   if (!url || !service || !change) {
     std::fputs(
         "usage: budgetd gate --url http://budgetd:8080 --service S --change feature|risky|reliability|security\n"
@@ -94,13 +80,13 @@ int gate(const Args& args) {
         stderr);
     return kRefused;
   }
-  const bool fail_open = has(args, "--fail-open");
+  const bool fail_open = has_flag(args, "--fail-open");
   auto target = config::parse_http_url(*url);
   if (!target.ok()) {
     std::fprintf(stderr, "budgetd gate: --url: %s\n", target.status().message().c_str());
     return kRefused;
   }
-  if (const auto t = value(args, "--timeout")) {
+  if (const auto t = flag(args, "--timeout")) {
     auto d = parse_duration(*t);
     if (!d.ok()) {
       std::fprintf(stderr, "budgetd gate: --timeout: %s\n", d.status().message().c_str());
@@ -110,7 +96,7 @@ int gate(const Args& args) {
   } else {
     target->timeout = 10 * kSecond;
   }
-  std::optional<std::string> token = value(args, "--token");
+  std::optional<std::string> token = flag(args, "--token");
   if (!token) {
     if (const char* env = std::getenv("BUDGETD_TOKEN"); env != nullptr && *env != '\0') token = env;
   }
@@ -120,9 +106,9 @@ int gate(const Args& args) {
   while (!base.empty() && base.back() == '/') base.remove_suffix(1);
   std::string path =
       std::string(base) + "/v1/gate?service=" + percent_encode(*service) + "&change=" + percent_encode(*change);
-  for (const auto& [flag, param] :
+  for (const auto& [name, param] :
        {std::pair{"--slo", "slo"}, std::pair{"--ci-job", "ci_job"}, std::pair{"--commit", "commit"}}) {
-    if (const auto v = value(args, flag)) path += std::string("&") + param + "=" + percent_encode(*v);
+    if (const auto v = flag(args, name)) path += std::string("&") + param + "=" + percent_encode(*v);
   }
   const auto answer = notify::http_request(*target, "GET", path, "");
   if (!answer.ok()) return could_not_ask(fail_open, answer.status().message());
@@ -145,7 +131,7 @@ int gate(const Args& args) {
     return could_not_ask(fail_open, "the answer is not a budgetd gate decision: " + answer->body.substr(0, 200));
   }
   const bool allowed = body["allowed"].get<bool>();
-  if (has(args, "--json")) {
+  if (has_flag(args, "--json")) {
     std::cout << body.dump(2) << "\n";
   } else {
     std::cout << "budgetd gate: " << (allowed ? "ALLOWED" : "DENIED") << ": " << *change << " change for " << *service

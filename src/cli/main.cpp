@@ -16,6 +16,9 @@ usage:
   budgetd gate --url U --service S --change C [--slo N] [--fail-open] [--json] [--timeout 10s] [--token T]
                                   ask whether the error budget permits a deploy: exit 0 allowed, 1 denied,
                                   2 could not ask (--fail-open: 0), 3 the question was refused
+  budgetd backtest --config FILE --events FILE.ndjson [--from T] [--to T] [--step 1m] [--reorder 1m] [--json]
+                                  replay a history of events: the alerts that would have fired, pages and
+                                  tickets per week, the budget, tier and gate answer over time
   budgetd version
 )";
 
@@ -51,6 +54,7 @@ int main(int argc, char** argv) {
   if (command == "serve") return budgetd::cli::serve(args);
   if (command == "check") return budgetd::cli::check(args);
   if (command == "gate") return budgetd::cli::gate(args);
+  if (command == "backtest") return budgetd::cli::backtest(args);
   if (command == "version" || command == "--version") {
     std::printf("budgetd %s\n", BUDGETD_VERSION);
     return 0;

@@ -14,6 +14,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "http_client.h"
 
@@ -73,6 +74,46 @@ TEST(Cli, UnknownSubcommandIsAnError) {
   const CommandResult r = run("frobnicate");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.out, HasSubstr("unknown subcommand 'frobnicate'"));
+}
+
+TEST(Cli, BacktestPrintsAReportAndExitCodesSayWhatWentWrong) {
+  const fs::path config = write_temp("bt.yaml",
+                                     "slos:\n  - name: api\n    service: api\n    objective: 99\n"
+                                     "    windows: [7d]\n    sli: {type: ratio}\n");
+  std::string lines;
+  for (int i = 0; i < 360; ++i) {
+    // An hour of traffic, the last 10 minutes of it failing.
+    lines += "{\"service\":\"api\",\"ts\":" + std::to_string(1795514400000 + i * 10'000) +
+             ",\"good\":" + (i >= 300 ? "0" : "10") + ",\"total\":10}\n";
+  }
+  const fs::path events = write_temp("bt.ndjson", lines);
+  const CommandResult text = run("backtest --config " + config.string() + " --events " + events.string());
+  EXPECT_EQ(text.exit_code, 0) << text.out;
+  EXPECT_THAT(text.out, HasSubstr("budgetd backtest: 360 events on 360 lines"));
+  EXPECT_THAT(text.out, HasSubstr("page   page-1h    fired 2026-11-24T10:5"));
+
+  const CommandResult j = run("backtest --config " + config.string() + " --events " + events.string() +
+                              " --json --step 10s --from 2026-11-24T10:00:00Z 2>/dev/null");
+  ASSERT_EQ(j.exit_code, 0) << j.out;
+  const auto report = nlohmann::json::parse(j.out);
+  EXPECT_EQ(report["from"], "2026-11-24T10:00:00Z");
+  EXPECT_EQ(report["step"], "10s");
+  EXPECT_EQ(report["input"]["applied"], 360);
+  EXPECT_EQ(report["slos"][0]["alerts"][0]["severity"], "page");
+  EXPECT_EQ(report["slos"][0]["alerts"][0]["onset"], "2026-11-24T10:50:00Z");
+
+  const CommandResult missing = run("backtest --config " + config.string());
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_THAT(missing.out, HasSubstr("--events is required"));
+  const CommandResult unreadable = run("backtest --config " + config.string() + " --events /nonexistent.ndjson");
+  EXPECT_EQ(unreadable.exit_code, 2);
+  EXPECT_THAT(unreadable.out, HasSubstr("cannot open /nonexistent.ndjson: No such file or directory"));
+  const CommandResult bad_step =
+      run("backtest --config " + config.string() + " --events " + events.string() + " --step 15s");
+  EXPECT_EQ(bad_step.exit_code, 2);
+  EXPECT_THAT(bad_step.out, HasSubstr("--step must be a positive multiple of 10s, not 15s"));
+  const CommandResult bad_config = run("backtest --config /nonexistent.yaml --events " + events.string());
+  EXPECT_EQ(bad_config.exit_code, 1);
 }
 
 // Starts `budgetd serve`, finds its port in the log, talks to it, then SIGTERM: exit 0.
