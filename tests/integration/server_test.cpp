@@ -131,6 +131,7 @@ slos:
   EXPECT_EQ(month["slices"], json::parse(R"({"total":720,"good":719,"bad":1,"empty":562,"upcoming":156,
                                              "mean_ratio":0.9})"));
   EXPECT_DOUBLE_EQ(month["allowed_bad"].get<double>(), 7.2);
+  EXPECT_EQ(month["empty_slices"], 562);
   EXPECT_DOUBLE_EQ(month["sli"].get<double>(), 719.0 / 720);
   EXPECT_EQ(s["sla"], json::parse(R"({"target":95.0,"met":true,"sli":0.9986111111111111,"margin_percent":4.0,
                                       "bad_until_breach":35})"));
