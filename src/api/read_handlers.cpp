@@ -4,6 +4,7 @@
 #include "budgetd/core/log.h"
 #include "budgetd/eval/slo_status.h"
 #include "handler_util.h"
+#include "slo_metrics.h"
 #include "slo_view.h"
 #include "status_json.h"
 
@@ -102,7 +103,11 @@ void Api::get_readyz(Request& req, Respond respond) {
 }
 
 void Api::get_metrics(Request& req, Respond respond) {
-  respond(text_response(http::status::ok, metrics_.render(), "text/plain; version=0.0.4; charset=utf-8",
+  std::string text = metrics_.render();
+  const std::shared_ptr<const Snapshot> snap = backend_.snapshot();
+  metrics::Exposition ex(text);
+  write_slo_metrics(ex, snap->router->slos(), backend_.alerts(), clock_.now(), snap->config->storage.status_lookback);
+  respond(text_response(http::status::ok, std::move(text), "text/plain; version=0.0.4; charset=utf-8",
                         req.raw.version(), req.raw.keep_alive()));
 }
 

@@ -40,6 +40,17 @@ Daemon::Daemon(config::Config config, const Clock& clock, durable::Env& env)
   metrics_.gauge("budgetd_process_start_time_seconds", "When this process started, in unix seconds (budgetd's clock)")
       .set(static_cast<double>(to_unix_ms(clock_.now())) / 1000.0);
   metrics_.gauge("budgetd_slos", "SLOs configured").set(static_cast<double>(shared->slos.size()));
+  // The snapshotter sets the time of the last snapshot; its age is worked out at scrape time,
+  // on budgetd's clock, so an alert on it needs no clock arithmetic in PromQL.
+  metrics::Gauge& last_snapshot = metrics_.gauge("budgetd_snapshot_last_success_timestamp_seconds",
+                                                 "When the last snapshot was written, in unix seconds (0: none yet)");
+  metrics_.add_collector([this, &last_snapshot](metrics::Exposition& ex) {
+    const double last = last_snapshot.value();
+    ex.family("budgetd_snapshot_age_seconds", "gauge",
+              "Seconds since the last snapshot was written; -1 until this process has written one");
+    ex.sample("budgetd_snapshot_age_seconds", {},
+              last == 0 ? -1.0 : static_cast<double>(to_unix_ms(clock_.now())) / 1000.0 - last);
+  });
 }
 
 Daemon::~Daemon() {

@@ -116,7 +116,11 @@ Status prepare_batch(BatchDecoder& decoder, const char* data, size_t size, size_
 store::WriteStats apply_batch(std::span<const store::BucketDelta> deltas, const store::SloSet& slos, Timestamp now) {
   store::WriteStats stats;
   const auto& all = slos.slos();
-  for (const Delta& d : deltas) all[d.slo].series->add(now, d.bucket, d.good, d.total, stats);
+  for (const Delta& d : deltas) {
+    store::SloSeries& series = *all[d.slo].series;
+    series.add(now, d.bucket, d.good, d.total, stats);
+    series.count_ingested(d.good, d.total - d.good);
+  }
   return stats;
 }
 

@@ -153,6 +153,7 @@ void SloSeries::load_words(std::string_view bytes) {
 }
 
 void SloSeries::migrate_from(const SloSeries& from, Timestamp now) {
+  count_ingested(from.ingested_good(), from.ingested_bad());
   WriteStats stats;
   for (size_t i = 0; i < kResolutions.size(); ++i) {
     if (!rings_[i]) continue;

@@ -5,8 +5,6 @@
 // real "now", and the burn is driven by event timestamps instead of by moving time: a fast burn
 // over the last ten minutes fires the page; a flood of good events in the same minutes ends it.
 
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -15,9 +13,8 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 
+#include "external_process.h"
 #include "http_client.h"
 #include "test_daemon.h"
 
@@ -28,44 +25,17 @@ using nlohmann::json;
 
 constexpr const char* kAlertmanager = "/usr/bin/prometheus-alertmanager";
 
-uint16_t free_port() {
-  boost::asio::io_context ioc;
-  boost::asio::ip::tcp::acceptor a(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  return a.local_endpoint().port();
-}
-
 class Alertmanager {
  public:
-  explicit Alertmanager(const std::string& dir) : port_(free_port()) {
-    std::ofstream(dir + "/alertmanager.yml") << "route: {receiver: blackhole, group_wait: 0s}\n"
-                                             << "receivers: [{name: blackhole}]\n";
-    pid_ = fork();
-    if (pid_ == 0) {
-      const std::string config = "--config.file=" + dir + "/alertmanager.yml";
-      const std::string storage = "--storage.path=" + dir + "/data";
-      const std::string listen = "--web.listen-address=127.0.0.1:" + std::to_string(port_);
-      freopen((dir + "/alertmanager.log").c_str(), "w", stderr);
-      execl(kAlertmanager, kAlertmanager, config.c_str(), storage.c_str(), listen.c_str(),
-            "--cluster.listen-address=", static_cast<char*>(nullptr));
-      _exit(127);
-    }
-  }
-  ~Alertmanager() {
-    kill(pid_, SIGTERM);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-  }
+  explicit Alertmanager(const std::string& dir)
+      : port_(free_port()),
+        config_(write_config(dir)),
+        process_(kAlertmanager,
+                 {"--config.file=" + config_, "--storage.path=" + dir + "/data",
+                  "--web.listen-address=127.0.0.1:" + std::to_string(port_), "--cluster.listen-address="},
+                 dir + "/alertmanager.log") {}
   uint16_t port() const { return port_; }
-  bool wait_ready() {
-    for (int i = 0; i < 200; ++i) {
-      try {
-        if (http_get(port_, "/-/ready").status == 200) return true;
-      } catch (const std::exception&) {
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return false;
-  }
+  bool wait_ready() { return process_.wait_http_ok(port_, "/-/ready", 10); }
   // Alertmanager's active alerts with alertname ErrorBudgetBurn and rule `rule`.
   std::vector<json> active(const std::string& rule) {
     std::vector<json> out;
@@ -78,8 +48,16 @@ class Alertmanager {
   }
 
  private:
+  static std::string write_config(const std::string& dir) {
+    const std::string path = dir + "/alertmanager.yml";
+    std::ofstream(path) << "route: {receiver: blackhole, group_wait: 0s}\n"
+                        << "receivers: [{name: blackhole}]\n";
+    return path;
+  }
+
   uint16_t port_;
-  pid_t pid_ = -1;
+  std::string config_;
+  ExternalProcess process_;
 };
 
 std::string events(int64_t from_ms, int64_t to_ms, uint64_t good, uint64_t total) {

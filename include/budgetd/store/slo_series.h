@@ -84,8 +84,22 @@ class SloSeries {
   // REQUIRES: no concurrent writers to this series.
   void migrate_from(const SloSeries& from, Timestamp now);
 
+  // Good and bad events ingested by this process (the budgetd_slo_events_total counters).
+  // Ingest adds to them beside add(); replaying the log at start-up does not, so within a
+  // process they only grow, as Prometheus counters must. A reload carries them over.
+  void count_ingested(uint64_t good, uint64_t bad) {
+    // relaxed: plain counters; a scrape needs each to be monotonic, not the two to agree.
+    if (good != 0) ingested_good_.fetch_add(good, std::memory_order_relaxed);
+    if (bad != 0) ingested_bad_.fetch_add(bad, std::memory_order_relaxed);
+  }
+  uint64_t ingested_good() const { return ingested_good_.load(std::memory_order_relaxed); }
+  uint64_t ingested_bad() const { return ingested_bad_.load(std::memory_order_relaxed); }
+
  private:
   SeriesPlan plan_;
+  // Own cache lines: every ingest thread bumps them.
+  alignas(64) std::atomic<uint64_t> ingested_good_{0};
+  alignas(64) std::atomic<uint64_t> ingested_bad_{0};
   std::array<std::unique_ptr<BucketRing>, kResolutions.size()> rings_;
   std::unique_ptr<CoverageRing> coverage_;
 };
