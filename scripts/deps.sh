@@ -17,6 +17,7 @@ packages=(
   libbenchmark-dev
   prometheus-alertmanager    # alert integration test talks to the real Alertmanager
   prometheus                 # promtool check metrics + live scrape test
+  python3                    # tests/packaging/check_packaging.py
 )
 
 missing=()

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <optional>
 
+#include "budgetd/config/loader.h"
 #include "budgetd/core/log.h"
 #include "budgetd/daemon/daemon.h"
 #include "cli/args.h"
@@ -17,6 +18,19 @@ int check(const Args& args) {
   size_t rules = 0;
   for (const auto& s : config->slos) rules += s.alert_rules.size();
   std::cout << config->source << ": OK (" << config->slos.size() << " SLOs, " << rules << " alert rules)\n";
+  return 0;
+}
+
+int export_config(const Args& args) {
+  if (args.empty() || args[0] != "openslo") {
+    std::cerr << "budgetd export: say what to export: budgetd export openslo [--config FILE]\n";
+    return 2;
+  }
+  const auto config = load_config(args);
+  if (!config) return 1;
+  std::vector<std::string> notes;
+  std::cout << config::export_openslo(*config, notes);
+  for (const auto& n : notes) std::cerr << "budgetd export: note: " << n << "\n";
   return 0;
 }
 

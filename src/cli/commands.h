@@ -12,5 +12,6 @@ int serve(const Args& args);
 int check(const Args& args);
 int gate(const Args& args);
 int backtest(const Args& args);
+int export_config(const Args& args);
 
 }  // namespace budgetd::cli

@@ -19,6 +19,8 @@ usage:
   budgetd backtest --config FILE --events FILE.ndjson [--from T] [--to T] [--step 1m] [--reorder 1m] [--json]
                                   replay a history of events: the alerts that would have fired, pages and
                                   tickets per week, the budget, tier and gate answer over time
+  budgetd export openslo [--config FILE]
+                                  print the config's SLOs as OpenSLO v1 documents
   budgetd version
 )";
 
@@ -55,6 +57,7 @@ int main(int argc, char** argv) {
   if (command == "check") return budgetd::cli::check(args);
   if (command == "gate") return budgetd::cli::gate(args);
   if (command == "backtest") return budgetd::cli::backtest(args);
+  if (command == "export") return budgetd::cli::export_config(args);
   if (command == "version" || command == "--version") {
     std::printf("budgetd %s\n", BUDGETD_VERSION);
     return 0;

@@ -26,14 +26,14 @@ Millis nominal_length(CalendarUnit u) {
   return 30 * kDay;
 }
 
+}  // namespace
+
 bool is_ladder_resolution(Millis d) {
   for (const Millis r : kResolutions) {
     if (r == d) return true;
   }
   return false;
 }
-
-}  // namespace
 
 const char* to_string(BudgetingMethod m) {
   switch (m) {

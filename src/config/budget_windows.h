@@ -17,6 +17,9 @@ std::optional<WindowSpec> read_budget_window(const YAML::Node& n, Diagnostics& d
 // {method: ratio_timeslices, slice: 1m}.
 std::optional<BudgetingSpec> read_budgeting(const YAML::Node& n, Diagnostics& diags, const std::string& what);
 
+// One of the store's bucket sizes (10s, 1m, 5m, 1h): what a time slice may be.
+bool is_ladder_resolution(Millis d);
+
 // Every budget window must be cut into whole slices; false (after reporting why) if one is not.
 bool check_slices_fit(const SloSpec& slo, const YAML::Node& where, Diagnostics& diags, const std::string& what);
 

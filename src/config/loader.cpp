@@ -1,10 +1,12 @@
 #include "budgetd/config/loader.h"
 
 #include <arpa/inet.h>
+#include <glob.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -14,6 +16,7 @@
 #include "alert_rules.h"
 #include "budget_windows.h"
 #include "budgetd/core/window.h"
+#include "openslo.h"
 #include "sections.h"
 #include "yaml_reader.h"
 
@@ -21,16 +24,6 @@ namespace budgetd::config {
 namespace {
 
 constexpr Millis kMaxWindow = 400 * kDay;
-
-bool is_slug(std::string_view s) {
-  return !s.empty() && s.size() <= 63 && s.front() != '-' && s.back() != '-' &&
-         std::all_of(s.begin(), s.end(),
-                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
-}
-
-bool is_printable(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f; });
-}
 
 }  // namespace
 
@@ -444,26 +437,115 @@ std::string LoadResult::error_text() const {
   return out;
 }
 
+namespace {
+
+std::optional<std::string> read_file(const std::string& path, std::string& error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = std::strerror(errno);
+    return std::nullopt;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The files an `include:` entry names: a path (relative to the config's directory) or a glob.
+std::vector<std::string> expand_include(const std::string& pattern, const std::string& source) {
+  std::string full = pattern;
+  if (!full.empty() && full[0] != '/') {
+    const auto slash = source.rfind('/');
+    if (slash != std::string::npos) full = source.substr(0, slash + 1) + full;
+  }
+  std::vector<std::string> out;
+  glob_t g{};
+  if (::glob(full.c_str(), 0, nullptr, &g) == 0) {
+    for (size_t i = 0; i < g.gl_pathc; ++i) out.emplace_back(g.gl_pathv[i]);
+  }
+  globfree(&g);
+  return out;
+}
+
+// Reads the OpenSLO documents of the files under `include:` into `openslo`, each file with its
+// own diagnostics in `files`.
+void read_includes(const YAML::Node& list, const std::string& source, Diagnostics& diags,
+                   std::deque<Diagnostics>& files, std::vector<OpenSloDoc>& openslo) {
+  if (!list.IsSequence()) {
+    diags.error(list, "include must be a list of files (paths or globs) holding OpenSLO documents");
+    return;
+  }
+  for (const YAML::Node& entry : list) {
+    const auto pattern = scalar_text(entry, diags, "include");
+    if (!pattern) continue;
+    const auto paths = expand_include(*pattern, source);
+    if (paths.empty()) diags.error(entry, fmt::format("include: '{}' matches no file", *pattern));
+    for (const std::string& path : paths) {
+      std::string error;
+      const auto text = read_file(path, error);
+      if (!text) {
+        diags.error(entry, fmt::format("include: cannot read {}: {}", path, error));
+        continue;
+      }
+      Diagnostics& file = files.emplace_back(path);
+      try {
+        for (const YAML::Node& doc : YAML::LoadAll(*text)) {
+          if (!doc.IsDefined() || doc.IsNull()) continue;
+          if (is_openslo(doc)) {
+            collect_openslo(doc, file, openslo);
+          } else {
+            file.error(doc,
+                       "an included file holds OpenSLO documents (apiVersion: openslo/v1); budgetd's own "
+                       "settings belong in the main config");
+          }
+        }
+      } catch (const YAML::Exception& e) {
+        file.error(e.mark, "YAML syntax: " + e.msg);
+      }
+    }
+  }
+}
+
+}  // namespace
+
 LoadResult load_config_string(std::string_view yaml, const std::string& source_name) {
-  Diagnostics diags(source_name);
+  std::deque<Diagnostics> files;  // the main file first, then each included one
+  Diagnostics& diags = files.emplace_back(source_name);
   LoadResult result;
-  YAML::Node root;
+  std::vector<YAML::Node> docs;
   try {
-    root = YAML::Load(std::string(yaml));
+    docs = YAML::LoadAll(std::string(yaml));
   } catch (const YAML::Exception& e) {
     diags.error(e.mark, "YAML syntax: " + e.msg);
     result.diagnostics = diags.take();
     return result;
   }
+  // One document is budgetd's own config; OpenSLO documents may stand beside it.
+  std::optional<YAML::Node> root;
+  std::vector<OpenSloDoc> openslo;
+  for (const YAML::Node& doc : docs) {
+    if (!doc.IsDefined() || doc.IsNull()) continue;
+    if (is_openslo(doc)) {
+      collect_openslo(doc, diags, openslo);
+    } else if (root) {
+      diags.error(doc,
+                  "a config file holds one budgetd document; the others must be OpenSLO (apiVersion: "
+                  "openslo/v1)");
+    } else {
+      root = doc;
+    }
+  }
   Config config;
   config.source = source_name;
-  if (!root.IsDefined() || root.IsNull()) {
+  if (!root && openslo.empty()) {
     diags.error(YAML::Mark::null_mark(), "the config is empty");
     result.diagnostics = diags.take();
     return result;
   }
-  {
-    MapReader top(root, diags, "config");
+  AlertingDefaults global;
+  PolicySpec global_policy = default_policy();
+  std::set<std::string, std::less<>> names;
+  if (root) {
+    MapReader top(*root, diags, "config");
     if (top.valid()) {
       if (const YAML::Node n = top.get("server"); n.IsDefined()) {
         MapReader m(n, diags, "server");
@@ -485,7 +567,6 @@ LoadResult load_config_string(std::string_view yaml, const std::string& source_n
         MapReader m(n, diags, "log");
         read_log(m, config.log);
       }
-      AlertingDefaults global;
       if (const YAML::Node n = top.get("alerting"); n.IsDefined()) {
         MapReader m(n, diags, "alerting");
         if (auto v = m.duration("evaluation_interval")) {
@@ -496,7 +577,6 @@ LoadResult load_config_string(std::string_view yaml, const std::string& source_n
         }
         read_alerting(m, global);
       }
-      PolicySpec global_policy = default_policy();
       if (const YAML::Node n = top.get("policy"); n.IsDefined()) {
         MapReader m(n, diags, "policy");
         read_policy(m, global_policy);
@@ -505,13 +585,11 @@ LoadResult load_config_string(std::string_view yaml, const std::string& source_n
         MapReader m(n, diags, "notify");
         read_notify(m, config.notify);
       }
+      if (const YAML::Node n = top.get("include"); n.IsDefined()) read_includes(n, source_name, diags, files, openslo);
       const YAML::Node slos = top.get("slos");
-      if (!slos.IsDefined() || (slos.IsSequence() && slos.size() == 0)) {
-        diags.warning(root, "no SLOs are configured: every event will be answered as unmatched");
-      } else if (!slos.IsSequence()) {
+      if (slos.IsDefined() && !slos.IsSequence()) {
         diags.error(slos, "slos must be a list of SLOs");
-      } else {
-        std::set<std::string, std::less<>> names;
+      } else if (slos.IsDefined()) {
         for (size_t i = 0; i < slos.size(); ++i) {
           const YAML::Node slo = slos[i];
           if (slo.IsMap() && slo["name"] && slo["name"].IsScalar() && !names.insert(slo["name"].Scalar()).second) {
@@ -522,26 +600,40 @@ LoadResult load_config_string(std::string_view yaml, const std::string& source_n
       }
     }
   }
-  const bool failed = diags.has_errors();
-  result.diagnostics = diags.take();
-  std::stable_sort(result.diagnostics.begin(), result.diagnostics.end(), [](const Diagnostic& a, const Diagnostic& b) {
-    return std::pair(a.line, a.column) < std::pair(b.line, b.column);
-  });
+  const size_t own = config.slos.size();
+  read_openslo(openslo, global, global_policy, config.slos);
+  for (size_t i = own; i < config.slos.size(); ++i) {
+    if (!names.insert(config.slos[i].name).second) {
+      diags.error(YAML::Mark::null_mark(), fmt::format("SLO name '{}' is used more than once (an OpenSLO document "
+                                                       "defines it too)",
+                                                       config.slos[i].name));
+    }
+  }
+  if (config.slos.empty() && openslo.empty()) {
+    diags.warning(root ? *root : YAML::Node(), "no SLOs are configured: every event will be answered as unmatched");
+  }
+  bool failed = false;
+  for (Diagnostics& file : files) {
+    failed = failed || file.has_errors();
+    std::vector<Diagnostic> items = file.take();
+    std::stable_sort(items.begin(), items.end(), [](const Diagnostic& a, const Diagnostic& b) {
+      return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+    });
+    for (auto& d : items) result.diagnostics.push_back(std::move(d));
+  }
   if (!failed) result.config = std::move(config);
   return result;
 }
 
 LoadResult load_config_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  std::string error;
+  const auto text = read_file(path, error);
+  if (!text) {
     LoadResult r;
-    r.diagnostics.push_back({Diagnostic::Severity::kError, path, 0, 0,
-                             "cannot open the config file: " + std::string(std::strerror(errno))});
+    r.diagnostics.push_back({Diagnostic::Severity::kError, path, 0, 0, "cannot open the config file: " + error});
     return r;
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return load_config_string(ss.str(), path);
+  return load_config_string(*text, path);
 }
 
 std::string SloSpec::identity() const {

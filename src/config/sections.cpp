@@ -35,14 +35,6 @@ PolicySpec default_policy() {
 
 namespace {
 
-bool is_slug(std::string_view s) {
-  if (s.empty() || s.size() > 63) return false;
-  for (const char c : s) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
-  }
-  return true;
-}
-
 // "allow", "deny", or {decision: allow|deny, requires: [...]}.
 std::optional<ChangeRule> read_change_rule(const YAML::Node& n, Diagnostics& diags, const std::string& what) {
   ChangeRule r;

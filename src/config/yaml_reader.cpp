@@ -148,4 +148,14 @@ std::optional<Millis> MapReader::duration(std::string_view key) {
   return *d;
 }
 
+bool is_slug(std::string_view s) {
+  return !s.empty() && s.size() <= 63 && s.front() != '-' && s.back() != '-' &&
+         std::all_of(s.begin(), s.end(),
+                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
+}
+
+bool is_printable(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f; });
+}
+
 }  // namespace budgetd::config

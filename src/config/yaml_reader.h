@@ -69,4 +69,9 @@ class MapReader {
 // Scalar text of node, or nullopt after reporting that it must be a scalar.
 std::optional<std::string> scalar_text(const YAML::Node& node, Diagnostics& diags, std::string_view what);
 
+// An SLO name: 1-63 of a-z, 0-9 and '-', not starting or ending with '-'.
+bool is_slug(std::string_view s);
+// No control characters.
+bool is_printable(std::string_view s);
+
 }  // namespace budgetd::config

@@ -116,6 +116,18 @@ TEST(Cli, BacktestPrintsAReportAndExitCodesSayWhatWentWrong) {
   EXPECT_EQ(bad_config.exit_code, 1);
 }
 
+TEST(Cli, ExportOpensloPrintsDocumentsThatCheckAccepts) {
+  const CommandResult r =
+      run("export openslo --config " + std::string(BUDGETD_SOURCE_DIR) + "/config/budgetd.yaml 2>/dev/null");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("apiVersion: openslo/v1\nkind: SLO\n"));
+  const fs::path exported = write_temp("exported.yaml", r.out);
+  const CommandResult again = run("check --config " + exported.string());
+  EXPECT_EQ(again.exit_code, 0) << again.out;
+  EXPECT_THAT(again.out, HasSubstr("OK (3 SLOs, 12 alert rules)"));
+  EXPECT_EQ(run("export yaml").exit_code, 2);
+}
+
 // Starts `budgetd serve`, finds its port in the log, talks to it, then SIGTERM: exit 0.
 TEST(Cli, ServeAnswersAndDrainsOnSigterm) {
   const fs::path data = fs::temp_directory_path() / ("budgetd-cli-data-" + std::to_string(getpid()));

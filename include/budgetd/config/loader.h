@@ -47,4 +47,8 @@ LoadResult load_config_string(std::string_view yaml, const std::string& source_n
 // 13.44 / 5.6 / 2.8 / 0.933.
 std::vector<AlertRuleSpec> default_alert_rules(Millis primary, uint64_t min_events);
 
+// The config's SLOs as OpenSLO v1 YAML documents (`budgetd export openslo`), which load back
+// into the same SLOs. `notes` gets what OpenSLO cannot carry (extra windows, sla, min_events).
+std::string export_openslo(const Config& config, std::vector<std::string>& notes);
+
 }  // namespace budgetd::config
