@@ -62,6 +62,7 @@ Api::Api(const config::ServerConfig& config, Backend& backend, const Clock& cloc
   routes_.add(http::verb::post, "/-/snapshot", scope(config::Scope::kAdmin), {}, on(&Api::post_snapshot));
   routes_.add(http::verb::get, "/healthz", 0, {}, on(&Api::get_healthz));
   routes_.add(http::verb::get, "/readyz", 0, {}, on(&Api::get_readyz));
+  routes_.add(http::verb::get, "/openapi.yaml", 0, {}, on(&Api::get_openapi));
   for (const policy::Verdict v :
        {policy::Verdict::kAllow, policy::Verdict::kAllowWithRequirements, policy::Verdict::kDeny}) {
     gate_decisions_[static_cast<size_t>(v)] = &metrics.counter(

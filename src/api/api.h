@@ -42,6 +42,7 @@ class Api final : public RequestHandler {
   void get_healthz(Request& req, Respond respond);
   void get_readyz(Request& req, Respond respond);
   void get_metrics(Request& req, Respond respond);
+  void get_openapi(Request& req, Respond respond);
   void post_reload(Request& req, Respond respond);
   void post_snapshot(Request& req, Respond respond);
   void get_alerts(Request& req, Respond respond);

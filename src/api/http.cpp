@@ -48,6 +48,10 @@ std::string_view error_code_for(http::status status) {
       return "method_not_allowed";
     case http::status::request_timeout:
       return "request_timeout";
+    case http::status::conflict:
+      return "conflict";
+    case http::status::unprocessable_entity:
+      return "unprocessable_entity";
     case http::status::payload_too_large:
       return "payload_too_large";
     case http::status::unsupported_media_type:

@@ -4,6 +4,7 @@
 #include "budgetd/core/log.h"
 #include "budgetd/eval/slo_status.h"
 #include "handler_util.h"
+#include "openapi.h"
 #include "slo_metrics.h"
 #include "slo_view.h"
 #include "status_json.h"
@@ -109,6 +110,11 @@ void Api::get_metrics(Request& req, Respond respond) {
   write_slo_metrics(ex, snap->router->slos(), backend_.alerts(), clock_.now(), snap->config->storage.status_lookback);
   respond(text_response(http::status::ok, std::move(text), "text/plain; version=0.0.4; charset=utf-8",
                         req.raw.version(), req.raw.keep_alive()));
+}
+
+void Api::get_openapi(Request& req, Respond respond) {
+  respond(text_response(http::status::ok, std::string(openapi_yaml()), "application/yaml", req.raw.version(),
+                        req.raw.keep_alive()));
 }
 
 void Api::post_reload(Request& req, Respond respond) {
