@@ -14,8 +14,11 @@
 #include "budgetd/durable/batch_record.h"
 #include "budgetd/durable/snapshot.h"
 #include "budgetd/durable/wal.h"
+#include "budgetd/eval/alert_tracker.h"
 #include "budgetd/eval/slo_status.h"
 #include "budgetd/ingest/batch.h"
+#include "budgetd/ingest/router.h"
+#include "budgetd/policy/gate.h"
 
 namespace budgetd {
 namespace {
@@ -116,6 +119,54 @@ void BM_EvaluateSlo(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_EvaluateSlo);
+
+// Routing one decoded event to its SLOs: the service lookup and each route's matchers and counts.
+void BM_RouteEvent(benchmark::State& state) {
+  auto slos = make_slos(100);
+  ingest::Router router(slos);
+  ingest::Event e;
+  e.service = "svc-42";
+  e.ts = kNow;
+  e.has_good_flag = true;
+  e.good_flag = true;
+  uint64_t fed = 0;
+  for (auto _ : state) {
+    if (const auto* routes = router.routes_for(e.service)) {
+      for (const ingest::Route& r : *routes) {
+        if (auto c = r.counts(e)) fed += c->total;
+      }
+    }
+    benchmark::DoNotOptimize(fed);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_RouteEvent);
+
+// One evaluator tick over 10,000 SLOs with 30 days of data: every window, the alert rules'
+// states and the policy tier of each, on one core (what Daemon::evaluate_now does).
+void BM_EvaluateAllSlos(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  auto slos = make_slos(n);
+  store::WriteStats ws;
+  for (const auto& slo : slos->slos()) {
+    for (int64_t b = 0; b < 30 * 24 * 360; b += 97) {
+      slo.series->add(kNow, bucket_index(kNow, kFinestResolution) - b, 99, 100, ws);
+    }
+  }
+  eval::AlertTracker tracker;
+  size_t tiers = 0;
+  for (auto _ : state) {
+    for (const auto& slo : slos->slos()) {
+      auto s = eval::evaluate_slo(slo, kNow, kNow, kHour);
+      auto changes = tracker.observe(slo, *s, kNow);
+      tiers += policy::tier_index(slo.spec->policy, s->primary(), slo.spec->objective);
+      benchmark::DoNotOptimize(changes);
+    }
+  }
+  benchmark::DoNotOptimize(tiers);
+  state.SetItemsProcessed(state.iterations() * n);
+}
+BENCHMARK(BM_EvaluateAllSlos)->Arg(10'000)->Unit(benchmark::kMillisecond)->Iterations(3);
 
 // Encoding a batch of 100 deltas and appending it to the log (fsync never: the write path only).
 void BM_WalAppend(benchmark::State& state) {

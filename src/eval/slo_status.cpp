@@ -1,5 +1,7 @@
 #include "budgetd/eval/slo_status.h"
 
+#include "window_sums.h"
+
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -65,6 +67,26 @@ Result<SloStatus> evaluate_slo(const store::StoredSlo& slo, Timestamp at, Timest
     status.windows.push_back(b->window);
     status.budgets.push_back(std::move(*b));
   }
+  // Every rolling and alert window from one pass over each ring (window_sums.h).
+  std::vector<std::pair<Millis, Millis>> longest;
+  const auto need = [&](Millis length) {
+    const Millis r = resolution_for(length);
+    for (auto& [res, w] : longest) {
+      if (res == r) {
+        w = std::max(w, length);
+        return;
+      }
+    }
+    longest.emplace_back(r, length);
+  };
+  for (const Millis length : slo.windows) need(length);
+  for (const config::AlertRuleSpec& rule : spec.alert_rules) {
+    need(rule.long_window.length);
+    need(rule.short_window.length);
+  }
+  need(kHour);
+  const WindowSums sums(series, at, longest);
+
   for (const Millis length : slo.windows) {
     const std::string name = format_duration(length);
     if (status.window(name) != nullptr) continue;  // a budget window of the same length
@@ -72,7 +94,7 @@ Result<SloStatus> evaluate_slo(const store::StoredSlo& slo, Timestamp at, Timest
     w.length = length;
     w.name = name;
     w.bounds = window_bounds(length, at);
-    const store::BucketSum sum = series.sum(w.bounds);
+    const store::BucketSum sum = sums.sum(w.bounds);
     if (sum.expired_buckets != 0) {
       // Only at the very edge of the lookback, racing a writer that recycled the oldest bucket.
       return OutOfRange(fmt::format("the {} window at {} reaches data that is no longer retained; ask for a later time",
@@ -95,7 +117,7 @@ Result<SloStatus> evaluate_slo(const store::StoredSlo& slo, Timestamp at, Timest
     w.length = length;
     w.name = format_duration(length);
     w.bounds = completed_window_bounds(length, at);
-    const store::BucketSum sum = series.sum(w.bounds);
+    const store::BucketSum sum = sums.sum(w.bounds);
     if (sum.expired_buckets != 0) {
       return OutOfRange(
           fmt::format("the {} alert window at {} reaches data that is no longer retained", w.name, format_rfc3339(at)));

@@ -30,6 +30,21 @@ std::vector<std::string> messages(const LoadResult& r, Diagnostic::Severity seve
 std::vector<std::string> errors(const LoadResult& r) { return messages(r, Diagnostic::Severity::kError); }
 std::vector<std::string> warnings(const LoadResult& r) { return messages(r, Diagnostic::Severity::kWarning); }
 
+// tests/data/openslo holds copies of ../shared/data/openslo, so a clone alone can run the tests;
+// where the shared directory is present, the copies must be the same bytes.
+TEST(OpenSlo, TheCopiesAreTheSharedExamples) {
+  const std::filesystem::path shared = std::filesystem::path(kDir) / "../../../../shared/data/openslo";
+  if (!std::filesystem::exists(shared)) GTEST_SKIP() << shared << " is not here";
+  size_t compared = 0;
+  for (const auto& e : std::filesystem::directory_iterator(shared)) {
+    std::ifstream a(e.path(), std::ios::binary), b(std::filesystem::path(kDir) / e.path().filename(), std::ios::binary);
+    const std::string x((std::istreambuf_iterator<char>(a)), {}), y((std::istreambuf_iterator<char>(b)), {});
+    EXPECT_EQ(x, y) << e.path().filename() << " differs from its copy";
+    ++compared;
+  }
+  EXPECT_GE(compared, 11u);
+}
+
 TEST(OpenSlo, OccurrencesExampleIsALatencySloOverTwoWeeks) {
   const LoadResult r = load("occurences-slo.yaml");
   ASSERT_TRUE(r.ok()) << r.error_text();

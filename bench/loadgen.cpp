@@ -1,0 +1,314 @@
+// budgetd-loadgen: pushes event batches at a running budgetd over keep-alive connections and
+// prints one JSON result.
+//
+//   budgetd-loadgen --port 8080 --connections 8 --batch 1000 --duration 10s --slos 100
+//   budgetd-loadgen ... --rate 2000              open loop: 2,000 batches/s, latency from the
+//                                                intended send time (no coordinated omission)
+//   budgetd-loadgen ... --query-rate 500         plus status and gate queries, open loop, their
+//                                                latency reported apart
+//   budgetd-loadgen --write-config FILE --slos 100 [--fsync interval]   a matching budgetd config
+//
+// Events are single requests ("good": true/false, 1 % bad) of the services svc-0 .. svc-(slos-1),
+// whose SLOs (slo-i, ratio, 99.9 %, default alert rules) --write-config writes. Each batch's
+// 200 is counted by its "accepted" figure, so a refused or partly rejected batch is not counted
+// as acknowledged.
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using json = nlohmann::ordered_json;
+
+namespace {
+
+struct Options {
+  std::string host = "127.0.0.1";
+  std::string port = "8080";
+  int connections = 8;
+  int batch = 1000;
+  double duration_s = 10;
+  int slos = 100;
+  double rate = 0;        // batches per second over all connections; 0: closed loop
+  double query_rate = 0;  // status + gate queries per second
+  int bodies = 16;        // distinct batch bodies, sent round-robin
+  std::optional<std::string> write_config;
+  std::string fsync = "interval";
+  std::string data = "./bench-data";
+};
+
+[[noreturn]] void usage(const std::string& why) {
+  std::cerr << "budgetd-loadgen: " << why
+            << "\nusage: budgetd-loadgen [--host H] [--port P] [--connections N] [--batch N] [--duration 10s]\n"
+               "                       [--slos N] [--rate BATCHES_PER_S] [--query-rate QUERIES_PER_S]\n"
+               "       budgetd-loadgen --write-config FILE [--slos N] [--port P] [--fsync always|interval|never] "
+               "[--data DIR]\n";
+  std::exit(2);
+}
+
+double parse_seconds(const std::string& s) {
+  char* end = nullptr;
+  const double v = std::strtod(s.c_str(), &end);
+  const std::string unit(end);
+  if (unit == "s" || unit.empty()) return v;
+  if (unit == "ms") return v / 1000;
+  if (unit == "m") return v * 60;
+  usage("bad duration " + s);
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (i + 1 >= argc) usage(a + " needs a value");
+    const std::string v = argv[++i];
+    if (a == "--host")
+      o.host = v;
+    else if (a == "--port")
+      o.port = v;
+    else if (a == "--connections")
+      o.connections = std::stoi(v);
+    else if (a == "--batch")
+      o.batch = std::stoi(v);
+    else if (a == "--duration")
+      o.duration_s = parse_seconds(v);
+    else if (a == "--slos")
+      o.slos = std::stoi(v);
+    else if (a == "--rate")
+      o.rate = std::stod(v);
+    else if (a == "--query-rate")
+      o.query_rate = std::stod(v);
+    else if (a == "--write-config")
+      o.write_config = v;
+    else if (a == "--fsync")
+      o.fsync = v;
+    else if (a == "--data")
+      o.data = v;
+    else
+      usage("unknown flag " + a);
+  }
+  if (o.connections < 1 || o.batch < 1 || o.slos < 1 || o.duration_s <= 0) usage("values must be positive");
+  return o;
+}
+
+std::string make_body(int batch, int slos, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::string body = R"({"events":[)";
+  body.reserve(static_cast<size_t>(batch) * 48 + 16);
+  for (int i = 0; i < batch; ++i) {
+    body += i ? "," : "";
+    body += R"({"service":"svc-)" + std::to_string(rng() % static_cast<uint64_t>(slos)) + R"(","good":)" +
+            (rng() % 100 == 0 ? "false" : "true") + "}";
+  }
+  return body + "]}";
+}
+
+// Latencies in microseconds; percentiles by sorting at the end.
+struct Latencies {
+  std::vector<double> us;
+  json summary() {
+    json j = {{"count", us.size()}};
+    if (us.empty()) return j;
+    std::sort(us.begin(), us.end());
+    const auto at = [&](double q) {
+      return us[std::min(us.size() - 1, static_cast<size_t>(q * static_cast<double>(us.size())))] / 1000.0;
+    };
+    j["p50_ms"] = at(0.50);
+    j["p90_ms"] = at(0.90);
+    j["p99_ms"] = at(0.99);
+    j["p999_ms"] = at(0.999);
+    j["max_ms"] = us.back() / 1000.0;
+    return j;
+  }
+};
+
+struct Results {
+  uint64_t requests = 0;
+  uint64_t events_acked = 0;
+  uint64_t errors = 0;  // non-200 answers and broken connections
+  Latencies ingest, status, gate;
+  std::string first_error;
+};
+
+class Load {
+ public:
+  Load(const Options& o, asio::io_context& ioc) : o_(o), ioc_(ioc) {
+    for (int i = 0; i < o.bodies; ++i) bodies_.push_back(make_body(o.batch, o.slos, static_cast<uint64_t>(i) + 1));
+  }
+
+  void start() {
+    start_ = Clock::now();
+    end_ = start_ + std::chrono::microseconds(static_cast<int64_t>(o_.duration_s * 1e6));
+    for (int c = 0; c < o_.connections; ++c) asio::co_spawn(ioc_, ingest_loop(c), asio::detached);
+    if (o_.query_rate > 0) {
+      for (int c = 0; c < 2; ++c) asio::co_spawn(ioc_, query_loop(c), asio::detached);
+    }
+  }
+
+  json result() {
+    const double secs = std::chrono::duration<double>(finished_ - start_).count();
+    json j = {{"mode", o_.rate > 0 ? "open" : "closed"},
+              {"connections", o_.connections},
+              {"batch", o_.batch},
+              {"slos", o_.slos},
+              {"duration_s", secs},
+              {"requests", r_.requests},
+              {"requests_per_s", static_cast<double>(r_.requests) / secs},
+              {"events_acked", r_.events_acked},
+              {"events_per_s", static_cast<double>(r_.events_acked) / secs},
+              {"errors", r_.errors},
+              {"ingest_latency", r_.ingest.summary()}};
+    if (o_.rate > 0) j["target_rate"] = o_.rate;
+    if (o_.query_rate > 0) {
+      j["query_rate"] = o_.query_rate;
+      j["status_latency"] = r_.status.summary();
+      j["gate_latency"] = r_.gate.summary();
+    }
+    if (!r_.first_error.empty()) j["first_error"] = r_.first_error;
+    return j;
+  }
+
+ private:
+  // One keep-alive connection; closed loop sends back to back, open loop takes the next slot of
+  // the shared schedule and measures from that slot's time.
+  asio::awaitable<void> ingest_loop(int c) {
+    beast::tcp_stream stream(ioc_);
+    try {
+      tcp::resolver resolver(ioc_);
+      const auto endpoints = co_await resolver.async_resolve(o_.host, o_.port, asio::use_awaitable);
+      co_await stream.async_connect(endpoints, asio::use_awaitable);
+      beast::flat_buffer buffer;
+      asio::steady_timer timer(ioc_);
+      for (uint64_t i = static_cast<uint64_t>(c);; i += static_cast<uint64_t>(o_.connections)) {
+        Clock::time_point intended = Clock::now();
+        if (o_.rate > 0) {
+          intended = start_ +
+                     std::chrono::nanoseconds(static_cast<int64_t>(static_cast<double>(next_slot_++) * 1e9 / o_.rate));
+          if (intended >= end_) break;
+          timer.expires_at(intended);
+          co_await timer.async_wait(asio::use_awaitable);
+        } else if (intended >= end_) {
+          break;
+        }
+        http::request<http::string_body> req{http::verb::post, "/v1/events", 11};
+        req.set(http::field::host, o_.host);
+        req.set(http::field::content_type, "application/json");
+        req.body() = bodies_[i % bodies_.size()];
+        req.prepare_payload();
+        co_await http::async_write(stream, req, asio::use_awaitable);
+        http::response<http::string_body> res;
+        co_await http::async_read(stream, buffer, res, asio::use_awaitable);
+        r_.ingest.us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - intended).count());
+        ++r_.requests;
+        if (res.result() == http::status::ok) {
+          const auto answer = json::parse(res.body(), nullptr, false);
+          r_.events_acked += answer.is_object() ? answer.value("accepted", uint64_t{0}) : 0;
+        } else {
+          note_error("ingest answered " + std::to_string(res.result_int()) + ": " + res.body().substr(0, 200));
+        }
+      }
+    } catch (const std::exception& e) {
+      note_error(std::string("ingest connection: ") + e.what());
+    }
+    done();
+  }
+
+  // Status and gate queries alternately, open loop at query_rate over both connections.
+  asio::awaitable<void> query_loop(int c) {
+    beast::tcp_stream stream(ioc_);
+    try {
+      tcp::resolver resolver(ioc_);
+      const auto endpoints = co_await resolver.async_resolve(o_.host, o_.port, asio::use_awaitable);
+      co_await stream.async_connect(endpoints, asio::use_awaitable);
+      beast::flat_buffer buffer;
+      asio::steady_timer timer(ioc_);
+      std::mt19937_64 rng(static_cast<uint64_t>(c) + 99);
+      for (uint64_t i = static_cast<uint64_t>(c);; i += 2) {
+        const auto intended =
+            start_ + std::chrono::nanoseconds(static_cast<int64_t>(static_cast<double>(i) * 1e9 / o_.query_rate));
+        if (intended >= end_) break;
+        timer.expires_at(intended);
+        co_await timer.async_wait(asio::use_awaitable);
+        const uint64_t slo = rng() % static_cast<uint64_t>(o_.slos);
+        const bool status = i % 4 < 2;
+        const std::string target = status ? "/v1/slos/slo-" + std::to_string(slo)
+                                          : "/v1/gate?service=svc-" + std::to_string(slo) + "&change=feature";
+        http::request<http::empty_body> req{http::verb::get, target, 11};
+        req.set(http::field::host, o_.host);
+        co_await http::async_write(stream, req, asio::use_awaitable);
+        http::response<http::string_body> res;
+        co_await http::async_read(stream, buffer, res, asio::use_awaitable);
+        (status ? r_.status : r_.gate)
+            .us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - intended).count());
+        if (res.result() != http::status::ok) note_error(target + " answered " + std::to_string(res.result_int()));
+      }
+    } catch (const std::exception& e) {
+      note_error(std::string("query connection: ") + e.what());
+    }
+    done();
+  }
+
+  void note_error(const std::string& what) {
+    ++r_.errors;
+    if (r_.first_error.empty()) r_.first_error = what;
+  }
+  void done() { finished_ = std::max(finished_, Clock::now()); }
+
+  const Options& o_;
+  asio::io_context& ioc_;
+  std::vector<std::string> bodies_;
+  Clock::time_point start_, end_, finished_;
+  uint64_t next_slot_ = 0;
+  Results r_;
+};
+
+void write_config(const Options& o) {
+  std::ofstream out(*o.write_config);
+  out << "# Written by budgetd-loadgen --write-config: " << o.slos << " ratio SLOs, default alert rules.\n"
+      << "server: {listen: \"127.0.0.1:" << o.port << "\", threads: 2, max_body_bytes: 16777216}\n"
+      << "storage: {dir: \"" << o.data << "\", fsync: " << o.fsync << "}\n"
+      << "log: {level: warn}\n"
+      << "slos:\n";
+  for (int i = 0; i < o.slos; ++i) {
+    out << "  - {name: slo-" << i << ", service: svc-" << i << ", objective: 99.9, sli: {type: ratio}}\n";
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options o = parse(argc, argv);
+  if (o.write_config) {
+    write_config(o);
+    return 0;
+  }
+  // One thread: the load tool shares the machine with budgetd, and one core of asio keeps up.
+  asio::io_context ioc(1);
+  Load load(o, ioc);
+  load.start();
+  ioc.run();
+  std::cout << load.result().dump() << "\n";
+  return 0;
+}
