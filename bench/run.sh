@@ -12,3 +12,6 @@ echo "== micro-benchmarks (median of 3 repetitions)"
 echo
 echo "== recovery: 1,000 SLOs with full 30d rings + a 1 GiB log (median of 3 recoveries)"
 "$build/bench/budgetd_recovery_bench" --slos 1000 --log-mb 1024 --runs 3 2>/dev/null
+echo
+echo "== end-to-end: budgetd + budgetd-loadgen on this machine (medians of 3 runs)"
+python3 "$(dirname "$0")/e2e.py" "$build" --runs 3

@@ -15,18 +15,28 @@ WindowSums::WindowSums(const store::SloSeries& series, Timestamp at,
     l.first = end - window.count() / resolution.count() - 1;
     l.prefix.reserve(static_cast<size_t>(end - l.first) + 1);
     l.prefix.push_back({});
-    // Bucket by bucket, through sum() itself, so each bucket is read exactly as a window's sum
-    // would read it (expired and saturated buckets included).
-    for (int64_t b = l.first; b < end; ++b) {
-      const store::BucketSum one = ring->sum(b, b + 1);
-      Prefix p = l.prefix.back();
-      p.good += one.counts.good;
-      p.total += one.counts.total;
-      p.nonempty += one.nonempty_buckets;
-      p.expired += one.expired_buckets;
-      p.saturated += one.saturated_buckets;
-      l.prefix.push_back(p);
-    }
+    // One scan, reading each bucket as sum() reads it. scan() skips expired buckets (and those
+    // before bucket 0, which sum() does not count as expired): the gaps say which.
+    // The running totals live in registers; reading each new prefix back from the vector
+    // stalled on store forwarding.
+    Prefix run;
+    int64_t next = l.first;
+    const auto skip_to = [&](int64_t bucket) {
+      for (; next < bucket; ++next) {
+        if (next >= 0) ++run.expired;
+        l.prefix.push_back(run);
+      }
+    };
+    ring->scan(l.first, end, [&](int64_t bucket, store::Counts c) {
+      skip_to(bucket);
+      run.good += c.good;
+      run.total += c.total;
+      run.nonempty += c.total != 0 ? 1 : 0;
+      run.saturated += (c.total == store::tagged::kPayloadMax || c.good == store::tagged::kPayloadMax) ? 1 : 0;
+      l.prefix.push_back(run);
+      ++next;
+    });
+    skip_to(end);
     loaded_.push_back(std::move(l));
   }
 }

@@ -41,25 +41,6 @@ void BucketRing::add(int64_t bucket, uint64_t good, uint64_t total, WriteStats& 
   if (g == Outcome::kSaturated || t == Outcome::kSaturated) ++stats.saturated;
 }
 
-BucketRing::Loaded BucketRing::load(int64_t bucket) const {
-  const Slot& slot = slot_of(bucket);
-  const int64_t lap = lap_of(bucket);
-  for (int attempt = 0;; ++attempt) {
-    // acquire: pairs with step 3's release (see the header).
-    const uint64_t t1 = slot.total.load(std::memory_order_acquire);
-    const tagged::View total = tagged::view(t1, lap);
-    if (total.expired) return {{0, 0, false}, total};
-    if (total.aux == 0) {
-      // acquire: pairs with step 2's release, so the load below sees that write's step 1.
-      const tagged::View good = tagged::view(slot.good.load(std::memory_order_acquire), lap);
-      // relaxed: ordered after the acquire above, which is all it needs.
-      if (slot.total.load(std::memory_order_relaxed) == t1) return {good, total};
-    }
-    // A writer is inside this slot for a few nanoseconds; after a while, let it run.
-    if (attempt >= 64) std::this_thread::yield();
-  }
-}
-
 Counts BucketRing::read(int64_t bucket) const {
   const Loaded l = load(bucket);
   return {l.good.payload, l.total.payload};
