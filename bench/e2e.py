@@ -31,6 +31,7 @@ class Budgetd:
     def __init__(self, build, slos, fsync, data):
         self.build, self.data = build, data
         self.config = os.path.join(data, "budgetd.yaml")
+        os.makedirs(data, exist_ok=True)
         sh([f"{build}/bench/budgetd-loadgen", "--write-config", self.config, "--slos", str(slos),
             "--port", str(PORT), "--fsync", fsync, "--data", os.path.join(data, "store")])
         self.proc = None
@@ -98,7 +99,6 @@ def main():
                                     if x.get("run_type") == "iteration")
 
         srv = Budgetd(b, 100, "interval", os.path.join(tmp, "interval"))
-        os.makedirs(srv.data, exist_ok=True)
         srv.start()
         try:
             big = [loadgen(b, "--connections", 4, "--batch", 1000, "--duration", d, "--slos", 100) for _ in range(n)]
@@ -132,7 +132,6 @@ def main():
             srv.stop()
 
         always = Budgetd(b, 100, "always", os.path.join(tmp, "always"))
-        os.makedirs(always.data, exist_ok=True)
         always.start()
         try:
             runs = [loadgen(b, "--connections", 32, "--batch", 1000, "--duration", d, "--slos", 100) for _ in range(n)]
@@ -144,7 +143,6 @@ def main():
             always.stop()
 
         many = Budgetd(b, 10_000, "interval", os.path.join(tmp, "many"))
-        os.makedirs(many.data, exist_ok=True)
         many.start()
         try:
             loadgen(b, "--connections", 4, "--batch", 1000, "--duration", "2s", "--slos", 10_000)

@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <string>
@@ -154,7 +155,9 @@ struct Results {
 
 class Load {
  public:
-  Load(const Options& o, asio::io_context& ioc) : o_(o), ioc_(ioc) {
+  // Queries run on their own io_context (and thread), so their latency is budgetd's, not the
+  // wait behind this tool's own ingest work.
+  Load(const Options& o, asio::io_context& ioc, asio::io_context& query_ioc) : o_(o), ioc_(ioc), qioc_(query_ioc) {
     for (int i = 0; i < o.bodies; ++i) bodies_.push_back(make_body(o.batch, o.slos, static_cast<uint64_t>(i) + 1));
   }
 
@@ -163,7 +166,7 @@ class Load {
     end_ = start_ + std::chrono::microseconds(static_cast<int64_t>(o_.duration_s * 1e6));
     for (int c = 0; c < o_.connections; ++c) asio::co_spawn(ioc_, ingest_loop(c), asio::detached);
     if (o_.query_rate > 0) {
-      for (int c = 0; c < 2; ++c) asio::co_spawn(ioc_, query_loop(c), asio::detached);
+      for (int c = 0; c < 2; ++c) asio::co_spawn(qioc_, query_loop(c), asio::detached);
     }
   }
 
@@ -237,13 +240,13 @@ class Load {
 
   // Status and gate queries alternately, open loop at query_rate over both connections.
   asio::awaitable<void> query_loop(int c) {
-    beast::tcp_stream stream(ioc_);
+    beast::tcp_stream stream(qioc_);
     try {
-      tcp::resolver resolver(ioc_);
+      tcp::resolver resolver(qioc_);
       const auto endpoints = co_await resolver.async_resolve(o_.host, o_.port, asio::use_awaitable);
       co_await stream.async_connect(endpoints, asio::use_awaitable);
       beast::flat_buffer buffer;
-      asio::steady_timer timer(ioc_);
+      asio::steady_timer timer(qioc_);
       std::mt19937_64 rng(static_cast<uint64_t>(c) + 99);
       for (uint64_t i = static_cast<uint64_t>(c);; i += 2) {
         const auto intended =
@@ -271,13 +274,19 @@ class Load {
   }
 
   void note_error(const std::string& what) {
+    std::lock_guard lock(mu_);
     ++r_.errors;
     if (r_.first_error.empty()) r_.first_error = what;
   }
-  void done() { finished_ = std::max(finished_, Clock::now()); }
+  void done() {
+    std::lock_guard lock(mu_);
+    finished_ = std::max(finished_, Clock::now());
+  }
 
   const Options& o_;
   asio::io_context& ioc_;
+  asio::io_context& qioc_;
+  std::mutex mu_;  // errors and finished_, written from both threads
   std::vector<std::string> bodies_;
   Clock::time_point start_, end_, finished_;
   uint64_t next_slot_ = 0;
@@ -286,6 +295,7 @@ class Load {
 
 void write_config(const Options& o) {
   std::ofstream out(*o.write_config);
+  if (!out) usage("cannot write " + *o.write_config);
   out << "# Written by budgetd-loadgen --write-config: " << o.slos << " ratio SLOs, default alert rules.\n"
       << "server: {listen: \"127.0.0.1:" << o.port << "\", threads: 2, max_body_bytes: 16777216}\n"
       << "storage: {dir: \"" << o.data << "\", fsync: " << o.fsync << "}\n"
@@ -304,11 +314,14 @@ int main(int argc, char** argv) {
     write_config(o);
     return 0;
   }
-  // One thread: the load tool shares the machine with budgetd, and one core of asio keeps up.
-  asio::io_context ioc(1);
-  Load load(o, ioc);
+  // One thread for ingest (the tool shares the machine with budgetd, and one core of asio keeps
+  // up) and one for the queries.
+  asio::io_context ioc(1), query_ioc(1);
+  Load load(o, ioc, query_ioc);
   load.start();
+  std::thread queries([&] { query_ioc.run(); });
   ioc.run();
+  queries.join();
   std::cout << load.result().dump() << "\n";
   return 0;
 }
