@@ -199,9 +199,7 @@ class Load {
   asio::awaitable<void> ingest_loop(int c) {
     beast::tcp_stream stream(ioc_);
     try {
-      tcp::resolver resolver(ioc_);
-      const auto endpoints = co_await resolver.async_resolve(o_.host, o_.port, asio::use_awaitable);
-      co_await stream.async_connect(endpoints, asio::use_awaitable);
+      co_await connect(stream);
       beast::flat_buffer buffer;
       asio::steady_timer timer(ioc_);
       for (uint64_t i = static_cast<uint64_t>(c);; i += static_cast<uint64_t>(o_.connections)) {
@@ -242,9 +240,7 @@ class Load {
   asio::awaitable<void> query_loop(int c) {
     beast::tcp_stream stream(qioc_);
     try {
-      tcp::resolver resolver(qioc_);
-      const auto endpoints = co_await resolver.async_resolve(o_.host, o_.port, asio::use_awaitable);
-      co_await stream.async_connect(endpoints, asio::use_awaitable);
+      co_await connect(stream);
       beast::flat_buffer buffer;
       asio::steady_timer timer(qioc_);
       std::mt19937_64 rng(static_cast<uint64_t>(c) + 99);
@@ -271,6 +267,12 @@ class Load {
       note_error(std::string("query connection: ") + e.what());
     }
     done();
+  }
+
+  asio::awaitable<void> connect(beast::tcp_stream& stream) {
+    tcp::resolver resolver(stream.get_executor());
+    const auto endpoints = co_await resolver.async_resolve(o_.host, o_.port, asio::use_awaitable);
+    co_await stream.async_connect(endpoints, asio::use_awaitable);
   }
 
   void note_error(const std::string& what) {

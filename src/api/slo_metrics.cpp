@@ -19,10 +19,13 @@ void write_slo_metrics(metrics::Exposition& ex, const store::SloSet& set, const 
                        Timestamp now, Millis lookback) {
   // Samples of one family must be together: evaluate every SLO first, then write family by family.
   std::vector<SloView> views;
+  std::vector<const store::SloSeries*> series;  // beside views[i]
   views.reserve(set.slos().size());
   for (const store::StoredSlo& slo : set.slos()) {
     auto v = view_slo(slo, now, now, lookback, alerts);
-    if (v.ok()) views.push_back(std::move(*v));  // an SLO that cannot be evaluated has no samples
+    if (!v.ok()) continue;  // an SLO that cannot be evaluated has no samples
+    views.push_back(std::move(*v));
+    series.push_back(slo.series.get());
   }
   const auto spec_of = [](const SloView& v) -> const config::SloSpec& { return *v.status.spec; };
 
@@ -63,12 +66,12 @@ void write_slo_metrics(metrics::Exposition& ex, const store::SloSet& set, const 
   }
 
   ex.family("budgetd_slo_events_total", "counter", "Events counted for the SLO since budgetd started, by result");
-  for (const SloView& v : views) {
-    const store::StoredSlo* slo = set.find(spec_of(v).name);
-    ex.sample("budgetd_slo_events_total", with(slo_labels(spec_of(v)), {{"result", "good"}}),
-              static_cast<double>(slo->series->ingested_good()));
-    ex.sample("budgetd_slo_events_total", with(slo_labels(spec_of(v)), {{"result", "bad"}}),
-              static_cast<double>(slo->series->ingested_bad()));
+  for (size_t i = 0; i < views.size(); ++i) {
+    const config::SloSpec& spec = spec_of(views[i]);
+    ex.sample("budgetd_slo_events_total", with(slo_labels(spec), {{"result", "good"}}),
+              static_cast<double>(series[i]->ingested_good()));
+    ex.sample("budgetd_slo_events_total", with(slo_labels(spec), {{"result", "bad"}}),
+              static_cast<double>(series[i]->ingested_bad()));
   }
 
   ex.family("budgetd_slo_tier", "gauge", "The SLO's policy tier: 1 for the current one, 0 for the others");

@@ -31,6 +31,10 @@ struct AlertingDefaults {
 };
 
 std::optional<WindowSpec> read_window(const YAML::Node& n, Diagnostics& diags, std::string_view what);
+// A rolling window of `length`, checked against the longest window and the bucket ladder; a
+// problem is reported at `where` (`text`: the length as written there, if not budgetd's form).
+std::optional<WindowSpec> check_window(Millis length, const YAML::Node& where, Diagnostics& diags,
+                                       std::string_view what, std::string_view text = {});
 
 // Reads `min_events`, `runbook_url` and `rules` over the values already in `out`.
 void read_alerting(MapReader& m, AlertingDefaults& out);

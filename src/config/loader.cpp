@@ -36,19 +36,25 @@ std::optional<WindowSpec> read_window(const YAML::Node& n, Diagnostics& diags, s
     diags.error(n, fmt::format("{}: {}", what, d.status().message()));
     return std::nullopt;
   }
-  const Millis r = resolution_for(*d);
-  if (*d > kMaxWindow) {
-    diags.error(n, fmt::format("{}: '{}' is longer than the longest supported window, {}", what, *text,
-                               format_duration(kMaxWindow)));
+  return check_window(*d, n, diags, what, *text);
+}
+
+std::optional<WindowSpec> check_window(Millis length, const YAML::Node& where, Diagnostics& diags,
+                                       std::string_view what, std::string_view text) {
+  const std::string written = text.empty() ? format_duration(length) : std::string(text);
+  const Millis r = resolution_for(length);
+  if (length > kMaxWindow) {
+    diags.error(where, fmt::format("{}: '{}' is longer than the longest supported window, {}", what, written,
+                                   format_duration(kMaxWindow)));
     return std::nullopt;
   }
-  if (d->count() % r.count() != 0) {
-    diags.error(n, fmt::format("{}: '{}' is not a multiple of its bucket resolution {} (windows up to 1h use "
-                               "10s buckets, up to 6h 1m, up to 3d 5m, longer 1h)",
-                               what, *text, format_duration(r)));
+  if (length.count() % r.count() != 0) {
+    diags.error(where, fmt::format("{}: '{}' is not a multiple of its bucket resolution {} (windows up to 1h use "
+                                   "10s buckets, up to 6h 1m, up to 3d 5m, longer 1h)",
+                                   what, written, format_duration(r)));
     return std::nullopt;
   }
-  return WindowSpec::rolling(*d);
+  return WindowSpec::rolling(length);
 }
 
 namespace {
@@ -298,14 +304,8 @@ void read_slo(const YAML::Node& node, size_t index, const AlertingDefaults& glob
   }
   if (auto d = m.string("description")) slo.description = *d;
   if (const YAML::Node o = m.get("objective"); o.IsDefined()) {
-    if (auto text = scalar_text(o, diags, what + ": objective")) {
-      auto obj = Objective::parse(*text);
-      if (obj.ok())
-        slo.objective = *obj;
-      else {
-        diags.error(o, fmt::format("{}: {}", what, obj.status().message()));
-        ok = false;
-      }
+    if (auto obj = read_objective(o, diags, what)) {
+      slo.objective = *obj;
     } else {
       ok = false;
     }
@@ -366,18 +366,12 @@ void read_slo(const YAML::Node& node, size_t index, const AlertingDefaults& glob
     }
   }
   if (const YAML::Node sla = m.get("sla"); sla.IsDefined()) {
-    if (auto text = scalar_text(sla, diags, what + ": sla")) {
-      auto target = Objective::parse(*text);
-      if (!target.ok()) {
-        diags.error(sla, fmt::format("{}: sla: {}", what, target.status().message()));
-        ok = false;
-      } else {
-        slo.sla = *target;
-        if (slo.objective.nanopercent() != 0 && slo.objective.nanopercent() <= target->nanopercent()) {
-          diags.warning(sla, fmt::format("{}: objective {} % is not stricter than its SLA {} %: the SLO should "
-                                         "spend its budget, and alert, before the SLA is breached",
-                                         what, slo.objective.to_string(), target->to_string()));
-        }
+    if (auto target = read_objective(sla, diags, what + ": sla")) {
+      slo.sla = *target;
+      if (slo.objective.nanopercent() != 0 && slo.objective.nanopercent() <= target->nanopercent()) {
+        diags.warning(sla, fmt::format("{}: objective {} % is not stricter than its SLA {} %: the SLO should "
+                                       "spend its budget, and alert, before the SLA is breached",
+                                       what, slo.objective.to_string(), target->to_string()));
       }
     } else {
       ok = false;

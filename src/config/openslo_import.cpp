@@ -78,6 +78,17 @@ std::optional<OpenSloDuration> read_duration(const YAML::Node& n, Diagnostics& d
   return d;
 }
 
+// A duration with a fixed length (not M, Q or Y), or nullopt after saying why.
+std::optional<Millis> fixed_duration(const YAML::Node& n, Diagnostics& diags, const std::string& what) {
+  const auto d = read_duration(n, diags, what);
+  if (!d) return std::nullopt;
+  if (!d->fixed()) {
+    diags.error(
+        n, fmt::format("{}: {}{} has no fixed length; write it in days, hours or minutes", what, d->count, d->unit));
+  }
+  return d->fixed();
+}
+
 // Days since 1970-01-01 of a civil date (H. Hinnant's days_from_civil).
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
   y -= m <= 2;
@@ -313,8 +324,7 @@ class Importer {
                                     what, d->count, d->unit));
         return std::nullopt;
       }
-      YAML::Node as_budgetd(format_duration(*len));
-      auto win = read_window(as_budgetd, diags, what + ": timeWindow");
+      auto win = check_window(*len, dn, diags, what + ": timeWindow", dn.Scalar());
       if (win && win->length <= kHour) {
         diags.error(dn, fmt::format("{}: budget windows must be longer than 1h, not {}", what, win->name));
         return std::nullopt;
@@ -486,19 +496,19 @@ class Importer {
       diags.error(cond.node(), fmt::format("{}: lookbackWindow is required", where));
       return std::nullopt;
     }
-    const auto long_d = read_duration(lookback, diags, where + ": lookbackWindow");
-    if (!long_d || !long_d->fixed()) return std::nullopt;
-    Millis short_len = *long_d->fixed() / 12;
+    const auto long_len = fixed_duration(lookback, diags, where + ": lookbackWindow");
+    if (!long_len) return std::nullopt;
+    Millis short_len = *long_len / 12;
     if (after.IsDefined()) {
-      const auto a = read_duration(after, diags, where + ": alertAfter");
-      if (!a || !a->fixed()) return std::nullopt;
-      short_len = *a->fixed();
+      const auto a = fixed_duration(after, diags, where + ": alertAfter");
+      if (!a) return std::nullopt;
+      short_len = *a;
     }
-    auto long_w = read_window(YAML::Node(format_duration(*long_d->fixed())), diags, where + ": lookbackWindow");
+    auto long_w = check_window(*long_len, lookback, diags, where + ": lookbackWindow", lookback.Scalar());
     // The short window at the ladder resolution: a twelfth of 1d is 2h, of 1h is 5m.
     short_len = std::max(short_len, resolution_for(short_len));
     short_len = short_len / resolution_for(short_len) * resolution_for(short_len);
-    auto short_w = read_window(YAML::Node(format_duration(short_len)), diags, where + ": short window");
+    auto short_w = check_window(short_len, after.IsDefined() ? after : lookback, diags, where + ": short window");
     if (!long_w || !short_w) return std::nullopt;
     if (short_w->length >= long_w->length) {
       diags.error(after.IsDefined() ? after : lookback,
@@ -577,7 +587,8 @@ class Importer {
           continue;
         }
       }
-      if (read_objective(objectives[i], diags, fmt::format("{}: objectives[{}]", what, i), ind, method, slo) && ok) {
+      if (read_objective_entry(objectives[i], diags, fmt::format("{}: objectives[{}]", what, i), ind, method, slo) &&
+          ok) {
         if (!check_slices_fit(slo, objectives[i], diags, what)) continue;
         slo.alert_rules = resolve_alert_rules(alerting, slo, d.node, diags);
         out.push_back(std::move(slo));
@@ -585,8 +596,9 @@ class Importer {
     }
   }
 
-  bool read_objective(const YAML::Node& node, Diagnostics& diags, const std::string& what,
-                      const std::optional<Indicator>& ind, const std::optional<BudgetingMethod>& method, SloSpec& slo) {
+  bool read_objective_entry(const YAML::Node& node, Diagnostics& diags, const std::string& what,
+                            const std::optional<Indicator>& ind, const std::optional<BudgetingMethod>& method,
+                            SloSpec& slo) {
     MapReader o(node, diags, what);
     if (!o.valid()) return false;
     o.get("name");
@@ -611,14 +623,10 @@ class Importer {
       } else {
         ok = false;
       }
-    } else if (auto text = scalar_text(target_percent, diags, what + ".targetPercent")) {
-      auto objective = Objective::parse(*text);
-      if (!objective.ok()) {
-        diags.error(target_percent, fmt::format("{}.targetPercent: {}", what, objective.status().message()));
-        ok = false;
-      } else {
-        slo.objective = *objective;
-      }
+    } else if (auto objective = read_objective(target_percent, diags, what + ".targetPercent")) {
+      slo.objective = *objective;
+    } else {
+      ok = false;
     }
     const auto op = o.string("op");
     const YAML::Node value = o.get("value");

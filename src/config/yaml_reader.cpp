@@ -148,6 +148,17 @@ std::optional<Millis> MapReader::duration(std::string_view key) {
   return *d;
 }
 
+std::optional<Objective> read_objective(const YAML::Node& n, Diagnostics& diags, const std::string& what) {
+  const auto text = scalar_text(n, diags, what);
+  if (!text) return std::nullopt;
+  auto objective = Objective::parse(*text);
+  if (!objective.ok()) {
+    diags.error(n, fmt::format("{}: {}", what, objective.status().message()));
+    return std::nullopt;
+  }
+  return *objective;
+}
+
 bool is_slug(std::string_view s) {
   return !s.empty() && s.size() <= 63 && s.front() != '-' && s.back() != '-' &&
          std::all_of(s.begin(), s.end(),

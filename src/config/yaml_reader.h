@@ -12,6 +12,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "budgetd/config/loader.h"
+#include "budgetd/config/objective.h"
 
 namespace budgetd::config {
 
@@ -68,6 +69,9 @@ class MapReader {
 
 // Scalar text of node, or nullopt after reporting that it must be a scalar.
 std::optional<std::string> scalar_text(const YAML::Node& node, Diagnostics& diags, std::string_view what);
+
+// A percentage objective (99.9, exact; Objective::parse), or nullopt after "{what}: {why}" at n.
+std::optional<Objective> read_objective(const YAML::Node& n, Diagnostics& diags, const std::string& what);
 
 // An SLO name: 1-63 of a-z, 0-9 and '-', not starting or ending with '-'.
 bool is_slug(std::string_view s);

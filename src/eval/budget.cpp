@@ -1,5 +1,7 @@
 #include "budgetd/eval/budget.h"
 
+#include "window_report.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -39,6 +41,19 @@ bool ratio_left_above(long double remaining, int64_t above) {
 }
 
 }  // namespace
+
+Status fill_window(WindowReport& w, const store::BucketSum& sum, const config::Objective& objective, Timestamp at) {
+  if (sum.expired_buckets != 0) {
+    // Only at the very edge of the lookback, racing a writer that recycled the oldest bucket.
+    return OutOfRange(fmt::format("the {} window at {} reaches data that is no longer retained; ask for a later time",
+                                  w.name, format_rfc3339(at)));
+  }
+  w.counts = sum.counts;
+  w.saturated = sum.saturated_buckets != 0;
+  w.error_ratio = error_ratio(w.counts);
+  w.burn_rate = burn_rate(w.counts, objective);
+  return Status::Ok();
+}
 
 WindowBounds budget_bounds(const config::SloSpec& spec, const config::WindowSpec& window, Timestamp t,
                            std::optional<Period>* period) {
@@ -83,15 +98,7 @@ Result<BudgetReport> evaluate_budget(const store::StoredSlo& slo, const config::
                 if (judge && !slice_is_good(c, target)) ++slices.bad;
               });
   }
-  if (sum.expired_buckets != 0) {
-    // Only at the very edge of the lookback, racing a writer that recycled the oldest bucket.
-    return OutOfRange(fmt::format("the {} window at {} reaches data that is no longer retained; ask for a later time",
-                                  w.name, format_rfc3339(at)));
-  }
-  w.counts = sum.counts;
-  w.saturated = sum.saturated_buckets != 0;
-  w.error_ratio = error_ratio(w.counts);
-  w.burn_rate = burn_rate(w.counts, spec.objective);
+  BUDGETD_RETURN_IF_ERROR(fill_window(w, sum, spec.objective, at));
   b.allowed_bad_events = allowed_bad(w.counts, spec.objective);
 
   switch (b.method) {

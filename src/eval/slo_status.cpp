@@ -1,5 +1,6 @@
 #include "budgetd/eval/slo_status.h"
 
+#include "window_report.h"
 #include "window_sums.h"
 
 #include <algorithm>
@@ -94,16 +95,7 @@ Result<SloStatus> evaluate_slo(const store::StoredSlo& slo, Timestamp at, Timest
     w.length = length;
     w.name = name;
     w.bounds = window_bounds(length, at);
-    const store::BucketSum sum = sums.sum(w.bounds);
-    if (sum.expired_buckets != 0) {
-      // Only at the very edge of the lookback, racing a writer that recycled the oldest bucket.
-      return OutOfRange(fmt::format("the {} window at {} reaches data that is no longer retained; ask for a later time",
-                                    w.name, format_rfc3339(at)));
-    }
-    w.counts = sum.counts;
-    w.saturated = sum.saturated_buckets != 0;
-    w.error_ratio = error_ratio(w.counts);
-    w.burn_rate = burn_rate(w.counts, spec.objective);
+    BUDGETD_RETURN_IF_ERROR(fill_window(w, sums.sum(w.bounds), spec.objective, at));
     status.windows.push_back(std::move(w));
   }
   std::stable_sort(status.windows.begin(), status.windows.end(), [](const WindowReport& a, const WindowReport& b) {
@@ -117,15 +109,7 @@ Result<SloStatus> evaluate_slo(const store::StoredSlo& slo, Timestamp at, Timest
     w.length = length;
     w.name = format_duration(length);
     w.bounds = completed_window_bounds(length, at);
-    const store::BucketSum sum = sums.sum(w.bounds);
-    if (sum.expired_buckets != 0) {
-      return OutOfRange(
-          fmt::format("the {} alert window at {} reaches data that is no longer retained", w.name, format_rfc3339(at)));
-    }
-    w.counts = sum.counts;
-    w.saturated = sum.saturated_buckets != 0;
-    w.error_ratio = error_ratio(w.counts);
-    w.burn_rate = burn_rate(w.counts, spec.objective);
+    BUDGETD_RETURN_IF_ERROR(fill_window(w, sums.sum(w.bounds), spec.objective, at));
     return w;
   };
   for (const config::AlertRuleSpec& rule : spec.alert_rules) {

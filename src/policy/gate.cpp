@@ -27,20 +27,6 @@ const char* plural(ChangeType c) {
   return "changes";
 }
 
-const char* singular(ChangeType c) {
-  switch (c) {
-    case ChangeType::kFeature:
-      return "feature";
-    case ChangeType::kRisky:
-      return "risky";
-    case ChangeType::kReliability:
-      return "reliability";
-    case ChangeType::kSecurity:
-      return "security";
-  }
-  return "";
-}
-
 std::string requirement_phrase(const std::string& r) {
   if (r == "canary") return "a canary";
   std::string s = r;
@@ -92,7 +78,7 @@ std::string describe_tier(const config::TierSpec& tier) {
   std::vector<std::string> denied;
   std::vector<std::string> parts;
   for (const ChangeType c : config::kChangeTypes) {
-    if (!tier.rule(c).allow) denied.push_back(singular(c));
+    if (!tier.rule(c).allow) denied.push_back(config::to_string(c));
   }
   if (!denied.empty()) parts.push_back(join_and(denied) + " changes are frozen");
   for (const ChangeType c : config::kChangeTypes) {
@@ -142,8 +128,8 @@ SloDecision decide(const SloInput& in, ChangeType change) {
       }
     }
     if (reopens)
-      reason +=
-          fmt::format("; {} deploys reopen around {} if no new errors", singular(change), format_rfc3339(*reopens));
+      reason += fmt::format("; {} deploys reopen around {} if no new errors", config::to_string(change),
+                            format_rfc3339(*reopens));
   } else if (!rule.requirements.empty()) {
     d.verdict = Verdict::kAllowWithRequirements;
     d.requirements = rule.requirements;

@@ -131,14 +131,9 @@ TEST(Metrics, PromtoolFindsNothingToCriticise) {
   const std::string body = c.get("/metrics").body;
   const std::string file = d.dir() + "/metrics.txt";
   std::ofstream(file) << body;
-  const std::string cmd = std::string(kPromtool) + " check metrics < " + file + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int status = pclose(p);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
-  EXPECT_EQ(out, "");
+  const CommandResult promtool = run_command(std::string(kPromtool) + " check metrics < " + file + " 2>&1");
+  EXPECT_EQ(promtool.exit_code, 0) << promtool.out;
+  EXPECT_EQ(promtool.out, "");
   // The families the issue asks for are all there, with HELP and TYPE.
   for (const char* family :
        {"budgetd_slo_objective_ratio gauge", "budgetd_slo_sli_ratio gauge", "budgetd_slo_burn_rate gauge",

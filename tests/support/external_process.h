@@ -10,6 +10,14 @@
 
 namespace budgetd::test {
 
+// Runs a shell command line to its end: its exit code (-1 if it did not exit) and its stdout
+// (add 2>&1 to the command for stderr too).
+struct CommandResult {
+  int exit_code;
+  std::string out;
+};
+CommandResult run_command(const std::string& command);
+
 // A port that was free a moment ago on 127.0.0.1 (for servers that cannot be told to pick one).
 uint16_t free_port();
 

@@ -207,6 +207,19 @@ TEST(OpenSlo, WhatCannotBeHonouredIsAnErrorAtItsPlace) {
                                 "o.yaml")),
       ElementsAre(HasSubstr("SLO name 'a' is used more than once")));
   EXPECT_THAT(check("include: [nothing-here-*.yaml]\n"), ElementsAre(HasSubstr("matches no file")));
+  // An alert condition that cannot be read fails the config with its reason at its line, rather
+  // than dropping the SLO in silence.
+  const std::string alerting = head + ratio + "  timeWindow: [{duration: 28d}]\n  objectives: [{target: 0.999}]\n" +
+                               "  alertPolicies:\n    - kind: AlertPolicy\n      metadata: {name: p}\n" +
+                               "      spec:\n        conditions:\n          - kind: AlertCondition\n" +
+                               "            metadata: {name: c}\n";
+  EXPECT_THAT(check(alerting + "            spec: {condition: {kind: burnrate, threshold: 2, lookbackWindow: 1M}}\n"),
+              ElementsAre(HasSubstr("o.yaml:16:78: OpenSLO SLO 'a': AlertCondition 'c': lookbackWindow: 1M has no "
+                                    "fixed length")));
+  EXPECT_THAT(
+      check(alerting + "            spec: {condition: {kind: burnrate, threshold: 2, lookbackWindow: 5000m}}\n"),
+      ElementsAre(HasSubstr("o.yaml:16:78: OpenSLO SLO 'a': AlertCondition 'c': lookbackWindow: '5000m' is not "
+                            "a multiple of its bucket resolution 1h")));
 }
 
 TEST(OpenSlo, SeveralObjectivesBecomeOneSloEach) {
