@@ -11,6 +11,9 @@ CMAKE_FLAGS ?=
 # x86-64-v3 (AVX2) builds parse faster; build for it only where this machine can run it.
 X86_64_V3   ?= $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw bmi2 /proc/cpuinfo && echo ON || echo OFF)
 
+# Test builds keep assert() on (RelWithDebInfo without -DNDEBUG): a broken invariant fails a test.
+TEST_FLAGS   = -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g"
+
 CMAKE_COMMON = -G Ninja -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DBUDGETD_X86_64_V3=$(X86_64_V3)
 
 .PHONY: deps build run test test-tsan bench clean format
@@ -19,7 +22,7 @@ deps:
 	@./scripts/deps.sh
 
 $(BUILD_DIR)/build.ninja: | deps
-	cmake -S . -B $(BUILD_DIR) $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+	cmake -S . -B $(BUILD_DIR) $(CMAKE_COMMON) $(TEST_FLAGS) $(CMAKE_FLAGS)
 
 build: deps $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR) -j $(JOBS)
@@ -34,7 +37,7 @@ test: build test-tsan
 # Under ThreadSanitizer: the store's concurrency stress test (scaled up), the server's
 # integration tests, and the alerting tests (evaluator, notifier and server threads together).
 test-tsan: deps
-	cmake -S . -B $(TSAN_DIR) $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUDGETD_TSAN=ON -DBUDGETD_BENCH=OFF
+	cmake -S . -B $(TSAN_DIR) $(CMAKE_COMMON) $(TEST_FLAGS) -DBUDGETD_TSAN=ON -DBUDGETD_BENCH=OFF
 	cmake --build $(TSAN_DIR) -j $(JOBS) --target store_stress_test integration_tests alerting_tests
 	cd $(TSAN_DIR) && BUDGETD_STRESS_SCALE=5 TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -L 'stress|integration' -E '^Cli' --timeout 600
 

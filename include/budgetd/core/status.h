@@ -5,6 +5,9 @@
 //   Result<Config> r = load_config(path);
 //   if (!r.ok()) return r.status();
 //   use(r.value());
+//
+//   BUDGETD_ASSIGN_OR_RETURN(Config config, load_config(path));   // the same, in one line
+//   BUDGETD_RETURN_IF_ERROR(wal.open());
 
 #include <cassert>
 #include <string>
@@ -53,17 +56,30 @@ class [[nodiscard]] Result {
   Result(Status status) : v_(std::move(status)) { assert(!std::get<Status>(v_).ok()); }
 
   bool ok() const { return std::holds_alternative<T>(v_); }
-  // REQUIRES: ok()
-  T& value() & { return std::get<T>(v_); }
-  const T& value() const& { return std::get<T>(v_); }
-  T&& value() && { return std::get<T>(std::move(v_)); }
+  // REQUIRES: ok(). Reading the value of an error is a bug in the caller: it asserts (and, in
+  // builds without asserts, std::get throws bad_variant_access rather than read garbage).
+  T& value() & {
+    assert(ok());
+    return std::get<T>(v_);
+  }
+  const T& value() const& {
+    assert(ok());
+    return std::get<T>(v_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<T>(std::move(v_));
+  }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
 
   // REQUIRES: !ok()
-  const Status& status() const { return std::get<Status>(v_); }
+  const Status& status() const {
+    assert(!ok());
+    return std::get<Status>(v_);
+  }
 
  private:
   std::variant<T, Status> v_;
@@ -76,3 +92,17 @@ class [[nodiscard]] Result {
     ::budgetd::Status budgetd_status_ = (expr);        \
     if (!budgetd_status_.ok()) return budgetd_status_; \
   } while (0)
+
+// BUDGETD_ASSIGN_OR_RETURN(decl, expr): evaluates `expr` (a Result<T>); on error returns its
+// Status from the enclosing function, else declares (or assigns) `decl` from the value:
+//
+//   BUDGETD_ASSIGN_OR_RETURN(std::string bytes, env.read_file(path));
+//   BUDGETD_ASSIGN_OR_RETURN(report.cut, parse_cut(name));
+#define BUDGETD_STATUS_CONCAT_INNER_(a, b) a##b
+#define BUDGETD_STATUS_CONCAT_(a, b) BUDGETD_STATUS_CONCAT_INNER_(a, b)
+#define BUDGETD_ASSIGN_OR_RETURN(decl, expr) \
+  BUDGETD_ASSIGN_OR_RETURN_IMPL_(BUDGETD_STATUS_CONCAT_(budgetd_result_, __LINE__), decl, expr)
+#define BUDGETD_ASSIGN_OR_RETURN_IMPL_(result, decl, expr) \
+  auto result = (expr);                                   \
+  if (!result.ok()) return result.status();               \
+  decl = std::move(result).value()
