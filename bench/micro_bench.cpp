@@ -83,7 +83,7 @@ void BM_IngestBatch(benchmark::State& state) {
     const Status s =
         ingest::prepare_batch(decoder, body.data(), body.size(), body.capacity(), ingest::BodyFormat::kJson, kNow,
                               router, ingest::IngestLimits{}, deltas, report);
-    const store::WriteStats ws = ingest::apply_batch(deltas.deltas(), *slos, kNow);
+    const store::WriteStats ws = store::apply_deltas(deltas.deltas(), *slos, kNow);
     benchmark::DoNotOptimize(s);
     benchmark::DoNotOptimize(ws);
   }

@@ -152,7 +152,7 @@ void Api::handle(Request& req, Respond respond) {
     return counted(std::move(res));
   }
   const AuthResult auth =
-      check_auth(backend_.snapshot()->config->auth, req.raw[http::field::authorization], match.scope);
+      check_auth(backend_.state()->config->auth, req.raw[http::field::authorization], match.scope);
   if (auth != AuthResult::kAllowed) {
     auth_failures_.inc();
     if (auth == AuthResult::kWrongScope) {

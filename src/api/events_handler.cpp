@@ -66,7 +66,7 @@ void Api::post_events(Request& req, Respond respond) {
                                    "application/x-ndjson (one event per line)"));
   }
 
-  const std::shared_ptr<const Snapshot> snap = backend_.snapshot();
+  const std::shared_ptr<const ServingState> snap = backend_.state();
   const Timestamp now = clock_.now();
   std::string& body = req.raw.body();
 
@@ -140,16 +140,16 @@ void Api::post_events(Request& req, Respond respond) {
     count_events();
     return respond(text_response(http::status::ok, std::move(answer), "application/json", version, keep_alive));
   }
-  BatchCommit commit;
-  commit.snapshot = snap;
-  commit.deltas.assign(scratch.deltas.deltas().begin(), scratch.deltas.deltas().end());
-  commit.now = now;
+  durable::PendingBatch batch;
+  batch.slos = snap->slos;
+  batch.deltas.assign(scratch.deltas.deltas().begin(), scratch.deltas.deltas().end());
+  batch.now = now;
   if (key) {
     key->answer = answer;
-    commit.key = *key;
+    batch.key = *key;
   }
-  backend_.commit_batch(
-      std::move(commit), [this, respond = std::move(respond), answer = std::move(answer), count_events,
+  backend_.committer().commit(
+      std::move(batch), [this, respond = std::move(respond), answer = std::move(answer), count_events,
                           key_name = key ? key->key : std::string(), version, keep_alive](Status st) mutable {
         if (!st.ok()) {
           if (!key_name.empty()) backend_.idempotency().abandon(key_name);

@@ -6,17 +6,17 @@
 #include "handler_util.h"
 #include "openapi.h"
 #include "slo_metrics.h"
-#include "slo_view.h"
+#include "budgetd/policy/assessment.h"
 #include "status_json.h"
 
 namespace budgetd::api {
 
 void Api::get_slos(Request& req, Respond respond) {
-  const std::shared_ptr<const Snapshot> snap = backend_.snapshot();
+  const std::shared_ptr<const ServingState> snap = backend_.state();
   const Timestamp now = clock_.now();
   json list = json::array();
-  for (const store::StoredSlo& slo : snap->router->slos().slos()) {
-    auto view = view_slo(slo, now, now, snap->config->storage.status_lookback, backend_.alerts());
+  for (const store::StoredSlo& slo : snap->slos->slos()) {
+    auto view = policy::assess_slo(slo, now, now, snap->config->storage.status_lookback, backend_.alerts());
     if (view.ok()) {
       list.push_back(summary_json(*view));
     } else {
@@ -27,8 +27,8 @@ void Api::get_slos(Request& req, Respond respond) {
 }
 
 void Api::get_slo(Request& req, Respond respond) {
-  const std::shared_ptr<const Snapshot> snap = backend_.snapshot();
-  const store::StoredSlo* slo = snap->router->slos().find(req.params[0]);
+  const std::shared_ptr<const ServingState> snap = backend_.state();
+  const store::StoredSlo* slo = snap->slos->find(req.params[0]);
   if (slo == nullptr) {
     return respond(
         reply_error(req, http::status::not_found, "no SLO named '" + req.params[0] + "'; GET /v1/slos lists them"));
@@ -40,7 +40,7 @@ void Api::get_slo(Request& req, Respond respond) {
     if (!parsed.ok()) return respond(reply_error(req, http::status::bad_request, "at: " + parsed.status().message()));
     at = *parsed;
   }
-  auto view = view_slo(*slo, at, now, snap->config->storage.status_lookback, backend_.alerts());
+  auto view = policy::assess_slo(*slo, at, now, snap->config->storage.status_lookback, backend_.alerts());
   if (!view.ok()) return respond(reply_error(req, http::status::bad_request, view.status().message()));
   respond(reply(req, http::status::ok, status_json(*view)));
 }
@@ -66,15 +66,15 @@ void Api::get_gate(Request& req, Respond respond) {
         reply_error(req, http::status::bad_request,
                     "change '" + std::string(*change_name) + "' is not one of feature, risky, reliability, security"));
   }
-  const std::shared_ptr<const Snapshot> snap = backend_.snapshot();
+  const std::shared_ptr<const ServingState> snap = backend_.state();
   const auto slo_name = req.query_param("slo");
   const Timestamp now = clock_.now();
   std::vector<policy::SloDecision> decisions;
-  for (const store::StoredSlo& slo : snap->router->slos().slos()) {
+  for (const store::StoredSlo& slo : snap->slos->slos()) {
     if (slo.spec->service != *service || (slo_name && slo.spec->name != *slo_name)) continue;
-    auto view = view_slo(slo, now, now, snap->config->storage.status_lookback, backend_.alerts());
+    auto view = policy::assess_slo(slo, now, now, snap->config->storage.status_lookback, backend_.alerts());
     if (!view.ok()) return respond(reply_error(req, http::status::service_unavailable, view.status().message()));
-    decisions.push_back(policy::decide(view->policy_input(), *change));
+    decisions.push_back(policy::decide(*view, *change));
   }
   if (decisions.empty()) {
     return respond(reply_error(
@@ -105,9 +105,9 @@ void Api::get_readyz(Request& req, Respond respond) {
 
 void Api::get_metrics(Request& req, Respond respond) {
   std::string text = metrics_.render();
-  const std::shared_ptr<const Snapshot> snap = backend_.snapshot();
+  const std::shared_ptr<const ServingState> snap = backend_.state();
   metrics::Exposition ex(text);
-  write_slo_metrics(ex, snap->router->slos(), backend_.alerts(), clock_.now(), snap->config->storage.status_lookback);
+  write_slo_metrics(ex, *snap->slos, backend_.alerts(), clock_.now(), snap->config->storage.status_lookback);
   respond(text_response(http::status::ok, std::move(text), "text/plain; version=0.0.4; charset=utf-8",
                         req.raw.version(), req.raw.keep_alive()));
 }
@@ -127,7 +127,7 @@ void Api::post_reload(Request& req, Respond respond) {
   }
   respond(reply(req, http::status::ok,
                 {{"reloaded", true},
-                 {"slos", backend_.snapshot()->router->slos().slos().size()},
+                 {"slos", backend_.state()->slos->slos().size()},
                  {"kept", r.kept},
                  {"added", r.added},
                  {"removed", r.removed},

@@ -95,7 +95,7 @@ json rule_json(const eval::AlertRuleReport& a, const std::optional<eval::AlertIn
   return j;
 }
 
-json tier_json(const SloView& v) {
+json tier_json(const policy::SloAssessment& v) {
   const config::TierSpec& t = v.tier();
   json decisions = json::object();
   for (const config::ChangeType c : config::kChangeTypes) {
@@ -105,7 +105,7 @@ json tier_json(const SloView& v) {
   return {{"name", t.name}, {"summary", policy::describe_tier(t)}, {"changes", std::move(decisions)}};
 }
 
-json forecast_json(const SloView& v) {
+json forecast_json(const policy::SloAssessment& v) {
   json recovers = json::array();
   const auto& tiers = v.status.spec->policy.tiers;
   for (size_t i = 0; i < v.tier_index; ++i) {
@@ -120,7 +120,7 @@ json forecast_json(const SloView& v) {
 
 }  // namespace
 
-json status_json(const SloView& v) {
+json status_json(const policy::SloAssessment& v) {
   const eval::SloStatus& s = v.status;
   const config::SloSpec& spec = *s.spec;
   json budgets = json::array();
@@ -158,7 +158,7 @@ json status_json(const SloView& v) {
   return out;
 }
 
-json summary_json(const SloView& v) {
+json summary_json(const policy::SloAssessment& v) {
   const eval::SloStatus& s = v.status;
   const config::SloSpec& spec = *s.spec;
   const eval::BudgetReport& primary = s.primary();

@@ -4,14 +4,14 @@
 #include <nlohmann/json.hpp>
 
 #include "budgetd/policy/gate.h"
-#include "slo_view.h"
+#include "budgetd/policy/assessment.h"
 
 namespace budgetd::api {
 
 // GET /v1/slos/{name}
-nlohmann::ordered_json status_json(const SloView& view);
+nlohmann::ordered_json status_json(const policy::SloAssessment& view);
 // One entry of GET /v1/slos
-nlohmann::ordered_json summary_json(const SloView& view);
+nlohmann::ordered_json summary_json(const policy::SloAssessment& view);
 // One entry of GET /v1/alerts
 nlohmann::ordered_json alert_json(const eval::AlertInstance& a);
 // GET /v1/gate

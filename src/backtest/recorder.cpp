@@ -51,28 +51,19 @@ void Recorder::on_counts(uint32_t slo, uint64_t good, uint64_t total, Timestamp 
 void Recorder::evaluate(Timestamp t) {
   ++evaluations_;
   const auto& slos = slos_->slos();
-  std::vector<std::optional<eval::SloStatus>> statuses(slos.size());
-  std::vector<size_t> tiers(slos.size(), 0);
+  std::vector<std::optional<policy::SloAssessment>> assessed(slos.size());
   for (uint32_t i = 0; i < slos.size(); ++i) {
     auto s = eval::evaluate_slo(slos[i], t, t, lookback_);
     if (!s.ok()) {
       ++history_[i].evaluation_errors;
       continue;
     }
+    // The alert states first: the tier, the gate and the firing pages see this evaluation's.
     for (const eval::AlertChange& c : tracker_.observe(slos[i], *s, t)) record_alert_change(i, c);
-    const config::SloSpec& spec = *slos[i].spec;
-    tiers[i] = policy::tier_index(spec.policy, s->primary(), spec.objective);
-    record_budget(i, *s, tiers[i], t);
-    statuses[i] = std::move(*s);
+    assessed[i] = policy::assess(slos[i], std::move(*s), &tracker_);
+    record_budget(i, *assessed[i], t);
   }
-  std::vector<std::vector<policy::FiringPage>> pages(slos.size());
-  for (const eval::AlertInstance& a : tracker_.firing()) {
-    const int i = slos_->index_of(a.slo);
-    if (i < 0 || a.severity != config::Severity::kPage) continue;
-    pages[static_cast<size_t>(i)].push_back(
-        {a.rule, a.long_window, a.short_window, a.long_burn_rate, a.short_burn_rate});
-  }
-  for (ServiceGate& g : services_) record_gate(g, statuses, pages, tiers, t);
+  for (ServiceGate& g : services_) record_gate(g, assessed, t);
 }
 
 void Recorder::record_alert_change(uint32_t slo, const eval::AlertChange& c) {
@@ -112,16 +103,16 @@ void Recorder::record_alert_change(uint32_t slo, const eval::AlertChange& c) {
   h.alerts.push_back(std::move(r));
 }
 
-void Recorder::record_budget(uint32_t slo, const eval::SloStatus& s, size_t tier, Timestamp t) {
+void Recorder::record_budget(uint32_t slo, const policy::SloAssessment& a, Timestamp t) {
   SloState& st = state_[slo];
   SloHistory& h = history_[slo];
-  const config::SloSpec& spec = *s.spec;
+  const size_t tier = a.tier_index;
   BudgetSample sample;
   sample.at = t;
-  sample.remaining = s.primary().remaining;
-  sample.sli = s.primary().sli;
-  sample.tier = spec.policy.tiers[tier].name;
-  sample.burn_rate_1h = s.forecast.burn_rate_1h;
+  sample.remaining = a.status.primary().remaining;
+  sample.sli = a.status.primary().sli;
+  sample.tier = a.tier().name;
+  sample.burn_rate_1h = a.status.forecast.burn_rate_1h;
   if (st.tier != tier) {
     if (h.tiers.size() < kMaxListed) {
       h.tiers.push_back({t, sample.tier, sample.remaining});
@@ -143,12 +134,11 @@ void Recorder::record_budget(uint32_t slo, const eval::SloStatus& s, size_t tier
   st.last_sample = std::move(sample);
 }
 
-void Recorder::record_gate(ServiceGate& g, const std::vector<std::optional<eval::SloStatus>>& statuses,
-                           const std::vector<std::vector<policy::FiringPage>>& pages, const std::vector<size_t>& tiers,
+void Recorder::record_gate(ServiceGate& g, const std::vector<std::optional<policy::SloAssessment>>& assessed,
                            Timestamp t) {
   std::vector<std::pair<size_t, bool>> inputs;
   for (const uint32_t i : g.slos) {
-    if (statuses[i]) inputs.emplace_back(tiers[i], !pages[i].empty());
+    if (assessed[i]) inputs.emplace_back(assessed[i]->tier_index, !assessed[i]->firing_pages.empty());
   }
   if (inputs.empty()) return;  // none of its SLOs could be evaluated: no answer to record
   const size_t first = static_cast<size_t>(&g - services_.data()) * config::kChangeTypes.size();
@@ -157,7 +147,7 @@ void Recorder::record_gate(ServiceGate& g, const std::vector<std::optional<eval:
     for (size_t c = 0; c < config::kChangeTypes.size(); ++c) {
       std::vector<policy::SloDecision> decisions;
       for (const uint32_t i : g.slos) {
-        if (statuses[i]) decisions.push_back(policy::decide({&*statuses[i], pages[i], {}}, config::kChangeTypes[c]));
+        if (assessed[i]) decisions.push_back(policy::decide(*assessed[i], config::kChangeTypes[c]));
       }
       policy::GateDecision d = policy::combine(std::move(decisions));
       GateHistory& h = gate_[first + c];

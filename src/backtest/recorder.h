@@ -18,6 +18,7 @@
 
 #include "budgetd/backtest/backtest.h"
 #include "budgetd/eval/alert_tracker.h"
+#include "budgetd/policy/assessment.h"
 #include "budgetd/store/slo_set.h"
 
 namespace budgetd::backtest {
@@ -67,10 +68,8 @@ class Recorder {
   };
 
   void record_alert_change(uint32_t slo, const eval::AlertChange& c);
-  void record_budget(uint32_t slo, const eval::SloStatus& s, size_t tier, Timestamp t);
-  void record_gate(ServiceGate& g, const std::vector<std::optional<eval::SloStatus>>& statuses,
-                   const std::vector<std::vector<policy::FiringPage>>& pages, const std::vector<size_t>& tiers,
-                   Timestamp t);
+  void record_budget(uint32_t slo, const policy::SloAssessment& a, Timestamp t);
+  void record_gate(ServiceGate& g, const std::vector<std::optional<policy::SloAssessment>>& assessed, Timestamp t);
 
   std::shared_ptr<const store::SloSet> slos_;
   Millis lookback_;

@@ -119,42 +119,39 @@ class Replayer final : public ingest::EventSink {
       advance_clock(e.ts);
       return;
     }
-    const std::vector<ingest::Route>* routes = router_.routes_for(e.service);
     const int64_t bucket = bucket_index(e.ts, kFinestResolution);
+    // A late event's bucket was replayed already: it is applied now, as the daemon applies a
+    // late event, and must still be retained at the replay's point. Any other waits in the
+    // reorder buffer and is applied at its own time, where it is always retained.
     const bool late = bucket < released_;
-    bool matched = false;
-    bool fed = false;
-    if (routes != nullptr) {
-      for (const ingest::Route& r : *routes) {
-        const auto counts = r.counts(e);
-        if (!counts) continue;
-        matched = true;
-        if (late) {
-          // Its bucket was replayed already: apply it now, as the daemon applies a late event.
-          const Timestamp now = from_unix_ms(released_ * kFinestResolution.count());
-          if (e.ts < r.series->oldest_retained(now)) continue;
-          apply(r.slo, bucket, counts->good, counts->total, e.ts, now);
-        } else {
+    const Timestamp now = late ? from_unix_ms(released_ * kFinestResolution.count()) : e.ts;
+    const ingest::Routed routed = ingest::route_event(
+        router_.routes_for(e.service), e, now,
+        [&](const ingest::Route& r, ingest::EventCounts counts) {
+          if (late) {
+            apply(r.slo, bucket, counts.good, counts.total, e.ts, now);
+            return;
+          }
           Pending& p = pending_[{bucket, r.slo}];
-          p.good += counts->good;
-          p.total += counts->total;
-          if (counts->good < counts->total) p.first_bad = std::min(p.first_bad, e.ts);
-        }
-        fed = true;
-      }
-    }
-    if (fed) {
-      ++report_.input.applied;
-      if (late) ++report_.input.late;
-    } else if (matched) {
-      ++report_.input.rejected;
-      ++report_.input.too_old;
-      reject(
-          fmt::format("ts {} is before every window budgetd retains for the SLOs it matches (the replay had "
-                      "reached {})",
-                      format_rfc3339(e.ts), format_rfc3339(from_unix_ms(released_ * kFinestResolution.count()))));
-    } else {
-      ++report_.input.unmatched;
+          p.good += counts.good;
+          p.total += counts.total;
+          if (counts.good < counts.total) p.first_bad = std::min(p.first_bad, e.ts);
+        });
+    switch (routed) {
+      case ingest::Routed::kFed:
+        ++report_.input.applied;
+        if (late) ++report_.input.late;
+        break;
+      case ingest::Routed::kTooOld:
+        ++report_.input.rejected;
+        ++report_.input.too_old;
+        reject(fmt::format(
+            "ts {} is before every window budgetd retains for the SLOs it matches (the replay had reached {})",
+            format_rfc3339(e.ts), format_rfc3339(now)));  // only a late event can be too old
+        break;
+      case ingest::Routed::kUnmatched:
+        ++report_.input.unmatched;
+        break;
     }
     advance_clock(e.ts);
   }

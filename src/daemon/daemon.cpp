@@ -5,9 +5,7 @@
 #include <unistd.h>
 
 #include "budgetd/core/log.h"
-#include "budgetd/durable/batch_record.h"
 #include "budgetd/eval/slo_status.h"
-#include "budgetd/ingest/batch.h"
 #include "budgetd/store/slo_set.h"
 
 #ifndef BUDGETD_VERSION
@@ -22,18 +20,9 @@ Daemon::Daemon(config::Config config, const Clock& clock, durable::Env& env)
       keys_(config.ingest.idempotency_ttl, config.ingest.idempotency_max_keys, config.ingest.idempotency_max_bytes),
       reloads_ok_(metrics_.counter("budgetd_config_reloads_total", "Config reloads, by result", {{"result", "ok"}})),
       reloads_failed_(
-          metrics_.counter("budgetd_config_reloads_total", "Config reloads, by result", {{"result", "refused"}})),
-      store_expired_writes_(
-          metrics_.counter("budgetd_store_expired_writes_total",
-                           "Bucket updates dropped because the bucket was recycled while the batch was applied")),
-      store_saturated_writes_(
-          metrics_.counter("budgetd_store_saturated_writes_total",
-                           "Bucket updates that hit a counter's maximum (2^40-1) and stopped counting")),
-      reload_dropped_updates_(metrics_.counter(
-          "budgetd_ingest_reload_dropped_updates_total",
-          "Bucket updates of in-flight batches dropped because a reload removed or redefined their SLO")) {
+          metrics_.counter("budgetd_config_reloads_total", "Config reloads, by result", {{"result", "refused"}})) {
   auto shared = std::make_shared<const config::Config>(std::move(config));
-  publish(make_api_snapshot(shared, store::SloSet::build(*shared, nullptr)));
+  publish(make_state(shared, store::SloSet::build(*shared, nullptr)));
   metrics_
       .gauge("budgetd_build_info", "Always 1; the labels say which build is running", {{"version", BUDGETD_VERSION}})
       .set(1);
@@ -59,7 +48,7 @@ Daemon::~Daemon() {
 }
 
 Status Daemon::lock_storage_dir() {
-  const std::string& dir = snapshot()->config->storage.dir;
+  const std::string& dir = state()->config->storage.dir;
   BUDGETD_RETURN_IF_ERROR(env_.create_dirs(dir));
   // Two daemons appending to one log would corrupt it: hold an exclusive lock on the directory.
   const std::string path = dir + "/LOCK";
@@ -72,12 +61,12 @@ Status Daemon::lock_storage_dir() {
 }
 
 Status Daemon::start() {
-  const auto snap = snapshot();
+  const auto snap = state();
   const config::StorageConfig& storage = snap->config->storage;
   BUDGETD_RETURN_IF_ERROR(lock_storage_dir());
 
   // Recover before serving: the newest valid snapshot, then the log after it.
-  auto rec = durable::recover(env_, storage.dir, snap->router->slos(), keys_, clock_.now());
+  auto rec = durable::recover(env_, storage.dir, *snap->slos, keys_, clock_.now());
   if (!rec.ok()) return rec.status();
   recovery_ = *rec;
   if (!recovery_.alerts.empty()) {
@@ -122,11 +111,13 @@ Status Daemon::start() {
   auto wal = std::make_unique<durable::Wal>(env_, wal_options, next_seq, metrics_);
   BUDGETD_RETURN_IF_ERROR(wal->open());
   snapshotter_ = std::make_unique<durable::Snapshotter>(env_, storage.dir, metrics_);
+  committer_ = std::make_unique<durable::Committer>(
+      *wal, gate_, keys_, [this] { return state()->slos; }, metrics_);
   wal_ = std::move(wal);
   snapshot_thread_ = std::thread([this] { snapshot_loop(); });
   notifier_ = std::make_unique<notify::Notifier>(snap->config->notify, metrics_);
   // Alerts restored for rules this config no longer has resolve now, so no receiver keeps them.
-  if (auto resolved = alerts_.retain(snap->router->slos(), clock_.now()); !resolved.empty()) {
+  if (auto resolved = alerts_.retain(*snap->slos, clock_.now()); !resolved.empty()) {
     notifier_->publish(resolved, alerts_.firing(), clock_.now());
   }
   evaluator_thread_ = std::thread([this] { evaluator_loop(); });
@@ -136,10 +127,10 @@ Status Daemon::start() {
   server_ = std::move(server);
   ready_.store(true);
   size_t memory = 0;
-  for (const auto& s : snap->router->slos().slos()) memory += s.series->memory_bytes();
+  for (const auto& s : snap->slos->slos()) memory += s.series->memory_bytes();
   log::info("budgetd: serving")
       .field("config", snap->config->source)
-      .field("slos", uint64_t{snap->router->slos().slos().size()})
+      .field("slos", uint64_t{snap->slos->slos().size()})
       .field("store_bytes", uint64_t{memory})
       .field("fsync", durable::to_string(storage.fsync))
       .field("port", uint64_t{port()});
@@ -193,19 +184,19 @@ Result<std::string> Daemon::write_snapshot() {
   durable::SnapshotCapture capture;
   {
     std::lock_guard lock(state_mu_);  // the gate has one closer at a time, and the SLO set is fixed
-    capture = snapshotter_->capture(gate_, *wal_, snapshot()->router->slos(), clock_.now());
+    capture = snapshotter_->capture(gate_, *wal_, *state()->slos, clock_.now());
   }
   auto name = snapshotter_->write(std::move(capture), *wal_, keys_, alerts_.save());
   if (!name.ok()) return name.status();
-  return snapshot()->config->storage.dir + "/" + *name;
+  return state()->config->storage.dir + "/" + *name;
 }
 
 void Daemon::evaluate_now() {
   std::lock_guard lock(evaluate_mu_);
-  const auto snap = snapshot();
+  const auto snap = state();
   const Timestamp now = clock_.now();
   std::vector<eval::AlertChange> changes;
-  for (const store::StoredSlo& slo : snap->router->slos().slos()) {
+  for (const store::StoredSlo& slo : snap->slos->slos()) {
     auto status = eval::evaluate_slo(slo, now, now, snap->config->storage.status_lookback);
     if (!status.ok()) {
       log::warn("evaluate: an SLO could not be evaluated")
@@ -234,7 +225,7 @@ void Daemon::evaluator_loop() {
   Timestamp next = clock_.now();
   for (;;) {
     const Timestamp now = clock_.now();
-    const Millis every = snapshot()->config->evaluation_interval;
+    const Millis every = state()->config->evaluation_interval;
     if (now + every < next) next = now;  // the clock stepped back: do not sit out the difference
     if (now >= next) {
       evaluate_now();
@@ -242,7 +233,7 @@ void Daemon::evaluator_loop() {
     }
     std::unique_lock l(loop_mu_);
     const auto wait =
-        std::min<std::chrono::milliseconds>(std::chrono::milliseconds(100), snapshot()->config->evaluation_interval);
+        std::min<std::chrono::milliseconds>(std::chrono::milliseconds(100), state()->config->evaluation_interval);
     if (loop_wake_.wait_for(l, wait, [&] { return stopping_; })) return;
   }
 }
@@ -252,19 +243,19 @@ void Daemon::snapshot_loop() {
     {
       std::unique_lock l(loop_mu_);
       // The snapshot cadence is an I/O schedule, kept on the monotonic clock; budget time is not.
-      const Millis every = snapshot()->config->storage.snapshot_interval;
+      const Millis every = state()->config->storage.snapshot_interval;
       if (loop_wake_.wait_for(l, every, [&] { return stopping_; })) return;
     }
     (void)take_snapshot();  // logged and counted inside
   }
 }
 
-std::shared_ptr<const api::Snapshot> Daemon::snapshot() const {
+std::shared_ptr<const api::ServingState> Daemon::state() const {
   std::lock_guard lock(published_mu_);
   return published_;
 }
 
-void Daemon::publish(std::shared_ptr<const api::Snapshot> next) {
+void Daemon::publish(std::shared_ptr<const api::ServingState> next) {
   std::lock_guard lock(published_mu_);
   published_ = std::move(next);
 }
@@ -277,76 +268,13 @@ std::string Daemon::not_ready_reason() const {
   return "";
 }
 
-void Daemon::commit_batch(api::BatchCommit commit, std::function<void(Status)> done) {
-  gate_.enter();  // see store/write_gate.h: a snapshot never sees this batch half applied
-  // A reload swaps the SLO set only while the gate is closed, so inside it the set is fixed. If
-  // one came between routing and here, the deltas follow their SLOs into the new set.
-  if (auto current = snapshot(); current != commit.snapshot) {
-    route_to(commit, std::move(current));
-  }
-  const store::SloSet& slos = commit.snapshot->router->slos();
-  const std::string payload = durable::encode_batch(commit.deltas, slos, commit.key ? &*commit.key : nullptr);
-  // `done` runs at once under fsync interval/never, after the group fsync under always.
-  wal_->append(durable::RecordType::kBatch, payload,
-               [this, commit = std::move(commit), done = std::move(done)](Result<uint64_t> seq) mutable {
-                 if (seq.ok()) {
-                   const store::WriteStats ws =
-                       ingest::apply_batch(commit.deltas, commit.snapshot->router->slos(), commit.now);
-                   store_expired_writes_.inc(ws.expired);
-                   if (ws.saturated != 0) {
-                     store_saturated_writes_.inc(ws.saturated);
-                     log::error(
-                         "store: a bucket counter reached its maximum and stopped counting; its windows report "
-                         "saturated")
-                         .field("updates", uint64_t{ws.saturated});
-                   }
-                   if (commit.key) {  // inside the gate: a snapshot has both or neither
-                     commit.key->seq = *seq;
-                     keys_.complete(*commit.key);
-                   }
-                 }
-                 gate_.exit();
-                 done(seq.ok() ? Status::Ok() : seq.status());
-               });
-}
-
-void Daemon::route_to(api::BatchCommit& commit, std::shared_ptr<const api::Snapshot> current) {
-  const store::SloSet& before = commit.snapshot->router->slos();
-  const store::SloSet& after = current->router->slos();
-  std::vector<int> to_after(before.slos().size(), -2);  // -2: not looked up yet; -1: gone
-  size_t dropped = 0;
-  std::erase_if(commit.deltas, [&](store::BucketDelta& d) {
-    int& i = to_after[d.slo];
-    if (i == -2) {
-      const store::StoredSlo& s = before.slos()[d.slo];
-      i = after.index_of(s.spec->name);
-      if (i >= 0 && after.slos()[static_cast<size_t>(i)].identity_hash != s.identity_hash) i = -1;
-    }
-    if (i < 0) {
-      ++dropped;
-      return true;
-    }
-    d.slo = static_cast<uint32_t>(i);
-    return false;
-  });
-  if (dropped != 0) {
-    reload_dropped_updates_.inc(dropped);
-    log::warn("ingest: a reload removed or redefined SLOs while a batch for them was in flight; dropped its updates")
-        .field("updates", uint64_t{dropped});
-  }
-  commit.snapshot = std::move(current);
-}
-
-}  // namespace budgetd
-
-namespace budgetd {
-
-std::shared_ptr<const api::Snapshot> Daemon::make_api_snapshot(std::shared_ptr<const config::Config> config,
-                                                               std::shared_ptr<const store::SloSet> slos) {
-  auto snap = std::make_shared<api::Snapshot>();
-  snap->config = std::move(config);
-  snap->router = std::make_shared<const ingest::Router>(std::move(slos));
-  return snap;
+std::shared_ptr<const api::ServingState> Daemon::make_state(std::shared_ptr<const config::Config> config,
+                                                            std::shared_ptr<const store::SloSet> slos) {
+  auto state = std::make_shared<api::ServingState>();
+  state->config = std::move(config);
+  state->router = std::make_shared<const ingest::Router>(slos);
+  state->slos = std::move(slos);
+  return state;
 }
 
 }  // namespace budgetd

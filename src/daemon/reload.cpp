@@ -50,7 +50,7 @@ std::vector<std::string> needs_restart(const config::Config& a, const config::Co
 }  // namespace
 
 api::ReloadOutcome Daemon::reload() {
-  const std::string path = snapshot()->config->source;
+  const std::string path = state()->config->source;
   config::LoadResult r = config::load_config_file(path);
   if (!r.ok()) {
     api::ReloadOutcome out;
@@ -76,7 +76,7 @@ api::ReloadOutcome Daemon::apply_config(config::Config config) {
     reloads_failed_.inc();
     return out;
   }
-  const auto old = snapshot();
+  const auto old = state();
   for (const auto& what : needs_restart(*old->config, config)) {
     out.warnings.push_back(what + " changed: takes effect after a restart");
   }
@@ -84,7 +84,7 @@ api::ReloadOutcome Daemon::apply_config(config::Config config) {
   {
     // No batch may write into a series while its counts are carried into a new one.
     store::ClosedGate closed(gate_);
-    const store::SloSet& before = old->router->slos();
+    const store::SloSet& before = *old->slos;
     auto after = store::SloSet::build(*shared, &before);
     const Timestamp now = clock_.now();
     for (const store::StoredSlo& s : after->slos()) {
@@ -104,13 +104,13 @@ api::ReloadOutcome Daemon::apply_config(config::Config config) {
     for (const store::StoredSlo& s : before.slos()) {
       if (after->find(s.spec->name) == nullptr) out.removed.push_back(s.spec->name);
     }
-    publish(make_api_snapshot(shared, std::move(after)));
+    publish(make_state(shared, std::move(after)));
   }
   {
     // Alerts of removed rules and SLOs resolve, so no receiver keeps them open. In step with
     // evaluations, so a notification never goes out of order.
     std::lock_guard eval_lock(evaluate_mu_);
-    const auto resolved = alerts_.retain(snapshot()->router->slos(), clock_.now());
+    const auto resolved = alerts_.retain(*state()->slos, clock_.now());
     if (notifier_ && !resolved.empty()) notifier_->publish(resolved, alerts_.firing(), clock_.now());
   }
   log::Level level = log::Level::info;

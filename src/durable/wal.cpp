@@ -158,6 +158,10 @@ void Wal::append(RecordType type, std::string_view payload, Done done) {
             [[fallthrough]];
           case FsyncPolicy::kInterval:
             completions.push_back({std::move(done), seq});
+            // Keep the unsynced tail short: each fsync then stays short, above all the one
+            // rotate_if_full_locked() must make under the lock.
+            if (options_.policy == FsyncPolicy::kInterval && file_->size() - durable_offset_ > unsynced_wake_bytes())
+              wake_.notify_all();
             break;
         }
       }
@@ -175,7 +179,13 @@ Result<uint64_t> Wal::append_and_wait(RecordType type, std::string_view payload)
 
 Status Wal::rotate_if_full_locked(std::vector<Completion>& completions) {
   if (file_->size() < options_.segment_bytes) return Status::Ok();
-  // The old segment must be durable before it stops being the one the sync thread syncs.
+  // Why this fsync holds the lock: a segment must be durable before its successor takes a
+  // record. Otherwise a power loss could keep the kernel's later writes to the new segment and
+  // lose the old one's tail, a gap in the sequence that replay must treat as corruption (and set
+  // every later segment aside). Appends wait for it; what keeps the wait short is that the sync
+  // thread fsyncs the segment outside the lock whenever a quarter of a segment is unsynced
+  // (append() wakes it), so this fsync covers at most that much. Rotation is once per
+  // segment_bytes (64 MiB).
   Status s = file_->sync();
   fsyncs_.inc();
   if (s.ok()) {
@@ -259,7 +269,8 @@ void Wal::sync_loop() {
           wake_.wait(lock, [&] { return woken() || !waiters_.empty(); });
           break;
         case FsyncPolicy::kInterval:
-          wake_.wait_until(lock, next_interval_sync, woken);
+          wake_.wait_until(lock, next_interval_sync,
+                           [&] { return woken() || file_->size() - durable_offset_ > unsynced_wake_bytes(); });
           break;
         case FsyncPolicy::kNever:
           wake_.wait(lock, woken);

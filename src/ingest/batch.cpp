@@ -23,34 +23,24 @@ class BatchBuilder final : public EventSink {
       });
       return;
     }
-    const std::vector<Route>* routes = routes_for(event.service);
-    if (routes == nullptr) {
-      ++report_.unmatched;
-      return;
-    }
     const int64_t bucket = bucket_index(event.ts, kFinestResolution);
-    bool fed = false;
-    bool too_old = false;
-    for (const Route& route : *routes) {
-      const std::optional<EventCounts> c = route.counts(event);
-      if (!c) continue;
-      if (event.ts < route.series->oldest_retained(now_)) {
-        too_old = true;
-        continue;
-      }
-      deltas_.add(route.slo, bucket, c->good, c->total);
-      fed = true;
-    }
-    if (fed) {
-      ++report_.accepted;
-    } else if (too_old) {
-      ++report_.rejected_too_old;
-      reject(index, 0, [&] {
-        return fmt::format("ts {} is too old: it is before every retained window of the SLOs it matches",
-                           format_rfc3339(event.ts));
-      });
-    } else {
-      ++report_.unmatched;
+    const Routed routed = route_event(routes_for(event.service), event, now_, [&](const Route& route, EventCounts c) {
+      deltas_.add(route.slo, bucket, c.good, c.total);
+    });
+    switch (routed) {
+      case Routed::kFed:
+        ++report_.accepted;
+        break;
+      case Routed::kTooOld:
+        ++report_.rejected_too_old;
+        reject(index, 0, [&] {
+          return fmt::format("ts {} is too old: it is before every retained window of the SLOs it matches",
+                             format_rfc3339(event.ts));
+        });
+        break;
+      case Routed::kUnmatched:
+        ++report_.unmatched;
+        break;
     }
   }
 
@@ -111,17 +101,6 @@ Status prepare_batch(BatchDecoder& decoder, const char* data, size_t size, size_
     report.clear();
   }
   return s;
-}
-
-store::WriteStats apply_batch(std::span<const store::BucketDelta> deltas, const store::SloSet& slos, Timestamp now) {
-  store::WriteStats stats;
-  const auto& all = slos.slos();
-  for (const Delta& d : deltas) {
-    store::SloSeries& series = *all[d.slo].series;
-    series.add(now, d.bucket, d.good, d.total, stats);
-    series.count_ingested(d.good, d.total - d.good);
-  }
-  return stats;
 }
 
 }  // namespace budgetd::ingest

@@ -5,7 +5,6 @@
 
 #include <fmt/format.h>
 
-#include "budgetd/eval/budget_math.h"
 
 namespace budgetd::policy {
 
@@ -66,14 +65,6 @@ const char* to_string(Verdict v) {
   return "?";
 }
 
-size_t tier_index(const config::PolicySpec& policy, const eval::BudgetReport& primary,
-                  const config::Objective& objective) {
-  for (size_t i = 0; i + 1 < policy.tiers.size(); ++i) {
-    if (eval::budget_left_above(primary, objective, *policy.tiers[i].above)) return i;
-  }
-  return policy.tiers.size() - 1;
-}
-
 std::string describe_tier(const config::TierSpec& tier) {
   std::vector<std::string> denied;
   std::vector<std::string> parts;
@@ -94,15 +85,14 @@ std::string describe_tier(const config::TierSpec& tier) {
   return out;
 }
 
-SloDecision decide(const SloInput& in, ChangeType change) {
-  const eval::SloStatus& s = *in.status;
-  const config::SloSpec& spec = *s.spec;
-  const eval::BudgetReport& budget = s.primary();
+SloDecision decide(const SloAssessment& in, ChangeType change) {
+  const config::SloSpec& spec = *in.status.spec;
+  const eval::BudgetReport& budget = in.status.primary();
   SloDecision d;
   d.slo = spec.name;
   d.remaining = budget.remaining;
-  d.tier_index = tier_index(spec.policy, budget, spec.objective);
-  const config::TierSpec& tier = spec.policy.tiers[d.tier_index];
+  d.tier_index = in.tier_index;
+  const config::TierSpec& tier = in.tier();
   d.tier = tier.name;
 
   const std::string window = budget.window.name;

@@ -64,6 +64,16 @@ std::shared_ptr<const SloSet> SloSet::build(const config::Config& config, const 
   return set;
 }
 
+WriteStats apply_deltas(std::span<const BucketDelta> deltas, const SloSet& set, Timestamp now) {
+  WriteStats stats;
+  for (const BucketDelta& d : deltas) {
+    SloSeries& series = *set.slos()[d.slo].series;
+    series.add(now, d.bucket, d.good, d.total, stats);
+    series.count_ingested(d.good, d.total - d.good);
+  }
+  return stats;
+}
+
 int SloSet::index_of(std::string_view name) const {
   const auto it = by_name_.find(name);
   return it == by_name_.end() ? -1 : it->second;

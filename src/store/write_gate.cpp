@@ -2,10 +2,10 @@
 
 namespace budgetd::store {
 
-void WriteGate::enter() {
+WriteGate::Ticket WriteGate::enter() {
   for (;;) {
     inside_.fetch_add(1);
-    if (!closed_.load()) return;
+    if (!closed_.load()) return Ticket(this);
     // Closed: step back out (waking the closer if we were the last) and wait for open().
     exit();
     std::unique_lock lock(mu_);

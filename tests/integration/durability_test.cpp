@@ -373,12 +373,12 @@ TEST(Durability, OneDaemonPerStorageDir) {
 // the new set (at its new index), and not at all if that SLO is gone or redefined.
 TEST(Durability, ABatchInFlightDuringAReloadFollowsItsSlos) {
   TestDaemon d(kSlos);
-  const auto routed_with = d.daemon().snapshot();
+  const auto routed_with = d.daemon().state();
   const int64_t bucket = bucket_index(t0(), kFinestResolution);
-  api::BatchCommit commit;
-  commit.snapshot = routed_with;
-  commit.now = t0();
-  commit.deltas = {{0, bucket, 5, 7}, {2, bucket, 1, 1}};  // avail and eu in the old order
+  durable::PendingBatch batch;
+  batch.slos = routed_with->slos;
+  batch.now = t0();
+  batch.deltas = {{0, bucket, 5, 7}, {2, bucket, 1, 1}};  // avail and eu in the old order
   // New order; eu redefined (another matcher: another identity).
   const auto outcome = d.daemon().apply_config(parse_config(R"(
 slos:
@@ -389,7 +389,7 @@ slos:
                                                             d.dir()));
   ASSERT_TRUE(outcome.ok);
   std::promise<Status> done;
-  d.daemon().commit_batch(std::move(commit), [&](Status s) { done.set_value(s); });
+  d.daemon().committer().commit(std::move(batch), [&](Status s) { done.set_value(s); });
   ASSERT_TRUE(done.get_future().get().ok());
   HttpClient c(d.port());
   const json avail = c.get("/v1/slos/avail").json();

@@ -131,7 +131,7 @@ TEST(BudgetWindows, EachWindowHasItsOwnBudgetAndPrimaryPicksTheOneTiersUse) {
   EXPECT_EQ(s.budgets[1].window.counts, (store::Counts{10'000, 10'060}));
   EXPECT_EQ(&s.primary(), &s.budgets[1]);
   EXPECT_DOUBLE_EQ(s.primary().remaining, 1 - 60 / 100.6);  // 40.4 % left: caution
-  const policy::SloDecision d = policy::decide({&s, {}, {}}, config::ChangeType::kRisky);
+  const policy::SloDecision d = policy::decide(policy::assess(slo, s, nullptr), config::ChangeType::kRisky);
   EXPECT_EQ(d.tier, "caution");
   EXPECT_THAT(d.reasons[0], HasSubstr("of its 28d error budget left"));
 }

@@ -567,7 +567,7 @@ TEST(Idempotency, MemoryCapEvictsTheOldestAnswers) {
 
 TEST(WriteGate, CloseWaitsForBatchesInsideAndHoldsNewOnes) {
   store::WriteGate gate;
-  gate.enter();
+  store::WriteGate::Ticket inside = gate.enter();
   std::atomic<bool> closed{false};
   std::thread closer([&] {
     gate.close_and_drain();
@@ -575,20 +575,33 @@ TEST(WriteGate, CloseWaitsForBatchesInsideAndHoldsNewOnes) {
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   EXPECT_FALSE(closed.load()) << "the closer must wait for the batch inside";
-  gate.exit();
+  inside.reset();
   closer.join();
   EXPECT_TRUE(closed.load());
   std::atomic<bool> entered{false};
   std::thread writer([&] {
-    gate.enter();
+    const store::WriteGate::Ticket t = gate.enter();
     entered = true;
-    gate.exit();
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   EXPECT_FALSE(entered.load()) << "a new batch must wait while the gate is closed";
   gate.open();
   writer.join();
   EXPECT_TRUE(entered.load());
+}
+
+TEST(WriteGate, ATicketLeavesTheGateWhenDestroyedOrMoved) {
+  store::WriteGate gate;
+  {
+    store::WriteGate::Ticket a = gate.enter();
+    store::WriteGate::Ticket b = std::move(a);  // one exit, not two
+    EXPECT_FALSE(a.held());
+    EXPECT_TRUE(b.held());
+  }
+  // Had the moved-from ticket exited too, the count would wrap and the closer would hang.
+  std::thread closer([&] { gate.close_and_drain(); });
+  closer.join();
+  gate.open();
 }
 
 }  // namespace

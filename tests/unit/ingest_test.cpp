@@ -199,7 +199,7 @@ TEST(Batch, ApplyAddsDeltasToTheStore) {
       prepare(router, "{\"service\":\"search\",\"good\":3,\"total\":4}\n{\"service\":\"search\",\"good\":true}\n",
               BodyFormat::kNdjson);
   ASSERT_TRUE(b.status.ok());
-  const store::WriteStats ws = apply_batch(b.deltas.deltas(), router.slos(), kNow);
+  const store::WriteStats ws = store::apply_deltas(b.deltas.deltas(), router.slos(), kNow);
   EXPECT_EQ(ws.expired, 0u);
   const store::StoredSlo* other = router.slos().find("other");
   EXPECT_EQ(other->series->sum(window_bounds(kDay, kNow)).counts, (store::Counts{4, 5}));

@@ -65,8 +65,8 @@ slos: [{name: a, service: s, objective: 99.9, sli: {type: ratio}}]
   auto set = store::SloSet::build(*r.config, nullptr);
   store::WriteStats st;
   set->slos()[0].series->add(kNow, bucket_index(kNow - kDay, kFinestResolution), 10'000 - 7, 10'000, st);
-  const auto status = eval::evaluate_slo(set->slos()[0], kNow, kNow, kHour).value();
-  const SloDecision d = decide({&status, {}, {}}, ChangeType::kFeature);
+  const SloAssessment a = assess(set->slos()[0], eval::evaluate_slo(set->slos()[0], kNow, kNow, kHour).value(), nullptr);
+  const SloDecision d = decide(a, ChangeType::kFeature);
   EXPECT_EQ(d.tier, "frozen");
   EXPECT_FALSE(d.allowed());
 }
@@ -93,13 +93,10 @@ struct Fixture {
       set->slos()[0].series->add(kNow, bucket_index(kNow - 2 * kDay, kFinestResolution), total - bad, total, st);
     status = eval::evaluate_slo(set->slos()[0], kNow, kNow, kHour).value();
   }
-  SloInput input(std::vector<FiringPage> pages = {}) const {
-    const config::PolicySpec& p = status.spec->policy;
-    std::vector<int64_t> thresholds;
-    for (size_t i = 0; i + 1 < p.tiers.size(); ++i) thresholds.push_back(*p.tiers[i].above);
-    auto rec = eval::recovery_times(set->slos()[0], status.primary(), kNow, thresholds);
-    rec.resize(p.tiers.size());
-    return {&status, std::move(pages), std::move(rec)};
+  SloAssessment input(std::vector<FiringPage> pages = {}) const {
+    SloAssessment a = assess(set->slos()[0], status, nullptr);
+    a.firing_pages = std::move(pages);
+    return a;
   }
 };
 

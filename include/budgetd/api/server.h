@@ -23,6 +23,7 @@
 #include "budgetd/config/config.h"
 #include "budgetd/core/clock.h"
 #include "budgetd/core/status.h"
+#include "budgetd/durable/committer.h"
 #include "budgetd/durable/idempotency.h"
 #include "budgetd/eval/alert_tracker.h"
 #include "budgetd/ingest/router.h"
@@ -30,19 +31,12 @@
 
 namespace budgetd::api {
 
-// Everything a request is answered from, replaced whole on reload.
-struct Snapshot {
+// Everything a request is answered from, replaced whole on reload: requests take it once each,
+// never per event.
+struct ServingState {
   std::shared_ptr<const config::Config> config;
-  std::shared_ptr<const ingest::Router> router;  // router->slos() is the SLO set
-};
-
-// What the server needs from the daemon that runs it.
-// An accepted batch on its way to the log and the store.
-struct BatchCommit {
-  std::shared_ptr<const Snapshot> snapshot;  // the SLO set the deltas were routed with
-  std::vector<store::BucketDelta> deltas;
-  std::optional<durable::IdempotentAnswer> key;  // remembered once the batch is applied
-  Timestamp now;
+  std::shared_ptr<const store::SloSet> slos;
+  std::shared_ptr<const ingest::Router> router;  // routes to `slos`
 };
 
 struct ReloadOutcome {
@@ -53,16 +47,15 @@ struct ReloadOutcome {
   size_t kept = 0;                                   // SLOs whose counts carried over
 };
 
+// What the server needs from the daemon that runs it.
 class Backend {
  public:
   virtual ~Backend() = default;
-  virtual std::shared_ptr<const Snapshot> snapshot() const = 0;
+  virtual std::shared_ptr<const ServingState> state() const = 0;
   // Empty when ready to take traffic; otherwise why not, for /readyz.
   virtual std::string not_ready_reason() const = 0;
-  // Logs the batch, then applies it. `done` gets OK once it is applied (and, under fsync:
-  // always, on disk), or Unavailable with the reason if it could not be logged: then nothing
-  // of it is applied. May call `done` on another thread.
-  virtual void commit_batch(BatchCommit commit, std::function<void(Status)> done) = 0;
+  // Where accepted batches go: logged, then applied.
+  virtual durable::Committer& committer() = 0;
   virtual durable::IdempotencyTable& idempotency() = 0;
   // Re-reads the config file; an invalid one is refused and the running one kept.
   virtual ReloadOutcome reload() = 0;

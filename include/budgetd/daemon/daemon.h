@@ -6,12 +6,13 @@
 //   ManualClock clock{t0};
 //   Daemon d(std::move(config), clock);
 //   if (Status s = d.start(); !s.ok()) ...;   // recovers from storage.dir, then serves
-//   http_get("127.0.0.1", d.port(), "/v1/slos");
+//   http_get("127.0.0.1", d.port(), "/v1/slos");      // the API on d.port()
 //   d.reload();                                 // SIGHUP
 //   d.stop();                                   // SIGTERM: drain, final snapshot, close the log
 //
-// Thread safety: start()/stop() from one controlling thread; reload() and the Backend methods
-// from any thread.
+// Thread safety: start()/stop() from one controlling thread; reload(), evaluate_now(),
+// take_snapshot() and the Backend methods from any thread. Which lock guards which member is
+// written beside the members.
 
 #include <atomic>
 #include <condition_variable>
@@ -22,6 +23,7 @@
 #include "budgetd/api/server.h"
 #include "budgetd/config/config.h"
 #include "budgetd/core/clock.h"
+#include "budgetd/durable/committer.h"
 #include "budgetd/durable/env.h"
 #include "budgetd/durable/idempotency.h"
 #include "budgetd/durable/recovery.h"
@@ -51,9 +53,10 @@ class Daemon final : public api::Backend {
   void evaluate_now();
   const eval::AlertTracker& alerts() const override { return alerts_; }
 
-  std::shared_ptr<const api::Snapshot> snapshot() const override;
+  std::shared_ptr<const api::ServingState> state() const override;
   std::string not_ready_reason() const override;
-  void commit_batch(api::BatchCommit commit, std::function<void(Status)> done) override;
+  // REQUIRES: start() succeeded.
+  durable::Committer& committer() override { return *committer_; }
   durable::IdempotencyTable& idempotency() override { return keys_; }
   api::ReloadOutcome reload() override;
   // Applies `config` as a reload would (tests; reload() reads the file first).
@@ -62,17 +65,21 @@ class Daemon final : public api::Backend {
   metrics::Registry& metrics() { return metrics_; }
 
  private:
-  static std::shared_ptr<const api::Snapshot> make_api_snapshot(std::shared_ptr<const config::Config> config,
-                                                                std::shared_ptr<const store::SloSet> slos);
+  static std::shared_ptr<const api::ServingState> make_state(std::shared_ptr<const config::Config> config,
+                                                             std::shared_ptr<const store::SloSet> slos);
   Status lock_storage_dir();
-  void publish(std::shared_ptr<const api::Snapshot> next);
+  void publish(std::shared_ptr<const api::ServingState> next);
   // Takes snapshot_mu_, then state_mu_ for the capture only.
   Result<std::string> write_snapshot();
-  // REQUIRES: inside the write gate. Re-routes a batch routed with an older SLO set.
-  void route_to(api::BatchCommit& commit, std::shared_ptr<const api::Snapshot> current);
   void snapshot_loop();
   void evaluator_loop();
 
+  // Who guards what. Set once by start() before any thread it starts, and reset by stop() only
+  // after those threads are joined: recovery_, snapshotter_, committer_, notifier_, server_,
+  // the threads. wal_ likewise, and stop() resets it under snapshot_mu_ (write_snapshot reads it
+  // there). The rest is safe for concurrent use by itself (its own header says how) or guarded
+  // as noted. Lock order: snapshot_mu_, then state_mu_, then evaluate_mu_; published_mu_ and
+  // loop_mu_ are leaves (nothing is taken while they are held).
   const Clock& clock_;
   durable::Env& env_;
   metrics::Registry metrics_;
@@ -81,20 +88,20 @@ class Daemon final : public api::Backend {
   // builds that on a lock bit ThreadSanitizer cannot see, and one uncontended lock per request
   // costs nothing measurable.
   mutable std::mutex published_mu_;
-  std::shared_ptr<const api::Snapshot> published_;
+  std::shared_ptr<const api::ServingState> published_;  // guarded by published_mu_
   durable::IdempotencyTable keys_;
-  store::WriteGate gate_;
+  store::WriteGate gate_;  // its one closer at a time: state_mu_
   std::unique_ptr<durable::Wal> wal_;
+  std::unique_ptr<durable::Committer> committer_;
   std::unique_ptr<durable::Snapshotter> snapshotter_;
   durable::RecoveryReport recovery_;
   std::unique_ptr<api::Server> server_;
   eval::AlertTracker alerts_;
   std::unique_ptr<notify::Notifier> notifier_;
-  std::mutex evaluate_mu_;  // one evaluation at a time, in time order
+  std::mutex evaluate_mu_;  // one evaluation at a time, in time order; alert changes reach the notifier in order
   std::thread evaluator_thread_;
-  int lock_fd_ = -1;
+  int lock_fd_ = -1;  // start() and the destructor only
 
-  // Lock order: snapshot_mu_, then state_mu_, then evaluate_mu_.
   std::mutex snapshot_mu_;  // one snapshot write at a time; wal_ is reset only under it
   std::mutex state_mu_;     // serialises reloads and snapshot captures (the gate's one closer)
   std::atomic<bool> shutting_down_{false};
@@ -105,9 +112,6 @@ class Daemon final : public api::Backend {
   std::atomic<bool> ready_{false};
   metrics::Counter& reloads_ok_;
   metrics::Counter& reloads_failed_;
-  metrics::Counter& store_expired_writes_;
-  metrics::Counter& store_saturated_writes_;
-  metrics::Counter& reload_dropped_updates_;
 };
 
 }  // namespace budgetd

@@ -29,7 +29,6 @@
 // Thread safety: every method may be called from any thread.
 
 #include <condition_variable>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -39,6 +38,7 @@
 #include "budgetd/config/config.h"
 #include "budgetd/core/time.h"
 #include "budgetd/durable/env.h"
+#include "budgetd/durable/record_log.h"
 #include "budgetd/durable/wal_format.h"
 #include "budgetd/metrics/registry.h"
 
@@ -54,19 +54,18 @@ struct WalOptions {
   std::chrono::milliseconds recovery_retry{1000};  // how often a failed log tries a fresh segment
 };
 
-class Wal {
+class Wal final : public RecordLog {
  public:
-  using Done = std::function<void(Result<uint64_t>)>;
 
   // `next_seq`: the sequence number the first appended record gets (last replayed + 1).
   Wal(Env& env, WalOptions options, uint64_t next_seq, metrics::Registry& metrics);
-  ~Wal();
+  ~Wal() override;
   Wal(const Wal&) = delete;
   Wal& operator=(const Wal&) = delete;
 
   // Starts a new segment at next_seq and the sync thread.
   Status open();
-  void append(RecordType type, std::string_view payload, Done done);
+  void append(RecordType type, std::string_view payload, Done done) override;
   // append() and wait for its `done`: for tools and tests, never from the log's own thread.
   Result<uint64_t> append_and_wait(RecordType type, std::string_view payload);
   // fsyncs everything appended so far, whatever the policy: a snapshot's cut must be in the log
@@ -96,11 +95,14 @@ class Wal {
   std::vector<Completion> fail_locked(const std::string& reason);
   // REQUIRES: mu_. Removes and returns the waiters whose records are now durable.
   std::vector<Completion> take_ready_locked();
-  // REQUIRES: mu_. Starts a new segment once the open one is full.
+  // REQUIRES: mu_. Starts a new segment once the open one is full (see wal.cpp for why this
+  // one fsync happens under the lock).
   Status rotate_if_full_locked(std::vector<Completion>& completions);
   // REQUIRES: mu_ held by `lock`; releases it during the fsync. Settles the waiters it covers.
   std::vector<Completion> sync_unlocked(std::unique_lock<std::mutex>& lock, Status& result);
   Status start_segment_locked(uint64_t first_seq);
+  // Unsynced bytes past which the sync thread runs before its interval is up (kInterval).
+  uint64_t unsynced_wake_bytes() const { return options_.segment_bytes / 4; }
 
   Env& env_;
   const WalOptions options_;

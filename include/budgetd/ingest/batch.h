@@ -51,7 +51,4 @@ Status prepare_batch(BatchDecoder& decoder, const char* data, size_t size, size_
                      Timestamp now, const Router& router, const IngestLimits& limits, DeltaBatch& deltas,
                      BatchReport& report);
 
-// Adds the deltas to the series of `slos`, which must be the set they were routed with.
-store::WriteStats apply_batch(std::span<const store::BucketDelta> deltas, const store::SloSet& slos, Timestamp now);
-
 }  // namespace budgetd::ingest

@@ -3,8 +3,8 @@
 // its service whose label matchers it satisfies and whose SLI it carries the field for.
 //
 //   Router router(slo_set);
-//   if (const auto* routes = router.routes_for(event.service))
-//     for (const Route& r : *routes) if (auto c = r.counts(event)) deltas.add(r.slo, ...);
+//   Routed r = route_event(router.routes_for(event.service), event, now,
+//                          [&](const Route& route, EventCounts c) { deltas.add(route.slo, ...); });
 //
 // Thread safety: immutable after construction; share freely.
 
@@ -36,6 +36,19 @@ struct Route {
   std::optional<EventCounts> counts(const Event& event) const;
 };
 
+// What routing one event came to.
+enum class Routed {
+  kFed,        // it fed at least one SLO
+  kTooOld,     // it matched SLOs, but is older than every window they still retain
+  kUnmatched,  // no SLO takes it (unknown service, labels that match none, no field they use)
+};
+
+// Routes `event` among `routes` (the SLOs of its service; nullptr when it has none) at `now`:
+// calls feed(route, counts) for each SLO the event feeds whose series still retains its ts at
+// `now`. The one statement of DESIGN.md §2's routing rule, for ingest and the backtest alike.
+template <typename Feed>
+Routed route_event(const std::vector<Route>* routes, const Event& event, Timestamp now, Feed&& feed);
+
 class Router {
  public:
   explicit Router(std::shared_ptr<const store::SloSet> slos);
@@ -43,7 +56,6 @@ class Router {
   // The SLOs of `service`, or nullptr when it has none.
   const std::vector<Route>* routes_for(std::string_view service) const;
   const store::SloSet& slos() const { return *slos_; }
-  const std::shared_ptr<const store::SloSet>& slos_ptr() const { return slos_; }
 
  private:
   struct Hash {
@@ -53,5 +65,24 @@ class Router {
   std::shared_ptr<const store::SloSet> slos_;
   std::unordered_map<std::string, std::vector<Route>, Hash, std::equal_to<>> by_service_;
 };
+
+template <typename Feed>
+Routed route_event(const std::vector<Route>* routes, const Event& event, Timestamp now, Feed&& feed) {
+  if (routes == nullptr) return Routed::kUnmatched;
+  bool fed = false;
+  bool too_old = false;
+  for (const Route& route : *routes) {
+    const std::optional<EventCounts> c = route.counts(event);
+    if (!c) continue;
+    if (event.ts < route.series->oldest_retained(now)) {
+      too_old = true;
+      continue;
+    }
+    feed(route, *c);
+    fed = true;
+  }
+  if (fed) return Routed::kFed;
+  return too_old ? Routed::kTooOld : Routed::kUnmatched;
+}
 
 }  // namespace budgetd::ingest

@@ -10,6 +10,7 @@
 // series inside it are themselves safe for concurrent use).
 
 #include <memory>
+#include <span>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -51,6 +52,11 @@ class SloSet {
   std::vector<StoredSlo> slos_;
   std::unordered_map<std::string_view, int> by_name_;  // views into slos_[i].spec->name
 };
+
+// Adds each delta to the series of its SLO in `set` (the set the deltas were routed with) at
+// `now`, and counts them as ingested (SloSeries::count_ingested). The one place accepted
+// batches reach the store; replaying the log at start-up adds to the series directly.
+WriteStats apply_deltas(std::span<const BucketDelta> deltas, const SloSet& set, Timestamp now);
 
 // The plan a spec's series needs (exposed for tests and the memory figures in the status).
 SeriesPlan plan_for(const config::SloSpec& spec, const config::Config& config);

@@ -1,0 +1,80 @@
+#include "budgetd/durable/committer.h"
+
+#include "budgetd/core/log.h"
+
+namespace budgetd::durable {
+
+Committer::Committer(RecordLog& log, store::WriteGate& gate, IdempotencyTable& keys, CurrentSlos current,
+                     metrics::Registry& metrics)
+    : log_(log),
+      gate_(gate),
+      keys_(keys),
+      current_(std::move(current)),
+      expired_writes_(
+          metrics.counter("budgetd_store_expired_writes_total",
+                          "Bucket updates dropped because the bucket was recycled while the batch was applied")),
+      saturated_writes_(metrics.counter("budgetd_store_saturated_writes_total",
+                                        "Bucket updates that hit a counter's maximum (2^40-1) and stopped counting")),
+      reload_dropped_updates_(metrics.counter(
+          "budgetd_ingest_reload_dropped_updates_total",
+          "Bucket updates of in-flight batches dropped because a reload removed or redefined their SLO")) {}
+
+void Committer::commit(PendingBatch batch, Done done) {
+  // A snapshot never sees this batch half applied: the ticket is held until it is applied.
+  store::WriteGate::Ticket ticket = gate_.enter();
+  // A reload swaps the SLO set only while the gate is closed, so inside it the set is fixed. If
+  // one came between routing and here, the deltas follow their SLOs into the new set.
+  if (auto current = current_(); current != batch.slos) reroute(batch, std::move(current));
+  const std::string payload = encode_batch(batch.deltas, *batch.slos, batch.key ? &*batch.key : nullptr);
+  // The log calls back at once under fsync interval/never, after the group fsync under always.
+  log_.append(RecordType::kBatch, payload,
+              [this, ticket = std::move(ticket), batch = std::move(batch),
+               done = std::move(done)](Result<uint64_t> seq) mutable {
+                if (seq.ok()) apply(batch, *seq);
+                ticket.reset();
+                done(seq.ok() ? Status::Ok() : seq.status());
+              });
+}
+
+void Committer::apply(PendingBatch& batch, uint64_t seq) {
+  const store::WriteStats ws = store::apply_deltas(batch.deltas, *batch.slos, batch.now);
+  expired_writes_.inc(ws.expired);
+  if (ws.saturated != 0) {
+    saturated_writes_.inc(ws.saturated);
+    log::error("store: a bucket counter reached its maximum and stopped counting; its windows report saturated")
+        .field("updates", uint64_t{ws.saturated});
+  }
+  if (batch.key) {
+    batch.key->seq = seq;
+    keys_.complete(*batch.key);
+  }
+}
+
+void Committer::reroute(PendingBatch& batch, std::shared_ptr<const store::SloSet> current) {
+  const store::SloSet& before = *batch.slos;
+  const store::SloSet& after = *current;
+  std::vector<int> to_after(before.slos().size(), -2);  // -2: not looked up yet; -1: gone
+  size_t dropped = 0;
+  std::erase_if(batch.deltas, [&](store::BucketDelta& d) {
+    int& i = to_after[d.slo];
+    if (i == -2) {
+      const store::StoredSlo& s = before.slos()[d.slo];
+      i = after.index_of(s.spec->name);
+      if (i >= 0 && after.slos()[static_cast<size_t>(i)].identity_hash != s.identity_hash) i = -1;
+    }
+    if (i < 0) {
+      ++dropped;
+      return true;
+    }
+    d.slo = static_cast<uint32_t>(i);
+    return false;
+  });
+  if (dropped != 0) {
+    reload_dropped_updates_.inc(dropped);
+    log::warn("ingest: a reload removed or redefined SLOs while a batch for them was in flight; dropped its updates")
+        .field("updates", uint64_t{dropped});
+  }
+  batch.slos = std::move(current);
+}
+
+}  // namespace budgetd::durable

@@ -1,0 +1,45 @@
+#include "budgetd/policy/assessment.h"
+
+#include "budgetd/eval/budget.h"
+
+namespace budgetd::policy {
+
+size_t tier_index(const config::PolicySpec& policy, const eval::BudgetReport& primary,
+                  const config::Objective& objective) {
+  for (size_t i = 0; i + 1 < policy.tiers.size(); ++i) {
+    if (eval::budget_left_above(primary, objective, *policy.tiers[i].above)) return i;
+  }
+  return policy.tiers.size() - 1;
+}
+
+SloAssessment assess(const store::StoredSlo& slo, eval::SloStatus status, const eval::AlertTracker* alerts) {
+  SloAssessment a;
+  a.status = std::move(status);
+  const config::PolicySpec& policy = slo.spec->policy;
+  a.tier_index = tier_index(policy, a.status.primary(), slo.spec->objective);
+  // Recovery times for the tiers better than the current one.
+  std::vector<int64_t> thresholds;
+  for (size_t i = 0; i < a.tier_index; ++i) thresholds.push_back(*policy.tiers[i].above);
+  a.tier_recovery = eval::recovery_times(slo, a.status.primary(), a.status.at, thresholds);
+  a.tier_recovery.resize(policy.tiers.size());
+  a.alert_states.resize(a.status.alerts.size());
+  if (alerts == nullptr) return a;
+  for (size_t i = 0; i < a.status.alerts.size(); ++i) {
+    auto state = alerts->find(slo.spec->name, a.status.alerts[i].rule->name);
+    if (state && state->state == eval::AlertState::kFiring && state->severity == config::Severity::kPage) {
+      a.firing_pages.push_back(
+          {state->rule, state->long_window, state->short_window, state->long_burn_rate, state->short_burn_rate});
+    }
+    a.alert_states[i] = std::move(state);
+  }
+  a.episodes = alerts->episodes(slo.spec->name);
+  return a;
+}
+
+Result<SloAssessment> assess_slo(const store::StoredSlo& slo, Timestamp at, Timestamp now, Millis lookback,
+                                 const eval::AlertTracker& alerts) {
+  BUDGETD_ASSIGN_OR_RETURN(eval::SloStatus status, eval::evaluate_slo(slo, at, now, lookback));
+  return assess(slo, std::move(status), at == now ? &alerts : nullptr);
+}
+
+}  // namespace budgetd::policy
