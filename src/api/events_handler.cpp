@@ -113,12 +113,11 @@ void Api::post_events(Request& req, Respond respond) {
   if (body.capacity() < body.size() + ingest::required_padding())
     body.reserve(body.size() + ingest::required_padding());
   const ingest::IngestLimits limits{snap->config->ingest.max_future, snap->config->ingest.max_errors_listed};
-  const Status s = ingest::prepare_batch(scratch.decoder, body.data(), body.size(), body.capacity(), format, now,
-                                         *snap->router, limits, scratch.deltas, scratch.report);
-  if (!s.ok()) {
+  if (const auto bad = ingest::prepare_batch(scratch.decoder, body.data(), body.size(), body.capacity(), format, now,
+                                             *snap->router, limits, scratch.deltas, scratch.report)) {
     release_key();
     batches_malformed_.inc();
-    return respond(reply_error(req, http::status::bad_request, s.message()));
+    return respond(reply_error(req, http::status::bad_request, ingest::describe_body_error(*bad)));
   }
 
   const ingest::BatchReport& r = scratch.report;

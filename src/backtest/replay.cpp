@@ -27,13 +27,14 @@ Timestamp ceil_to(Timestamp t, Millis step) {
   return from_unix_ms(-floor_div(-to_unix_ms(t), step.count()) * step.count());
 }
 
-// The decoder speaks of request bodies; a backtest reads one line at a time and skips bad ones.
-std::string line_error(std::string message) {
-  for (const std::string_view drop : {" on line 1", "; nothing of it was applied", "; nothing of the body was applied",
-                                      "line 1 has ", "the body is "}) {
-    if (const auto at = message.find(drop); at != std::string::npos) message.erase(at, drop.size());
+// A backtest reads one NDJSON line at a time and skips a malformed one.
+std::string line_error(const ingest::MalformedBody& m) {
+  if (m.kind == ingest::MalformedBody::Kind::kNotJson) {
+    return fmt::format("not valid JSON{}: {}; the line was skipped", m.byte ? fmt::format(" near byte {}", *m.byte) : "",
+                       m.detail);
   }
-  return message + "; the line was skipped";
+  // Every other kind of an NDJSON line is content after its JSON document.
+  return "the line has content after its JSON object (NDJSON is one event per line); the line was skipped";
 }
 
 // One SLO's counts in one 10 s bucket, waiting in the reorder buffer.
@@ -69,9 +70,10 @@ class Replayer final : public ingest::EventSink {
       } else if (!blank(*line)) {
         ++report_.input.lines;
         // An event without ts happens at the replay's clock; before there is one, at kNoClock.
-        const Status s = decoder_.decode(line->data, line->size, line->capacity, ingest::BodyFormat::kNdjson,
-                                         clock_.value_or(kNoClock), *this);
-        if (!s.ok()) malformed(line_error(s.message()));
+        if (const auto bad = decoder_.decode(line->data, line->size, line->capacity, ingest::BodyFormat::kNdjson,
+                                             clock_.value_or(kNoClock), *this)) {
+          malformed(line_error(*bad));
+        }
       }
       if (line_ % kProgressEveryLines == 0) report_progress(reader.bytes_read());
       if (done_reading()) break;

@@ -89,18 +89,18 @@ void BatchReport::clear() {
   errors.clear();
 }
 
-Status prepare_batch(BatchDecoder& decoder, const char* data, size_t size, size_t capacity, BodyFormat format,
-                     Timestamp now, const Router& router, const IngestLimits& limits, DeltaBatch& deltas,
-                     BatchReport& report) {
+std::optional<MalformedBody> prepare_batch(BatchDecoder& decoder, const char* data, size_t size, size_t capacity,
+                                           BodyFormat format, Timestamp now, const Router& router,
+                                           const IngestLimits& limits, DeltaBatch& deltas, BatchReport& report) {
   deltas.clear();
   report.clear();
   BatchBuilder builder(now, router, limits, deltas, report);
-  Status s = decoder.decode(data, size, capacity, format, now, builder);
-  if (!s.ok()) {
+  std::optional<MalformedBody> bad = decoder.decode(data, size, capacity, format, now, builder);
+  if (bad) {
     deltas.clear();
     report.clear();
   }
-  return s;
+  return bad;
 }
 
 }  // namespace budgetd::ingest

@@ -1,5 +1,7 @@
 #include "budgetd/ingest/batch_decoder.h"
 
+#include <cassert>
+
 #include <fmt/format.h>
 #include <simdjson.h>
 
@@ -13,15 +15,18 @@ using simdjson::error_code;
 // body is not well-formed JSON and nothing of it may be applied.
 bool is_item_error(error_code e) { return e == simdjson::INCORRECT_TYPE || e == simdjson::NUMBER_OUT_OF_RANGE; }
 
+using Malformed = std::optional<MalformedBody>;
+
+MalformedBody shape(MalformedBody::Kind kind, std::string detail = {}) { return {kind, 0, std::nullopt, std::move(detail)}; }
+
 // `doc` and `start` locate the error: its byte offset in the body (or in the NDJSON line).
-Status malformed(error_code e, od::document* doc = nullptr, const char* start = nullptr, uint32_t line = 0) {
-  std::string where = line != 0 ? fmt::format(" on line {}", line) : "";
+MalformedBody not_json(error_code e, od::document* doc = nullptr, const char* start = nullptr, uint32_t line = 0) {
+  MalformedBody m{MalformedBody::Kind::kNotJson, line, std::nullopt, simdjson::error_message(e)};
   const char* at = nullptr;
   if (doc != nullptr && doc->current_location().get(at) == simdjson::SUCCESS && at >= start) {
-    where += fmt::format(" near byte {}", at - start);
+    m.byte = static_cast<uint64_t>(at - start);
   }
-  return InvalidArgument(
-      fmt::format("the body is not valid JSON{}: {}; nothing of it was applied", where, simdjson::error_message(e)));
+  return m;
 }
 
 // A JSON number (RFC 8259 grammar), whatever its size.
@@ -322,26 +327,26 @@ struct BatchDecoder::Impl {
     return simdjson::SUCCESS;
   }
 
-  Status json(const char* data, size_t size, size_t capacity, Timestamp now, EventSink& sink) {
+  Malformed json(const char* data, size_t size, size_t capacity, Timestamp now, EventSink& sink) {
+    using Kind = MalformedBody::Kind;
     od::document doc;
-    if (auto e = parser.iterate(simdjson::padded_string_view(data, size, capacity)).get(doc)) return malformed(e);
-    const auto bad = [&](error_code e) { return malformed(e, &doc, data); };
+    if (auto e = parser.iterate(simdjson::padded_string_view(data, size, capacity)).get(doc)) return not_json(e);
+    const auto bad = [&](error_code e) { return not_json(e, &doc, data); };
     od::object top;
     if (auto e = doc.get_object().get(top)) {
-      if (e == simdjson::INCORRECT_TYPE) return InvalidArgument("the body must be a JSON object {\"events\": [...]}");
+      if (e == simdjson::INCORRECT_TYPE) return shape(Kind::kNotAnObject);
       return bad(e);
     }
     bool seen_events = false;
     for (auto field : top) {
       std::string_view key;
       if (auto e = field.unescaped_key().get(key)) return bad(e);
-      if (key != "events")
-        return InvalidArgument(fmt::format("unknown top-level field '{}'; the body is {{\"events\": [...]}}", key));
-      if (seen_events) return InvalidArgument("'events' appears twice in the body");
+      if (key != "events") return shape(Kind::kUnknownField, std::string(key));
+      if (seen_events) return shape(Kind::kRepeatedEvents);
       seen_events = true;
       od::array events;
       if (auto e = field.value().get_array().get(events)) {
-        if (e == simdjson::INCORRECT_TYPE) return InvalidArgument("'events' must be an array of events");
+        if (e == simdjson::INCORRECT_TYPE) return shape(Kind::kEventsNotArray);
         return bad(e);
       }
       uint32_t index = 0;
@@ -352,14 +357,12 @@ struct BatchDecoder::Impl {
         ++index;
       }
     }
-    if (!seen_events) return InvalidArgument("the body has no 'events' array; send {\"events\": [...]}");
-    if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) {
-      return InvalidArgument("the body has content after its JSON object; nothing of it was applied");
-    }
-    return Status::Ok();
+    if (!seen_events) return shape(Kind::kNoEvents);
+    if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) return shape(Kind::kTrailingContent);
+    return std::nullopt;
   }
 
-  Status ndjson(const char* data, size_t size, size_t capacity, Timestamp now, EventSink& sink) {
+  Malformed ndjson(const char* data, size_t size, size_t capacity, Timestamp now, EventSink& sink) {
     uint32_t index = 0;
     uint32_t line_no = 0;
     for (size_t pos = 0; pos < size;) {
@@ -380,24 +383,22 @@ struct BatchDecoder::Impl {
       const size_t line_capacity = capacity - static_cast<size_t>(line - data);
       od::document doc;
       if (auto e = parser.iterate(simdjson::padded_string_view(line, len, line_capacity)).get(doc))
-        return malformed(e, nullptr, nullptr, line_no);
+        return not_json(e, nullptr, nullptr, line_no);
       verdict.clear(sink.wants_reasons());
       od::object obj;
       if (auto e = doc.get_object().get(obj)) {
-        if (!is_item_error(e)) return malformed(e, &doc, line, line_no);
+        if (!is_item_error(e)) return not_json(e, &doc, line, line_no);
         od::json_type type;
-        if (auto e2 = doc.type().get(type)) return malformed(e2, &doc, line, line_no);
+        if (auto e2 = doc.type().get(type)) return not_json(e2, &doc, line, line_no);
         const error_code e3 =
             type == od::json_type::array ? validate(doc.get_value().value_unsafe()) : scalar_check(doc, type);
-        if (e3) return malformed(e3, &doc, line, line_no);
+        if (e3) return not_json(e3, &doc, line, line_no);
         sink.on_reject(index++, line_no, "an event must be a JSON object");
         continue;
       }
-      if (auto e = read_event(obj, now, event, verdict)) return malformed(e, &doc, line, line_no);
+      if (auto e = read_event(obj, now, event, verdict)) return not_json(e, &doc, line, line_no);
       if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) {
-        return InvalidArgument(fmt::format(
-            "line {} has content after its JSON object; NDJSON is one event per line; nothing of the body was applied",
-            line_no));
+        return MalformedBody{MalformedBody::Kind::kTrailingContent, line_no, std::nullopt, {}};
       }
       if (verdict.rejected())
         sink.on_reject(index, line_no, verdict.reason());
@@ -405,7 +406,7 @@ struct BatchDecoder::Impl {
         sink.on_event(index, event);
       ++index;
     }
-    return Status::Ok();
+    return std::nullopt;
   }
 
   static error_code scalar_check(od::document& doc, od::json_type type) {
@@ -439,9 +440,35 @@ struct BatchDecoder::Impl {
 BatchDecoder::BatchDecoder() : impl_(std::make_unique<Impl>()) {}
 BatchDecoder::~BatchDecoder() = default;
 
-Status BatchDecoder::decode(const char* data, size_t size, size_t capacity, BodyFormat format, Timestamp now,
-                            EventSink& sink) {
-  if (capacity < size + simdjson::SIMDJSON_PADDING) return Internal("batch buffer lacks simdjson padding");
+std::string describe_body_error(const MalformedBody& m) {
+  using Kind = MalformedBody::Kind;
+  switch (m.kind) {
+    case Kind::kNotJson:
+      return fmt::format("the body is not valid JSON{}{}: {}; nothing of it was applied",
+                         m.line != 0 ? fmt::format(" on line {}", m.line) : "",
+                         m.byte ? fmt::format(" near byte {}", *m.byte) : "", m.detail);
+    case Kind::kNotAnObject:
+      return "the body must be a JSON object {\"events\": [...]}";
+    case Kind::kUnknownField:
+      return fmt::format("unknown top-level field '{}'; the body is {{\"events\": [...]}}", m.detail);
+    case Kind::kRepeatedEvents:
+      return "'events' appears twice in the body";
+    case Kind::kEventsNotArray:
+      return "'events' must be an array of events";
+    case Kind::kNoEvents:
+      return "the body has no 'events' array; send {\"events\": [...]}";
+    case Kind::kTrailingContent:
+      if (m.line == 0) return "the body has content after its JSON object; nothing of it was applied";
+      return fmt::format(
+          "line {} has content after its JSON object; NDJSON is one event per line; nothing of the body was applied",
+          m.line);
+  }
+  return "the body is malformed; nothing of it was applied";
+}
+
+std::optional<MalformedBody> BatchDecoder::decode(const char* data, size_t size, size_t capacity, BodyFormat format,
+                                                  Timestamp now, EventSink& sink) {
+  assert(capacity >= size + simdjson::SIMDJSON_PADDING && "the body's buffer lacks simdjson's padding");
   return format == BodyFormat::kJson ? impl_->json(data, size, capacity, now, sink)
                                      : impl_->ndjson(data, size, capacity, now, sink);
 }

@@ -51,11 +51,17 @@ struct Collect : EventSink {
   }
 };
 
-Status decode(const std::string& body, BodyFormat f, Collect& out) {
+std::optional<MalformedBody> decode_body(const std::string& body, BodyFormat f, Collect& out) {
   static BatchDecoder decoder;  // reused across calls, as on a server thread
   std::string buf = body;
   buf.reserve(body.size() + required_padding());
   return decoder.decode(buf.data(), buf.size(), buf.capacity(), f, from_unix_ms(kNow), out);
+}
+
+// The decoder's answer as a POST body's answer says it.
+Status decode(const std::string& body, BodyFormat f, Collect& out) {
+  const auto bad = decode_body(body, f, out);
+  return bad ? InvalidArgument(describe_body_error(*bad)) : Status::Ok();
 }
 
 Decoded one(const std::string& event) {
@@ -180,6 +186,28 @@ TEST(BatchDecoder, TopLevelShapeErrorsSayWhatIsExpected) {
   EXPECT_THAT(decode(R"({"events":[{"service":"a","good":tru}]})", BodyFormat::kJson, c).message(),
               HasSubstr("not valid JSON near byte"));
   EXPECT_TRUE(decode(R"({"events":[]})", BodyFormat::kJson, c).ok());
+}
+
+TEST(BatchDecoder, MalformedBodiesSayWhatAndWhereAsData) {
+  using Kind = MalformedBody::Kind;
+  Collect c;
+  EXPECT_EQ(decode_body("[]", BodyFormat::kJson, c)->kind, Kind::kNotAnObject);
+  const auto unknown = decode_body(R"({"evnts":[]})", BodyFormat::kJson, c);
+  EXPECT_EQ(unknown->kind, Kind::kUnknownField);
+  EXPECT_EQ(unknown->detail, "evnts");
+  EXPECT_EQ(decode_body(R"({"events":[],"events":[]})", BodyFormat::kJson, c)->kind, Kind::kRepeatedEvents);
+  EXPECT_EQ(decode_body(R"({})", BodyFormat::kJson, c)->kind, Kind::kNoEvents);
+  const auto tru = decode_body(R"({"events":[{"service":"a","good":tru}]})", BodyFormat::kJson, c);
+  EXPECT_EQ(tru->kind, Kind::kNotJson);
+  EXPECT_EQ(tru->line, 0u);
+  EXPECT_TRUE(tru->byte.has_value());
+  const auto second = decode_body("{\"service\":\"a\",\"good\":true}\n{\"good\":tru}\n", BodyFormat::kNdjson, c);
+  EXPECT_EQ(second->kind, Kind::kNotJson);
+  EXPECT_EQ(second->line, 2u);
+  const auto two = decode_body("{\"service\":\"a\",\"good\":true} {}\n", BodyFormat::kNdjson, c);
+  EXPECT_EQ(two->kind, Kind::kTrailingContent);
+  EXPECT_EQ(two->line, 1u);
+  EXPECT_FALSE(decode_body(R"({"events":[]})", BodyFormat::kJson, c).has_value());
 }
 
 TEST(BatchDecoder, Ndjson) {

@@ -133,8 +133,9 @@ Batch prepare(const Router& router, const std::string& body, BodyFormat f = Body
   Batch b;
   std::string buf = body;
   buf.reserve(buf.size() + required_padding());
-  b.status = prepare_batch(decoder, buf.data(), buf.size(), buf.capacity(), f, kNow, router, IngestLimits{}, b.deltas,
-                           b.report);
+  const auto bad = prepare_batch(decoder, buf.data(), buf.size(), buf.capacity(), f, kNow, router, IngestLimits{},
+                                 b.deltas, b.report);
+  if (bad) b.status = InvalidArgument(describe_body_error(*bad));
   return b;
 }
 

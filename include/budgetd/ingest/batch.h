@@ -3,20 +3,19 @@
 // been read and (later) logged:
 //
 //   BatchReport report;
-//   Status s = prepare_batch(decoder, body, size, capacity, BodyFormat::kJson, now, router, limits, deltas, report);
-//   if (!s.ok()) return bad_request(s);          // malformed: nothing applied
-//   ... append `deltas` to the write-ahead log ...
-//   apply_batch(deltas, router.slos(), now);
+//   if (auto bad = prepare_batch(decoder, body, size, capacity, BodyFormat::kJson, now, router, limits, deltas, report))
+//     return bad_request(describe_body_error(*bad));   // malformed: nothing applied
+//   committer.commit({slos, deltas, ...});              // logged, then store::apply_deltas
 //
 // An event is accepted when it feeds at least one SLO, unmatched when it is valid but feeds
 // none, and rejected (with its reason) when it is invalid, too far in the future, or older than
 // every window of the SLOs it matches.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "budgetd/core/status.h"
 #include "budgetd/ingest/batch_decoder.h"
 #include "budgetd/ingest/delta_batch.h"
 #include "budgetd/ingest/router.h"
@@ -47,8 +46,11 @@ struct IngestLimits {
   uint32_t max_errors_listed = 100;
 };
 
-Status prepare_batch(BatchDecoder& decoder, const char* data, size_t size, size_t capacity, BodyFormat format,
-                     Timestamp now, const Router& router, const IngestLimits& limits, DeltaBatch& deltas,
-                     BatchReport& report);
+// nullopt when the body was well-formed (then `deltas` and `report` hold the batch); else why
+// not, and both are empty.
+[[nodiscard]] std::optional<MalformedBody> prepare_batch(BatchDecoder& decoder, const char* data, size_t size, size_t capacity, BodyFormat format,
+                                                         Timestamp now, const Router& router,
+                                                         const IngestLimits& limits, DeltaBatch& deltas,
+                                                         BatchReport& report);
 
 }  // namespace budgetd::ingest

@@ -2,20 +2,23 @@
 // Decodes a POST /v1/events body with simdjson's On-Demand API: JSON {"events": [...]} or NDJSON
 // (one event per line). Each well-formed event goes to EventSink::on_event; an event with wrong
 // types or values goes to on_reject with a reason a person can act on. A body that is not
-// well-formed JSON is an error Status: the caller must then apply nothing of it. Every byte of
-// the body is validated, including fields that are skipped.
+// well-formed JSON comes back as a MalformedBody (what and where): the caller must then apply
+// nothing of it, and phrases it for its reader. Every byte of the body is validated, including
+// fields that are skipped.
 //
 //   BatchDecoder decoder;               // one per thread, reused: it keeps its buffers
-//   Status s = decoder.decode(body, BodyFormat::kJson, now, sink);
+//   if (auto bad = decoder.decode(data, size, capacity, BodyFormat::kJson, now, sink))
+//     return answer_400(describe_body_error(*bad));
 //
 // Thread safety: one decoder per thread.
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
-#include "budgetd/core/status.h"
+#include "budgetd/core/time.h"
 #include "budgetd/ingest/event.h"
 
 namespace budgetd::ingest {
@@ -32,6 +35,27 @@ class EventSink {
   virtual bool wants_reasons() const { return true; }
 };
 
+// Why a body is not a batch at all. The decoder says what and where; callers phrase it.
+struct MalformedBody {
+  enum class Kind {
+    kNotJson,          // not well-formed JSON; `detail` is the parser's message
+    kNotAnObject,      // JSON body: the top level is not an object
+    kUnknownField,     // JSON body: a top-level field other than "events"; `detail` names it
+    kRepeatedEvents,   // JSON body: "events" appears twice
+    kEventsNotArray,   // JSON body: "events" is not an array
+    kNoEvents,         // JSON body: no "events" field
+    kTrailingContent,  // content after the JSON document of the body (or of an NDJSON line)
+  };
+  Kind kind = Kind::kNotJson;
+  uint32_t line = 0;             // NDJSON: the 1-based line it is on; 0 for a JSON body
+  std::optional<uint64_t> byte;  // where it was found: offset in the JSON body, or in the line
+  std::string detail;
+};
+
+// As the answer to a POST says it: "the body is not valid JSON on line 3 near byte 12: ...;
+// nothing of it was applied".
+std::string describe_body_error(const MalformedBody& m);
+
 // Bytes simdjson may read past the end of a body; the body's buffer must have them allocated.
 size_t required_padding();
 
@@ -43,8 +67,10 @@ class BatchDecoder {
   BatchDecoder& operator=(const BatchDecoder&) = delete;
 
   // REQUIRES: capacity >= size + required_padding(); the bytes up to capacity are readable.
-  // `now` is the receipt time: the ts of events that carry none.
-  Status decode(const char* data, size_t size, size_t capacity, BodyFormat format, Timestamp now, EventSink& sink);
+  // `now` is the receipt time: the ts of events that carry none. nullopt: the body was
+  // well-formed, and every event in it reached the sink.
+  [[nodiscard]] std::optional<MalformedBody> decode(const char* data, size_t size, size_t capacity, BodyFormat format,
+                                                    Timestamp now, EventSink& sink);
 
  private:
   struct Impl;
