@@ -2,6 +2,7 @@
 
 #include "api.h"
 #include "budgetd/core/log.h"
+#include "budgetd/eval/alert_json.h"
 #include "budgetd/eval/slo_status.h"
 #include "handler_util.h"
 #include "openapi.h"
@@ -47,7 +48,7 @@ void Api::get_slo(Request& req, Respond respond) {
 
 void Api::get_alerts(Request& req, Respond respond) {
   json list = json::array();
-  for (const eval::AlertInstance& a : backend_.alerts().firing()) list.push_back(alert_json(a));
+  for (const eval::AlertInstance& a : backend_.alerts().firing()) list.push_back(eval::alert_json(a));
   respond(reply(req, http::status::ok, {{"evaluated_at", format_rfc3339(clock_.now())}, {"alerts", std::move(list)}}));
 }
 

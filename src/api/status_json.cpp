@@ -179,23 +179,6 @@ json summary_json(const policy::SloAssessment& v) {
           {"firing", std::move(firing)}};
 }
 
-json alert_json(const eval::AlertInstance& a) {
-  json j = {{"slo", a.slo},
-            {"service", a.service},
-            {"rule", a.rule},
-            {"severity", config::to_string(a.severity)},
-            {"since", format_rfc3339(a.since)},
-            {"long_window", a.long_window},
-            {"short_window", a.short_window},
-            {"long_burn_rate", a.long_burn_rate},
-            {"short_burn_rate", a.short_burn_rate},
-            {"factor", a.factor},
-            {"budget_consumed", a.budget_consumed},
-            {"postmortem_required", a.postmortem_required}};
-  if (!a.runbook_url.empty()) j["runbook_url"] = a.runbook_url;
-  return j;
-}
-
 json gate_json(const policy::GateDecision& g, std::string_view service, config::ChangeType change,
                Timestamp evaluated_at) {
   json slos = json::array();

@@ -3,9 +3,12 @@
 //
 // JSON, because it is small (a few hundred bytes per alert), read once per start, and must
 // survive fields being added: unknown fields are ignored, missing ones take their defaults.
+// Alerts are written in their one JSON form (alert_json.h); version 1 files, from before it,
+// are still read.
 
 #include <nlohmann/json.hpp>
 
+#include "budgetd/eval/alert_json.h"
 #include "budgetd/eval/alert_tracker.h"
 
 namespace budgetd::eval {
@@ -13,19 +16,14 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int kStateVersion = 1;
+constexpr int kStateVersion = 2;
+constexpr int kFirstJsonFormVersion = 2;  // alerts in alert_json's form from here on
 
 json time_json(Timestamp t) { return to_unix_ms(t); }
 Timestamp time_of(const json& j) { return from_unix_ms(j.get<int64_t>()); }
 
 config::Severity severity_of(const json& j) {
   return j.get<std::string>() == "ticket" ? config::Severity::kTicket : config::Severity::kPage;
-}
-
-AlertState state_of(const std::string& s) {
-  if (s == "firing") return AlertState::kFiring;
-  if (s == "resolved") return AlertState::kResolved;
-  return AlertState::kInactive;
 }
 
 json episode_json(const AlertEpisode& e) {
@@ -56,25 +54,7 @@ std::string AlertTracker::save() const {
   json past = json::object();
   {
     std::lock_guard lock(mu_);
-    for (const auto& [key, a] : alerts_) {
-      json j = {{"slo", a.slo},
-                {"service", a.service},
-                {"rule", a.rule},
-                {"severity", config::to_string(a.severity)},
-                {"runbook_url", a.runbook_url},
-                {"factor", a.factor},
-                {"long_window", a.long_window},
-                {"short_window", a.short_window},
-                {"objective_percent", a.objective_percent},
-                {"state", to_string(a.state)},
-                {"since", time_json(a.since)},
-                {"long_burn_rate", a.long_burn_rate},
-                {"short_burn_rate", a.short_burn_rate},
-                {"budget_consumed", a.budget_consumed},
-                {"postmortem_required", a.postmortem_required}};
-      if (a.resolved_at) j["resolved_at"] = time_json(*a.resolved_at);
-      alerts.push_back(std::move(j));
-    }
+    for (const auto& [key, a] : alerts_) alerts.push_back(json(alert_json(a)));
     for (const auto& [slo, episodes] : past_) {
       json list = json::array();
       for (const AlertEpisode& e : episodes) list.push_back(episode_json(e));
@@ -89,28 +69,14 @@ Status AlertTracker::load(std::string_view saved) {
   std::map<std::string, std::deque<AlertEpisode>, std::less<>> past;
   try {
     const json root = json::parse(saved);
-    if (root.at("version").get<int>() != kStateVersion) {
+    const int version = root.at("version").get<int>();
+    if (version < 1 || version > kStateVersion) {
       return DataLoss("alert state version " + root.at("version").dump() + " is not supported");
     }
     for (const json& j : root.at("alerts")) {
-      AlertInstance a;
-      a.slo = j.at("slo").get<std::string>();
-      a.service = j.value("service", "");
-      a.rule = j.at("rule").get<std::string>();
-      a.severity = severity_of(j.at("severity"));
-      a.runbook_url = j.value("runbook_url", "");
-      a.factor = j.value("factor", 0.0);
-      a.long_window = j.value("long_window", "");
-      a.short_window = j.value("short_window", "");
-      a.objective_percent = j.value("objective_percent", 0.0);
-      a.state = state_of(j.at("state").get<std::string>());
-      a.since = time_of(j.at("since"));
-      if (j.contains("resolved_at")) a.resolved_at = time_of(j.at("resolved_at"));
-      a.long_burn_rate = j.value("long_burn_rate", 0.0);
-      a.short_burn_rate = j.value("short_burn_rate", 0.0);
-      a.budget_consumed = j.value("budget_consumed", 0.0);
-      a.postmortem_required = j.value("postmortem_required", false);
-      alerts[a.key()] = std::move(a);
+      Result<AlertInstance> a = version >= kFirstJsonFormVersion ? alert_from_json(j) : alert_from_version1_json(j);
+      if (!a.ok()) return a.status();
+      alerts[a->key()] = std::move(*a);
     }
     for (const auto& [slo, list] : root.at("episodes").items()) {
       auto& episodes = past[slo];

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "budgetd/core/log.h"
+#include "budgetd/eval/alert_json.h"
 #include "budgetd/notify/http_client.h"
 
 namespace budgetd::notify {
@@ -59,24 +60,12 @@ std::string Notifier::alertmanager_item(const eval::AlertInstance& a, Timestamp 
 }
 
 std::string Notifier::webhook_item(const eval::AlertInstance& a, const std::string& external_url) {
-  json item = {{"status", a.state == eval::AlertState::kFiring ? "firing" : "resolved"},
-               {"slo", a.slo},
-               {"service", a.service},
-               {"rule", a.rule},
-               {"severity", config::to_string(a.severity)},
-               {"objective", a.objective_percent},
-               {"long_window", a.long_window},
-               {"short_window", a.short_window},
-               {"factor", a.factor},
-               {"long_burn_rate", a.long_burn_rate},
-               {"short_burn_rate", a.short_burn_rate},
-               {"since", format_rfc3339(a.since)},
-               {"budget_consumed", a.budget_consumed},
-               {"postmortem_required", a.postmortem_required},
-               {"summary", summary(a)},
-               {"description", description(a)}};
-  if (a.resolved_at) item["resolved_at"] = format_rfc3339(*a.resolved_at);
-  if (!a.runbook_url.empty()) item["runbook_url"] = a.runbook_url;
+  // `status` is the webhook payload's own word (version 1) for whether this is a fire or a
+  // resolve; the alert itself is in its one JSON form, as GET /v1/alerts has it.
+  json item = {{"status", a.state == eval::AlertState::kFiring ? "firing" : "resolved"}};
+  item.update(eval::alert_json(a));
+  item["summary"] = summary(a);
+  item["description"] = description(a);
   if (!external_url.empty()) item["url"] = external_url + "/v1/slos/" + a.slo;
   return dump(item);
 }
