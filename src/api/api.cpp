@@ -1,5 +1,7 @@
 #include "api.h"
 
+#include <fmt/format.h>
+
 #include "auth.h"
 #include "budgetd/core/log.h"
 #include "budgetd/policy/gate.h"
@@ -16,8 +18,7 @@ std::optional<std::string> unknown_param(const std::vector<std::pair<std::string
                                          const std::vector<std::string>& allowed) {
   for (const auto& [k, v] : query) {
     if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
-      std::string valid;
-      for (const auto& a : allowed) valid += (valid.empty() ? "" : ", ") + a;
+      const std::string valid = fmt::format("{}", fmt::join(allowed, ", "));
       return "unknown query parameter '" + k + "'" +
              (valid.empty() ? " (this endpoint takes none)" : " (valid: " + valid + ")");
     }
@@ -143,8 +144,9 @@ void Api::handle(Request& req, Respond respond) {
     if (match.allowed.empty()) {
       return counted(reply_error(req, http::status::not_found, "no such endpoint: " + std::string(req.path)));
     }
-    std::string allow;
-    for (auto v : match.allowed) allow += (allow.empty() ? "" : ", ") + std::string(http::to_string(v));
+    std::vector<std::string_view> verbs;
+    for (const auto v : match.allowed) verbs.push_back(http::to_string(v));
+    const std::string allow = fmt::format("{}", fmt::join(verbs, ", "));
     HttpResponse res = reply_error(
         req, http::status::method_not_allowed,
         std::string(req.raw.method_string()) + " is not allowed on " + std::string(req.path) + "; use " + allow);

@@ -3,8 +3,8 @@
 // 404/405, bearer-token auth by scope, a JSON error for every failure, request metrics by route
 // and code, and a structured log line (debug for every request, warn for every error answer).
 //
-// Handlers live in api.cpp (routing), events_handler.cpp (POST /v1/events) and
-// read_handlers.cpp (status, health, metrics, reload).
+// Routing, auth and request metrics live in api.cpp; each handler in the file named for it
+// (listed beside the declarations below).
 
 #include <array>
 #include <atomic>
@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "budgetd/api/server.h"
+#include "budgetd/ingest/batch.h"
 #include "route_table.h"
 #include "session.h"
 
@@ -36,17 +37,40 @@ class Api final : public RequestHandler {
   RouteMetrics& route_metrics(const std::string& route);
   void count(RouteMetrics& m, unsigned code, std::chrono::steady_clock::time_point started);
 
+  // events_handler.cpp: POST /v1/events
+  struct KeyClaim {
+    std::optional<durable::IdempotentAnswer> key;  // a new key: remember the batch's answer under it
+    std::optional<HttpResponse> answer;            // answer this instead (a replay, or why the key is refused)
+  };
   void post_events(Request& req, Respond respond);
-  void get_slos(Request& req, Respond respond);
-  void get_slo(Request& req, Respond respond);
-  void get_healthz(Request& req, Respond respond);
-  void get_readyz(Request& req, Respond respond);
-  void get_metrics(Request& req, Respond respond);
-  void get_openapi(Request& req, Respond respond);
-  void post_reload(Request& req, Respond respond);
-  void post_snapshot(Request& req, Respond respond);
-  void get_alerts(Request& req, Respond respond);
-  void get_gate(Request& req, Respond respond);
+  KeyClaim claim_idempotency_key(const Request& req, Timestamp now);
+  // A batch's events by outcome, counted in metrics once its answer is known.
+  struct EventTally {
+    explicit EventTally(const ingest::BatchReport& r)
+        : accepted(r.accepted),
+          unmatched(r.unmatched),
+          too_old(r.rejected_too_old),
+          future(r.rejected_future),
+          invalid(r.rejected - r.rejected_too_old - r.rejected_future) {}
+    uint32_t accepted, unmatched, too_old, future, invalid;
+  };
+  void commit_and_answer(const Request& req, durable::PendingBatch batch, std::string answer, EventTally tally,
+                         Respond respond);
+  void count_events(const EventTally& tally);
+
+  // read_handlers.cpp
+  void get_slos(Request& req, Respond respond);     // GET /v1/slos
+  void get_slo(Request& req, Respond respond);      // GET /v1/slos/{name}
+  void get_alerts(Request& req, Respond respond);   // GET /v1/alerts
+  void get_metrics(Request& req, Respond respond);  // GET /metrics
+  void get_healthz(Request& req, Respond respond);  // GET /healthz
+  void get_readyz(Request& req, Respond respond);   // GET /readyz
+  void get_openapi(Request& req, Respond respond);  // GET /openapi.yaml
+  // gate_handler.cpp
+  void get_gate(Request& req, Respond respond);  // GET /v1/gate
+  // admin_handlers.cpp
+  void post_reload(Request& req, Respond respond);    // POST /-/reload
+  void post_snapshot(Request& req, Respond respond);  // POST /-/snapshot
 
   const config::ServerConfig config_;
   Backend& backend_;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 namespace budgetd::backtest {
 
 void AlertOnset::add(double k, uint64_t good, uint64_t total, Timestamp first_bad) {
@@ -153,12 +155,11 @@ void Recorder::record_gate(ServiceGate& g, const std::vector<std::optional<polic
       GateHistory& h = gate_[first + c];
       if (!g.decided || d.verdict != g.last[c].verdict) {
         // The reasons of the SLO that decided (the strictest; among equals the one with least budget).
-        std::string reason;
         const policy::SloDecision* decider = nullptr;
         for (const auto& s : d.slos) {
           if (s.verdict == d.verdict && (decider == nullptr || s.remaining < decider->remaining)) decider = &s;
         }
-        for (const auto& r : decider->reasons) reason += (reason.empty() ? "" : "; ") + r;
+        std::string reason = fmt::format("{}", fmt::join(decider->reasons, "; "));
         if (h.changes.size() < kMaxListed) {
           h.changes.push_back({t, d.verdict, d.tier, std::move(reason)});
         } else {

@@ -3,6 +3,8 @@
 
 #include <set>
 
+#include <fmt/format.h>
+
 #include "budgetd/config/loader.h"
 #include "budgetd/core/log.h"
 #include "budgetd/daemon/daemon.h"
@@ -118,11 +120,7 @@ api::ReloadOutcome Daemon::apply_config(config::Config config) {
   metrics_.gauge("budgetd_slos", "SLOs configured").set(static_cast<double>(shared->slos.size()));
   reloads_ok_.inc();
   out.ok = true;
-  const auto join = [](const std::vector<std::string>& v) {
-    std::string s;
-    for (const auto& x : v) s += (s.empty() ? "" : ",") + x;
-    return s;
-  };
+  const auto join = [](const std::vector<std::string>& v) { return fmt::format("{}", fmt::join(v, ",")); };
   log::info("reload: applied")
       .field("slos", uint64_t{shared->slos.size()})
       .field("kept", uint64_t{out.kept})

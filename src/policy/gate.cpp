@@ -80,9 +80,7 @@ std::string describe_tier(const config::TierSpec& tier) {
     parts.push_back(std::string(plural(c)) + " need " + join_and(needs));
   }
   if (parts.empty()) return "all changes are allowed";
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : "; ") + p;
-  return out;
+  return fmt::format("{}", fmt::join(parts, "; "));
 }
 
 SloDecision decide(const SloAssessment& in, ChangeType change) {
