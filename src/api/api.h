@@ -5,6 +5,11 @@
 //
 // Routing, auth and request metrics live in api.cpp; each handler in the file named for it
 // (listed beside the declarations below).
+//
+// Thread safety: one Api serves every server thread, so handle() and the handlers run
+// concurrently. After construction its members are read-only, except the per-route counters by
+// status code, registered on first use through atomic pointers (see Api::count); what changes
+// at run time (the config, the SLOs) comes from the Backend, taken once per request.
 
 #include <array>
 #include <atomic>

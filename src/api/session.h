@@ -6,6 +6,11 @@
 // read headers (idle_timeout) -> answer 100-continue if asked -> read body (read_timeout) ->
 // handle -> write (write_timeout) -> read the next request or close. A fresh parser with the
 // configured body and header limits is made for every request.
+//
+// Thread safety: a Session's members are touched only on its strand: every completion handler
+// runs there, and a handler's answer (which may come from another thread, e.g. the log's after
+// a group fsync) is dispatched back onto it. The Listener likewise lives on its own strand.
+// SessionHub is shared by all of them: its session map under mu_, draining_ and active_ atomic.
 
 #include <array>
 #include <atomic>

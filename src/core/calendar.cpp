@@ -83,8 +83,6 @@ const TimeZone* find_time_zone(std::string_view name) {
   }
 }
 
-std::string_view zone_name(const TimeZone& zone) { return zone.name(); }
-
 Period calendar_period(CalendarUnit unit, const TimeZone& zone, Timestamp t) {
   const date::local_days day = date::floor<date::days>(zone.to_local(t));
   date::local_days first = first_day(unit, day);

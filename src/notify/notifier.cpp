@@ -7,7 +7,7 @@
 
 #include "budgetd/core/log.h"
 #include "budgetd/eval/alert_json.h"
-#include "budgetd/notify/http_client.h"
+#include "budgetd/net/http_client.h"
 
 namespace budgetd::notify {
 
@@ -152,7 +152,7 @@ Notifier::Fate Notifier::deliver(Target& t, bool ignore_backoff) {
   const std::string path = t.alertmanager ? alertmanager_path(t.http.path) : t.http.path;
   const config::HttpTarget http = t.http;
   mu_.unlock();
-  const Result<HttpAnswer> answer = http_request(http, "POST", path, body);
+  const Result<net::HttpAnswer> answer = net::http_request(http, "POST", path, body);
   mu_.lock();
   // 2xx: delivered. 4xx (but 408 and 429): the receiver refuses what we sent, and sending it
   // again cannot help: drop it, loudly. Anything else (no answer, 5xx, 408, 429): retry.

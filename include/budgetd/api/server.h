@@ -2,10 +2,10 @@
 // The HTTP API (DESIGN.md §4) on Boost.Beast. Beast and Asio stay inside src/api: this header is
 // all other modules see.
 //
-//   Server server(config.server, backend, clock, metrics);
-//   if (Status s = server.start(); !s.ok()) ...;    // binds, starts config.server.threads threads
-//   uint16_t port = server.port();                  // the bound port (config may say 0)
-//   server.drain();                                 // stop accepting, finish in-flight requests, join
+//   Server server(config.server, daemon, clock, metrics);   // daemon: the Backend
+//   BUDGETD_RETURN_IF_ERROR(server.start());    // binds, starts config.server.threads threads
+//   uint16_t port = server.port();              // the bound port (listen_port may be 0)
+//   server.drain();                             // stop accepting, finish in-flight requests, join
 //
 // Sessions follow Beast's async pattern: a strand per connection, a fresh parser per request with
 // body and header limits, a timeout on every read and write, one request in flight per

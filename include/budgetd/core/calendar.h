@@ -29,7 +29,6 @@ std::optional<CalendarUnit> parse_calendar_unit(std::string_view name);
 using TimeZone = date::time_zone;
 // nullptr when the system tzdata has no zone of that name.
 const TimeZone* find_time_zone(std::string_view name);
-std::string_view zone_name(const TimeZone& zone);
 
 struct Period {
   Timestamp start;  // inclusive

@@ -4,8 +4,11 @@
 //   segment file  wal/<first seq, 20 digits>.wal  =  "BDWAL001" record*
 //   record        u32 length | u32 crc32c | u8 type | 3 zero bytes | u64 seq | payload[length]
 //
-// Little-endian. The CRC-32C covers length, type, the zero bytes, seq and payload. Sequence
-// numbers start at 1 and rise by exactly one from record to record across segments.
+// Little-endian. The CRC-32C covers length, type, the zero bytes, seq and payload (not itself).
+// Sequence numbers start at 1 and rise by exactly one from record to record across segments.
+//
+//   std::string bytes = frame_record(RecordType::kBatch, 42, payload);
+//   std::optional<FramedRecord> r = parse_record(bytes);   // r->seq == 42, r->payload == payload
 
 #include <cstdint>
 #include <optional>

@@ -1,11 +1,14 @@
 #pragma once
 // budgetd's own metrics in the Prometheus text exposition format (version 0.0.4).
 //
-//   Registry& r = ...;
-//   Counter& rejected = r.counter("budgetd_events_rejected_total", "Events rejected", {{"reason", "too_old"}});
-//   rejected.inc();
-//   Histogram& d = r.histogram("budgetd_http_request_duration_seconds", "...", {{"route", "/v1/events"}},
-//   kLatencyBuckets); d.observe(0.0012); std::string text = r.render();
+//   Registry r;
+//   Counter& too_old = r.counter("budgetd_events_rejected_total", "Events rejected, by reason",
+//                                {{"reason", "too_old"}});
+//   too_old.inc();
+//   Histogram& d = r.histogram("budgetd_http_request_duration_seconds", "Time to answer a request, by route",
+//                              {{"route", "/v1/events"}}, kLatencyBuckets);
+//   d.observe(0.0012);
+//   std::string text = r.render();   // GET /metrics
 //
 // Registering takes a mutex and returns a reference that stays valid as long as the registry:
 // look a metric up once, keep the reference, and updates are single atomic operations.

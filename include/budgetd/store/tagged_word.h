@@ -18,6 +18,11 @@
 // for ~131,000 laps; every ring spans at least an hour (plan_series), so that is 15 years.
 //
 // Payloads saturate at 2^40 - 1 (1.1e12 events in one bucket) instead of wrapping.
+//
+// Thread safety: update()/add()/set_bits() may run on one word from any number of threads at
+// once (each is a CAS loop that retries on a lost race and never blocks); view() reads a value
+// already loaded. Every function takes the memory order from its caller, which says why that
+// order is enough (bucket_ring.h, coverage_ring.h): the word itself publishes nothing.
 
 #include <atomic>
 #include <cstdint>

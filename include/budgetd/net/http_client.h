@@ -1,6 +1,7 @@
 #pragma once
 // One blocking HTTP/1.1 request with a deadline: the outbound side of budgetd (notifications to
-// Alertmanager and webhooks, and `budgetd gate` asking a server). Plain http only.
+// Alertmanager and webhooks, and the command line asking a server: `budgetd gate`). Plain http
+// only. Its own module so that notify and cli both use it and neither depends on the other.
 //
 //   Result<HttpAnswer> a = http_request(target, "GET", "/v1/gate?service=checkout&change=feature", "");
 //
@@ -11,7 +12,7 @@
 #include "budgetd/config/config.h"
 #include "budgetd/core/status.h"
 
-namespace budgetd::notify {
+namespace budgetd::net {
 
 struct HttpAnswer {
   unsigned status = 0;
@@ -23,7 +24,4 @@ struct HttpAnswer {
 Result<HttpAnswer> http_request(const config::HttpTarget& target, const std::string& method, const std::string& path,
                                 const std::string& body);
 
-// POSTs JSON; OK only for a 2xx answer.
-Status http_post(const config::HttpTarget& target, const std::string& path, const std::string& body);
-
-}  // namespace budgetd::notify
+}  // namespace budgetd::net

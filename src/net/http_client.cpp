@@ -1,4 +1,4 @@
-#include "budgetd/notify/http_client.h"
+#include "budgetd/net/http_client.h"
 
 #include <fmt/format.h>
 
@@ -10,7 +10,7 @@
 #include <boost/beast/http.hpp>
 #include "budgetd/core/time.h"
 
-namespace budgetd::notify {
+namespace budgetd::net {
 
 namespace net = boost::asio;
 namespace beast = boost::beast;
@@ -74,13 +74,4 @@ Result<HttpAnswer> http_request(const config::HttpTarget& target, const std::str
   return HttpAnswer{res.get().result_int(), std::move(res.get().body())};
 }
 
-Status http_post(const config::HttpTarget& target, const std::string& path, const std::string& body) {
-  auto answer = http_request(target, "POST", path, body);
-  if (!answer.ok()) return answer.status();
-  if (answer->status < 200 || answer->status >= 300) {
-    return Unavailable(fmt::format("{} answered {}: {}", target.url, answer->status, answer->body.substr(0, 300)));
-  }
-  return Status::Ok();
-}
-
-}  // namespace budgetd::notify
+}  // namespace budgetd::net

@@ -16,7 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "budgetd/config/config.h"
-#include "budgetd/notify/http_client.h"
+#include "budgetd/net/http_client.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 
@@ -110,7 +110,7 @@ int gate(const Args& args) {
        {std::pair{"--slo", "slo"}, std::pair{"--ci-job", "ci_job"}, std::pair{"--commit", "commit"}}) {
     if (const auto v = flag(args, name)) path += std::string("&") + param + "=" + percent_encode(*v);
   }
-  const auto answer = notify::http_request(*target, "GET", path, "");
+  const auto answer = net::http_request(*target, "GET", path, "");
   if (!answer.ok()) return could_not_ask(fail_open, answer.status().message());
   const nlohmann::json body = nlohmann::json::parse(answer->body, nullptr, /*allow_exceptions=*/false);
   const unsigned status = answer->status;
