@@ -415,14 +415,6 @@ void read_slo(const YAML::Node& node, size_t index, const AlertingDefaults& glob
 
 }  // namespace
 
-std::string Diagnostic::to_string() const {
-  // Errors as file:line:column: message (the format, and what editors jump to);
-  // warnings say so.
-  const std::string text = severity == Severity::kError ? message : "warning: " + message;
-  if (line <= 0) return fmt::format("{}: {}", file, text);
-  return fmt::format("{}:{}:{}: {}", file, line, column, text);
-}
-
 std::string LoadResult::error_text() const {
   std::string out;
   for (const auto& d : diagnostics) {
@@ -629,16 +621,5 @@ LoadResult load_config_file(const std::string& path) {
   }
   return load_config_string(*text, path);
 }
-
-std::string SloSpec::identity() const {
-  std::string id =
-      fmt::format("name={}\nservice={}\nsli={}", name, service, sli.type == SliType::kRatio ? "ratio" : "latency");
-  if (sli.type == SliType::kLatency)
-    id += fmt::format(",threshold_ms={},failed_requests_are_bad={}", sli.threshold_ms, sli.failed_requests_are_bad);
-  for (const auto& [k, v] : match) id += fmt::format("\nmatch {}={}", k, v);
-  return id;
-}
-
-const char* to_string(Severity s) { return s == Severity::kPage ? "page" : "ticket"; }
 
 }  // namespace budgetd::config

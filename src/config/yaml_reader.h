@@ -11,8 +11,9 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "budgetd/config/loader.h"
+#include "budgetd/config/diagnostic.h"
 #include "budgetd/config/objective.h"
+#include "budgetd/core/time.h"
 
 namespace budgetd::config {
 

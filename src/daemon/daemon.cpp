@@ -141,7 +141,7 @@ Status Daemon::start() {
       .field("config", snap->config->source)
       .field("slos", uint64_t{snap->router->slos().slos().size()})
       .field("store_bytes", uint64_t{memory})
-      .field("fsync", durable::to_string(storage.fsync))
+      .field("fsync", config::to_string(storage.fsync))
       .field("port", uint64_t{port()});
   return Status::Ok();
 }

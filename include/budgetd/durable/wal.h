@@ -125,6 +125,4 @@ class Wal {
   std::thread sync_thread_;
 };
 
-const char* to_string(FsyncPolicy p);
-
 }  // namespace budgetd::durable
