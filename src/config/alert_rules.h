@@ -30,6 +30,8 @@ struct AlertingDefaults {
   std::optional<std::vector<AlertRuleDraft>> rules;  // nullopt: the DESIGN.md §3 table
 };
 
+// A rolling window such as "5m" or "30d": an alert rule's long or short window, or a budget
+// window that is not a calendar one.
 std::optional<WindowSpec> read_window(const YAML::Node& n, Diagnostics& diags, std::string_view what);
 // A rolling window of `length`, checked against the longest window and the bucket ladder; a
 // problem is reported at `where` (`text`: the length as written there, if not budgetd's form).
