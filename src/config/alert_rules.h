@@ -1,6 +1,7 @@
 #pragma once
 // Alert-rule config: the global `alerting:` defaults, an SLO's own `alerting:`, and how the two
-// turn into the concrete rules of one SLO. Private to the config module.
+// turn into the concrete rules of one SLO; and the rolling windows rules (and budget windows) are
+// made of. Private to the config module.
 
 #include <optional>
 #include <string>
