@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "budgetd/config/loader.h"
+#include "budgetd/core/window.h"
 
 namespace budgetd::config {
 namespace {
@@ -97,7 +98,39 @@ std::optional<AlertRuleDraft> read_rule(const YAML::Node& node, size_t index, Di
   return r;
 }
 
+constexpr Millis kMaxWindow = 400 * kDay;
+
 }  // namespace
+
+// A window length checked against the bucket ladder of core/window.h.
+std::optional<WindowSpec> read_window(const YAML::Node& n, Diagnostics& diags, std::string_view what) {
+  const auto text = scalar_text(n, diags, what);
+  if (!text) return std::nullopt;
+  auto d = parse_duration(*text);
+  if (!d.ok()) {
+    diags.error(n, fmt::format("{}: {}", what, d.status().message()));
+    return std::nullopt;
+  }
+  return check_window(*d, n, diags, what, *text);
+}
+
+std::optional<WindowSpec> check_window(Millis length, const YAML::Node& where, Diagnostics& diags,
+                                       std::string_view what, std::string_view text) {
+  const std::string written = text.empty() ? format_duration(length) : std::string(text);
+  const Millis r = resolution_for(length);
+  if (length > kMaxWindow) {
+    diags.error(where, fmt::format("{}: '{}' is longer than the longest supported window, {}", what, written,
+                                   format_duration(kMaxWindow)));
+    return std::nullopt;
+  }
+  if (length.count() % r.count() != 0) {
+    diags.error(where, fmt::format("{}: '{}' is not a multiple of its bucket resolution {} (windows up to 1h use "
+                                   "10s buckets, up to 6h 1m, up to 3d 5m, longer 1h)",
+                                   what, written, format_duration(r)));
+    return std::nullopt;
+  }
+  return WindowSpec::rolling(length);
+}
 
 void read_alerting(MapReader& m, AlertingDefaults& out) {
   if (auto v = m.unsigned_integer("min_events", 0, uint64_t{1} << 40)) out.min_events = *v;

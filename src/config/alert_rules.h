@@ -1,6 +1,7 @@
 #pragma once
 // Alert-rule config: the global `alerting:` defaults, an SLO's own `alerting:`, and how the two
-// turn into the concrete rules of one SLO. Private to the config module.
+// turn into the concrete rules of one SLO; and the rolling windows rules (and budget windows) are
+// made of. Private to the config module.
 
 #include <optional>
 #include <string>
@@ -30,6 +31,8 @@ struct AlertingDefaults {
   std::optional<std::vector<AlertRuleDraft>> rules;  // nullopt: the DESIGN.md §3 table
 };
 
+// A rolling window such as "5m" or "30d": an alert rule's long or short window, or a budget
+// window that is not a calendar one.
 std::optional<WindowSpec> read_window(const YAML::Node& n, Diagnostics& diags, std::string_view what);
 // A rolling window of `length`, checked against the longest window and the bucket ladder; a
 // problem is reported at `where` (`text`: the length as written there, if not budgetd's form).

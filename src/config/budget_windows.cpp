@@ -35,18 +35,6 @@ bool is_ladder_resolution(Millis d) {
   return false;
 }
 
-const char* to_string(BudgetingMethod m) {
-  switch (m) {
-    case BudgetingMethod::kOccurrences:
-      return "occurrences";
-    case BudgetingMethod::kTimeslices:
-      return "timeslices";
-    case BudgetingMethod::kRatioTimeslices:
-      return "ratio_timeslices";
-  }
-  return "?";
-}
-
 std::optional<WindowSpec> read_budget_window(const YAML::Node& n, Diagnostics& diags, const std::string& what) {
   if (!n.IsMap()) return read_window(n, diags, what);
   MapReader m(n, diags, what);

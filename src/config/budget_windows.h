@@ -1,6 +1,6 @@
 #pragma once
-// Budget windows (rolling or calendar), the budgeting method, `primary:` and `sla:` of one SLO.
-// Private to the config module.
+// An SLO's budget windows (rolling or calendar) and its budgeting method (occurrences or time
+// slices), and whether the slices fit the windows. Private to the config module.
 
 #include <optional>
 #include <string>

@@ -63,16 +63,8 @@ void metric_source(YAML::Emitter& out, const SloSpec& s) {
   out << YAML::EndMap << YAML::EndMap;
 }
 
-void slo_document(YAML::Emitter& out, const SloSpec& s, std::vector<std::string>& notes) {
-  out << YAML::BeginDoc << YAML::BeginMap;
-  out << YAML::Key << "apiVersion" << YAML::Value << "openslo/v1";
-  out << YAML::Key << "kind" << YAML::Value << "SLO";
-  out << YAML::Key << "metadata" << YAML::Value << YAML::BeginMap << YAML::Key << "name" << YAML::Value << s.name
-      << YAML::EndMap;
-  out << YAML::Key << "spec" << YAML::Value << YAML::BeginMap;
-  if (!s.description.empty()) out << YAML::Key << "description" << YAML::Value << s.description;
-  out << YAML::Key << "service" << YAML::Value << s.service;
-
+// spec.indicator: a ratioMetric or thresholdMetric of budgetd's own metric source.
+void indicator(YAML::Emitter& out, const SloSpec& s, std::vector<std::string>& notes) {
   out << YAML::Key << "indicator" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "metadata" << YAML::Value << YAML::BeginMap << YAML::Key << "name" << YAML::Value
       << s.name + "-sli" << YAML::EndMap;
@@ -95,7 +87,10 @@ void slo_document(YAML::Emitter& out, const SloSpec& s, std::vector<std::string>
     }
   }
   out << YAML::EndMap << YAML::EndMap;  // indicator spec, indicator
+}
 
+// spec.timeWindow: the primary window only, as OpenSLO v1 has one.
+void time_window(YAML::Emitter& out, const SloSpec& s, std::vector<std::string>& notes) {
   const WindowSpec& w = s.primary_window();
   if (s.windows.size() > 1) {
     notes.push_back(
@@ -114,8 +109,10 @@ void slo_document(YAML::Emitter& out, const SloSpec& s, std::vector<std::string>
     out << YAML::Key << "isRolling" << YAML::Value << true;
   }
   out << YAML::EndMap << YAML::EndSeq;
-  out << YAML::Key << "budgetingMethod" << YAML::Value << method_name(s.budgeting.method);
+}
 
+// spec.objectives: the one objective, with the latency threshold and the time slices.
+void objectives(YAML::Emitter& out, const SloSpec& s) {
   out << YAML::Key << "objectives" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
   if (s.objective.nanopercent() % 100 == 0) {
     out << YAML::Key << "target" << YAML::Value << fraction(s.objective.nanopercent() / 100);
@@ -136,33 +133,50 @@ void slo_document(YAML::Emitter& out, const SloSpec& s, std::vector<std::string>
     out << YAML::Key << "timeSliceWindow" << YAML::Value << duration(s.budgeting.slice);
   }
   out << YAML::EndMap << YAML::EndSeq;
+}
 
-  if (!s.alert_rules.empty()) {
-    out << YAML::Key << "alertPolicies" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
-    out << YAML::Key << "kind" << YAML::Value << "AlertPolicy";
-    out << YAML::Key << "metadata" << YAML::Value << YAML::BeginMap << YAML::Key << "name" << YAML::Value
-        << s.name + "-burn-rate" << YAML::EndMap;
+// spec.alertPolicies: one inline policy whose burn-rate conditions are the SLO's rules.
+void alert_policies(YAML::Emitter& out, const SloSpec& s) {
+  out << YAML::Key << "alertPolicies" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
+  out << YAML::Key << "kind" << YAML::Value << "AlertPolicy";
+  out << YAML::Key << "metadata" << YAML::Value << YAML::BeginMap << YAML::Key << "name" << YAML::Value
+      << s.name + "-burn-rate" << YAML::EndMap;
+  out << YAML::Key << "spec" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "alertWhenBreaching" << YAML::Value << true;
+  out << YAML::Key << "conditions" << YAML::Value << YAML::BeginSeq;
+  for (const AlertRuleSpec& r : s.alert_rules) {
+    out << YAML::BeginMap << YAML::Key << "kind" << YAML::Value << "AlertCondition";
+    out << YAML::Key << "metadata" << YAML::Value << YAML::BeginMap << YAML::Key << "name" << YAML::Value << r.name
+        << YAML::EndMap;
     out << YAML::Key << "spec" << YAML::Value << YAML::BeginMap;
-    out << YAML::Key << "alertWhenBreaching" << YAML::Value << true;
-    out << YAML::Key << "conditions" << YAML::Value << YAML::BeginSeq;
-    for (const AlertRuleSpec& r : s.alert_rules) {
-      out << YAML::BeginMap << YAML::Key << "kind" << YAML::Value << "AlertCondition";
-      out << YAML::Key << "metadata" << YAML::Value << YAML::BeginMap << YAML::Key << "name" << YAML::Value << r.name
-          << YAML::EndMap;
-      out << YAML::Key << "spec" << YAML::Value << YAML::BeginMap;
-      out << YAML::Key << "severity" << YAML::Value << to_string(r.severity);
-      out << YAML::Key << "condition" << YAML::Value << YAML::BeginMap;
-      out << YAML::Key << "kind" << YAML::Value << "burnrate";
-      out << YAML::Key << "op" << YAML::Value << "gt";
-      out << YAML::Key << "threshold" << YAML::Value << fmt::format("{}", r.factor);
-      out << YAML::Key << "lookbackWindow" << YAML::Value << r.long_window.name;
-      out << YAML::Key << "alertAfter" << YAML::Value << r.short_window.name;
-      out << YAML::EndMap << YAML::EndMap << YAML::EndMap;
-    }
-    out << YAML::EndSeq;
-    out << YAML::Key << "notificationTargets" << YAML::Value << YAML::BeginSeq << YAML::EndSeq;
-    out << YAML::EndMap << YAML::EndMap << YAML::EndSeq;
+    out << YAML::Key << "severity" << YAML::Value << to_string(r.severity);
+    out << YAML::Key << "condition" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "kind" << YAML::Value << "burnrate";
+    out << YAML::Key << "op" << YAML::Value << "gt";
+    out << YAML::Key << "threshold" << YAML::Value << fmt::format("{}", r.factor);
+    out << YAML::Key << "lookbackWindow" << YAML::Value << r.long_window.name;
+    out << YAML::Key << "alertAfter" << YAML::Value << r.short_window.name;
+    out << YAML::EndMap << YAML::EndMap << YAML::EndMap;
   }
+  out << YAML::EndSeq;
+  out << YAML::Key << "notificationTargets" << YAML::Value << YAML::BeginSeq << YAML::EndSeq;
+  out << YAML::EndMap << YAML::EndMap << YAML::EndSeq;
+}
+
+void slo_document(YAML::Emitter& out, const SloSpec& s, std::vector<std::string>& notes) {
+  out << YAML::BeginDoc << YAML::BeginMap;
+  out << YAML::Key << "apiVersion" << YAML::Value << "openslo/v1";
+  out << YAML::Key << "kind" << YAML::Value << "SLO";
+  out << YAML::Key << "metadata" << YAML::Value << YAML::BeginMap << YAML::Key << "name" << YAML::Value << s.name
+      << YAML::EndMap;
+  out << YAML::Key << "spec" << YAML::Value << YAML::BeginMap;
+  if (!s.description.empty()) out << YAML::Key << "description" << YAML::Value << s.description;
+  out << YAML::Key << "service" << YAML::Value << s.service;
+  indicator(out, s, notes);
+  time_window(out, s, notes);
+  out << YAML::Key << "budgetingMethod" << YAML::Value << method_name(s.budgeting.method);
+  objectives(out, s);
+  if (!s.alert_rules.empty()) alert_policies(out, s);
   out << YAML::EndMap << YAML::EndMap;  // spec, document
   if (s.sla) notes.push_back(fmt::format("SLO '{}': its sla has no OpenSLO field and is not exported", s.name));
   if (!s.alert_rules.empty() && s.alert_rules.front().min_events != 10) {

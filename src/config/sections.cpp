@@ -1,39 +1,221 @@
+// The sections of budgetd's own document other than `slos:` and `include:`, and the one table
+// that says which key holds which.
+
 #include "sections.h"
 
-#include <charconv>
+#include <arpa/inet.h>
+
 #include <set>
 
 #include <fmt/format.h>
 
 namespace budgetd::config {
-
-const char* to_string(ChangeType c) {
-  switch (c) {
-    case ChangeType::kFeature:
-      return "feature";
-    case ChangeType::kRisky:
-      return "risky";
-    case ChangeType::kReliability:
-      return "reliability";
-    case ChangeType::kSecurity:
-      return "security";
-  }
-  return "?";
-}
-
-PolicySpec default_policy() {
-  const ChangeRule allow{true, {}};
-  const ChangeRule deny{false, {}};
-  PolicySpec p;
-  constexpr int64_t kPercent = 1'000'000'000;
-  p.tiers.push_back({"healthy", 50 * kPercent, {allow, allow, allow, allow}});
-  p.tiers.push_back({"caution", 25 * kPercent, {allow, ChangeRule{true, {"extra-testing"}}, allow, allow}});
-  p.tiers.push_back({"warning", 0, {deny, deny, ChangeRule{true, {"canary"}}, allow}});
-  p.tiers.push_back({"exhausted", std::nullopt, {deny, deny, allow, allow}});
-  return p;
-}
-
 namespace {
+
+void read_server(MapReader& m, ServerConfig& s) {
+  if (auto listen = m.string("listen")) {
+    // host:port or [v6-host]:port
+    const size_t colon = listen->rfind(':');
+    std::string host = colon == std::string::npos ? "" : listen->substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    uint32_t port = 0;
+    bool port_ok = colon != std::string::npos && colon + 1 < listen->size();
+    for (size_t i = colon + 1; port_ok && i < listen->size(); ++i) {
+      port_ok = (*listen)[i] >= '0' && (*listen)[i] <= '9';
+      port = port * 10 + static_cast<uint32_t>((*listen)[i] - '0');
+      port_ok = port_ok && port <= 65535;
+    }
+    unsigned char addr[16];
+    const bool ip_ok = ::inet_pton(AF_INET, host.c_str(), addr) == 1 || ::inet_pton(AF_INET6, host.c_str(), addr) == 1;
+    if (host.empty() || !port_ok) {
+      m.diags().error(m.get("listen"),
+                      fmt::format("server.listen must be host:port such as 127.0.0.1:8080, not '{}'", *listen));
+    } else if (!ip_ok) {
+      m.diags().error(
+          m.get("listen"),
+          fmt::format("server.listen: '{}' is not an IP address; use 127.0.0.1, 0.0.0.0, [::1] or [::]", host));
+    } else {
+      s.listen_host = host;
+      s.listen_port = static_cast<uint16_t>(port);
+    }
+  }
+  // At most 60 threads: the store counts the writers inside one bucket in 6 bits (store/bucket_ring.h).
+  if (auto v = m.unsigned_integer("threads", 1, 60)) s.threads = static_cast<int>(*v);
+  if (auto v = m.unsigned_integer("max_body_bytes", 1024, uint64_t{256} << 20)) s.max_body_bytes = *v;
+  if (auto v = m.unsigned_integer("max_header_bytes", 1024, 1 << 20)) s.max_header_bytes = static_cast<uint32_t>(*v);
+  const auto bounded = [&](std::string_view key, Millis max, Millis& out) {
+    if (auto v = m.duration(key)) {
+      if (*v > max)
+        m.diags().error(m.get(key), fmt::format("server.{} must be at most {}", key, format_duration(max)));
+      else
+        out = *v;
+    }
+  };
+  bounded("read_timeout", kHour, s.read_timeout);
+  bounded("write_timeout", kHour, s.write_timeout);
+  bounded("idle_timeout", kHour, s.idle_timeout);
+  bounded("drain_timeout", 10 * kMinute, s.drain_timeout);
+  if (auto v = m.unsigned_integer("max_connections", 1, 1'000'000)) s.max_connections = static_cast<uint32_t>(*v);
+}
+
+void read_storage(MapReader& m, StorageConfig& s) {
+  if (auto v = m.string("dir")) {
+    if (v->empty())
+      m.diags().error(m.get("dir"), "storage.dir must not be empty");
+    else
+      s.dir = *v;
+  }
+  if (auto v = m.duration("status_lookback")) {
+    if (*v > 7 * kDay)
+      m.diags().error(m.get("status_lookback"), "storage.status_lookback must be at most 7d");
+    else
+      s.status_lookback = *v;
+  }
+  if (auto v = m.string("fsync")) {
+    if (*v == "always")
+      s.fsync = FsyncPolicy::kAlways;
+    else if (*v == "interval")
+      s.fsync = FsyncPolicy::kInterval;
+    else if (*v == "never")
+      s.fsync = FsyncPolicy::kNever;
+    else
+      m.diags().error(m.get("fsync"), fmt::format("storage.fsync must be always, interval or never, not '{}'", *v));
+  }
+  if (auto v = m.duration("fsync_interval")) {
+    if (*v > kMinute)
+      m.diags().error(m.get("fsync_interval"), "storage.fsync_interval must be at most 1m");
+    else
+      s.fsync_interval = *v;
+  }
+  if (auto v = m.duration("snapshot_interval")) {
+    if (*v < 10 * kSecond || *v > kDay)
+      m.diags().error(m.get("snapshot_interval"), "storage.snapshot_interval must be from 10s to 1d");
+    else
+      s.snapshot_interval = *v;
+  }
+  if (auto v = m.unsigned_integer("wal_segment_bytes", 1 << 20, uint64_t{1} << 32)) s.wal_segment_bytes = *v;
+}
+
+void read_ingest(MapReader& m, IngestConfig& s) {
+  if (auto v = m.duration("max_future")) {
+    if (*v > kHour)
+      m.diags().error(m.get("max_future"), "ingest.max_future must be at most 1h");
+    else
+      s.max_future = *v;
+  }
+  if (auto v = m.unsigned_integer("max_errors_listed", 1, 10'000)) s.max_errors_listed = static_cast<uint32_t>(*v);
+  if (auto v = m.duration("idempotency_ttl")) {
+    if (*v > 7 * kDay)
+      m.diags().error(m.get("idempotency_ttl"), "ingest.idempotency_ttl must be at most 7d");
+    else
+      s.idempotency_ttl = *v;
+  }
+  if (auto v = m.unsigned_integer("idempotency_max_keys", 1, 100'000'000)) s.idempotency_max_keys = *v;
+  if (auto v = m.unsigned_integer("idempotency_max_bytes", 1 << 20, uint64_t{64} << 30)) s.idempotency_max_bytes = *v;
+}
+
+std::optional<uint8_t> parse_hex_byte(std::string_view two) {
+  uint8_t v = 0;
+  for (const char c : two) {
+    v = static_cast<uint8_t>(v << 4);
+    if (c >= '0' && c <= '9')
+      v = static_cast<uint8_t>(v | (c - '0'));
+    else if (c >= 'a' && c <= 'f')
+      v = static_cast<uint8_t>(v | (c - 'a' + 10));
+    else if (c >= 'A' && c <= 'F')
+      v = static_cast<uint8_t>(v | (c - 'A' + 10));
+    else
+      return std::nullopt;
+  }
+  return v;
+}
+
+void read_auth(MapReader& m, AuthConfig& auth) {
+  const YAML::Node tokens = m.get("tokens");
+  if (!tokens.IsDefined()) return;
+  if (!tokens.IsSequence()) {
+    m.diags().error(tokens, "auth.tokens must be a list of {name, sha256, scopes}");
+    return;
+  }
+  std::set<std::string, std::less<>> names;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    MapReader t(tokens[i], m.diags(), fmt::format("auth.tokens[{}]", i));
+    if (!t.valid()) continue;
+    AuthToken token;
+    bool ok = true;
+    if (auto name = t.string("name", true)) {
+      token.name = *name;
+      if (!names.insert(*name).second) {
+        m.diags().error(t.get("name"), fmt::format("token name '{}' is used twice", *name));
+        ok = false;
+      }
+    } else {
+      ok = false;
+    }
+    if (auto hex = t.string("sha256", true)) {
+      bool hex_ok = hex->size() == 64;
+      for (size_t b = 0; hex_ok && b < 32; ++b) {
+        const auto v = parse_hex_byte(std::string_view(*hex).substr(2 * b, 2));
+        hex_ok = v.has_value();
+        if (v) token.sha256[b] = *v;
+      }
+      if (!hex_ok) {
+        m.diags().error(t.get("sha256"), fmt::format("{}.sha256 must be the 64 hex digits of the token's SHA-256 "
+                                                     "(printf %s TOKEN | sha256sum), never the token itself",
+                                                     t.what()));
+        ok = false;
+      }
+    } else {
+      ok = false;
+    }
+    const YAML::Node scopes = t.get("scopes");
+    if (!scopes.IsSequence() || scopes.size() == 0) {
+      m.diags().error(scopes.IsDefined() ? scopes : tokens[i],
+                      fmt::format("{}.scopes must be a non-empty list of ingest, read, gate, admin", t.what()));
+      ok = false;
+    } else {
+      for (const auto& s : scopes) {
+        const std::string v = s.IsScalar() ? s.Scalar() : "";
+        if (v == "ingest")
+          token.scopes |= static_cast<uint8_t>(Scope::kIngest);
+        else if (v == "read")
+          token.scopes |= static_cast<uint8_t>(Scope::kRead);
+        else if (v == "gate")
+          token.scopes |= static_cast<uint8_t>(Scope::kGate);
+        else if (v == "admin")
+          token.scopes |= static_cast<uint8_t>(Scope::kAdmin);
+        else {
+          m.diags().error(s, fmt::format("{}: unknown scope '{}' (valid: ingest, read, gate, admin)", t.what(), v));
+          ok = false;
+        }
+      }
+    }
+    if (ok) auth.tokens.push_back(token);
+  }
+}
+
+void read_log(MapReader& m, LogConfig& s) {
+  if (auto v = m.string("level")) {
+    static const std::set<std::string, std::less<>> kLevels{"trace", "debug", "info", "warn", "error", "off"};
+    if (kLevels.count(*v) == 0)
+      m.diags().error(m.get("level"),
+                      fmt::format("log.level must be one of trace, debug, info, warn, error, off, not '{}'", *v));
+    else
+      s.level = *v;
+  }
+}
+
+// `alerting:` at the top: how often the rules are evaluated, and the defaults every SLO's
+// rules start from.
+void read_alerting_defaults(MapReader& m, Millis& evaluation_interval, AlertingDefaults& defaults) {
+  if (auto v = m.duration("evaluation_interval")) {
+    if (*v < kSecond || *v > 10 * kMinute)
+      m.diags().error(m.get("evaluation_interval"), "alerting.evaluation_interval must be from 1s to 10m");
+    else
+      evaluation_interval = *v;
+  }
+  read_alerting(m, defaults);
+}
 
 // "allow", "deny", or {decision: allow|deny, requires: [...]}.
 std::optional<ChangeRule> read_change_rule(const YAML::Node& n, Diagnostics& diags, const std::string& what) {
@@ -73,66 +255,6 @@ std::optional<ChangeRule> read_change_rule(const YAML::Node& n, Diagnostics& dia
   }
   return r;
 }
-
-}  // namespace
-
-Result<HttpTarget> parse_http_url(std::string_view url) {
-  HttpTarget t;
-  t.url = std::string(url);
-  constexpr std::string_view kHttp = "http://";
-  if (url.rfind("https://", 0) == 0) {
-    return InvalidArgument(
-        "https is not supported; use an http endpoint on a trusted network, or a local proxy that adds TLS");
-  }
-  if (url.rfind(kHttp, 0) != 0) return InvalidArgument(fmt::format("'{}' must start with http://", url));
-  std::string_view rest = url.substr(kHttp.size());
-  if (rest.find('#') != std::string_view::npos) {
-    return InvalidArgument(fmt::format("'{}' has a #fragment, which is never sent to a server; remove it", url));
-  }
-  const size_t path_at = rest.find_first_of("/?");
-  std::string_view hostport = rest.substr(0, path_at);
-  if (path_at == std::string_view::npos) {
-    t.path = "/";
-  } else {
-    t.path = (rest[path_at] == '?' ? "/" : "") + std::string(rest.substr(path_at));
-  }
-  if (hostport.find('@') != std::string_view::npos) {
-    return InvalidArgument(fmt::format(
-        "'{}' holds credentials (user:password@host), which budgetd does not send and would log; give them as a "
-        "header instead, e.g. headers: {{Authorization: \"Basic <base64 of user:password>\"}}",
-        url));
-  }
-  std::string_view host = hostport;
-  if (!hostport.empty() && hostport.front() == '[') {  // [v6]:port
-    const size_t close = hostport.find(']');
-    host = close == std::string_view::npos ? "" : hostport.substr(1, close - 1);
-    hostport = close == std::string_view::npos ? "" : hostport.substr(close + 1);
-  } else if (const size_t colon = hostport.rfind(':'); colon != std::string_view::npos) {
-    host = hostport.substr(0, colon);
-    hostport = hostport.substr(colon);
-  } else {
-    hostport = "";
-  }
-  if (!hostport.empty()) {  // ":port"
-    uint32_t port = 0;
-    const auto [end, ec] = std::from_chars(hostport.data() + 1, hostport.data() + hostport.size(), port);
-    if (hostport.front() != ':' || ec != std::errc{} || end != hostport.data() + hostport.size() || port == 0 ||
-        port > 65535) {
-      return InvalidArgument(fmt::format("'{}' has a bad port", url));
-    }
-    t.port = static_cast<uint16_t>(port);
-  }
-  if (host.empty()) return InvalidArgument(fmt::format("'{}' has no host", url));
-  for (const char c : host) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                    c == '-' || c == ':' || c == '_';
-    if (!ok) return InvalidArgument(fmt::format("'{}' has a host with a character a host name cannot have", url));
-  }
-  t.host = std::string(host);
-  return t;
-}
-
-namespace {
 
 std::optional<HttpTarget> read_target(const YAML::Node& n, Diagnostics& diags, const std::string& what) {
   MapReader m(n, diags, what);
@@ -180,7 +302,49 @@ void read_targets(MapReader& m, std::string_view key, std::vector<HttpTarget>& o
   }
 }
 
+void read_notify(MapReader& m, NotifyConfig& out) {
+  read_targets(m, "alertmanager", out.alertmanagers);
+  read_targets(m, "webhooks", out.webhooks);
+  if (auto v = m.duration("resend_interval")) {
+    if (*v < 10 * kSecond || *v > kDay)
+      m.diags().error(m.get("resend_interval"), "notify.resend_interval must be from 10s to 1d");
+    else
+      out.resend_interval = *v;
+  }
+  if (auto v = m.string("external_url")) out.external_url = *v;
+}
+
+struct Section {
+  std::string_view key;
+  void (*read)(MapReader& m, const SectionOutputs& out);
+};
+
+// Which key holds which section, in the order they are read: errors at one place are listed in
+// the order they are found.
+constexpr Section kSections[] = {
+    {"server", [](MapReader& m, const SectionOutputs& out) { read_server(m, out.config.server); }},
+    {"storage", [](MapReader& m, const SectionOutputs& out) { read_storage(m, out.config.storage); }},
+    {"ingest", [](MapReader& m, const SectionOutputs& out) { read_ingest(m, out.config.ingest); }},
+    {"auth", [](MapReader& m, const SectionOutputs& out) { read_auth(m, out.config.auth); }},
+    {"log", [](MapReader& m, const SectionOutputs& out) { read_log(m, out.config.log); }},
+    {"alerting",
+     [](MapReader& m, const SectionOutputs& out) {
+       read_alerting_defaults(m, out.config.evaluation_interval, out.alerting);
+     }},
+    {"policy", [](MapReader& m, const SectionOutputs& out) { read_policy(m, out.policy); }},
+    {"notify", [](MapReader& m, const SectionOutputs& out) { read_notify(m, out.config.notify); }},
+};
+
 }  // namespace
+
+void read_sections(MapReader& top, const SectionOutputs& out) {
+  for (const Section& s : kSections) {
+    if (const YAML::Node n = top.get(s.key); n.IsDefined()) {
+      MapReader m(n, top.diags(), std::string(s.key));
+      s.read(m, out);
+    }
+  }
+}
 
 void read_policy(MapReader& m, PolicySpec& out) {
   const YAML::Node tiers = m.get("tiers");
@@ -248,18 +412,6 @@ void read_policy(MapReader& m, PolicySpec& out) {
     p.tiers.push_back(std::move(tier));
   }
   if (ok) out = std::move(p);
-}
-
-void read_notify(MapReader& m, NotifyConfig& out) {
-  read_targets(m, "alertmanager", out.alertmanagers);
-  read_targets(m, "webhooks", out.webhooks);
-  if (auto v = m.duration("resend_interval")) {
-    if (*v < 10 * kSecond || *v > kDay)
-      m.diags().error(m.get("resend_interval"), "notify.resend_interval must be from 10s to 1d");
-    else
-      out.resend_interval = *v;
-  }
-  if (auto v = m.string("external_url")) out.external_url = *v;
 }
 
 }  // namespace budgetd::config

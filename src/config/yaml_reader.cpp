@@ -9,6 +9,18 @@
 #include "budgetd/config/objective.h"
 
 namespace budgetd::config {
+namespace {
+
+// All of `text` as a T (std::from_chars: no spaces, no '+', no sign for an unsigned T), or nullopt.
+template <typename T>
+std::optional<T> parse_all(std::string_view text) {
+  T v{};
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
+}  // namespace
 
 void Diagnostics::error(const YAML::Mark& at, std::string message) {
   // yaml-cpp marks are 0-based; a null mark (-1) means "no position".
@@ -54,9 +66,7 @@ MapReader::~MapReader() {
   for (const auto& kv : node_) {
     const std::string& k = kv.first.Scalar();
     if (known_.count(k) != 0) continue;
-    std::string valid;
-    for (const auto& known : known_) valid += (valid.empty() ? "" : ", ") + known;
-    diags_.error(kv.first, fmt::format("{}: unknown key '{}' (valid keys: {})", what_, k, valid));
+    diags_.error(kv.first, fmt::format("{}: unknown key '{}' (valid keys: {})", what_, k, fmt::join(known_, ", ")));
   }
 }
 
@@ -78,61 +88,57 @@ std::optional<std::string> MapReader::string(std::string_view key, bool required
   return scalar_text(n, diags_, fmt::format("{}.{}", what_, key));
 }
 
-std::optional<uint64_t> MapReader::unsigned_integer(std::string_view key, uint64_t min, uint64_t max) {
+template <typename T, typename Parse>
+std::optional<T> MapReader::read_scalar(std::string_view key, std::string_view must_be, Parse parse) {
   const YAML::Node n = get(key);
   if (!n.IsDefined()) return std::nullopt;
   const auto text = scalar_text(n, diags_, fmt::format("{}.{}", what_, key));
   if (!text) return std::nullopt;
-  uint64_t v = 0;
-  const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
-  if (ec != std::errc{} || end != text->data() + text->size() || v < min || v > max) {
-    diags_.error(n, fmt::format("{}.{} must be a whole number from {} to {}, not '{}'", what_, key, min, max, *text));
-    return std::nullopt;
-  }
+  std::optional<T> v = parse(std::string_view(*text));
+  if (!v) diags_.error(n, fmt::format("{}.{} must be {}, not '{}'", what_, key, must_be, *text));
   return v;
+}
+
+std::optional<uint64_t> MapReader::unsigned_integer(std::string_view key, uint64_t min, uint64_t max) {
+  return read_scalar<uint64_t>(key, fmt::format("a whole number from {} to {}", min, max),
+                               [&](std::string_view text) -> std::optional<uint64_t> {
+                                 const auto v = parse_all<uint64_t>(text);
+                                 if (!v || *v < min || *v > max) return std::nullopt;
+                                 return v;
+                               });
 }
 
 std::optional<double> MapReader::number(std::string_view key, double min_exclusive, double max_inclusive) {
-  const YAML::Node n = get(key);
-  if (!n.IsDefined()) return std::nullopt;
-  const auto text = scalar_text(n, diags_, fmt::format("{}.{}", what_, key));
-  if (!text) return std::nullopt;
-  double v = 0;
-  const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
-  if (ec != std::errc{} || end != text->data() + text->size() || !std::isfinite(v) || v <= min_exclusive ||
-      v > max_inclusive) {
-    diags_.error(n, fmt::format("{}.{} must be a number above {} and at most {}, not '{}'", what_, key, min_exclusive,
-                                max_inclusive, *text));
-    return std::nullopt;
-  }
-  return v;
+  return read_scalar<double>(key, fmt::format("a number above {} and at most {}", min_exclusive, max_inclusive),
+                             [&](std::string_view text) -> std::optional<double> {
+                               const auto v = parse_all<double>(text);
+                               if (!v || !std::isfinite(*v) || *v <= min_exclusive || *v > max_inclusive) {
+                                 return std::nullopt;
+                               }
+                               return v;
+                             });
 }
 
 std::optional<int64_t> MapReader::percent(std::string_view key, int64_t min_percent, int64_t max_percent_exclusive) {
-  const YAML::Node n = get(key);
-  if (!n.IsDefined()) return std::nullopt;
-  const auto text = scalar_text(n, diags_, fmt::format("{}.{}", what_, key));
-  if (!text) return std::nullopt;
-  const int64_t max_whole = std::max(-min_percent, max_percent_exclusive);
-  const auto np = parse_nanopercent(*text, max_whole);
-  if (!np.ok() || *np < min_percent * 1'000'000'000 || *np >= max_percent_exclusive * 1'000'000'000) {
-    diags_.error(n, fmt::format("{}.{} must be a percentage from {} up to (not including) {}, with at most nine "
-                                "decimal places, not '{}'",
-                                what_, key, min_percent, max_percent_exclusive, *text));
-    return std::nullopt;
-  }
-  return *np;
+  return read_scalar<int64_t>(
+      key,
+      fmt::format("a percentage from {} up to (not including) {}, with at most nine decimal places", min_percent,
+                  max_percent_exclusive),
+      [&](std::string_view text) -> std::optional<int64_t> {
+        const auto np = parse_nanopercent(text, std::max(-min_percent, max_percent_exclusive));
+        if (!np.ok() || *np < min_percent * 1'000'000'000 || *np >= max_percent_exclusive * 1'000'000'000) {
+          return std::nullopt;
+        }
+        return *np;
+      });
 }
 
 std::optional<bool> MapReader::boolean(std::string_view key) {
-  const YAML::Node n = get(key);
-  if (!n.IsDefined()) return std::nullopt;
-  const auto text = scalar_text(n, diags_, fmt::format("{}.{}", what_, key));
-  if (!text) return std::nullopt;
-  if (*text == "true") return true;
-  if (*text == "false") return false;
-  diags_.error(n, fmt::format("{}.{} must be true or false, not '{}'", what_, key, *text));
-  return std::nullopt;
+  return read_scalar<bool>(key, "true or false", [](std::string_view text) -> std::optional<bool> {
+    if (text == "true") return true;
+    if (text == "false") return false;
+    return std::nullopt;
+  });
 }
 
 std::optional<Millis> MapReader::duration(std::string_view key) {

@@ -11,8 +11,9 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "budgetd/config/loader.h"
+#include "budgetd/config/diagnostic.h"
 #include "budgetd/config/objective.h"
+#include "budgetd/core/time.h"
 
 namespace budgetd::config {
 
@@ -60,6 +61,11 @@ class MapReader {
   void set_what(std::string what) { what_ = std::move(what); }
 
  private:
+  // What the typed reads share: the value at key, as one scalar, given to `parse`; when that
+  // gives nothing, "{what}.{key} must be {must_be}, not '{text}'" at the value.
+  template <typename T, typename Parse>
+  std::optional<T> read_scalar(std::string_view key, std::string_view must_be, Parse parse);
+
   YAML::Node node_;
   Diagnostics& diags_;
   std::string what_;

@@ -132,7 +132,7 @@ Status Daemon::start() {
       .field("config", snap->config->source)
       .field("slos", uint64_t{snap->slos->slos().size()})
       .field("store_bytes", uint64_t{memory})
-      .field("fsync", durable::to_string(storage.fsync))
+      .field("fsync", config::to_string(storage.fsync))
       .field("port", uint64_t{port()});
   return Status::Ok();
 }

@@ -13,18 +13,6 @@ namespace {
 using Steady = std::chrono::steady_clock;
 }  // namespace
 
-const char* to_string(FsyncPolicy p) {
-  switch (p) {
-    case FsyncPolicy::kAlways:
-      return "always";
-    case FsyncPolicy::kInterval:
-      return "interval";
-    case FsyncPolicy::kNever:
-      return "never";
-  }
-  return "?";
-}
-
 Wal::Wal(Env& env, WalOptions options, uint64_t next_seq, metrics::Registry& metrics)
     : env_(env),
       options_(std::move(options)),

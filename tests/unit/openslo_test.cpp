@@ -105,6 +105,36 @@ TEST(OpenSlo, WeeklyCalendarTimeslicesInNewYork) {
   EXPECT_EQ(web.objective.to_string(), "99.5");
 }
 
+// A calendar window's startTime is checked against where budgetd's periods of its length start
+// (core/calendar): local midnight, on a Monday, the 1st, a quarter's or a year's first day.
+TEST(OpenSlo, CalendarStartTimeIsWarnedAboutOnlyWhereNoPeriodStarts) {
+  const auto start_warnings = [](const std::string& duration, const std::string& start) {
+    const LoadResult r = load_config_string(
+        "apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: a}\nspec:\n  service: s\n"
+        "  indicator: {metadata: {name: i}, spec: {ratioMetric: {counter: true, good: {metricSource: {type: "
+        "budgetd}}, total: {metricSource: {type: budgetd}}}}}\n"
+        "  timeWindow: [{duration: " +
+            duration + ", isRolling: false, calendar: {startTime: \"" + start + "\", timeZone: Europe/Berlin}}]\n" +
+            "  objectives: [{target: 0.99}]\n",
+        "o.yaml");
+    EXPECT_TRUE(r.ok()) << r.error_text();
+    size_t n = 0;
+    for (const std::string& w : warnings(r)) n += w.find("calendar.startTime") != std::string::npos;
+    return n;
+  };
+  EXPECT_EQ(start_warnings("1d", "2024-03-05 00:00:00"), 0u);
+  EXPECT_EQ(start_warnings("1d", "2024-03-05 06:00:00"), 1u);
+  EXPECT_EQ(start_warnings("1w", "2024-01-01 00:00:00"), 0u);  // a Monday
+  EXPECT_EQ(start_warnings("1w", "2023-01-02 00:00:00"), 0u);  // a Monday
+  EXPECT_EQ(start_warnings("1w", "2024-01-07 00:00:00"), 1u);  // a Sunday
+  EXPECT_EQ(start_warnings("1M", "2024-02-01 00:00:00"), 0u);
+  EXPECT_EQ(start_warnings("1M", "2024-02-02 00:00:00"), 1u);
+  EXPECT_EQ(start_warnings("1Q", "2024-04-01 00:00:00"), 0u);
+  EXPECT_EQ(start_warnings("1Q", "2024-02-01 00:00:00"), 1u);
+  EXPECT_EQ(start_warnings("1Y", "2025-01-01 00:00:00"), 0u);
+  EXPECT_EQ(start_warnings("1Y", "2025-02-01 00:00:00"), 1u);
+}
+
 TEST(OpenSlo, AOneMinuteCalendarWindowIsRefusedNotGuessedToBeAMonth) {
   const LoadResult r = load("timeslices-slo.yaml");
   EXPECT_FALSE(r.ok());

@@ -158,6 +158,7 @@ struct ServerConfig {
 };
 
 enum class FsyncPolicy { kAlways, kInterval, kNever };
+const char* to_string(FsyncPolicy p);
 
 struct StorageConfig {
   std::string dir = "./data";

@@ -15,20 +15,9 @@
 #include <vector>
 
 #include "budgetd/config/config.h"
+#include "budgetd/config/diagnostic.h"
 
 namespace budgetd::config {
-
-struct Diagnostic {
-  enum class Severity { kError, kWarning };
-  Severity severity = Severity::kError;
-  std::string file;
-  int line = 0;    // 1-based; 0 when the problem is not at one place
-  int column = 0;  // 1-based
-  std::string message;
-
-  // "config/budgetd.yaml:12:5: objective '100' must be above 0 and below 100" (warnings: "...: warning: ...")
-  std::string to_string() const;
-};
 
 struct LoadResult {
   std::optional<Config> config;  // set only when there is no error

@@ -127,6 +127,4 @@ class Wal final : public RecordLog {
   std::thread sync_thread_;
 };
 
-const char* to_string(FsyncPolicy p);
-
 }  // namespace budgetd::durable
