@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "budgetd/core/log.h"
+
 namespace budgetd::config {
 namespace {
 
@@ -196,10 +198,9 @@ void read_auth(MapReader& m, AuthConfig& auth) {
 
 void read_log(MapReader& m, LogConfig& s) {
   if (auto v = m.string("level")) {
-    static const std::set<std::string, std::less<>> kLevels{"trace", "debug", "info", "warn", "error", "off"};
-    if (kLevels.count(*v) == 0)
-      m.diags().error(m.get("level"),
-                      fmt::format("log.level must be one of trace, debug, info, warn, error, off, not '{}'", *v));
+    log::Level level;
+    if (!log::parse_level(*v, level))
+      m.diags().error(m.get("level"), fmt::format("log.level must be one of {}, not '{}'", log::level_names(), *v));
     else
       s.level = *v;
   }

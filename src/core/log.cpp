@@ -2,8 +2,10 @@
 
 #include <cmath>
 #include <memory>
+#include <vector>
 
 #include <spdlog/sinks/stdout_sinks.h>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 namespace budgetd::log {
@@ -47,11 +49,22 @@ void init(Level level) { logger().set_level(to_spdlog(level)); }
 
 bool enabled(Level level) { return logger().should_log(to_spdlog(level)); }
 
+// The one list of level names: what the config takes and what messages say it takes.
+constexpr std::pair<std::string_view, Level> kLevelNames[] = {{"trace", Level::trace}, {"debug", Level::debug},
+                                                              {"info", Level::info},   {"warn", Level::warn},
+                                                              {"error", Level::error}, {"off", Level::off}};
+
+std::string_view level_names() {
+  static const std::string text = [] {
+    std::vector<std::string_view> names;
+    for (const auto& [n, l] : kLevelNames) names.push_back(n);
+    return fmt::format("{}", fmt::join(names, ", "));
+  }();
+  return text;
+}
+
 bool parse_level(std::string_view name, Level& out) {
-  static constexpr std::pair<std::string_view, Level> kNames[] = {{"trace", Level::trace}, {"debug", Level::debug},
-                                                                  {"info", Level::info},   {"warn", Level::warn},
-                                                                  {"error", Level::error}, {"off", Level::off}};
-  for (const auto& [n, l] : kNames) {
+  for (const auto& [n, l] : kLevelNames) {
     if (n == name) {
       out = l;
       return true;

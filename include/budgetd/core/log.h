@@ -7,7 +7,9 @@
 // The line is written when the Line object is destroyed. When its level is disabled, fields are
 // not even formatted, so a debug line per request costs a branch in production.
 //
-// Thread safety: Line objects are per thread; init() must run before other threads log.
+// Thread safety: a Line belongs to the thread that made it. init() may run at any time from any
+// thread, while others log (a reload does): the logger is built once, on first use, and init()
+// only changes its level, which spdlog keeps in an atomic.
 
 #include <cstdint>
 #include <string>
@@ -19,11 +21,13 @@ namespace budgetd::log {
 
 enum class Level { trace, debug, info, warn, error, off };
 
-// Installs the JSON line format on stderr at `level`. Safe to call again (e.g. on reload).
+// Sets the level; the JSON line format on stderr is there from the first line on, init or not.
 void init(Level level);
 bool enabled(Level level);
 // "debug" -> Level::debug; false for an unknown name.
 bool parse_level(std::string_view name, Level& out);
+// The names parse_level takes, for messages: "trace, debug, info, warn, error, off".
+std::string_view level_names();
 
 // Appends s to out as the body of a JSON string (quotes not included).
 void append_json_escaped(fmt::memory_buffer& out, std::string_view s);
