@@ -50,10 +50,6 @@ BucketSum BucketRing::sum(int64_t first_bucket, int64_t end_bucket) const {
   return scan(first_bucket, end_bucket, [](int64_t, Counts) {});
 }
 
-}  // namespace budgetd::store
-
-namespace budgetd::store {
-
 void BucketRing::append_words(std::string& out) const {
   // Word 2i is slot i's good, word 2i+1 its total.
   store::append_words(out, word_count(), [this](size_t w) -> std::atomic<uint64_t>& {

@@ -44,10 +44,6 @@ uint32_t CoverageRing::count(int64_t first_minute, int64_t end_minute, bool& exp
   return covered;
 }
 
-}  // namespace budgetd::store
-
-namespace budgetd::store {
-
 void CoverageRing::append_words(std::string& out) const {
   store::append_words(out, words_, [this](size_t w) -> std::atomic<uint64_t>& { return bits_[w]; });
 }

@@ -112,10 +112,6 @@ uint32_t SloSeries::covered_minutes(Timestamp start, Timestamp end, bool& expire
                           expired);
 }
 
-}  // namespace budgetd::store
-
-namespace budgetd::store {
-
 size_t SloSeries::word_count() const {
   size_t n = 0;
   for (const auto& r : rings_) {

@@ -338,11 +338,6 @@ TEST(Durability, ConcurrentIngestAndReadsStayConsistentAndExact) {
   EXPECT_EQ(c.get("/v1/slos/avail").json()["budget"]["total"], 3 * 40 * 20 * 250);
 }
 
-}  // namespace
-}  // namespace budgetd::test
-
-namespace budgetd::test {
-namespace {
 
 // A read-only data directory (injected through the file layer: no root or mounts needed) stops
 // start-up with an error that names the directory and the cause.

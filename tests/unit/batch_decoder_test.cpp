@@ -244,11 +244,6 @@ TEST(BatchDecoder, NdjsonMalformedLineRefusesTheBody) {
   EXPECT_FALSE(decode("[1,2\n", BodyFormat::kNdjson, c).ok());
 }
 
-}  // namespace
-}  // namespace budgetd::ingest
-
-namespace budgetd::ingest {
-namespace {
 
 // Regression: a body of nested brackets overflowed the stack in validate() (review of issue 2).
 TEST(BatchDecoder, DeepNestingIsRefusedNotACrash) {

@@ -219,11 +219,6 @@ TEST(Config, IdentityIsNameServiceSliAndMatchers) {
   EXPECT_NE(a.identity(), c.identity());
 }
 
-}  // namespace
-}  // namespace budgetd::config
-
-namespace budgetd::config {
-namespace {
 
 // Review of issue 2: limits that keep a config from reaching a crash or an overflow.
 TEST(Config, RefusesValuesOutsideSafeLimits) {
