@@ -205,7 +205,8 @@ TEST(Notify, WebhookGetsFiringThenResolvedDespiteFailures) {
 
 // A receiver that refuses one alert (a 4xx for its content) drops that alert only: the refused
 // batch is resent one alert per request, and the others are delivered.
-TEST(Notify, OneRefusedAlertDoesNotDropTheOthersOfItsBatch) {
+// Regression: one alert a receiver refused (4xx) dropped every alert sent in the same request.
+TEST(NotifyRegression, OneRefusedAlertDroppedTheOthersOfItsBatch) {
   HttpReceiver hook;
   hook.refuse_containing("\"rule\":\"page-6h\"", 422);
   TestDaemon d(std::string("notify: {webhooks: [{url: \"") + hook.url() + "/budgetd\"}]}\n" + kSlos);
@@ -371,8 +372,9 @@ TEST(GateCli, ExitCodesAgainstAMisbehavingServer) {
   EXPECT_THAT(r.out, HasSubstr("test receiver told to fail"));
 }
 
-// A server that accepts the connection and never answers: the CLI gives up at --timeout.
-TEST(GateCli, ATimeoutIsCouldNotAsk) {
+// Regression: outbound HTTP did not honour its timeout, so a server that accepts the connection
+// and never answers held `budgetd gate` forever. The CLI gives up at --timeout: could not ask.
+TEST(GateCliRegression, AServerThatNeverAnsweredHeldTheGateForever) {
   namespace net = boost::asio;
   net::io_context ioc;
   net::ip::tcp::acceptor silent(ioc, {net::ip::make_address("127.0.0.1"), 0});  // listens, never accepts

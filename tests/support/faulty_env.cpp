@@ -23,6 +23,7 @@ class FaultyFile final : public durable::WritableFile {
   }
   Status sync() override {
     env_.syncs.fetch_add(1);
+    env_.pass_sync_latch();
     if (const int ms = env_.sync_delay_ms.load()) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
     if (const int err = env_.sync_errno.load()) return fault(err, "fdatasync");
     return f_->sync();
@@ -48,6 +49,33 @@ Status FaultyEnv::write_file_atomically(const std::string& path, std::string_vie
   if (const int err = open_errno.load()) return fault(err, "open " + path);
   if (const int err = append_errno.load()) return fault(err, "write " + path);
   return base().write_file_atomically(path, data);
+}
+
+void FaultyEnv::hold_syncs() {
+  std::lock_guard lock(latch_mu_);
+  holding_ = true;
+}
+
+void FaultyEnv::wait_until_a_sync_is_held() {
+  std::unique_lock lock(latch_mu_);
+  latch_cv_.wait(lock, [&] { return held_ > 0; });
+}
+
+void FaultyEnv::release_syncs() {
+  {
+    std::lock_guard lock(latch_mu_);
+    holding_ = false;
+  }
+  latch_cv_.notify_all();
+}
+
+void FaultyEnv::pass_sync_latch() {
+  std::unique_lock lock(latch_mu_);
+  if (!holding_) return;
+  ++held_;
+  latch_cv_.notify_all();
+  latch_cv_.wait(lock, [&] { return !holding_; });
+  --held_;
 }
 
 Status FaultyEnv::sync_dir(const std::string& dir) {

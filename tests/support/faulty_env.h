@@ -3,6 +3,8 @@
 
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
+#include <mutex>
 
 #include "budgetd/durable/env.h"
 
@@ -20,6 +22,15 @@ class FaultyEnv final : public durable::Env {
   // Each fsync of a log segment takes this long (a slow disk: lets group commit be observed).
   std::atomic<int> sync_delay_ms{0};
 
+  // A latch on the fsyncs of log segments, so a test can act while one is in flight instead of
+  // sleeping and hoping: after hold_syncs(), every fsync waits until release_syncs();
+  // wait_until_a_sync_is_held() returns once one is waiting.
+  void hold_syncs();
+  void wait_until_a_sync_is_held();
+  void release_syncs();
+  // Called by every segment fsync: waits while syncs are held.
+  void pass_sync_latch();
+
   Result<std::unique_ptr<durable::WritableFile>> open_append(const std::string& path) override;
   Result<std::string> read_file(const std::string& path) override { return base().read_file(path); }
   Status write_file_atomically(const std::string& path, std::string_view data) override;
@@ -32,6 +43,11 @@ class FaultyEnv final : public durable::Env {
 
  private:
   static durable::Env& base() { return durable::Env::posix(); }
+
+  std::mutex latch_mu_;
+  std::condition_variable latch_cv_;
+  bool holding_ = false;  // guarded by latch_mu_
+  int held_ = 0;          // fsyncs waiting at the latch; guarded by latch_mu_
 };
 
 }  // namespace budgetd::test

@@ -245,8 +245,9 @@ TEST(BatchDecoder, NdjsonMalformedLineRefusesTheBody) {
 }
 
 
-// Regression: a body of nested brackets overflowed the stack in validate() (review of issue 2).
-TEST(BatchDecoder, DeepNestingIsRefusedNotACrash) {
+// Regression: a body of nested brackets overflowed the stack in validate() (review of issue 2);
+// now it is refused, not a crash.
+TEST(BatchDecoderRegression, NestedBracketsOverflowedTheStack) {
   Collect c;
   for (const std::string& body :
        {std::string(400'000, '['),
@@ -260,8 +261,9 @@ TEST(BatchDecoder, DeepNestingIsRefusedNotACrash) {
   EXPECT_TRUE(decode(R"({"events":[{"service":"a","good":true,"labels":{"k":"v"}}]})", BodyFormat::kJson, ok).ok());
 }
 
-// Regression: valid numbers too large for 64 bits made the whole batch a 400 (review of issue 2).
-TEST(BatchDecoder, HugeButValidNumbersRejectOnlyTheirEvent) {
+// Regression: valid numbers too large for 64 bits made the whole batch a 400 (review of issue 2);
+// now they reject only their event.
+TEST(BatchDecoderRegression, NumbersTooLargeFor64BitsRefusedTheWholeBody) {
   EXPECT_EQ(reject_reason(R"({"service":"a","good":true,"ts":99999999999999999999})"),
             "ts must be unix milliseconds (a whole number) or an RFC 3339 string");
   EXPECT_EQ(reject_reason(R"({"service":"a","good":1,"total":123456789012345678901234567890})"),

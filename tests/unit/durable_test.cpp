@@ -129,6 +129,17 @@ TEST(Wal, AppendsAndReplaysInOrderAcrossSegments) {
   EXPECT_EQ(r.payloads.back(), "record-20");
 }
 
+// The log retries a fresh segment every recovery_retry (10 ms here): wait for a state it reaches
+// by itself, for up to 5 s.
+template <typename Pred>
+bool eventually(Pred pred) {
+  for (int i = 0; i < 1000; ++i) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return pred();
+}
+
 std::string only_segment(const std::string& dir) {
   std::vector<std::string> names;
   for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().string());
@@ -230,8 +241,7 @@ TEST_P(WalDiskFull, RefusesTheAppendLeavesNoPartialRecordAndRecovers) {
     EXPECT_FALSE(wal.append_and_wait(RecordType::kBatch, "three").ok());  // refused while failed
     EXPECT_THAT(m.render(), HasSubstr("budgetd_wal_healthy 0\n"));
     env.append_errno = 0;  // space freed
-    for (int i = 0; i < 500 && !wal.failure().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    ASSERT_EQ(wal.failure(), "");
+    ASSERT_TRUE(eventually([&] { return wal.failure().empty(); })) << "the log recovers by itself";
     EXPECT_EQ(wal.append_and_wait(RecordType::kBatch, "four").value(), 2u);  // seq 2: "two" never existed
   }
   Replayed r;
@@ -254,8 +264,7 @@ TEST(Wal, FsyncFailureUnderAlwaysRefusesAndCutsOffWhatWasNotSynced) {
     EXPECT_THAT(lost.status().message(), HasSubstr("EIO"));
     EXPECT_THAT(wal.failure(), HasSubstr("fdatasync"));
     env.sync_errno = 0;
-    for (int i = 0; i < 500 && !wal.failure().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    ASSERT_EQ(wal.failure(), "");
+    ASSERT_TRUE(eventually([&] { return wal.failure().empty(); })) << "the log recovers by itself";
     EXPECT_EQ(wal.append_and_wait(RecordType::kBatch, "after").value(), 2u);
   }
   Replayed r;
@@ -320,12 +329,14 @@ TEST(Wal, CloseAnswersEveryAppendStillWaitingForAnFsync) {
   test::FaultyEnv env;
   auto wal = std::make_unique<Wal>(env, options(d / "wal", FsyncPolicy::kAlways), 1, m);
   ASSERT_TRUE(wal->open().ok());
-  env.sync_delay_ms = 200;  // the group fsync is still running when close() comes
+  env.hold_syncs();
   std::promise<Result<uint64_t>> first, second;
   wal->append(RecordType::kBatch, "a", [&](Result<uint64_t> r) { first.set_value(std::move(r)); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // let the fsync of "a" start
+  env.wait_until_a_sync_is_held();  // the group fsync of "a" is in flight ...
   wal->append(RecordType::kBatch, "b", [&](Result<uint64_t> r) { second.set_value(std::move(r)); });
-  wal->close();
+  std::thread closer([&] { wal->close(); });  // ... when close() comes
+  env.release_syncs();
+  closer.join();
   // Every `done` ran exactly once (a promise set twice would throw), with a definite answer.
   const auto a = first.get_future().get();
   const auto b = second.get_future().get();

@@ -237,8 +237,15 @@ TEST(OpenSlo, WhatCannotBeHonouredIsAnErrorAtItsPlace) {
                                 "o.yaml")),
       ElementsAre(HasSubstr("SLO name 'a' is used more than once")));
   EXPECT_THAT(check("include: [nothing-here-*.yaml]\n"), ElementsAre(HasSubstr("matches no file")));
-  // An alert condition that cannot be read fails the config with its reason at its line, rather
-  // than dropping the SLO in silence.
+}
+
+// Regression (review of issue 4): an AlertCondition whose lookbackWindow had no fixed length
+// (1M) made its SLO disappear with no error, and the config still loaded. Now the config fails
+// with the reason at the condition's line.
+TEST(OpenSloRegression, AnUnreadableAlertConditionWindowDroppedItsSloInSilence) {
+  const auto check = [](const std::string& yaml) { return errors(load_config_string(yaml, "o.yaml")); };
+  const std::string head = "apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: a}\nspec:\n  service: s\n";
+  const std::string ratio = "  indicator: {metadata: {name: i}, spec: {ratioMetric: {counter: true}}}\n";
   const std::string alerting = head + ratio + "  timeWindow: [{duration: 28d}]\n  objectives: [{target: 0.999}]\n" +
                                "  alertPolicies:\n    - kind: AlertPolicy\n      metadata: {name: p}\n" +
                                "      spec:\n        conditions:\n          - kind: AlertCondition\n" +
