@@ -26,134 +26,159 @@ bool valid_record_after(std::string_view data, size_t from) {
 
 }  // namespace
 
-Result<ReplayReport> replay_wal(Env& env, const std::string& dir, uint64_t after_seq, Timestamp now,
-                                const std::function<Status(const FramedRecord&)>& apply) {
-  ReplayReport report;
-  report.last_seq = after_seq;
-  auto names = env.list(dir);
-  if (!names.ok()) return report;  // no log yet
-  std::vector<Segment> segments;
-  for (const auto& n : *names) {
-    if (auto first = parse_segment_name(n)) segments.push_back({*first, n});
-  }
-  std::sort(segments.begin(), segments.end(),
-            [](const Segment& a, const Segment& b) { return a.first_seq < b.first_seq; });
+namespace {
 
-  // Moves segment i's bytes from `offset` on, and all later segments, aside.
-  const auto quarantine = [&](size_t i, size_t offset, std::string_view data, const std::string& why) -> Status {
-    const std::string qdir =
-        std::filesystem::path(dir).parent_path().string() + "/corrupt-" + std::to_string(to_unix_ms(now));
-    BUDGETD_RETURN_IF_ERROR(env.create_dirs(qdir));
-    BUDGETD_RETURN_IF_ERROR(env.write_file_atomically(
-        fmt::format("{}/{}.from-offset-{}", qdir, segments[i].name, offset), data.substr(offset)));
-    BUDGETD_RETURN_IF_ERROR(env.truncate(dir + "/" + segments[i].name, offset));
-    for (size_t j = i + 1; j < segments.size(); ++j) {
-      BUDGETD_RETURN_IF_ERROR(env.rename(dir + "/" + segments[j].name, qdir + "/" + segments[j].name));
+// One replay of the log directory: the segments in order, the records in each, and what to do
+// at damage (wal_reader.h says what counts as what).
+class LogReplay {
+ public:
+  LogReplay(Env& env, const std::string& dir, uint64_t after_seq, Timestamp now,
+            const std::function<Status(const FramedRecord&)>& apply)
+      : env_(env), dir_(dir), after_seq_(after_seq), now_(now), apply_(apply) {
+    report_.last_seq = after_seq;
+  }
+
+  Result<ReplayReport> run() {
+    auto names = env_.list(dir_);
+    if (!names.ok()) return report_;  // no log yet
+    for (const auto& n : *names) {
+      if (auto first = parse_segment_name(n)) segments_.push_back({*first, n});
     }
-    BUDGETD_RETURN_IF_ERROR(env.sync_dir(dir));
-    report.corruption = why;
-    report.quarantine = qdir;
+    std::sort(segments_.begin(), segments_.end(),
+              [](const Segment& a, const Segment& b) { return a.first_seq < b.first_seq; });
+    for (size_t i = 0; i < segments_.size() && !stopped_; ++i) {
+      BUDGETD_ASSIGN_OR_RETURN(const std::string contents, env_.read_file(dir_ + "/" + segments_[i].name));
+      ++report_.segments;
+      report_.bytes += contents.size();
+      BUDGETD_RETURN_IF_ERROR(replay_segment(i, contents));
+    }
+    return report_;
+  }
+
+ private:
+  bool last(size_t i) const { return i + 1 == segments_.size(); }
+
+  Status replay_segment(size_t i, std::string_view data) {
+    const Segment& seg = segments_[i];
+    // A segment may start past `expected_` only where the missing records are all covered by the
+    // snapshot (a tail the kernel never wrote, under fsync interval/never, that the snapshot has).
+    if (expected_ != 0 && seg.first_seq != expected_ &&
+        !(seg.first_seq > expected_ && seg.first_seq <= after_seq_ + 1)) {
+      return quarantine(i, 0, data,
+                        fmt::format("segment {} starts at seq {}, but seq {} was expected: records are missing",
+                                    seg.name, seg.first_seq, expected_));
+    }
+    if (expected_ == 0 && seg.first_seq > after_seq_ + 1) {
+      return quarantine(
+          i, 0, data,
+          fmt::format("the log starts at seq {}, but the snapshot covers only up to seq {}: records are missing",
+                      seg.first_seq, after_seq_));
+    }
+    if (data.size() < kSegmentMagic.size() || data.substr(0, kSegmentMagic.size()) != kSegmentMagic) {
+      if (last(i) && data.size() < kSegmentMagic.size() && kSegmentMagic.substr(0, data.size()) == data) {
+        // Created, then the crash came before its header was written.
+        report_.torn = fmt::format("{}: an empty segment", seg.name);
+        stopped_ = true;
+        return env_.remove(dir_ + "/" + seg.name);
+      }
+      return quarantine(i, 0, data, fmt::format("{} does not start with the segment header", seg.name));
+    }
+    expected_ = seg.first_seq;
+    for (size_t off = kSegmentMagic.size(); off < data.size() && !stopped_;) {
+      const auto rec = parse_record(data.substr(off));
+      if (rec && !last(i) && rec->seq >= segments_[i + 1].first_seq) {
+        // The log started the next segment at this seq: these records were never acknowledged
+        // (the log failed and could not cut them off), and the next segment has the real ones.
+        report_.torn = fmt::format("{} at offset {} (seq {}): {} bytes the log abandoned when it failed", seg.name, off,
+                                   rec->seq, data.size() - off);
+        log::warn("wal: cut off records a failed log abandoned").field("detail", report_.torn);
+        return env_.truncate(dir_ + "/" + seg.name, off);  // the next segment goes on from here
+      }
+      if (rec && rec->seq == expected_) {
+        BUDGETD_RETURN_IF_ERROR(deliver(i, off, data, *rec));
+        off += rec->size;
+        continue;
+      }
+      return damage(i, off, data, rec);
+    }
+    return Status::Ok();
+  }
+
+  Status deliver(size_t i, size_t off, std::string_view data, const FramedRecord& rec) {
+    if (rec.seq > after_seq_) {
+      // A record whose CRC holds but whose contents do not decode is damage like any other.
+      if (Status s = apply_(rec); s.code() == StatusCode::kDataLoss) {
+        return quarantine(i, off, data,
+                          fmt::format("{} at offset {} (seq {}): {}", segments_[i].name, off, rec.seq, s.message()));
+      } else if (!s.ok()) {
+        return s;
+      }
+      ++report_.records;
+    }
+    report_.last_seq = std::max(report_.last_seq, rec.seq);
+    ++expected_;
+    return Status::Ok();
+  }
+
+  // Damage at `off` of segment i: `rec` is a valid record with the wrong seq, or nullopt for
+  // bytes that are no record. A torn tail is cut off; anything else stops the replay there.
+  Status damage(size_t i, size_t off, std::string_view data, const std::optional<FramedRecord>& rec) {
+    const Segment& seg = segments_[i];
+    const std::string where = fmt::format("{} at offset {} (seq {})", seg.name, off, expected_);
+    if (rec) return quarantine(i, off, data, fmt::format("{}: found seq {} instead", where, rec->seq));
+    if (valid_record_after(data, off)) {
+      return quarantine(i, off, data, where + ": a record fails its CRC check, and valid records follow it");
+    }
+    if (!last(i) && segments_[i + 1].first_seq != expected_) {
+      return quarantine(i, off, data, where + ": a record fails its CRC check in the middle of the log");
+    }
+    report_.torn = fmt::format("{}: {} bytes of an incomplete record{}", where, data.size() - off,
+                               last(i) ? " (crash mid-write)" : " (an append that failed and was abandoned)");
+    log::warn("wal: cut off an incomplete record at the end of a segment").field("detail", report_.torn);
+    stopped_ = last(i);  // a failed append's leftovers: the next segment goes on from here
+    return env_.truncate(dir_ + "/" + seg.name, off);
+  }
+
+  // Moves segment i's bytes from `offset` on, and all later segments, aside, and stops.
+  Status quarantine(size_t i, size_t offset, std::string_view data, const std::string& why) {
+    stopped_ = true;
+    const std::string qdir =
+        std::filesystem::path(dir_).parent_path().string() + "/corrupt-" + std::to_string(to_unix_ms(now_));
+    BUDGETD_RETURN_IF_ERROR(env_.create_dirs(qdir));
+    BUDGETD_RETURN_IF_ERROR(env_.write_file_atomically(
+        fmt::format("{}/{}.from-offset-{}", qdir, segments_[i].name, offset), data.substr(offset)));
+    BUDGETD_RETURN_IF_ERROR(env_.truncate(dir_ + "/" + segments_[i].name, offset));
+    for (size_t j = i + 1; j < segments_.size(); ++j) {
+      BUDGETD_RETURN_IF_ERROR(env_.rename(dir_ + "/" + segments_[j].name, qdir + "/" + segments_[j].name));
+    }
+    BUDGETD_RETURN_IF_ERROR(env_.sync_dir(dir_));
+    report_.corruption = why;
+    report_.quarantine = qdir;
     log::error(
         "wal: replay stopped at damaged data; counts after this point are NOT loaded. The rest of the log was moved "
         "aside for inspection")
         .field("reason", why)
         .field("moved_to", qdir)
-        .field("last_good_seq", report.last_seq);
+        .field("last_good_seq", report_.last_seq);
     return Status::Ok();
-  };
-
-  uint64_t expected = 0;  // seq of the next record; 0 until the first one is seen
-  for (size_t i = 0; i < segments.size(); ++i) {
-    const Segment& seg = segments[i];
-    const std::string path = dir + "/" + seg.name;
-    auto contents = env.read_file(path);
-    if (!contents.ok()) return contents.status();
-    const std::string_view data = *contents;
-    ++report.segments;
-    report.bytes += data.size();
-    const bool last_segment = i + 1 == segments.size();
-
-    // A segment may start past `expected` only where the missing records are all covered by the
-    // snapshot (a tail the kernel never wrote, under fsync interval/never, that the snapshot has).
-    if (expected != 0 && seg.first_seq != expected && !(seg.first_seq > expected && seg.first_seq <= after_seq + 1)) {
-      BUDGETD_RETURN_IF_ERROR(
-          quarantine(i, 0, data,
-                     fmt::format("segment {} starts at seq {}, but seq {} was expected: records are missing", seg.name,
-                                 seg.first_seq, expected)));
-      return report;
-    }
-    if (expected == 0 && seg.first_seq > after_seq + 1) {
-      BUDGETD_RETURN_IF_ERROR(quarantine(
-          i, 0, data,
-          fmt::format("the log starts at seq {}, but the snapshot covers only up to seq {}: records are missing",
-                      seg.first_seq, after_seq)));
-      return report;
-    }
-    if (data.size() < kSegmentMagic.size() || data.substr(0, kSegmentMagic.size()) != kSegmentMagic) {
-      if (last_segment && data.size() < kSegmentMagic.size() && kSegmentMagic.substr(0, data.size()) == data) {
-        // Created, then the crash came before its header was written.
-        report.torn = fmt::format("{}: an empty segment", seg.name);
-        BUDGETD_RETURN_IF_ERROR(env.remove(path));
-        break;
-      }
-      BUDGETD_RETURN_IF_ERROR(
-          quarantine(i, 0, data, fmt::format("{} does not start with the segment header", seg.name)));
-      return report;
-    }
-    expected = seg.first_seq;
-    size_t off = kSegmentMagic.size();
-    while (off < data.size()) {
-      const auto rec = parse_record(data.substr(off));
-      if (rec && !last_segment && rec->seq >= segments[i + 1].first_seq) {
-        // The log started the next segment at this seq: these records were never acknowledged
-        // (the log failed and could not cut them off), and the next segment has the real ones.
-        report.torn = fmt::format("{} at offset {} (seq {}): {} bytes the log abandoned when it failed", seg.name, off,
-                                  rec->seq, data.size() - off);
-        log::warn("wal: cut off records a failed log abandoned").field("detail", report.torn);
-        BUDGETD_RETURN_IF_ERROR(env.truncate(path, off));
-        break;
-      }
-      if (rec && rec->seq == expected) {
-        if (rec->seq > after_seq) {
-          // A record whose CRC holds but whose contents do not decode is damage like any other.
-          if (Status s = apply(*rec); s.code() == StatusCode::kDataLoss) {
-            BUDGETD_RETURN_IF_ERROR(quarantine(
-                i, off, data, fmt::format("{} at offset {} (seq {}): {}", seg.name, off, rec->seq, s.message())));
-            return report;
-          } else if (!s.ok()) {
-            return s;
-          }
-          ++report.records;
-        }
-        report.last_seq = std::max(report.last_seq, rec->seq);
-        ++expected;
-        off += rec->size;
-        continue;
-      }
-      // Damage at `off`. Decide what kind.
-      const std::string where = fmt::format("{} at offset {} (seq {})", seg.name, off, expected);
-      if (rec) {
-        BUDGETD_RETURN_IF_ERROR(quarantine(i, off, data, fmt::format("{}: found seq {} instead", where, rec->seq)));
-        return report;
-      }
-      if (valid_record_after(data, off)) {
-        BUDGETD_RETURN_IF_ERROR(
-            quarantine(i, off, data, where + ": a record fails its CRC check, and valid records follow it"));
-        return report;
-      }
-      if (!last_segment && segments[i + 1].first_seq != expected) {
-        BUDGETD_RETURN_IF_ERROR(
-            quarantine(i, off, data, where + ": a record fails its CRC check in the middle of the log"));
-        return report;
-      }
-      report.torn = fmt::format("{}: {} bytes of an incomplete record{}", where, data.size() - off,
-                                last_segment ? " (crash mid-write)" : " (an append that failed and was abandoned)");
-      log::warn("wal: cut off an incomplete record at the end of a segment").field("detail", report.torn);
-      BUDGETD_RETURN_IF_ERROR(env.truncate(path, off));
-      break;
-    }
   }
-  return report;
+
+  Env& env_;
+  const std::string& dir_;
+  const uint64_t after_seq_;
+  const Timestamp now_;
+  const std::function<Status(const FramedRecord&)>& apply_;
+  std::vector<Segment> segments_;
+  ReplayReport report_;
+  uint64_t expected_ = 0;  // seq of the next record; 0 until the first one is seen
+  bool stopped_ = false;   // replay ended early (torn tail of the last segment, or quarantine)
+};
+
+}  // namespace
+
+Result<ReplayReport> replay_wal(Env& env, const std::string& dir, uint64_t after_seq, Timestamp now,
+                                const std::function<Status(const FramedRecord&)>& apply) {
+  return LogReplay(env, dir, after_seq, now, apply).run();
 }
 
 }  // namespace budgetd::durable

@@ -172,64 +172,78 @@ SlaReport sla_report(const BudgetReport& primary, const Objective& objective, co
   return r;
 }
 
-std::vector<std::optional<Timestamp>> recovery_times(const store::StoredSlo& slo, const BudgetReport& b, Timestamp at,
-                                                     const std::vector<int64_t>& thresholds) {
-  const Objective& o = slo.spec->objective;
-  std::vector<std::optional<Timestamp>> out(thresholds.size());
-  const auto settle = [&](const auto& above_at, Timestamp when) {
+namespace {
+
+// Per threshold: the earliest time the budget is strictly above it, once known.
+class RecoveryTimes {
+ public:
+  explicit RecoveryTimes(const std::vector<int64_t>& thresholds) : thresholds_(thresholds), at_(thresholds.size()) {}
+
+  // Settles every threshold `above(threshold)` holds for at `when`; true once all are settled.
+  template <typename Above>
+  bool settle(Above above, Timestamp when) {
     bool all = true;
-    for (size_t i = 0; i < thresholds.size(); ++i) {
-      if (!out[i] && above_at(thresholds[i])) out[i] = when;
-      all = all && out[i].has_value();
+    for (size_t i = 0; i < thresholds_.size(); ++i) {
+      if (!at_[i] && above(thresholds_[i])) at_[i] = when;
+      all = all && at_[i].has_value();
     }
     return all;
-  };
-  if (settle([&](int64_t t) { return budget_left_above(b, o, t); }, at)) return out;
+  }
+  const std::vector<int64_t>& thresholds() const { return thresholds_; }
+  std::vector<std::optional<Timestamp>>& times() { return at_; }
 
+ private:
+  const std::vector<int64_t>& thresholds_;
+  std::vector<std::optional<Timestamp>> at_;
+};
+
+// Calendar windows: nothing leaves the period; good traffic grows it until the period ends, and
+// the next one starts with its whole budget.
+void calendar_recovery(const BudgetReport& b, const Objective& o, Timestamp at, RecoveryTimes& rec) {
+  const WindowBounds& w = b.window.bounds;
+  const Timestamp period_end = *b.window.period_end;
+  auto& out = rec.times();
+  if (b.method == BudgetingMethod::kOccurrences) {
+    const store::Counts& c = b.window.counts;
+    const double elapsed_ms = static_cast<double>(std::max<int64_t>((at - w.start).count(), 1));
+    const double rate = static_cast<double>(c.total) / elapsed_ms;  // events per ms
+    for (size_t i = 0; i < out.size(); ++i) {
+      if (out[i]) continue;
+      // 1 - bad / ((1 - O)(total + rate x d)) > T  <=>  total + rate x d > bad / ((1 - O)(1 - T))
+      const double t = static_cast<double>(rec.thresholds()[i]) / static_cast<double>(kScale);
+      const double needed = static_cast<double>(c.bad()) / (o.budget_ratio() * (1.0 - t));
+      const double d = rate > 0 ? (needed - static_cast<double>(c.total)) / rate : 1e300;
+      const Timestamp when = d < static_cast<double>((period_end - at).count())
+                                 ? at + Millis{static_cast<int64_t>(std::ceil(d)) + 1}
+                                 : period_end;
+      out[i] = std::min(when, period_end);
+    }
+  } else if (b.method == BudgetingMethod::kRatioTimeslices) {
+    // k perfect slices from `end` on: (sum + k) / (nonempty + k) above 1 - (1 - O)(1 - T).
+    const SliceReport& s = *b.slices;
+    for (size_t i = 0; i < out.size(); ++i) {
+      if (out[i]) continue;
+      const long double t = static_cast<long double>(rec.thresholds()[i]) / kScale;
+      const long double m = 1.0L - static_cast<long double>(o.budget_ratio()) * (1.0L - t);
+      const long double k = std::floor((m * static_cast<long double>(s.nonempty) - s.ratio_sum) / (1.0L - m)) + 1;
+      const Timestamp when = w.end + w.resolution * static_cast<int64_t>(std::max<long double>(k - 1, 0));
+      out[i] = std::min(std::max(when, at), period_end);
+    }
+  } else {
+    for (auto& when : out) {
+      if (!when) when = period_end;  // bad slices stay in the period
+    }
+  }
+}
+
+// Rolling windows: slide the window forward bucket by bucket; the oldest leaves, a good one
+// (at the window's average rate) comes in.
+void rolling_recovery(const store::StoredSlo& slo, const BudgetReport& b, Timestamp at, RecoveryTimes& rec) {
+  const Objective& o = slo.spec->objective;
   const WindowBounds& w = b.window.bounds;
   const Millis r = w.resolution;
   const int64_t first = w.first_bucket();
   const int64_t end = w.end_bucket();
-
-  if (b.window.period_end) {
-    // Calendar: nothing leaves the period; good traffic grows it until the period ends, and the
-    // next one starts with its whole budget.
-    const Timestamp period_end = *b.window.period_end;
-    if (b.method == BudgetingMethod::kOccurrences) {
-      const store::Counts& c = b.window.counts;
-      const double elapsed_ms = static_cast<double>(std::max<int64_t>((at - w.start).count(), 1));
-      const double rate = static_cast<double>(c.total) / elapsed_ms;  // events per ms
-      for (size_t i = 0; i < thresholds.size(); ++i) {
-        if (out[i]) continue;
-        // 1 - bad / ((1 - O)(total + rate x d)) > T  <=>  total + rate x d > bad / ((1 - O)(1 - T))
-        const double t = static_cast<double>(thresholds[i]) / static_cast<double>(kScale);
-        const double needed = static_cast<double>(c.bad()) / (o.budget_ratio() * (1.0 - t));
-        const double d = rate > 0 ? (needed - static_cast<double>(c.total)) / rate : 1e300;
-        const Timestamp when = d < static_cast<double>((period_end - at).count())
-                                   ? at + Millis{static_cast<int64_t>(std::ceil(d)) + 1}
-                                   : period_end;
-        out[i] = std::min(when, period_end);
-      }
-    } else if (b.method == BudgetingMethod::kRatioTimeslices) {
-      // k perfect slices from `end` on: (sum + k) / (nonempty + k) above 1 - (1 - O)(1 - T).
-      const SliceReport& s = *b.slices;
-      for (size_t i = 0; i < thresholds.size(); ++i) {
-        if (out[i]) continue;
-        const long double t = static_cast<long double>(thresholds[i]) / kScale;
-        const long double m = 1.0L - static_cast<long double>(o.budget_ratio()) * (1.0L - t);
-        const long double k = std::floor((m * static_cast<long double>(s.nonempty) - s.ratio_sum) / (1.0L - m)) + 1;
-        const Timestamp when = w.end + r * static_cast<int64_t>(std::max<long double>(k - 1, 0));
-        out[i] = std::min(std::max(when, at), period_end);
-      }
-    } else {
-      for (auto& when : out) {
-        if (!when) when = period_end;  // bad slices stay in the period
-      }
-    }
-    return out;
-  }
-
-  // Rolling: slide the window forward bucket by bucket; the oldest leaves, a good one comes in.
   const store::BucketRing* ring = slo.series->ring(r);
   const auto buckets = static_cast<uint64_t>(end - first);
   store::Counts left = b.window.counts;  // occurrences: what is left of the original buckets
@@ -248,7 +262,7 @@ std::vector<std::optional<Timestamp>> recovery_times(const store::StoredSlo& slo
         const auto arrived =
             static_cast<uint64_t>(static_cast<Uint128>(b.window.counts.total) * static_cast<uint64_t>(k) / buckets);
         const store::Counts c{left.good + arrived, left.total + arrived};
-        all = settle([&](int64_t t) { return budget_left_above(c, o, t); }, when);
+        all = rec.settle([&](int64_t t) { return budget_left_above(c, o, t); }, when);
         break;
       }
       case BudgetingMethod::kTimeslices:
@@ -256,7 +270,7 @@ std::vector<std::optional<Timestamp>> recovery_times(const store::StoredSlo& slo
           --slices.bad;
           ++slices.good;
         }
-        all = settle([&](int64_t t) { return budget_left_above(slice_counts(slices), o, t); }, when);
+        all = rec.settle([&](int64_t t) { return budget_left_above(slice_counts(slices), o, t); }, when);
         break;
       case BudgetingMethod::kRatioTimeslices:
         if (leaving.total != 0 && slices.nonempty > 0) {
@@ -265,12 +279,27 @@ std::vector<std::optional<Timestamp>> recovery_times(const store::StoredSlo& slo
         }
         slices.ratio_sum += 1;  // a perfect slice came in
         ++slices.nonempty;
-        all = settle([&](int64_t t) { return ratio_left_above(ratio_remaining(slices.mean_ratio(), o), t); }, when);
+        all = rec.settle([&](int64_t t) { return ratio_left_above(ratio_remaining(slices.mean_ratio(), o), t); }, when);
         break;
     }
-    if (all) break;
+    if (all) return;
   }
-  return out;
+}
+
+}  // namespace
+
+std::vector<std::optional<Timestamp>> recovery_times(const store::StoredSlo& slo, const BudgetReport& b, Timestamp at,
+                                                     const std::vector<int64_t>& thresholds) {
+  RecoveryTimes rec(thresholds);
+  const Objective& o = slo.spec->objective;
+  if (!rec.settle([&](int64_t t) { return budget_left_above(b, o, t); }, at)) {
+    if (b.window.period_end) {
+      calendar_recovery(b, o, at, rec);
+    } else {
+      rolling_recovery(slo, b, at, rec);
+    }
+  }
+  return std::move(rec.times());
 }
 
 }  // namespace budgetd::eval

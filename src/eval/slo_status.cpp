@@ -46,7 +46,9 @@ const WindowReport* SloStatus::window(std::string_view name) const {
   return nullptr;
 }
 
-Result<SloStatus> evaluate_slo(const store::StoredSlo& slo, Timestamp at, Timestamp now, Millis lookback) {
+namespace {
+
+Status check_instant(Timestamp at, Timestamp now, Millis lookback) {
   if (at > now) {
     return OutOfRange(fmt::format("at={} is after budgetd's clock ({}); a status cannot be computed for the future",
                                   format_rfc3339(at), format_rfc3339(now)));
@@ -55,20 +57,12 @@ Result<SloStatus> evaluate_slo(const store::StoredSlo& slo, Timestamp at, Timest
     return OutOfRange(fmt::format("at={} is more than {} (storage.status_lookback) before now ({})", format_rfc3339(at),
                                   format_duration(lookback), format_rfc3339(now)));
   }
-  const config::SloSpec& spec = *slo.spec;
-  const store::SloSeries& series = *slo.series;
-  SloStatus status;
-  status.spec = slo.spec;
-  status.at = at;
-  status.memory_bytes = series.memory_bytes();
+  return Status::Ok();
+}
 
-  for (const config::WindowSpec& bw : spec.windows) {
-    auto b = evaluate_budget(slo, bw, at);
-    if (!b.ok()) return b.status();
-    status.windows.push_back(b->window);
-    status.budgets.push_back(std::move(*b));
-  }
-  // Every rolling and alert window from one pass over each ring (window_sums.h).
+// The longest window evaluated at each resolution: how far back each ring is read (one pass per
+// ring serves every rolling and alert window, window_sums.h).
+std::vector<std::pair<Millis, Millis>> longest_per_resolution(const store::StoredSlo& slo) {
   std::vector<std::pair<Millis, Millis>> longest;
   const auto need = [&](Millis length) {
     const Millis r = resolution_for(length);
@@ -81,67 +75,87 @@ Result<SloStatus> evaluate_slo(const store::StoredSlo& slo, Timestamp at, Timest
     longest.emplace_back(r, length);
   };
   for (const Millis length : slo.windows) need(length);
-  for (const config::AlertRuleSpec& rule : spec.alert_rules) {
+  for (const config::AlertRuleSpec& rule : slo.spec->alert_rules) {
     need(rule.long_window.length);
     need(rule.short_window.length);
   }
   need(kHour);
-  const WindowSums sums(series, at, longest);
+  return longest;
+}
 
+// A window over the sums: rolling (the bucket holding `at` included) or of completed buckets.
+Result<WindowReport> window_report(const WindowSums& sums, Millis length, WindowBounds bounds,
+                                   const config::Objective& objective, Timestamp at) {
+  WindowReport w;
+  w.length = length;
+  w.name = format_duration(length);
+  w.bounds = bounds;
+  BUDGETD_RETURN_IF_ERROR(fill_window(w, sums.sum(w.bounds), objective, at));
+  return w;
+}
+
+Result<AlertRuleReport> alert_report(const config::AlertRuleSpec& rule, const WindowSums& sums,
+                                     const config::Objective& objective, Timestamp at) {
+  AlertRuleReport a;
+  a.rule = &rule;
+  // Alert windows: completed buckets only (see slo_status.h).
+  const Millis l = rule.long_window.length;
+  const Millis s = rule.short_window.length;
+  BUDGETD_ASSIGN_OR_RETURN(a.long_window, window_report(sums, l, completed_window_bounds(l, at), objective, at));
+  BUDGETD_ASSIGN_OR_RETURN(a.short_window, window_report(sums, s, completed_window_bounds(s, at), objective, at));
+  a.low_traffic = a.long_window.counts.total < rule.min_events;
+  a.firing = !a.low_traffic && a.long_window.burn_rate > rule.factor && a.short_window.burn_rate > rule.factor;
+  return a;
+}
+
+// At the last completed hour's burn rate, the primary budget lasts remaining x W / rate.
+Forecast forecast(const BudgetReport& primary, double burn_rate_1h, Timestamp at) {
+  Forecast f;
+  f.burn_rate_1h = burn_rate_1h;
+  if (primary.remaining <= 0) {
+    f.exhausted_at = at;
+  } else if (burn_rate_1h > 0) {
+    const double ms = primary.remaining * static_cast<double>(primary.window.length.count()) / burn_rate_1h;
+    if (ms < 1e15) f.exhausted_at = at + Millis{static_cast<int64_t>(ms)};
+    // A calendar budget starts afresh when its period ends: no exhaustion after that.
+    const auto& period_end = primary.window.period_end;
+    if (f.exhausted_at && period_end && *f.exhausted_at >= *period_end) f.exhausted_at.reset();
+  }
+  return f;
+}
+
+}  // namespace
+
+Result<SloStatus> evaluate_slo(const store::StoredSlo& slo, Timestamp at, Timestamp now, Millis lookback) {
+  BUDGETD_RETURN_IF_ERROR(check_instant(at, now, lookback));
+  const config::SloSpec& spec = *slo.spec;
+  SloStatus status;
+  status.spec = slo.spec;
+  status.at = at;
+  status.memory_bytes = slo.series->memory_bytes();
+  for (const config::WindowSpec& bw : spec.windows) {
+    BUDGETD_ASSIGN_OR_RETURN(BudgetReport b, evaluate_budget(slo, bw, at));
+    status.windows.push_back(b.window);
+    status.budgets.push_back(std::move(b));
+  }
+  const WindowSums sums(*slo.series, at, longest_per_resolution(slo));
   for (const Millis length : slo.windows) {
-    const std::string name = format_duration(length);
-    if (status.window(name) != nullptr) continue;  // a budget window of the same length
-    WindowReport w;
-    w.length = length;
-    w.name = name;
-    w.bounds = window_bounds(length, at);
-    BUDGETD_RETURN_IF_ERROR(fill_window(w, sums.sum(w.bounds), spec.objective, at));
+    if (status.window(format_duration(length)) != nullptr) continue;  // a budget window of the same length
+    BUDGETD_ASSIGN_OR_RETURN(WindowReport w,
+                             window_report(sums, length, window_bounds(length, at), spec.objective, at));
     status.windows.push_back(std::move(w));
   }
   std::stable_sort(status.windows.begin(), status.windows.end(), [](const WindowReport& a, const WindowReport& b) {
     return a.bounds.end - a.bounds.start < b.bounds.end - b.bounds.start;
   });
   if (spec.sla) status.sla = sla_report(status.primary(), spec.objective, *spec.sla);
-
-  // Alert windows: completed buckets only (see slo_status.h).
-  const auto completed = [&](Millis length) -> Result<WindowReport> {
-    WindowReport w;
-    w.length = length;
-    w.name = format_duration(length);
-    w.bounds = completed_window_bounds(length, at);
-    BUDGETD_RETURN_IF_ERROR(fill_window(w, sums.sum(w.bounds), spec.objective, at));
-    return w;
-  };
   for (const config::AlertRuleSpec& rule : spec.alert_rules) {
-    AlertRuleReport a;
-    a.rule = &rule;
-    auto lw = completed(rule.long_window.length);
-    if (!lw.ok()) return lw.status();
-    auto sw = completed(rule.short_window.length);
-    if (!sw.ok()) return sw.status();
-    a.long_window = std::move(*lw);
-    a.short_window = std::move(*sw);
-    a.low_traffic = a.long_window.counts.total < rule.min_events;
-    a.firing = !a.low_traffic && a.long_window.burn_rate > rule.factor && a.short_window.burn_rate > rule.factor;
+    BUDGETD_ASSIGN_OR_RETURN(AlertRuleReport a, alert_report(rule, sums, spec.objective, at));
     status.alerts.push_back(std::move(a));
   }
-
-  // Forecast: at the last completed hour's burn rate, the budget lasts remaining x W / rate.
-  auto hour = completed(kHour);
-  if (!hour.ok()) return hour.status();
-  status.forecast.burn_rate_1h = hour->burn_rate;
-  const BudgetReport& primary = status.primary();
-  if (primary.remaining <= 0) {
-    status.forecast.exhausted_at = at;
-  } else if (hour->burn_rate > 0) {
-    const double ms = primary.remaining * static_cast<double>(primary.window.length.count()) / hour->burn_rate;
-    if (ms < 1e15) status.forecast.exhausted_at = at + Millis{static_cast<int64_t>(ms)};
-    // A calendar budget starts afresh when its period ends: no exhaustion after that.
-    const auto& period_end = primary.window.period_end;
-    if (status.forecast.exhausted_at && period_end && *status.forecast.exhausted_at >= *period_end) {
-      status.forecast.exhausted_at.reset();
-    }
-  }
+  BUDGETD_ASSIGN_OR_RETURN(const WindowReport hour,
+                           window_report(sums, kHour, completed_window_bounds(kHour, at), spec.objective, at));
+  status.forecast = forecast(status.primary(), hour.burn_rate, at);
   return status;
 }
 
