@@ -85,11 +85,10 @@ Result<HttpTarget> parse_http_url(std::string_view url) {
   }
   const size_t path_at = rest.find_first_of("/?");
   std::string_view hostport = rest.substr(0, path_at);
-  if (path_at == std::string_view::npos) {
-    t.path = "/";
-  } else {
-    t.path = (rest[path_at] == '?' ? "/" : "") + std::string(rest.substr(path_at));
-  }
+  // Built with push_back/append: GCC 12 at -O3 misreports assigning or prepending a literal to a
+  // std::string here (-Wrestrict, GCC bug 105651).
+  if (path_at == std::string_view::npos || rest[path_at] == '?') t.path.push_back('/');
+  if (path_at != std::string_view::npos) t.path.append(rest.substr(path_at));
   if (hostport.find('@') != std::string_view::npos) {
     return InvalidArgument(fmt::format(
         "'{}' holds credentials (user:password@host), which budgetd does not send and would log; give them as a "

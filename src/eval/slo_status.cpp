@@ -84,11 +84,11 @@ std::vector<std::pair<Millis, Millis>> longest_per_resolution(const store::Store
 }
 
 // A window over the sums: rolling (the bucket holding `at` included) or of completed buckets.
-Result<WindowReport> window_report(const WindowSums& sums, Millis length, WindowBounds bounds,
+Result<WindowReport> window_report(const WindowSums& sums, Millis length, std::string name, WindowBounds bounds,
                                    const config::Objective& objective, Timestamp at) {
   WindowReport w;
   w.length = length;
-  w.name = format_duration(length);
+  w.name = std::move(name);
   w.bounds = bounds;
   BUDGETD_RETURN_IF_ERROR(fill_window(w, sums.sum(w.bounds), objective, at));
   return w;
@@ -101,8 +101,10 @@ Result<AlertRuleReport> alert_report(const config::AlertRuleSpec& rule, const Wi
   // Alert windows: completed buckets only (see slo_status.h).
   const Millis l = rule.long_window.length;
   const Millis s = rule.short_window.length;
-  BUDGETD_ASSIGN_OR_RETURN(a.long_window, window_report(sums, l, completed_window_bounds(l, at), objective, at));
-  BUDGETD_ASSIGN_OR_RETURN(a.short_window, window_report(sums, s, completed_window_bounds(s, at), objective, at));
+  BUDGETD_ASSIGN_OR_RETURN(a.long_window, window_report(sums, l, rule.long_window.name, completed_window_bounds(l, at),
+                                                        objective, at));
+  BUDGETD_ASSIGN_OR_RETURN(a.short_window, window_report(sums, s, rule.short_window.name,
+                                                         completed_window_bounds(s, at), objective, at));
   a.low_traffic = a.long_window.counts.total < rule.min_events;
   a.firing = !a.low_traffic && a.long_window.burn_rate > rule.factor && a.short_window.burn_rate > rule.factor;
   return a;
@@ -140,9 +142,10 @@ Result<SloStatus> evaluate_slo(const store::StoredSlo& slo, Timestamp at, Timest
   }
   const WindowSums sums(*slo.series, at, longest_per_resolution(slo));
   for (const Millis length : slo.windows) {
-    if (status.window(format_duration(length)) != nullptr) continue;  // a budget window of the same length
-    BUDGETD_ASSIGN_OR_RETURN(WindowReport w,
-                             window_report(sums, length, window_bounds(length, at), spec.objective, at));
+    std::string name = format_duration(length);
+    if (status.window(name) != nullptr) continue;  // a budget window of the same length
+    BUDGETD_ASSIGN_OR_RETURN(WindowReport w, window_report(sums, length, std::move(name), window_bounds(length, at),
+                                                           spec.objective, at));
     status.windows.push_back(std::move(w));
   }
   std::stable_sort(status.windows.begin(), status.windows.end(), [](const WindowReport& a, const WindowReport& b) {
@@ -154,7 +157,7 @@ Result<SloStatus> evaluate_slo(const store::StoredSlo& slo, Timestamp at, Timest
     status.alerts.push_back(std::move(a));
   }
   BUDGETD_ASSIGN_OR_RETURN(const WindowReport hour,
-                           window_report(sums, kHour, completed_window_bounds(kHour, at), spec.objective, at));
+                           window_report(sums, kHour, "1h", completed_window_bounds(kHour, at), spec.objective, at));
   status.forecast = forecast(status.primary(), hour.burn_rate, at);
   return status;
 }
