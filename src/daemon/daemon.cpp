@@ -4,6 +4,8 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <cassert>
+
 #include "budgetd/core/log.h"
 #include "budgetd/eval/slo_status.h"
 #include "budgetd/store/slo_set.h"
@@ -66,7 +68,7 @@ Status Daemon::start() {
   BUDGETD_RETURN_IF_ERROR(lock_storage_dir());
 
   // Recover before serving: the newest valid snapshot, then the log after it.
-  auto rec = durable::recover(env_, storage.dir, *snap->slos, keys_, clock_.now());
+  auto rec = durable::recover(env_, storage.dir, *snap->slos, keys_, clock_.now(), states_);
   if (!rec.ok()) return rec.status();
   recovery_ = *rec;
   if (!recovery_.alerts.empty()) {
@@ -98,6 +100,8 @@ Status Daemon::start() {
       .field("records_replayed", recovery_.replay.records)
       .field("deltas_applied", recovery_.deltas_applied)
       .field("deltas_dropped", recovery_.deltas_dropped)
+      .field("states_restored", recovery_.states_restored)
+      .field("state_records_applied", recovery_.state_records_applied)
       .field("torn_tail", recovery_.replay.torn)
       .field("duration_ms", static_cast<int64_t>(recovery_.duration.count()));
 
@@ -135,6 +139,11 @@ Status Daemon::start() {
       .field("fsync", config::to_string(storage.fsync))
       .field("port", uint64_t{port()});
   return Status::Ok();
+}
+
+void Daemon::add_state(durable::DurableState& state) {
+  assert(!wal_ && "add_state() after start()");
+  states_.push_back(&state);
 }
 
 uint16_t Daemon::port() const { return server_ ? server_->port() : 0; }
@@ -184,7 +193,7 @@ Result<std::string> Daemon::write_snapshot() {
   durable::SnapshotCapture capture;
   {
     std::lock_guard lock(state_mu_);  // the gate has one closer at a time, and the SLO set is fixed
-    capture = snapshotter_->capture(gate_, *wal_, *state()->slos, clock_.now());
+    capture = snapshotter_->capture(gate_, *wal_, *state()->slos, clock_.now(), states_);
   }
   auto name = snapshotter_->write(std::move(capture), *wal_, keys_, alerts_.save());
   if (!name.ok()) return name.status();

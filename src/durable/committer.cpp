@@ -36,6 +36,27 @@ void Committer::commit(PendingBatch batch, Done done) {
               });
 }
 
+void Committer::commit_state(DurableState& state, std::string record, Timestamp now, Done done) {
+  if (Status s = state.check(record); !s.ok()) return done(std::move(s));
+  store::WriteGate::Ticket ticket = gate_.enter();  // a snapshot has the change or the record after its cut
+  const std::string payload = encode_state_record(state.name(), record);
+  log_.append(RecordType::kState, payload,
+              [&state, ticket = std::move(ticket), record = std::move(record), now,
+               done = std::move(done)](Result<uint64_t> seq) mutable {
+                Status s = seq.ok() ? state.apply(record, now) : seq.status();
+                if (seq.ok() && !s.ok()) {
+                  // check() passed, so this is a bug in the state; the record is in the log and a
+                  // restart will report it as damage.
+                  log::error("durable: a state refused a record its own check() passed")
+                      .field("state", state.name())
+                      .field("error", s.message());
+                  s = Internal("the " + std::string(state.name()) + " record could not be applied: " + s.message());
+                }
+                ticket.reset();
+                done(std::move(s));
+              });
+}
+
 void Committer::apply(PendingBatch& batch, uint64_t seq) {
   const store::WriteStats ws = store::apply_deltas(batch.deltas, *batch.slos, batch.now);
   expired_writes_.inc(ws.expired);

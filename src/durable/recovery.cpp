@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "budgetd/core/log.h"
+#include "budgetd/durable/record_applier.h"
 #include "budgetd/durable/snapshot.h"
 
 namespace budgetd::durable {
@@ -26,17 +27,35 @@ std::vector<std::pair<uint64_t, std::string>> list_snapshots(Env& env, const std
   return out;
 }
 
-// The set's index of the SLO a record or snapshot names, or -1 if it is gone or changed.
+// The set's index of the SLO a snapshot names, or -1 if it is gone or changed.
 int match(const store::SloSet& set, std::string_view name, uint64_t identity_hash) {
   const int i = set.index_of(name);
   if (i < 0 || set.slos()[static_cast<size_t>(i)].identity_hash != identity_hash) return -1;
   return i;
 }
 
+// Loads each state the snapshot has a section for; a section of a state this build lacks is
+// skipped (a newer budgetd's), a state without a section starts empty (an older budgetd's).
+// A section that fails to load makes the snapshot damaged; states loaded from it before that
+// are replaced when an older snapshot loads (load() replaces the whole state).
+Status load_states(const SnapshotView& snap, std::span<DurableState* const> states, Timestamp now,
+                   RecoveryReport& report) {
+  for (const SnapshotView::State& saved : snap.states) {
+    for (DurableState* s : states) {
+      if (s->name() != saved.name) continue;
+      if (Status st = s->load(saved.bytes, now); !st.ok()) {
+        return DataLoss(fmt::format("the snapshot's '{}' section: {}", saved.name, st.message()));
+      }
+      ++report.states_restored;
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<RecoveryReport> recover(Env& env, const std::string& dir, const store::SloSet& set, IdempotencyTable& keys,
-                               Timestamp now) {
+                               Timestamp now, std::span<DurableState* const> states) {
   const auto start = Steady::now();
   RecoveryReport report;
   BUDGETD_RETURN_IF_ERROR(env.create_dirs(dir + "/wal"));
@@ -48,6 +67,10 @@ Result<RecoveryReport> recover(Env& env, const std::string& dir, const store::Sl
       continue;
     }
     auto snap = decode_snapshot(*bytes);
+    if (snap.ok() && snap->cut == cut) {
+      // A state section that does not load makes the snapshot damaged like a bad CRC would.
+      if (Status st = load_states(*snap, states, now, report); !st.ok()) snap = st;
+    }
     if (!snap.ok() || snap->cut != cut) {
       report.damaged_snapshots.push_back(name + ": " +
                                          (snap.ok() ? "its cut does not match its name" : snap.status().message()));
@@ -83,31 +106,16 @@ Result<RecoveryReport> recover(Env& env, const std::string& dir, const store::Sl
   }
 
   // Replay the log after the snapshot's cut.
-  std::unordered_map<std::string, int> index;  // "name\0hash" -> set index, per record
-  store::WriteStats stats;
-  auto replay = replay_wal(env, dir + "/wal", report.snapshot_cut, now, [&](const FramedRecord& rec) -> Status {
-    auto batch = decode_batch(rec.payload);
-    if (!batch.ok()) return DataLoss(fmt::format("log record {}: {}", rec.seq, batch.status().message()));
-    std::vector<int> to_set(batch->slos.size());
-    for (size_t i = 0; i < batch->slos.size(); ++i)
-      to_set[i] = match(set, batch->slos[i].name, batch->slos[i].identity_hash);
-    for (const BatchRecord::Delta& d : batch->deltas) {
-      const int i = to_set[d.slo];
-      if (i < 0) {
-        ++report.deltas_dropped;
-        continue;
-      }
-      set.slos()[static_cast<size_t>(i)].series->add(now, d.bucket, d.good, d.total, stats);
-      ++report.deltas_applied;
-    }
-    if (batch->idempotency) {
-      batch->idempotency->seq = rec.seq;
-      keys.restore(*batch->idempotency, now);
-    }
-    return Status::Ok();
+  RecordApplier applier(set, keys, states);
+  auto replay = replay_wal(env, dir + "/wal", report.snapshot_cut, now, [&](const FramedRecord& rec) {
+    return applier.apply(rec.type, rec.payload, rec.seq, now);
   });
   if (!replay.ok()) return replay.status();
   report.replay = *replay;
+  report.deltas_applied = applier.deltas_applied();
+  report.deltas_dropped = applier.deltas_dropped();
+  report.state_records_applied = applier.states_applied();
+  report.state_records_unknown = applier.states_unknown();
   report.duration = std::chrono::duration_cast<Millis>(Steady::now() - start);
   return report;
 }
@@ -126,7 +134,8 @@ Snapshotter::Snapshotter(Env& env, std::string dir, metrics::Registry& metrics)
       duration_seconds_(metrics.histogram("budgetd_snapshot_duration_seconds", "Time to take and write one snapshot",
                                           {}, metrics::kLatencyBuckets)) {}
 
-SnapshotCapture Snapshotter::capture(store::WriteGate& gate, const Wal& wal, const store::SloSet& set, Timestamp now) {
+SnapshotCapture Snapshotter::capture(store::WriteGate& gate, const Wal& wal, const store::SloSet& set, Timestamp now,
+                                     std::span<DurableState* const> states) {
   const auto start = Steady::now();
   SnapshotCapture c;
   c.taken_at = now;
@@ -135,6 +144,7 @@ SnapshotCapture Snapshotter::capture(store::WriteGate& gate, const Wal& wal, con
     store::ClosedGate closed(gate);  // no batch is half applied from here ...
     c.cut = wal.last_seq();
     c.bytes = encode_snapshot_store(c.cut, now, set);
+    for (const DurableState* s : states) c.states.push_back({std::string(s->name()), s->save()});
   }  // ... to here
   c.pause = Steady::now() - start;
   pause_seconds_.observe(std::chrono::duration<double>(c.pause).count());
@@ -155,7 +165,7 @@ Result<std::string> Snapshotter::write(SnapshotCapture c, Wal& wal, const Idempo
   // Keys of batches after the cut are in the log after it; replay restores them.
   std::vector<IdempotentAnswer> live = keys.live(c.taken_at);
   std::erase_if(live, [&](const IdempotentAnswer& k) { return k.seq > c.cut; });
-  finish_snapshot(c.bytes, live, alerts);
+  finish_snapshot(c.bytes, live, alerts, c.states);
   // Every record up to the cut must be on disk before a snapshot that covers it is: otherwise a
   // power loss could leave the log with a gap below records that come after it.
   if (Status s = wal.sync_now(); !s.ok()) return fail(s);
@@ -184,8 +194,9 @@ Result<std::string> Snapshotter::write(SnapshotCapture c, Wal& wal, const Idempo
 }
 
 Result<std::string> Snapshotter::take(store::WriteGate& gate, Wal& wal, const store::SloSet& set,
-                                      const IdempotencyTable& keys, Timestamp now, std::string_view alerts) {
-  return write(capture(gate, wal, set, now), wal, keys, alerts);
+                                      const IdempotencyTable& keys, Timestamp now, std::string_view alerts,
+                                      std::span<DurableState* const> states) {
+  return write(capture(gate, wal, set, now, states), wal, keys, alerts);
 }
 
 }  // namespace budgetd::durable

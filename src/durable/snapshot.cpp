@@ -10,8 +10,9 @@
 namespace budgetd::durable {
 
 namespace {
-// Version 2 added the alert-state section; version 1 files still load (no alert state).
-constexpr uint32_t kVersion = 2;
+// Version 2 added the alert-state section, version 3 the durable states' sections; older files
+// still load (without them).
+constexpr uint32_t kVersion = 3;
 constexpr std::string_view kEndMarker = "BDSNAPND";
 
 // A section is u32 length | u32 crc32c | body; the body is written in place, then sealed.
@@ -67,7 +68,8 @@ std::string encode_snapshot_store(uint64_t cut, Timestamp taken_at, const store:
   return out;
 }
 
-void finish_snapshot(std::string& out, const std::vector<IdempotentAnswer>& keys, std::string_view alerts) {
+void finish_snapshot(std::string& out, const std::vector<IdempotentAnswer>& keys, std::string_view alerts,
+                     const std::vector<SavedState>& states) {
   size_t at = begin_section(out);
   put_varint(out, keys.size());
   for (const IdempotentAnswer& k : keys) {
@@ -80,13 +82,21 @@ void finish_snapshot(std::string& out, const std::vector<IdempotentAnswer>& keys
   at = begin_section(out);
   out.append(alerts);
   end_section(out, at);
+  put_u32(out, static_cast<uint32_t>(states.size()));
+  for (const SavedState& s : states) {
+    at = begin_section(out);
+    put_bytes(out, s.name);
+    out.append(s.bytes);
+    end_section(out, at);
+  }
   out.append(kEndMarker);
 }
 
 std::string encode_snapshot(uint64_t cut, Timestamp taken_at, const store::SloSet& set,
-                            const std::vector<IdempotentAnswer>& keys, std::string_view alerts) {
+                            const std::vector<IdempotentAnswer>& keys, std::string_view alerts,
+                            const std::vector<SavedState>& states) {
   std::string out = encode_snapshot_store(cut, taken_at, set);
-  finish_snapshot(out, keys, alerts);
+  finish_snapshot(out, keys, alerts, states);
   return out;
 }
 
@@ -94,7 +104,7 @@ Result<SnapshotView> decode_snapshot(std::string_view bytes) {
   Reader r(bytes);
   if (r.raw(kSnapshotMagic.size()) != kSnapshotMagic) return DataLoss("not a budgetd snapshot (bad magic)");
   const uint32_t version = r.u32();
-  if (version != 1 && version != kVersion)
+  if (version < 1 || version > kVersion)
     return DataLoss(fmt::format("snapshot format version {} is not supported", version));
   SnapshotView snap;
   snap.cut = r.u64();
@@ -148,6 +158,18 @@ Result<SnapshotView> decode_snapshot(std::string_view bytes) {
     auto alerts = section("alert state");
     if (!alerts.ok()) return alerts.status();
     snap.alerts = *alerts;
+  }
+  if (version >= 3) {
+    const uint32_t n_states = r.u32();
+    if (!r.ok()) return DataLoss("snapshot truncated before its durable states");
+    for (uint32_t i = 0; i < n_states; ++i) {
+      auto body = section(fmt::format("state section {}", i));
+      if (!body.ok()) return body.status();
+      Reader s(*body);
+      const std::string_view name = s.bytes();
+      if (!s.ok() || name.empty()) return DataLoss(fmt::format("snapshot state section {} has no name", i));
+      snap.states.push_back({name, body->substr(body->size() - s.remaining())});
+    }
   }
   if (r.raw(kEndMarker.size()) != kEndMarker || !r.at_end()) return DataLoss("snapshot truncated (no end marker)");
   return snap;

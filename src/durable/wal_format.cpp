@@ -49,7 +49,7 @@ std::optional<FramedRecord> parse_record(std::string_view data) {
   if (get_u32(data.data() + 4) != record_crc(data, payload)) return std::nullopt;
   if (data[9] != 0 || data[10] != 0 || data[11] != 0) return std::nullopt;
   const auto type = static_cast<RecordType>(data[8]);
-  if (type != RecordType::kBatch) return std::nullopt;
+  if (type != RecordType::kBatch && type != RecordType::kState) return std::nullopt;
   return FramedRecord{type, get_u64(data.data() + 12), payload, kRecordHeaderBytes + length};
 }
 

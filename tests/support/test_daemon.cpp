@@ -44,8 +44,8 @@ config::Config parse_config(const std::string& yaml, const std::string& dir) {
   return std::move(*r.config);
 }
 
-TestDaemon::TestDaemon(const std::string& yaml, Timestamp start, durable::Env* env)
-    : clock_(start), yaml_(yaml), env_(env) {
+TestDaemon::TestDaemon(const std::string& yaml, Timestamp start, durable::Env* env, BeforeStart before_start)
+    : clock_(start), yaml_(yaml), env_(env), before_start_(std::move(before_start)) {
   this->start();
 }
 
@@ -63,6 +63,7 @@ void TestDaemon::start() {
     std::abort();
   }
   daemon_ = std::make_unique<Daemon>(std::move(*r.config), clock_, env_ ? *env_ : durable::Env::posix());
+  if (before_start_) before_start_(*daemon_);
   const Status s = daemon_->start();
   if (!s.ok()) {
     ADD_FAILURE() << "daemon did not start: " << s.message();

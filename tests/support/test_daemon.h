@@ -7,6 +7,7 @@
 //   d.restart();                             // stop, then start again on the same storage dir
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -40,7 +41,11 @@ std::string complete_yaml(const std::string& yaml, const std::string& dir);
 
 class TestDaemon {
  public:
-  explicit TestDaemon(const std::string& yaml, Timestamp start = t0(), durable::Env* env = nullptr);
+  // Runs on each new Daemon before its start(), e.g. to add_state().
+  using BeforeStart = std::function<void(Daemon&)>;
+
+  explicit TestDaemon(const std::string& yaml, Timestamp start = t0(), durable::Env* env = nullptr,
+                      BeforeStart before_start = {});
   ~TestDaemon();
 
   uint16_t port() const { return daemon_->port(); }
@@ -61,6 +66,7 @@ class TestDaemon {
   TempDir dir_;
   std::string yaml_;
   durable::Env* env_;
+  BeforeStart before_start_;
   std::unique_ptr<Daemon> daemon_;
 };
 

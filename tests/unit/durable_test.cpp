@@ -454,14 +454,31 @@ TEST(Snapshot, RefusesARingLayoutThatDoesNotMatchItsWords) {
   EXPECT_THAT(decode_snapshot(patched(0xFFFFFFFFu)).status().message(), HasSubstr("ring layout"));
 }
 
-TEST(Snapshot, KeepsTheAlertStateAndReadsVersion1Files) {
+TEST(Snapshot, KeepsTheAlertStateAndTheDurableStatesAndReadsVersion1And2Files) {
   auto set = slo_set(kTwoSlos);
-  const std::string with_alerts = encode_snapshot(3, kNow, *set, {}, R"({"version":1})");
-  EXPECT_EQ(decode_snapshot(with_alerts).value().alerts, R"({"version":1})");
-  // Version 1: no alert section.
-  std::string v1 = encode_snapshot(3, kNow, *set, {});
-  const size_t alert_section = v1.size() - 8 /* end marker */ - 8 /* empty section header */;
-  v1.erase(alert_section, 8);
+  const std::string with_alerts =
+      encode_snapshot(3, kNow, *set, {}, R"({"version":1})", {{"deploys", "abc"}, {"overrides", ""}});
+  const SnapshotView v3 = decode_snapshot(with_alerts).value();
+  EXPECT_EQ(v3.alerts, R"({"version":1})");
+  ASSERT_EQ(v3.states.size(), 2u);
+  EXPECT_EQ(v3.states[0].name, "deploys");
+  EXPECT_EQ(v3.states[0].bytes, "abc");
+  EXPECT_EQ(v3.states[1].name, "overrides");
+  EXPECT_EQ(v3.states[1].bytes, "");
+  std::string flipped = with_alerts;
+  flipped[flipped.size() - 8 - 1] ^= 1;  // the last byte of the last state section
+  EXPECT_THAT(decode_snapshot(flipped).status().message(), HasSubstr("state section 1 fails its CRC check"));
+  // The tail of a version 3 file without states: empty alert section (8), no states (u32 0), end (8).
+  const std::string v3_empty = encode_snapshot(3, kNow, *set, {});
+  // Version 2: no state count.
+  std::string v2 = v3_empty;
+  v2.erase(v2.size() - 8 - 4, 4);
+  v2[8] = 2;
+  ASSERT_TRUE(decode_snapshot(v2).ok()) << decode_snapshot(v2).status().message();
+  EXPECT_TRUE(decode_snapshot(v2)->states.empty());
+  // Version 1: no alert section either.
+  std::string v1 = v3_empty;
+  v1.erase(v1.size() - 8 - 4 - 8, 12);
   v1[8] = 1;
   const auto decoded = decode_snapshot(v1);
   ASSERT_TRUE(decoded.ok()) << decoded.status().message();

@@ -39,6 +39,11 @@ class Daemon final : public api::Backend {
   Daemon(config::Config config, const Clock& clock, durable::Env& env = durable::Env::posix());
   ~Daemon() override;
 
+  // Registers a durable state (deploys, gate overrides, ...): recovered at start(), carried in
+  // snapshots, changed through committer().commit_state(). REQUIRES: before start(); `state`
+  // outlives the daemon.
+  void add_state(durable::DurableState& state);
+
   Status start();
   uint16_t port() const;
   // SIGTERM: drain the server, take a final snapshot, close the log.
@@ -90,7 +95,8 @@ class Daemon final : public api::Backend {
   mutable std::mutex published_mu_;
   std::shared_ptr<const api::ServingState> published_;  // guarded by published_mu_
   durable::IdempotencyTable keys_;
-  store::WriteGate gate_;  // its one closer at a time: state_mu_
+  std::vector<durable::DurableState*> states_;  // add_state() before start(); fixed afterwards
+  store::WriteGate gate_;                        // its one closer at a time: state_mu_
   std::unique_ptr<durable::Wal> wal_;
   std::unique_ptr<durable::Committer> committer_;
   std::unique_ptr<durable::Snapshotter> snapshotter_;

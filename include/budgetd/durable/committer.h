@@ -1,6 +1,7 @@
 #pragma once
 // The commit path of every accepted batch: log, then apply (DESIGN.md §6). The one piece of
-// code that applies accepted batches to the store; the api calls it once per batch.
+// code that applies accepted batches to the store (and changes to the other durable states);
+// the api calls it once per batch.
 //
 //   Committer committer(wal, gate, keys, [&] { return current_slo_set(); }, metrics);
 //   committer.commit(std::move(batch), [](Status s) { ...answer the request... });
@@ -24,6 +25,7 @@
 #include "budgetd/core/move_only_function.h"
 #include "budgetd/core/time.h"
 #include "budgetd/durable/batch_record.h"
+#include "budgetd/durable/durable_state.h"
 #include "budgetd/durable/idempotency.h"
 #include "budgetd/durable/record_log.h"
 #include "budgetd/metrics/registry.h"
@@ -52,6 +54,11 @@ class Committer {
   // `done` gets OK once the batch is applied (and as durable as the log promises), or the
   // log's error: then nothing of the batch is applied.
   void commit(PendingBatch batch, Done done);
+
+  // The same path for a change to a durable state (durable_state.h): state.check(record), one
+  // kState record, then state.apply(record, now) inside the gate. `done` gets OK, or check's
+  // error (nothing logged), or the log's error; either way nothing changed then.
+  void commit_state(DurableState& state, std::string record, Timestamp now, Done done);
 
  private:
   // REQUIRES: inside the gate. Moves the deltas of a batch routed with an older SLO set onto

@@ -1,20 +1,23 @@
 #pragma once
 // Start-up recovery and periodic snapshots: the two halves of making counts survive restarts.
 //
-//   RecoveryReport r = recover(env, "data", slo_set, keys, now).value();   // before serving
+//   RecoveryReport r = recover(env, "data", slo_set, keys, now, states).value();   // before serving
 //   Snapshotter snaps(env, "data", metrics);
-//   snaps.take(gate, wal, slo_set, keys, now);                                // every interval
+//   snaps.take(gate, wal, slo_set, keys, now, alerts, states);                     // every interval
 //
 // SLOs are matched by name and identity hash (name, service, SLI, matchers): counts recorded for
 // an SLO whose identity changed, or that was removed, are dropped and counted in the report.
 
 #include <chrono>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "budgetd/core/status.h"
+#include "budgetd/durable/durable_state.h"
 #include "budgetd/durable/env.h"
 #include "budgetd/durable/idempotency.h"
+#include "budgetd/durable/snapshot.h"
 #include "budgetd/durable/wal.h"
 #include "budgetd/durable/wal_reader.h"
 #include "budgetd/metrics/registry.h"
@@ -31,19 +34,23 @@ struct RecoveryReport {
   uint64_t slos_restored = 0;   // from the snapshot
   uint64_t deltas_applied = 0;  // from the log
   uint64_t deltas_dropped = 0;  // for SLOs removed or whose identity changed
+  uint64_t states_restored = 0;        // durable states loaded from the snapshot
+  uint64_t state_records_applied = 0;  // from the log
+  uint64_t state_records_unknown = 0;  // of a state this build does not have (skipped)
   std::string alerts;           // the snapshot's alert state (eval::AlertTracker::save); may be empty
   Millis duration{0};
 };
 
-// REQUIRES: nothing else uses `set` yet.
+// REQUIRES: nothing else uses `set` or `states` yet.
 Result<RecoveryReport> recover(Env& env, const std::string& dir, const store::SloSet& set, IdempotencyTable& keys,
-                               Timestamp now);
+                               Timestamp now, std::span<DurableState* const> states = {});
 
 // The store as of one cut, encoded while the write gate was closed.
 struct SnapshotCapture {
   uint64_t cut = 0;
   Timestamp taken_at{};
   std::string bytes;
+  std::vector<SavedState> states;  // saved under the closed gate too
   size_t slos = 0;
   std::chrono::steady_clock::duration pause{};
 };
@@ -52,8 +59,10 @@ class Snapshotter {
  public:
   Snapshotter(Env& env, std::string dir, metrics::Registry& metrics);
 
-  // Closes the gate just long enough to encode the store as of the log's last seq.
-  SnapshotCapture capture(store::WriteGate& gate, const Wal& wal, const store::SloSet& set, Timestamp now);
+  // Closes the gate just long enough to encode the store and save the durable states as of the
+  // log's last seq.
+  SnapshotCapture capture(store::WriteGate& gate, const Wal& wal, const store::SloSet& set, Timestamp now,
+                          std::span<DurableState* const> states = {});
   // Adds the keys up to the cut and the alert state, fsyncs the log through the cut, writes the
   // file atomically, keeps the two newest snapshots and deletes the log segments the older of
   // the two covers (so a damaged newest snapshot can still fall back on the other). Slow disk
@@ -61,7 +70,7 @@ class Snapshotter {
   Result<std::string> write(SnapshotCapture capture, Wal& wal, const IdempotencyTable& keys, std::string_view alerts);
   // Both.
   Result<std::string> take(store::WriteGate& gate, Wal& wal, const store::SloSet& set, const IdempotencyTable& keys,
-                           Timestamp now, std::string_view alerts = {});
+                           Timestamp now, std::string_view alerts = {}, std::span<DurableState* const> states = {});
 
  private:
   Env& env_;

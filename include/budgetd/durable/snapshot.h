@@ -28,11 +28,19 @@ std::optional<uint64_t> parse_snapshot_name(std::string_view name);
 
 // The header and every SLO's words: the part that needs the closed gate.
 std::string encode_snapshot_store(uint64_t cut, Timestamp taken_at, const store::SloSet& set);
-// The idempotency keys, the alert state (opaque bytes, eval::AlertTracker's), the end marker.
-void finish_snapshot(std::string& out, const std::vector<IdempotentAnswer>& keys, std::string_view alerts);
+// A durable state's section: its name and what its save() wrote (durable_state.h).
+struct SavedState {
+  std::string name;
+  std::string bytes;
+};
+// The idempotency keys, the alert state (opaque bytes, eval::AlertTracker's), the durable
+// states, the end marker.
+void finish_snapshot(std::string& out, const std::vector<IdempotentAnswer>& keys, std::string_view alerts,
+                     const std::vector<SavedState>& states = {});
 // Both at once (tests, tools).
 std::string encode_snapshot(uint64_t cut, Timestamp taken_at, const store::SloSet& set,
-                            const std::vector<IdempotentAnswer>& keys, std::string_view alerts = {});
+                            const std::vector<IdempotentAnswer>& keys, std::string_view alerts = {},
+                            const std::vector<SavedState>& states = {});
 
 // Views into the bytes it was decoded from.
 struct SnapshotView {
@@ -47,6 +55,11 @@ struct SnapshotView {
   std::vector<Slo> slos;
   std::vector<IdempotentAnswer> keys;
   std::string_view alerts;  // empty in version 1 files
+  struct State {
+    std::string_view name;
+    std::string_view bytes;
+  };
+  std::vector<State> states;  // none before version 3
 };
 // DataLoss when the file is truncated, a section fails its CRC, or an SLO's ring layout does
 // not match its size: nothing of a snapshot that fails is used.

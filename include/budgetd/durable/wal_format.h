@@ -21,7 +21,10 @@ inline constexpr std::string_view kSegmentMagic = "BDWAL001";
 inline constexpr size_t kRecordHeaderBytes = 20;
 inline constexpr uint32_t kMaxRecordBytes = 256u << 20;  // far above any batch (max_body <= 1 GiB of JSON)
 
-enum class RecordType : uint8_t { kBatch = 1 };
+enum class RecordType : uint8_t {
+  kBatch = 1,  // an accepted batch's deltas (batch_record.h)
+  kState = 2,  // a change to a durable state besides the store (durable_state.h)
+};
 
 std::string segment_name(uint64_t first_seq);
 std::optional<uint64_t> parse_segment_name(std::string_view name);
