@@ -18,6 +18,8 @@ packages=(
   prometheus-alertmanager    # alert integration test talks to the real Alertmanager
   prometheus                 # promtool check metrics + live scrape test
   python3                    # tests/packaging/check_packaging.py
+  faketime                   # tests/readme: README examples run against budgetd on a frozen clock (libfaketime)
+  jq                         # README examples that show part of an answer select it with jq
 )
 
 missing=()

@@ -13,20 +13,22 @@
 #include <fmt/format.h>
 
 #include "budgetd/backtest/backtest.h"
-#include "cli/args.h"
 #include "cli/commands.h"
 
 namespace budgetd::cli {
 namespace {
 
-constexpr int kBadUsage = 2;
+constexpr Flag kBacktestFlags[] = {
+    {"--config", "FILE", "the config whose SLOs to replay (default config/budgetd.yaml)"},
+    {"--events", "FILE", "NDJSON events as POST /v1/events takes them, each with its ts; - for stdin", true},
+    {"--from", "T", "report from this time on (default: the first event); earlier events fill the windows"},
+    {"--to", "T", "stop here (default: the step after the last event)"},
+    {"--step", "D", "evaluate every D, a multiple of 10s (default 1m)"},
+    {"--reorder", "D", "replay events up to D out of time order in order (default 1m)"},
+    {"--json", "", "the report as JSON"},
+};
 
-int usage_error(const std::string& message) {
-  std::cerr << "budgetd backtest: " << message
-            << "\nusage: budgetd backtest --config F --events FILE.ndjson [--from T] [--to T] [--step 1m] "
-               "[--reorder 1m] [--json]\n";
-  return kBadUsage;
-}
+int usage_error(const std::string& message) { return cli::usage_error(kBacktestCommand, message); }
 
 // Reports progress on stderr every 2 s of wall time.
 class ProgressPrinter {
@@ -53,36 +55,42 @@ class ProgressPrinter {
 
 }  // namespace
 
-int backtest(const Args& args) {
-  std::string error;
+const Command kBacktestCommand{
+    "backtest",
+    "Replay a history of events through the SLOs of a config: the alerts that would have fired, pages and tickets\n"
+    "per week, the budget, tier and gate answer over time.",
+    kBacktestFlags,
+    {},
+    0,
+    "exit codes: 0 the report was printed, 1 the config has errors, 2 bad flags or an "
+    "unreadable file\n"};
+
+int backtest(const ParsedFlags& flags) {
   backtest::BacktestOptions options;
   for (const auto& [name, into] : {std::pair{"--from", &options.from}, std::pair{"--to", &options.to}}) {
-    if (const auto v = flag(args, name, &error)) {
+    if (const auto v = flags.value(name)) {
       auto t = parse_timestamp(*v);
       if (!t.ok()) return usage_error(std::string(name) + ": " + t.status().message());
       *into = *t;
     }
   }
   for (const auto& [name, into] : {std::pair{"--step", &options.step}, std::pair{"--reorder", &options.reorder}}) {
-    if (const auto v = flag(args, name, &error)) {
+    if (const auto v = flags.value(name)) {
       auto d = parse_duration(*v);
       if (!d.ok()) return usage_error(std::string(name) + ": " + d.status().message());
       *into = *d;
     }
   }
-  const auto events_path = flag(args, "--events", &error);
-  if (!error.empty()) return usage_error(error);
-  if (!events_path) return usage_error("--events is required (an NDJSON file of events, or - for stdin)");
-
-  const auto config = load_config(args);
+  const std::string events_path = *flags.value("--events");
+  const auto config = load_config(flags);
   if (!config) return 1;
 
   std::ifstream file;
   std::istream* in = &std::cin;
   uint64_t file_bytes = 0;
-  if (*events_path != "-") {
-    file.open(*events_path, std::ios::binary);
-    if (!file) return usage_error("cannot open " + *events_path + ": " + std::strerror(errno));
+  if (events_path != "-") {
+    file.open(events_path, std::ios::binary);
+    if (!file) return usage_error("cannot open " + events_path + ": " + std::strerror(errno));
     file.seekg(0, std::ios::end);
     file_bytes = static_cast<uint64_t>(std::max<std::streamoff>(0, file.tellg()));
     file.seekg(0);
@@ -91,7 +99,7 @@ int backtest(const Args& args) {
   ProgressPrinter printer(file_bytes);
   const auto report = backtest::run_backtest(*config, *in, options, std::ref(printer));
   if (!report.ok()) return usage_error(report.status().message());
-  std::cout << (has_flag(args, "--json") ? backtest::report_json(*report) : backtest::report_text(*report));
+  std::cout << (flags.has("--json") ? backtest::report_json(*report) : backtest::report_text(*report));
   std::cout.flush();
   if (!report->read_error.empty()) {
     std::cerr << "budgetd backtest: " << report->read_error << "\n";

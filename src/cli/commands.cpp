@@ -9,11 +9,39 @@
 #include "budgetd/config/loader.h"
 #include "budgetd/core/log.h"
 #include "budgetd/daemon/daemon.h"
-#include "cli/args.h"
 
 namespace budgetd::cli {
-int check(const Args& args) {
-  const auto config = load_config(args);
+namespace {
+
+constexpr Flag kConfigFlag{"--config", "FILE", "the config file (default config/budgetd.yaml)"};
+constexpr Flag kConfigFlags[] = {kConfigFlag};
+
+}  // namespace
+
+const Command kServeCommand{
+    "serve", "Run the daemon (the default subcommand). SIGHUP or POST /-/reload re-reads the config.", kConfigFlags};
+const Command kCheckCommand{
+    "check", "Validate a config without starting anything: every problem as file:line:column.", kConfigFlags, {},
+    0,       "exit codes: 0 valid (warnings may be printed), 1 errors, 2 bad flags\n"};
+const Command kExportCommand{"export",
+                             "Print the config's SLOs as OpenSLO v1 documents (what OpenSLO cannot hold: notes on "
+                             "stderr).",
+                             kConfigFlags, "openslo", 1};
+
+std::optional<config::Config> load_config(const ParsedFlags& flags) {
+  const config::LoadResult r = config::load_config_file(flags.value("--config").value_or("config/budgetd.yaml"));
+  for (const auto& d : r.diagnostics) std::cerr << d.to_string() << "\n";
+  if (!r.ok()) return std::nullopt;
+  return *r.config;
+}
+
+int usage_error(const Command& command, std::string_view message) {
+  std::cerr << "budgetd " << command.name << ": " << message << "\n\n" << usage(command);
+  return kBadUsage;
+}
+
+int check(const ParsedFlags& flags) {
+  const auto config = load_config(flags);
   if (!config) return 1;
   size_t rules = 0;
   for (const auto& s : config->slos) rules += s.alert_rules.size();
@@ -21,12 +49,12 @@ int check(const Args& args) {
   return 0;
 }
 
-int export_config(const Args& args) {
-  if (args.empty() || args[0] != "openslo") {
-    std::cerr << "budgetd export: say what to export: budgetd export openslo [--config FILE]\n";
-    return 2;
+int export_config(const ParsedFlags& flags) {
+  if (flags.operands()[0] != "openslo") {
+    return usage_error(kExportCommand,
+                       "say what to export: openslo (the only format), not '" + flags.operands()[0] + "'");
   }
-  const auto config = load_config(args);
+  const auto config = load_config(flags);
   if (!config) return 1;
   std::vector<std::string> notes;
   std::cout << config::export_openslo(*config, notes);
@@ -34,8 +62,8 @@ int export_config(const Args& args) {
   return 0;
 }
 
-int serve(const Args& args) {
-  auto config = load_config(args);
+int serve(const ParsedFlags& flags) {
+  auto config = load_config(flags);
   if (!config) return 1;
   log::Level level = log::Level::info;
   log::parse_level(config->log.level, level);

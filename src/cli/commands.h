@@ -1,17 +1,35 @@
 #pragma once
-// The subcommands of the budgetd binary (DESIGN.md §5). Each returns the process exit code.
+// The subcommands of the budgetd binary (DESIGN.md §5): each one's command-line table
+// (flags.h) and what runs it, returning the process exit code. main() picks one by name.
 
-#include <string>
-#include <vector>
+#include <optional>
+#include <string_view>
+
+#include "budgetd/config/config.h"
+#include "cli/flags.h"
 
 namespace budgetd::cli {
 
-using Args = std::vector<std::string>;
+// Exit code of every subcommand for a command line it cannot take (after printing its usage).
+inline constexpr int kBadUsage = 2;
 
-int serve(const Args& args);
-int check(const Args& args);
-int gate(const Args& args);
-int backtest(const Args& args);
-int export_config(const Args& args);
+int serve(const ParsedFlags& flags);
+int check(const ParsedFlags& flags);
+int gate(const ParsedFlags& flags);
+int backtest(const ParsedFlags& flags);
+int export_config(const ParsedFlags& flags);
+
+extern const Command kServeCommand;
+extern const Command kCheckCommand;
+extern const Command kGateCommand;
+extern const Command kBacktestCommand;
+extern const Command kExportCommand;
+
+// Loads the config named by --config (default config/budgetd.yaml), printing every diagnostic
+// to stderr; nullopt if it has errors.
+std::optional<config::Config> load_config(const ParsedFlags& flags);
+
+// "budgetd NAME: MESSAGE" and the command's usage on stderr; returns kBadUsage.
+int usage_error(const Command& command, std::string_view message);
 
 }  // namespace budgetd::cli

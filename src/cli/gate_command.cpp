@@ -3,7 +3,8 @@
 // Exit codes: 0 allowed (possibly with requirements), 1 denied, 2 could not ask (unreachable,
 // timeout, 5xx, 408, 429, an answer that is not budgetd's), 3 the question was refused (other
 // 4xx: unknown service, bad change type, missing token; or a redirect: --url is not budgetd).
-// --fail-open turns 2, and only 2, into 0.
+// --fail-open turns 2, and only 2, into 0. A command line it cannot take is exit 2 too (with the
+// usage), never turned into 0: a misspelt flag must not pass a deploy.
 
 #include <cstdio>
 #include <cstdlib>
@@ -17,13 +18,25 @@
 
 #include "budgetd/config/config.h"
 #include "budgetd/net/http_client.h"
-#include "cli/args.h"
 #include "cli/commands.h"
 
 namespace budgetd::cli {
 namespace {
 
 constexpr int kAllowed = 0, kDenied = 1, kCouldNotAsk = 2, kRefused = 3;
+
+constexpr Flag kGateFlags[] = {
+    {"--url", "URL", "budgetd's address, e.g. http://budgetd:8080", true},
+    {"--service", "S", "the service to deploy", true},
+    {"--change", "C", "feature, risky, reliability or security", true},
+    {"--slo", "NAME", "ask for this SLO of the service only"},
+    {"--fail-open", "", "exit 0, with a warning, when budgetd cannot be asked (exit 2)"},
+    {"--json", "", "print budgetd's answer as JSON"},
+    {"--timeout", "D", "for the whole request (default 10s)"},
+    {"--token", "T", "bearer token with the gate scope (default $BUDGETD_TOKEN)"},
+    {"--ci-job", "J", "logged with the decision"},
+    {"--commit", "C", "logged with the decision"},
+};
 
 std::string percent_encode(std::string_view s) {
   std::string out;
@@ -67,26 +80,26 @@ int could_not_ask(bool fail_open, const std::string& why) {
 
 }  // namespace
 
-int gate(const Args& args) {
-  const auto url = flag(args, "--url");
-  const auto service = flag(args, "--service");
-  const auto change = flag(args, "--change");
-  if (!url || !service || !change) {
-    std::fputs(
-        "usage: budgetd gate --url http://budgetd:8080 --service S --change feature|risky|reliability|security\n"
-        "                    [--slo NAME] [--fail-open] [--json] [--timeout 10s] [--token T] [--ci-job J] [--commit "
-        "C]\n"
-        "       the token may also come from $BUDGETD_TOKEN\n",
-        stderr);
-    return kRefused;
-  }
-  const bool fail_open = has_flag(args, "--fail-open");
-  auto target = config::parse_http_url(*url);
+const Command kGateCommand{
+    "gate",
+    "Ask budgetd whether the error budget permits a deploy (for CI).",
+    kGateFlags,
+    {},
+    0,
+    "exit codes: 0 allowed (requirements printed), 1 denied, 2 could not ask (unreachable, timeout, 5xx, 408,\n"
+    "429; --fail-open makes it 0) or bad flags, 3 the question was refused (other 4xx, or a redirect)\n"};
+
+int gate(const ParsedFlags& flags) {
+  const std::string url = *flags.value("--url");
+  const std::string service = *flags.value("--service");
+  const std::string change = *flags.value("--change");
+  const bool fail_open = flags.has("--fail-open");
+  auto target = config::parse_http_url(url);
   if (!target.ok()) {
     std::fprintf(stderr, "budgetd gate: --url: %s\n", target.status().message().c_str());
     return kRefused;
   }
-  if (const auto t = flag(args, "--timeout")) {
+  if (const auto t = flags.value("--timeout")) {
     auto d = parse_duration(*t);
     if (!d.ok()) {
       std::fprintf(stderr, "budgetd gate: --timeout: %s\n", d.status().message().c_str());
@@ -96,7 +109,7 @@ int gate(const Args& args) {
   } else {
     target->timeout = 10 * kSecond;
   }
-  std::optional<std::string> token = flag(args, "--token");
+  std::optional<std::string> token = flags.value("--token");
   if (!token) {
     if (const char* env = std::getenv("BUDGETD_TOKEN"); env != nullptr && *env != '\0') token = env;
   }
@@ -105,10 +118,10 @@ int gate(const Args& args) {
   std::string_view base = target->path;
   while (!base.empty() && base.back() == '/') base.remove_suffix(1);
   std::string path =
-      std::string(base) + "/v1/gate?service=" + percent_encode(*service) + "&change=" + percent_encode(*change);
+      std::string(base) + "/v1/gate?service=" + percent_encode(service) + "&change=" + percent_encode(change);
   for (const auto& [name, param] :
        {std::pair{"--slo", "slo"}, std::pair{"--ci-job", "ci_job"}, std::pair{"--commit", "commit"}}) {
-    if (const auto v = flag(args, name)) path += std::string("&") + param + "=" + percent_encode(*v);
+    if (const auto v = flags.value(name)) path += std::string("&") + param + "=" + percent_encode(*v);
   }
   const auto answer = net::http_request(*target, "GET", path, "");
   if (!answer.ok()) return could_not_ask(fail_open, answer.status().message());
@@ -131,10 +144,10 @@ int gate(const Args& args) {
     return could_not_ask(fail_open, "the answer is not a budgetd gate decision: " + answer->body.substr(0, 200));
   }
   const bool allowed = body["allowed"].get<bool>();
-  if (has_flag(args, "--json")) {
+  if (flags.has("--json")) {
     std::cout << body.dump(2) << "\n";
   } else {
-    std::cout << "budgetd gate: " << (allowed ? "ALLOWED" : "DENIED") << ": " << *change << " change for " << *service
+    std::cout << "budgetd gate: " << (allowed ? "ALLOWED" : "DENIED") << ": " << change << " change for " << service
               << " (decision " << text_at(body, "decision", "?") << ", tier " << text_at(body, "tier", "?") << ")\n";
     for (const auto& r : texts_at(body, "reasons")) std::cout << "  - " << r << "\n";
     const auto reqs = texts_at(body, "requirements");

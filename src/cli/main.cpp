@@ -1,28 +1,46 @@
-// budgetd: one binary, subcommands. main() only picks the subcommand.
+// budgetd: one binary, subcommands. main() only picks the subcommand and parses its command
+// line by the subcommand's table (flags.h).
 
 #include <cstdio>
 #include <cstring>
+#include <iostream>
 #include <string>
 
 #include "cli/commands.h"
 
 namespace {
 
-constexpr const char* kUsage = R"(budgetd: SLO and error-budget evaluation daemon
+using budgetd::cli::Command;
+using budgetd::cli::ParsedFlags;
 
-usage:
-  budgetd serve --config FILE     run the daemon (the default subcommand)
-  budgetd check --config FILE     validate a config; every problem as file:line:column; exit 1 on error
-  budgetd gate --url U --service S --change C [--slo N] [--fail-open] [--json] [--timeout 10s] [--token T]
-                                  ask whether the error budget permits a deploy: exit 0 allowed, 1 denied,
-                                  2 could not ask (--fail-open: 0), 3 the question was refused
-  budgetd backtest --config FILE --events FILE.ndjson [--from T] [--to T] [--step 1m] [--reorder 1m] [--json]
-                                  replay a history of events: the alerts that would have fired, pages and
-                                  tickets per week, the budget, tier and gate answer over time
-  budgetd export openslo [--config FILE]
-                                  print the config's SLOs as OpenSLO v1 documents
-  budgetd version
-)";
+int version(const ParsedFlags&) {
+  std::printf("budgetd %s\n", BUDGETD_VERSION);
+  return 0;
+}
+
+const Command kVersionCommand{"version", "Print budgetd's version.", {}};
+
+struct Subcommand {
+  const Command* command;
+  int (*run)(const ParsedFlags& flags);
+};
+
+// In the order the usage lists them; the first is the default.
+const Subcommand kSubcommands[] = {
+    {&budgetd::cli::kServeCommand, budgetd::cli::serve},
+    {&budgetd::cli::kCheckCommand, budgetd::cli::check},
+    {&budgetd::cli::kGateCommand, budgetd::cli::gate},
+    {&budgetd::cli::kBacktestCommand, budgetd::cli::backtest},
+    {&budgetd::cli::kExportCommand, budgetd::cli::export_config},
+    {&kVersionCommand, version},
+};
+
+std::string global_usage() {
+  std::string out = "budgetd: SLO and error-budget evaluation daemon\n\nusage:\n";
+  for (const Subcommand& s : kSubcommands) out += "  " + budgetd::cli::synopsis(*s.command, 2) + "\n";
+  out += "\n'budgetd SUBCOMMAND --help' describes each one and its flags.\n";
+  return out;
+}
 
 bool cpu_supported() {
 #if defined(BUDGETD_REQUIRES_AVX2)
@@ -40,28 +58,31 @@ bool cpu_supported() {
 
 int main(int argc, char** argv) {
   if (!cpu_supported()) return 2;
-  std::string command = "serve";
-  int first = 1;
-  if (argc > 1 && argv[1][0] != '-') {
-    command = argv[1];
-    first = 2;
-  }
-  budgetd::cli::Args args(argv + first, argv + argc);
-  for (const auto& a : args) {
-    if (a == "-h" || a == "--help") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    }
-  }
-  if (command == "serve") return budgetd::cli::serve(args);
-  if (command == "check") return budgetd::cli::check(args);
-  if (command == "gate") return budgetd::cli::gate(args);
-  if (command == "backtest") return budgetd::cli::backtest(args);
-  if (command == "export") return budgetd::cli::export_config(args);
-  if (command == "version" || command == "--version") {
-    std::printf("budgetd %s\n", BUDGETD_VERSION);
+  const budgetd::cli::Args all(argv + 1, argv + argc);
+  if (!all.empty() && (all[0] == "--help" || all[0] == "-h" || all[0] == "help")) {
+    std::fputs(global_usage().c_str(), stdout);
     return 0;
   }
-  std::fprintf(stderr, "budgetd: unknown subcommand '%s'\n\n%s", command.c_str(), kUsage);
-  return 2;
+  if (!all.empty() && all[0] == "--version") return version(ParsedFlags());
+  // No subcommand, or flags first: serve.
+  const Subcommand* chosen = &kSubcommands[0];
+  auto first = all.begin();
+  if (!all.empty() && all[0][0] != '-') {
+    chosen = nullptr;
+    for (const Subcommand& s : kSubcommands) {
+      if (s.command->name == all[0]) chosen = &s;
+    }
+    if (chosen == nullptr) {
+      std::fprintf(stderr, "budgetd: unknown subcommand '%s'\n\n%s", all[0].c_str(), global_usage().c_str());
+      return budgetd::cli::kBadUsage;
+    }
+    ++first;
+  }
+  const auto flags = budgetd::cli::parse_flags(*chosen->command, budgetd::cli::Args(first, all.end()));
+  if (!flags.ok()) return budgetd::cli::usage_error(*chosen->command, flags.status().message());
+  if (flags->help()) {
+    std::fputs(budgetd::cli::usage(*chosen->command).c_str(), stdout);
+    return 0;
+  }
+  return chosen->run(*flags);
 }

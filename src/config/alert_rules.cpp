@@ -100,6 +100,29 @@ std::optional<AlertRuleDraft> read_rule(const YAML::Node& node, size_t index, Di
 
 constexpr Millis kMaxWindow = 400 * kDay;
 
+// The default rules are the SRE Workbook's for a 30-day budget. Scaled to a budget window
+// shorter than their long windows (a 2h budget), their factors fall far below 1 and they look
+// further back than the budget itself: they would fire while the SLO spends its budget slower
+// than it can afford. The SLO keeps them (the config says so), with a warning saying what to do.
+void warn_defaults_outlast_budget(const SloSpec& slo, const YAML::Node& slo_node, Diagnostics& diags) {
+  const Millis primary = slo.primary_window().length;
+  std::vector<std::string> longer;
+  std::vector<std::string> factors;
+  for (const DefaultRule& d : kDefaultRules) {
+    factors.push_back(fmt::format("{:.3g}", factor_for(d.budget_percent, primary, d.long_window)));
+    if (d.long_window > primary) longer.push_back(fmt::format("{} ({})", d.name, format_duration(d.long_window)));
+  }
+  if (longer.empty()) return;
+  diags.warning(slo_node,
+                fmt::format("SLO '{}': its primary budget window {} is shorter than the long windows of the default "
+                            "alert rules {}: scaled to it, the default factors are {}, far below the burn rate of 1 "
+                            "the budget affords, so they would alert on a healthy SLO; give this SLO its own "
+                            "alerting.rules with long windows of at most {} and factors of 1 or more, or a budget "
+                            "window of at least {}",
+                            slo.name, slo.primary_window().name, fmt::join(longer, ", "), fmt::join(factors, ", "),
+                            format_duration(primary), format_duration(std::end(kDefaultRules)[-1].long_window)));
+}
+
 }  // namespace
 
 // A window length checked against the bucket ladder of core/window.h.
@@ -173,6 +196,7 @@ std::vector<AlertRuleSpec> resolve_alert_rules(const AlertingDefaults& defaults,
     }
   }
   const Millis primary = slo.primary_window().length;
+  if (!defaults.rules) warn_defaults_outlast_budget(slo, slo_node, diags);
   const double max_burn = slo.objective.max_burn_rate();
   std::vector<AlertRuleSpec> out;
   for (const AlertRuleDraft& d : drafts) {

@@ -7,34 +7,21 @@
 #include <glob.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <deque>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include <fmt/format.h>
 
 #include "alert_rules.h"
+#include "config_file.h"
 #include "openslo.h"
 #include "sections.h"
 #include "slo_reader.h"
+#include "yaml_documents.h"
 #include "yaml_reader.h"
 
 namespace budgetd::config {
 namespace {
-
-std::optional<std::string> read_file(const std::string& path, std::string& error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = std::strerror(errno);
-    return std::nullopt;
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // The files an `include:` entry names: a path (relative to the config's directory) or a glob.
 std::vector<std::string> expand_include(const std::string& pattern, const std::string& source) {
@@ -53,8 +40,8 @@ std::vector<std::string> expand_include(const std::string& pattern, const std::s
 }
 
 // Reads the OpenSLO documents of the files under `include:` into `openslo`, each file with its
-// own diagnostics in `files`.
-void read_includes(const YAML::Node& list, const std::string& source, Diagnostics& diags,
+// own diagnostics in `files`. A file that cannot be read is an error at its entry's line.
+void read_includes(const YAML::Node& list, const std::string& source, uint64_t max_bytes, Diagnostics& diags,
                    std::deque<Diagnostics>& files, std::vector<OpenSloDoc>& openslo) {
   if (!list.IsSequence()) {
     diags.error(list, "include must be a list of files (paths or globs) holding OpenSLO documents");
@@ -66,29 +53,31 @@ void read_includes(const YAML::Node& list, const std::string& source, Diagnostic
     const auto paths = expand_include(*pattern, source);
     if (paths.empty()) diags.error(entry, fmt::format("include: '{}' matches no file", *pattern));
     for (const std::string& path : paths) {
-      std::string error;
-      const auto text = read_file(path, error);
-      if (!text) {
-        diags.error(entry, fmt::format("include: cannot read {}: {}", path, error));
+      const Result<std::string> text = read_config_file(path, max_bytes);
+      if (!text.ok()) {
+        diags.error(entry, fmt::format("include: cannot read {}: {}", path, text.status().message()));
         continue;
       }
       Diagnostics& file = files.emplace_back(path);
-      try {
-        for (const YAML::Node& doc : YAML::LoadAll(*text)) {
-          if (!doc.IsDefined() || doc.IsNull()) continue;
-          if (is_openslo(doc)) {
-            collect_openslo(doc, file, openslo);
-          } else {
-            file.error(doc,
-                       "an included file holds OpenSLO documents (apiVersion: openslo/v1); budgetd's own "
-                       "settings belong in the main config");
-          }
+      const auto docs = load_yaml_documents(*text, file);
+      if (!docs) continue;
+      for (const YAML::Node& doc : *docs) {
+        if (!doc.IsDefined() || doc.IsNull()) continue;
+        if (is_openslo(doc)) {
+          collect_openslo(doc, file, openslo);
+        } else {
+          file.error(doc,
+                     "an included file holds OpenSLO documents (apiVersion: openslo/v1); budgetd's own "
+                     "settings belong in the main config");
         }
-      } catch (const YAML::Exception& e) {
-        file.error(e.mark, "YAML syntax: " + e.msg);
       }
     }
   }
+}
+
+// `include_max_bytes`: how large one included file may be.
+uint64_t read_include_max_bytes(MapReader& top) {
+  return top.unsigned_integer("include_max_bytes", 1024, kMaxIncludeMaxBytes).value_or(kDefaultIncludeMaxBytes);
 }
 
 // One load: the config being built, what its SLOs start from, and the diagnostics of each file.
@@ -107,6 +96,8 @@ struct Load {
   AlertingDefaults alerting;
   PolicySpec policy = default_policy();
   std::set<std::string, std::less<>> slo_names;
+  // Whether budgetd's document lists any SLO under `slos:`, valid or not.
+  bool slos_written = false;
 };
 
 // One document of the main file is budgetd's own config (returned); OpenSLO documents may stand
@@ -134,10 +125,13 @@ void read_document(const YAML::Node& root, Load& load) {
   MapReader top(root, diags, "config");
   if (!top.valid()) return;
   read_sections(top, {load.config, load.alerting, load.policy});
+  const uint64_t include_max_bytes = read_include_max_bytes(top);
   if (const YAML::Node n = top.get("include"); n.IsDefined()) {
-    read_includes(n, load.config.source, diags, load.files, load.openslo);
+    read_includes(n, load.config.source, include_max_bytes, diags, load.files, load.openslo);
   }
   if (const YAML::Node slos = top.get("slos"); slos.IsDefined()) {
+    // Anything but an empty list is an attempt at SLOs, whose own errors say what is wrong.
+    load.slos_written = !(slos.IsSequence() && slos.size() == 0);
     read_slos(slos, load.alerting, load.policy, diags, load.slo_names, load.config.slos);
   }
 }
@@ -185,32 +179,32 @@ std::string LoadResult::error_text() const {
 LoadResult load_config_string(std::string_view yaml, const std::string& source_name) {
   Load load(source_name);
   Diagnostics& diags = load.main_file();
-  std::vector<YAML::Node> docs;
-  try {
-    docs = YAML::LoadAll(std::string(yaml));
-  } catch (const YAML::Exception& e) {
-    diags.error(e.mark, "YAML syntax: " + e.msg);
-    return finish(load);
-  }
-  const std::optional<YAML::Node> root = split_documents(docs, load);
+  const auto docs = load_yaml_documents(std::string(yaml), diags);
+  if (!docs) return finish(load);
+  const std::optional<YAML::Node> root = split_documents(*docs, load);
   if (!root && load.openslo.empty()) {
     diags.error(YAML::Mark::null_mark(), "the config is empty");
     return finish(load);
   }
   if (root) read_document(*root, load);
   read_openslo_slos(load);
-  if (load.config.slos.empty() && load.openslo.empty()) {
+  // Only when none is written: an SLO that is there but invalid has its own errors, and
+  // "no SLOs" above them would point the reader the wrong way.
+  if (!load.slos_written && load.openslo.empty()) {
     diags.warning(root ? *root : YAML::Node(), "no SLOs are configured: every event will be answered as unmatched");
   }
   return finish(load);
 }
 
 LoadResult load_config_file(const std::string& path) {
-  std::string error;
-  const auto text = read_file(path, error);
-  if (!text) {
+  const Result<std::string> text = read_config_file(path, kMaxConfigFileBytes);
+  if (!text.ok()) {
     LoadResult r;
-    r.diagnostics.push_back({Diagnostic::Severity::kError, path, 0, 0, "cannot open the config file: " + error});
+    std::string message = "cannot read the config file: " + text.status().message();
+    if (text.status().code() == StatusCode::kOutOfRange) {
+      message += " (put SLOs into files under include:, each up to include_max_bytes)";
+    }
+    r.diagnostics.push_back({Diagnostic::Severity::kError, path, 0, 0, std::move(message)});
     return r;
   }
   return load_config_string(*text, path);

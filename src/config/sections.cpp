@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
@@ -140,6 +141,9 @@ void read_auth(MapReader& m, AuthConfig& auth) {
     return;
   }
   std::set<std::string, std::less<>> names;
+  // The name of the token that holds each SHA-256 (only one token can: a bearer token is looked
+  // up by its hash, so a second entry would be ignored, with its scopes).
+  std::map<std::array<uint8_t, 32>, std::string> hashes;
   for (size_t i = 0; i < tokens.size(); ++i) {
     MapReader t(tokens[i], m.diags(), fmt::format("auth.tokens[{}]", i));
     if (!t.valid()) continue;
@@ -165,6 +169,13 @@ void read_auth(MapReader& m, AuthConfig& auth) {
         m.diags().error(t.get("sha256"), fmt::format("{}.sha256 must be the 64 hex digits of the token's SHA-256 "
                                                      "(printf %s TOKEN | sha256sum), never the token itself",
                                                      t.what()));
+        ok = false;
+      } else if (const auto [it, fresh] = hashes.try_emplace(token.sha256, token.name); !fresh) {
+        m.diags().error(t.get("sha256"),
+                        fmt::format("{}.sha256 is the same as token '{}''s: one token cannot have two entries (only "
+                                    "the first would count, with its scopes); give each client its own token, or "
+                                    "list every scope it needs in one entry",
+                                    t.what(), it->second));
         ok = false;
       }
     } else {

@@ -22,7 +22,10 @@ Daemon::Daemon(config::Config config, const Clock& clock, durable::Env& env)
       keys_(config.ingest.idempotency_ttl, config.ingest.idempotency_max_keys, config.ingest.idempotency_max_bytes),
       reloads_ok_(metrics_.counter("budgetd_config_reloads_total", "Config reloads, by result", {{"result", "ok"}})),
       reloads_failed_(
-          metrics_.counter("budgetd_config_reloads_total", "Config reloads, by result", {{"result", "refused"}})) {
+          metrics_.counter("budgetd_config_reloads_total", "Config reloads, by result", {{"result", "refused"}})),
+      last_evaluation_(metrics_.gauge("budgetd_alert_evaluation_timestamp_seconds",
+                                      "When alert states were last evaluated, in unix seconds (budgetd's clock; 0: "
+                                      "not yet)")) {
   auto shared = std::make_shared<const config::Config>(std::move(config));
   publish(make_state(shared, store::SloSet::build(*shared, nullptr)));
   metrics_
@@ -226,6 +229,9 @@ void Daemon::evaluate_now() {
     }
   }
   if (notifier_) notifier_->publish(changes, alerts_.firing(), now);
+  // Set last: a client that reads `now` here and then asks for alerts (another request, through
+  // the kernel) reads that evaluation's states. Waiting on it is how a test knows one has run.
+  last_evaluation_.set(static_cast<double>(to_unix_ms(now)) / 1000.0);
 }
 
 void Daemon::evaluator_loop() {

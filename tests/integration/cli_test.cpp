@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <thread>
 
@@ -23,6 +24,7 @@ namespace budgetd::test {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 namespace fs = std::filesystem;
 
 CommandResult run(const std::string& args) { return run_command(std::string(BUDGETD_BINARY) + " " + args + " 2>&1"); }
@@ -47,15 +49,15 @@ TEST(Cli, CheckPrintsEveryErrorWithItsPositionAndExits1) {
                  "slos:\n  - name: a\n    service: s\n    objective: 100\n    sli: {type: ratio}\n    windws: [30d]\n");
   const CommandResult r = run("check --config " + p.string());
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.out, HasSubstr(p.string() + ":4:16: SLO 'a': objective '100' must be above 0 and below 100"));
-  EXPECT_THAT(r.out, HasSubstr(p.string() + ":6:5: SLO 'a': unknown key 'windws'"));
+  EXPECT_THAT(r.out, HasSubstr(p.string() + ":4:16: error: SLO 'a': objective '100' must be above 0 and below 100"));
+  EXPECT_THAT(r.out, HasSubstr(p.string() + ":6:5: error: SLO 'a': unknown key 'windws'"));
 }
 
 TEST(Cli, ServeRefusesABadConfigTheSameWay) {
   const fs::path p = write_temp("bad2.yaml", "slos: 5\n");
   const CommandResult r = run("serve --config " + p.string());
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.out, HasSubstr(p.string() + ":1:7: slos must be a list of SLOs"));
+  EXPECT_THAT(r.out, HasSubstr(p.string() + ":1:7: error: slos must be a list of SLOs"));
 }
 
 TEST(Cli, UnknownSubcommandIsAnError) {
@@ -92,7 +94,7 @@ TEST(Cli, BacktestPrintsAReportAndExitCodesSayWhatWentWrong) {
 
   const CommandResult missing = run("backtest --config " + config.string());
   EXPECT_EQ(missing.exit_code, 2);
-  EXPECT_THAT(missing.out, HasSubstr("--events is required"));
+  EXPECT_THAT(missing.out, HasSubstr("budgetd backtest: --events FILE is required"));
   const CommandResult unreadable = run("backtest --config " + config.string() + " --events /nonexistent.ndjson");
   EXPECT_EQ(unreadable.exit_code, 2);
   EXPECT_THAT(unreadable.out, HasSubstr("cannot open /nonexistent.ndjson: No such file or directory"));
@@ -114,6 +116,93 @@ TEST(Cli, ExportOpensloPrintsDocumentsThatCheckAccepts) {
   EXPECT_EQ(again.exit_code, 0) << again.out;
   EXPECT_THAT(again.out, HasSubstr("OK (3 SLOs, 12 alert rules)"));
   EXPECT_EQ(run("export yaml").exit_code, 2);
+}
+
+// Issue 11: every subcommand parses its command line by its own table, so an unknown flag, a
+// stray argument, a flag without its value or given twice is exit 2 with that command's usage.
+TEST(Cli, EverySubcommandRefusesUnknownFlagsAndStrayArgumentsWithItsUsage) {
+  for (const std::string cmd : {"serve", "check", "gate", "backtest", "export openslo", "version"}) {
+    const std::string name = cmd.substr(0, cmd.find(' '));
+    CommandResult r = run(cmd + " --bogus");
+    EXPECT_EQ(r.exit_code, 2) << cmd << ": " << r.out;
+    EXPECT_THAT(r.out, HasSubstr("budgetd " + name + ": unknown flag '--bogus'")) << cmd;
+    EXPECT_THAT(r.out, HasSubstr("usage: budgetd " + name)) << cmd;
+    r = run(cmd + " stray");
+    EXPECT_EQ(r.exit_code, 2) << cmd << ": " << r.out;
+    EXPECT_THAT(r.out, HasSubstr("budgetd " + name + ": unexpected argument 'stray'")) << cmd;
+  }
+  CommandResult r = run("check --config");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.out, HasSubstr("budgetd check: --config needs a value (--config FILE)"));
+  r = run("check --config a.yaml --config=b.yaml");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.out, HasSubstr("budgetd check: --config is given more than once"));
+  r = run("backtest --json=yes --events x");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.out, HasSubstr("budgetd backtest: --json takes no value"));
+  r = run("export");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.out, HasSubstr("budgetd export: missing openslo"));
+  r = run("--bogus");  // no subcommand: serve's flags
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.out, HasSubstr("budgetd serve: unknown flag '--bogus'"));
+  // The value of --config=FILE form is taken whole, "=" and all.
+  r = run("check --config=" + std::string(BUDGETD_SOURCE_DIR) + "/config/budgetd.yaml");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+}
+
+TEST(CliRegression, GateIgnoredAMisspeltCommitAndLoggedAnEmptyOne) {
+  for (const std::string extra : {"", " --fail-open"}) {
+    const CommandResult r =
+        run("gate --url http://127.0.0.1:9 --service checkout --change feature --comit abc" + extra);
+    EXPECT_EQ(r.exit_code, 2) << "a typo is a bad command line, never an allowed deploy: " << r.out;
+    EXPECT_THAT(r.out, HasSubstr("budgetd gate: unknown flag '--comit' (did you mean --commit?)"));
+    EXPECT_THAT(r.out, HasSubstr("usage: budgetd gate --url URL --service S --change C"));
+  }
+  const CommandResult r = run("gate --url http://127.0.0.1:9 --change feature");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("budgetd gate: --service S is required"));
+}
+
+TEST(CliRegression, BacktestRanWithTheDefaultStepWhenToldStepp) {
+  const CommandResult r = run("backtest --events /nonexistent.ndjson --stepp 1m");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("budgetd backtest: unknown flag '--stepp' (did you mean --step?)"));
+}
+
+TEST(CliRegression, CheckFellBackToTheDefaultConfigWhenToldConfg) {
+  const CommandResult r = run("check --confg " + std::string(BUDGETD_SOURCE_DIR) + "/config/budgetd.yaml");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("budgetd check: unknown flag '--confg' (did you mean --config?)"));
+  EXPECT_THAT(r.out, Not(HasSubstr("OK (")));
+}
+
+TEST(Cli, EverySubcommandPrintsItsOwnUsageAndFlagsOnHelp) {
+  const std::map<std::string, std::vector<std::string>> flags = {
+      {"serve", {"--config FILE"}},
+      {"check", {"--config FILE"}},
+      {"gate",
+       {"--url URL", "--service S", "--change C", "--slo NAME", "--fail-open", "--json", "--timeout D", "--token T",
+        "--ci-job J", "--commit C"}},
+      {"backtest", {"--config FILE", "--events FILE", "--from T", "--to T", "--step D", "--reorder D", "--json"}},
+      {"export", {"--config FILE"}},
+  };
+  for (const auto& [cmd, names] : flags) {
+    for (const char* help : {" --help", " -h"}) {
+      // stdout only: the usage asked for is the answer, not an error.
+      const CommandResult r = run_command(std::string(BUDGETD_BINARY) + " " + cmd + help + " 2>/dev/null");
+      EXPECT_EQ(r.exit_code, 0) << cmd;
+      EXPECT_THAT(r.out, ::testing::StartsWith("usage: budgetd " + cmd)) << cmd;
+      for (const auto& f : names) EXPECT_THAT(r.out, HasSubstr("\n  " + f + " ")) << cmd << " lacks " << f;
+    }
+  }
+  // --help wins over anything wrong beside it.
+  EXPECT_EQ(run("gate --comit x --help").exit_code, 0);
+  const CommandResult all = run_command(std::string(BUDGETD_BINARY) + " --help 2>/dev/null");
+  EXPECT_EQ(all.exit_code, 0);
+  for (const char* cmd : {"serve", "check", "gate", "backtest", "export", "version"}) {
+    EXPECT_THAT(all.out, HasSubstr("\n  budgetd " + std::string(cmd))) << cmd;
+  }
 }
 
 // Starts `budgetd serve`, finds its port in the log, talks to it, then SIGTERM: exit 0.

@@ -177,7 +177,7 @@ TEST(Durability, AnInvalidConfigIsRefusedAndTheRunningOneStays) {
   const HttpResult r = c.post("/-/reload", "", "application/json");
   EXPECT_EQ(r.status, 400);
   EXPECT_THAT(r.json()["errors"][0].get<std::string>(),
-              HasSubstr("budgetd.yaml:4:49: SLO 'avail': objective '120' must be below 100"));
+              HasSubstr("budgetd.yaml:4:49: error: SLO 'avail': objective '120' must be below 100"));
   EXPECT_EQ(c.get("/v1/slos").json()["slos"].size(), 3u);
   EXPECT_THAT(c.get("/metrics").body, HasSubstr("budgetd_config_reloads_total{result=\"refused\"} 1\n"));
 }
@@ -337,7 +337,6 @@ TEST(Durability, ConcurrentIngestAndReadsStayConsistentAndExact) {
   HttpClient c(d.port());
   EXPECT_EQ(c.get("/v1/slos/avail").json()["budget"]["total"], 3 * 40 * 20 * 250);
 }
-
 
 // A read-only data directory (injected through the file layer: no root or mounts needed) stops
 // start-up with an error that names the directory and the cause.

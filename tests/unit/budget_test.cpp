@@ -247,7 +247,7 @@ TEST(BudgetConfig, MistakesAreErrorsWithTheirPosition) {
               ::testing::Contains(HasSubstr("1h slices do not fit window day:Asia/Kolkata")));
   EXPECT_THAT(
       diagnostics("windows: [7d, 28d], primary: 30d"),
-      ::testing::Contains(HasSubstr("c.yaml:2:93: SLO 'a': primary '30d' is not one of its windows (7d, 28d)")));
+      ::testing::Contains(HasSubstr("c.yaml:2:93: error: SLO 'a': primary '30d' is not one of its windows (7d, 28d)")));
   EXPECT_THAT(diagnostics("windows: [1h]"), ::testing::Contains(HasSubstr("budget windows must be longer than 1h")));
   EXPECT_THAT(diagnostics("windows: [7d, 7d]"), ::testing::Contains(HasSubstr("window 7d is listed twice")));
   EXPECT_THAT(diagnostics("sla: 100"), ::testing::Contains(HasSubstr("sla:")));

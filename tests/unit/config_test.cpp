@@ -139,14 +139,16 @@ slos:
   EXPECT_THAT(
       errors(r),
       ::testing::ElementsAre(
-          HasSubstr("c.yaml:2:11: server.listen must be host:port"),
-          HasSubstr("c.yaml:3:3: server: unknown key 'thread' (valid keys: "),
-          HasSubstr("c.yaml:5:11: SLO name 'Bad_Name' must be"),
-          HasSubstr("c.yaml:7:16: SLO 'Bad_Name': objective '100' must be above 0 and below 100"),
-          HasSubstr("c.yaml:8:22: SLO 'Bad_Name': windows[1]: '7h3m' is not a multiple of its bucket resolution 5m"),
-          HasSubstr("c.yaml:9:10: SLO 'Bad_Name': sli: a latency SLI needs threshold_ms"),
-          HasSubstr("c.yaml:14:11: SLO name 'dup' is used more than once"),
-          HasSubstr("c.yaml:18:5: SLO 'dup': unknown key 'colour' (valid keys: alerting, budgeting, description, ")));
+          HasSubstr("c.yaml:2:11: error: server.listen must be host:port"),
+          HasSubstr("c.yaml:3:3: error: server: unknown key 'thread' (valid keys: "),
+          HasSubstr("c.yaml:5:11: error: SLO name 'Bad_Name' must be"),
+          HasSubstr("c.yaml:7:16: error: SLO 'Bad_Name': objective '100' must be above 0 and below 100"),
+          HasSubstr(
+              "c.yaml:8:22: error: SLO 'Bad_Name': windows[1]: '7h3m' is not a multiple of its bucket resolution 5m"),
+          HasSubstr("c.yaml:9:10: error: SLO 'Bad_Name': sli: a latency SLI needs threshold_ms"),
+          HasSubstr("c.yaml:14:11: error: SLO name 'dup' is used more than once"),
+          HasSubstr(
+              "c.yaml:18:5: error: SLO 'dup': unknown key 'colour' (valid keys: alerting, budgeting, description, ")));
 }
 
 TEST(Config, RejectsImpossibleAlertRules) {
@@ -195,13 +197,13 @@ TEST(Config, SyntaxErrorsHaveAPosition) {
   const LoadResult r = load("slos:\n  - name: [unclosed\n");
   ASSERT_FALSE(r.ok());
   ASSERT_EQ(errors(r).size(), 1u);
-  EXPECT_THAT(errors(r)[0], HasSubstr("c.yaml:3:1: YAML syntax"));
+  EXPECT_THAT(errors(r)[0], HasSubstr("c.yaml:3:1: error: YAML syntax"));
 }
 
 TEST(Config, MissingFileSaysWhy) {
   const LoadResult r = load_config_file("/nonexistent/budgetd.yaml");
   ASSERT_FALSE(r.ok());
-  EXPECT_THAT(r.error_text(), HasSubstr("/nonexistent/budgetd.yaml: cannot open the config file: No such file"));
+  EXPECT_THAT(r.error_text(), HasSubstr("/nonexistent/budgetd.yaml: error: cannot read the config file: No such file"));
 }
 
 TEST(Config, IdentityIsNameServiceSliAndMatchers) {
@@ -218,7 +220,6 @@ TEST(Config, IdentityIsNameServiceSliAndMatchers) {
   c.sli.threshold_ms = 100;
   EXPECT_NE(a.identity(), c.identity());
 }
-
 
 // Review of issue 2: limits that keep a config from reaching a crash or an overflow.
 TEST(Config, RefusesValuesOutsideSafeLimits) {
@@ -249,9 +250,10 @@ slos:
     alerting: {min_evnts: 5, rules: [{name: r, severity: pag, long: 1h, short: 5m, factor: 2}]}
 )");
   ASSERT_FALSE(r.ok());
-  EXPECT_THAT(errors(r), ::testing::ElementsAre(HasSubstr("objective '100' must be above 0"),
-                                                HasSubstr("c.yaml:7:16: SLO 'a': alerting: unknown key 'min_evnts'"),
-                                                HasSubstr("severity must be page or ticket, not 'pag'")));
+  EXPECT_THAT(errors(r),
+              ::testing::ElementsAre(HasSubstr("objective '100' must be above 0"),
+                                     HasSubstr("c.yaml:7:16: error: SLO 'a': alerting: unknown key 'min_evnts'"),
+                                     HasSubstr("severity must be page or ticket, not 'pag'")));
 }
 
 TEST(Config, StorageAndAuth) {

@@ -138,10 +138,11 @@ TEST(OpenSlo, CalendarStartTimeIsWarnedAboutOnlyWhereNoPeriodStarts) {
 TEST(OpenSlo, AOneMinuteCalendarWindowIsRefusedNotGuessedToBeAMonth) {
   const LoadResult r = load("timeslices-slo.yaml");
   EXPECT_FALSE(r.ok());
-  EXPECT_THAT(errors(r), ElementsAre(HasSubstr("timeslices-slo.yaml:27:17: OpenSLO SLO 'service-availability': a "
-                                               "calendar window of 1m is not supported: budgetd's calendar windows "
-                                               "are 1d, 1w, 1M, 1Q and 1Y (OpenSLO writes minutes as m and months as "
-                                               "M)")));
+  EXPECT_THAT(errors(r),
+              ElementsAre(HasSubstr("timeslices-slo.yaml:27:17: error: OpenSLO SLO 'service-availability': a "
+                                    "calendar window of 1m is not supported: budgetd's calendar windows "
+                                    "are 1d, 1w, 1M, 1Q and 1Y (OpenSLO writes minutes as m and months as "
+                                    "M)")));
 }
 
 TEST(OpenSlo, DocumentsWithoutSlosLoadWithWhatTheyCannotDoSaid) {
@@ -204,9 +205,9 @@ TEST(OpenSlo, IncludedFilesAndReferencesAcrossThem) {
   const LoadResult bad = load_config_file(main);
   EXPECT_FALSE(bad.ok());
   EXPECT_THAT(errors(bad),
-              ElementsAre(HasSubstr("budgetd.yaml:11:68: OpenSLO SLO 'search': alertPolicyRef 'nope' names no "
+              ElementsAre(HasSubstr("budgetd.yaml:11:68: error: OpenSLO SLO 'search': alertPolicyRef 'nope' names no "
                                     "AlertPolicy"),
-                          HasSubstr("v1-alert_conditions.yaml:17:11: OpenSLO SLO 'search': AlertCondition "
+                          HasSubstr("v1-alert_conditions.yaml:17:11: error: OpenSLO SLO 'search': AlertCondition "
                                     "'cpu-usage-breach': op 'lte' cannot be honoured")));
 }
 
@@ -215,9 +216,9 @@ TEST(OpenSlo, WhatCannotBeHonouredIsAnErrorAtItsPlace) {
   const std::string head = "apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: a}\nspec:\n  service: s\n";
   const std::string ratio = "  indicator: {metadata: {name: i}, spec: {ratioMetric: {counter: true}}}\n";
   EXPECT_THAT(check("apiVersion: openslo/v2alpha\nkind: SLO\nmetadata: {name: a}\nspec: {}\n"),
-              ElementsAre(HasSubstr("o.yaml:1:13: apiVersion 'openslo/v2alpha' is not supported")));
+              ElementsAre(HasSubstr("o.yaml:1:13: error: apiVersion 'openslo/v2alpha' is not supported")));
   EXPECT_THAT(check("apiVersion: openslo/v1\nkind: Dashboard\nmetadata: {name: a}\nspec: {}\n"),
-              ElementsAre(HasSubstr("o.yaml:2:7: OpenSLO kind 'Dashboard' is not supported")));
+              ElementsAre(HasSubstr("o.yaml:2:7: error: OpenSLO kind 'Dashboard' is not supported")));
   EXPECT_THAT(check(head + ratio + "  timeWindow: [{duration: 1M, isRolling: true}]\n  objectives: [{target: 0.99}]\n"),
               ElementsAre(HasSubstr("a rolling window of 1M has no fixed length")));
   EXPECT_THAT(check(head + "  indicator: {metadata: {name: i}, spec: {thresholdMetric: {}}}\n" +
@@ -230,7 +231,7 @@ TEST(OpenSlo, WhatCannotBeHonouredIsAnErrorAtItsPlace) {
   EXPECT_THAT(check(head + ratio + "  timeWindow: [{duration: 7d}]\n  objectives: [{target: 1.5}]\n"),
               ElementsAre(HasSubstr("'1.5' must be a fraction above 0 and below 1")));
   EXPECT_THAT(check(head + ratio + "  timeWindow: [{duration: 7d}]\n  objectives: [{target: 0.99}]\n  colour: red\n"),
-              ElementsAre(HasSubstr("o.yaml:9:3: OpenSLO SLO 'a': spec: unknown key 'colour'")));
+              ElementsAre(HasSubstr("o.yaml:9:3: error: OpenSLO SLO 'a': spec: unknown key 'colour'")));
   EXPECT_THAT(
       errors(load_config_string("slos: [{name: a, service: s, objective: 99, sli: {type: ratio}}]\n---\n" + head +
                                     ratio + "  timeWindow: [{duration: 7d}]\n  objectives: [{target: 0.99}]\n",
@@ -250,12 +251,13 @@ TEST(OpenSloRegression, AnUnreadableAlertConditionWindowDroppedItsSloInSilence) 
                                "  alertPolicies:\n    - kind: AlertPolicy\n      metadata: {name: p}\n" +
                                "      spec:\n        conditions:\n          - kind: AlertCondition\n" +
                                "            metadata: {name: c}\n";
-  EXPECT_THAT(check(alerting + "            spec: {condition: {kind: burnrate, threshold: 2, lookbackWindow: 1M}}\n"),
-              ElementsAre(HasSubstr("o.yaml:16:78: OpenSLO SLO 'a': AlertCondition 'c': lookbackWindow: 1M has no "
-                                    "fixed length")));
+  EXPECT_THAT(
+      check(alerting + "            spec: {condition: {kind: burnrate, threshold: 2, lookbackWindow: 1M}}\n"),
+      ElementsAre(HasSubstr("o.yaml:16:78: error: OpenSLO SLO 'a': AlertCondition 'c': lookbackWindow: 1M has no "
+                            "fixed length")));
   EXPECT_THAT(
       check(alerting + "            spec: {condition: {kind: burnrate, threshold: 2, lookbackWindow: 5000m}}\n"),
-      ElementsAre(HasSubstr("o.yaml:16:78: OpenSLO SLO 'a': AlertCondition 'c': lookbackWindow: '5000m' is not "
+      ElementsAre(HasSubstr("o.yaml:16:78: error: OpenSLO SLO 'a': AlertCondition 'c': lookbackWindow: '5000m' is not "
                             "a multiple of its bucket resolution 1h")));
 }
 

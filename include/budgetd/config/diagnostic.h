@@ -3,7 +3,7 @@
 // problem of a run the way compilers do and editors can jump to each:
 //
 //   Diagnostic d{Diagnostic::Severity::kError, "budgetd.yaml", 12, 5, "objective '100' must be ..."};
-//   d.to_string();   // "budgetd.yaml:12:5: objective '100' must be ..."
+//   d.to_string();   // "budgetd.yaml:12:5: error: objective '100' must be ..."
 //
 // The loader (loader.h) returns them; the readers of the config module produce them.
 
@@ -19,7 +19,8 @@ struct Diagnostic {
   int column = 0;  // 1-based
   std::string message;
 
-  // "config/budgetd.yaml:12:5: objective '100' must be above 0 and below 100" (warnings: "...: warning: ...")
+  // "config/budgetd.yaml:12:5: error: objective '100' must be above 0 and below 100" (or "warning: ");
+  // "file: error: ..." when the problem is not at one place.
   std::string to_string() const;
 };
 

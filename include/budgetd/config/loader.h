@@ -19,6 +19,14 @@
 
 namespace budgetd::config {
 
+// Config files are read only when they are regular files (not a FIFO, a device or a directory),
+// and only up to a size: the main file up to kMaxConfigFileBytes, each file under `include:` up
+// to the config's `include_max_bytes` (default kDefaultIncludeMaxBytes). yaml-cpp takes about 50
+// bytes of memory per byte of YAML, so 4 MiB is some 200 MB while it is parsed and ~20,000 SLOs.
+inline constexpr uint64_t kMaxConfigFileBytes = uint64_t{4} << 20;
+inline constexpr uint64_t kDefaultIncludeMaxBytes = uint64_t{4} << 20;
+inline constexpr uint64_t kMaxIncludeMaxBytes = uint64_t{256} << 20;
+
 struct LoadResult {
   std::optional<Config> config;  // set only when there is no error
   std::vector<Diagnostic> diagnostics;

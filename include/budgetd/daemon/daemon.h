@@ -118,6 +118,7 @@ class Daemon final : public api::Backend {
   std::atomic<bool> ready_{false};
   metrics::Counter& reloads_ok_;
   metrics::Counter& reloads_failed_;
+  metrics::Gauge& last_evaluation_;  // budgetd's clock at the end of the last evaluate_now()
 };
 
 }  // namespace budgetd
