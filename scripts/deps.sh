@@ -18,6 +18,7 @@ packages=(
   prometheus-alertmanager    # alert integration test talks to the real Alertmanager
   prometheus                 # promtool check metrics + live scrape test
   python3                    # tests/packaging/check_packaging.py
+  clang-14 libclang-rt-14-dev  # libFuzzer + ASan/UBSan runtimes: the harnesses of tests/fuzz (make fuzz, make test)
 )
 
 missing=()

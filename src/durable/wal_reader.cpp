@@ -170,9 +170,15 @@ class LogReplay {
     const std::string qdir =
         std::filesystem::path(dir_).parent_path().string() + "/corrupt-" + std::to_string(to_unix_ms(now_));
     BUDGETD_RETURN_IF_ERROR(env_.create_dirs(qdir));
-    BUDGETD_RETURN_IF_ERROR(env_.write_file_atomically(
-        fmt::format("{}/{}.from-offset-{}", qdir, segments_[i].name, offset), data.substr(offset)));
-    BUDGETD_RETURN_IF_ERROR(env_.truncate(dir_ + "/" + segments_[i].name, offset));
+    if (offset == 0) {
+      // The whole segment goes, as later ones do: an empty file left behind would be damage
+      // again at the next start (a segment starting past the snapshot's cut, or an empty one).
+      BUDGETD_RETURN_IF_ERROR(env_.rename(dir_ + "/" + segments_[i].name, qdir + "/" + segments_[i].name));
+    } else {
+      BUDGETD_RETURN_IF_ERROR(env_.write_file_atomically(
+          fmt::format("{}/{}.from-offset-{}", qdir, segments_[i].name, offset), data.substr(offset)));
+      BUDGETD_RETURN_IF_ERROR(env_.truncate(dir_ + "/" + segments_[i].name, offset));
+    }
     for (size_t j = i + 1; j < segments_.size(); ++j) {
       BUDGETD_RETURN_IF_ERROR(env_.rename(dir_ + "/" + segments_[j].name, qdir + "/" + segments_[j].name));
     }

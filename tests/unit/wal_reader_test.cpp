@@ -136,5 +136,27 @@ TEST(WalReaderRegression, StartUpAfterATornRecordWasQuadratic) {
   EXPECT_EQ(fs::file_size(d.segment()), good.size());
 }
 
+// Found by the wal_replay fuzzer: damage at the very start of a segment (here its header) left an
+// empty file behind after the rest was kept aside, and the next start found that empty segment
+// in the middle of the log: damage again, every start. The whole segment is moved aside now.
+TEST(WalReaderRegression, DamageAtASegmentsStartLeftAnEmptySegmentBehind) {
+  LogDir d;
+  d.write_segment(good_records(2));
+  const std::string second = d.wal() + "/" + segment_name(3);
+  std::string bad = good_records(4).substr(0, kSegmentMagic.size() + 10);
+  bad[0] ^= 0x20;  // not the segment header
+  std::ofstream(second, std::ios::binary) << bad;
+  const Replay first = replay(d);
+  EXPECT_EQ(first.seqs, (std::vector<uint64_t>{1, 2}));
+  EXPECT_THAT(first.report.corruption, HasSubstr("does not start with the segment header"));
+  EXPECT_FALSE(fs::exists(second));
+  ASSERT_NE(first.report.quarantine, "");
+  EXPECT_TRUE(fs::exists(first.report.quarantine + "/" + segment_name(3)));
+  const Replay again = replay(d);  // clean: nothing of the damage is left in the log
+  EXPECT_EQ(again.seqs, (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(again.report.corruption, "");
+  EXPECT_EQ(again.report.torn, "");
+}
+
 }  // namespace
 }  // namespace budgetd::durable
