@@ -4,6 +4,10 @@
 BUILD_DIR   ?= build
 TSAN_DIR    ?= build-tsan
 BENCH_DIR   ?= build-release
+FUZZ_DIR    ?= build-fuzz
+FUZZ_SECONDS ?= 60
+# make test's short run of every fuzzer: its corpus plus a little new input
+FUZZ_SMOKE_SECONDS ?= 3
 CONFIG      ?= config/budgetd.yaml
 JOBS        ?= 2
 CMAKE_FLAGS ?=
@@ -16,7 +20,7 @@ TEST_FLAGS   = -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBIN
 
 CMAKE_COMMON = -G Ninja -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DBUDGETD_X86_64_V3=$(X86_64_V3)
 
-.PHONY: deps build run test test-tsan bench clean format
+.PHONY: deps build run test test-tsan fuzz fuzz-build fuzz-smoke bench clean format
 
 deps:
 	@./scripts/deps.sh
@@ -31,7 +35,7 @@ run: build
 	mkdir -p data
 	./$(BUILD_DIR)/src/budgetd serve --config $(CONFIG)
 
-test: build test-tsan
+test: build test-tsan fuzz-smoke
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
 
 # Under ThreadSanitizer: the store's concurrency stress test (scaled up), the server's
@@ -40,6 +44,22 @@ test-tsan: deps
 	cmake -S . -B $(TSAN_DIR) $(CMAKE_COMMON) $(TEST_FLAGS) -DBUDGETD_TSAN=ON -DBUDGETD_BENCH=OFF
 	cmake --build $(TSAN_DIR) -j $(JOBS) --target store_stress_test integration_tests alerting_tests
 	cd $(TSAN_DIR) && BUDGETD_STRESS_SCALE=5 TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -L 'stress|integration' -E '^Cli' --timeout 600
+
+# libFuzzer harnesses (tests/fuzz/README.md): Debian's clang, every library instrumented with
+# -fsanitize=fuzzer-no-link,address,undefined, in a build dir of their own.
+fuzz-build: deps
+	cmake -S . -B $(FUZZ_DIR) $(CMAKE_COMMON) -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g" -DBUDGETD_FUZZ=ON -DBUDGETD_TESTS=OFF -DBUDGETD_BENCH=OFF
+	cmake --build $(FUZZ_DIR) -j $(JOBS) --target fuzzers
+
+# Each harness for FUZZ_SECONDS (make fuzz FUZZ_SECONDS=600 for a longer hunt).
+fuzz: fuzz-build
+	./tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
+
+# What make test runs: every harness over its corpus plus a few seconds of new input, so the
+# harnesses keep building and a crash they find fails the test.
+fuzz-smoke: fuzz-build
+	./tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SMOKE_SECONDS)
 
 bench: deps
 	cmake -S . -B $(BENCH_DIR) $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Release -DBUDGETD_TESTS=OFF
@@ -50,4 +70,4 @@ format:
 	git ls-files '*.cpp' '*.h' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD_DIR) $(TSAN_DIR) $(BENCH_DIR)
+	rm -rf $(BUILD_DIR) $(TSAN_DIR) $(BENCH_DIR) $(FUZZ_DIR)

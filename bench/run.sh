@@ -13,5 +13,8 @@ echo
 echo "== recovery: 1,000 SLOs with full 30d rings + a 1 GiB log (median of 3 recoveries)"
 "$build/bench/budgetd_recovery_bench" --slos 1000 --log-mb 1024 --runs 3 2>/dev/null
 echo
+echo "== start-up after a torn 8 MiB record (median of 5 replays)"
+"$build/bench/budgetd_torn_tail_bench" --record-mb 8 --runs 5 2>/dev/null
+echo
 echo "== end-to-end: budgetd + budgetd-loadgen on this machine (medians of 3 runs)"
 python3 "$(dirname "$0")/e2e.py" "$build" --runs 3

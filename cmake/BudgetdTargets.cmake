@@ -17,6 +17,19 @@ if(BUDGETD_TSAN)
   list(APPEND BUDGETD_SANITIZER_FLAGS -fsanitize=thread -Wno-tsan)
 endif()
 
+if(BUDGETD_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "BUDGETD_FUZZ needs clang's libFuzzer: configure with -DCMAKE_CXX_COMPILER=clang++-14")
+  endif()
+  if(BUDGETD_TSAN OR BUDGETD_ASAN OR BUDGETD_UBSAN)
+    message(FATAL_ERROR "BUDGETD_FUZZ brings its own sanitizers (address, undefined); drop the other options")
+  endif()
+  # Coverage for libFuzzer in every library; each harness links -fsanitize=fuzzer (tests/fuzz).
+  # Undefined behaviour aborts, so the fuzzer reports it as a crash.
+  list(APPEND BUDGETD_SANITIZER_FLAGS -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+       -fno-omit-frame-pointer)
+endif()
+
 set(BUDGETD_ARCH_FLAGS "")
 if(BUDGETD_X86_64_V3 AND CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
   set(BUDGETD_ARCH_FLAGS -march=x86-64-v3 -mpclmul)

@@ -20,6 +20,7 @@ packages=(
   python3                    # tests/packaging/check_packaging.py
   faketime                   # tests/readme: README examples run against budgetd on a frozen clock (libfaketime)
   jq                         # README examples that show part of an answer select it with jq
+  clang-14 libclang-rt-14-dev  # libFuzzer + ASan/UBSan runtimes: the harnesses of tests/fuzz (make fuzz, make test)
 )
 
 missing=()

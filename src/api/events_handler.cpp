@@ -1,6 +1,7 @@
 // POST /v1/events: decode and route the batch, log it, apply it, answer.
 
 #include "api.h"
+#include "budgetd/core/echo.h"
 #include "budgetd/core/log.h"
 #include "budgetd/ingest/batch.h"
 #include "handler_util.h"
@@ -82,12 +83,14 @@ Api::KeyClaim Api::claim_idempotency_key(const Request& req, Timestamp now) {
       out.answer->set("Idempotent-Replayed", "true");
       break;
     case durable::IdempotencyTable::Claim::kMismatch:
-      out.answer = reply_error(req, http::status::unprocessable_entity,
-                               "Idempotency-Key '" + key.key + "' was already used for a different batch");
+      out.answer =
+          reply_error(req, http::status::unprocessable_entity,
+                      "Idempotency-Key '" + bounded_echo(key.key) + "' was already used for a different batch");
       break;
     case durable::IdempotencyTable::Claim::kInFlight:
-      out.answer = reply_error(req, http::status::conflict,
-                               "a batch with Idempotency-Key '" + key.key + "' is still being applied; retry shortly");
+      out.answer = reply_error(
+          req, http::status::conflict,
+          "a batch with Idempotency-Key '" + bounded_echo(key.key) + "' is still being applied; retry shortly");
       out.answer->set(http::field::retry_after, "1");
       break;
   }
@@ -107,7 +110,7 @@ void Api::post_events(Request& req, Respond respond) {
   const std::optional<ingest::BodyFormat> format = body_format(type);
   if (!format) {
     return respond(reply_error(req, http::status::unsupported_media_type,
-                               "Content-Type '" + type +
+                               "Content-Type '" + bounded_echo(type) +
                                    "' is not accepted; send application/json ({\"events\": [...]}) or "
                                    "application/x-ndjson (one event per line)"));
   }

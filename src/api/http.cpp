@@ -62,6 +62,8 @@ std::string_view error_code_for(http::status status) {
       return "too_many_requests";
     case http::status::service_unavailable:
       return "unavailable";
+    case http::status::not_implemented:
+      return "not_implemented";
     default:
       return "internal";
   }

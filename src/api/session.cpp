@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 
 #include "budgetd/core/log.h"
+#include "request_framing.h"
 
 namespace budgetd::api {
 namespace {
@@ -117,8 +118,7 @@ void Session::disarm_read_deadline() {
 
 void Session::read_header() {
   parser_.emplace();
-  parser_->body_limit(hub_.config().max_body_bytes);
-  parser_->header_limit(hub_.config().max_header_bytes);
+  configure_request_parser(*parser_, hub_.config());
   stream_.expires_never();
   arm_read_deadline(hub_.config().idle_timeout);
   http::async_read_header(stream_, buffer_, *parser_,
@@ -136,6 +136,9 @@ void Session::on_header(beast::error_code ec) {
   if (ec == net::error::operation_aborted) return;
   if (ec == http::error::end_of_stream) return close();
   if (ec) return fail_request(ec);
+  // Before any of the body is read: a request whose framing is in doubt is answered and the
+  // connection closed, so that no second request hidden in its body ever runs.
+  if (auto refused = check_request_framing(parser_->get())) return refuse(std::move(*refused));
 
   busy_ = true;
   if (parser_->is_done()) return dispatch();
@@ -172,27 +175,16 @@ void Session::on_body(beast::error_code ec) {
 }
 
 void Session::fail_request(beast::error_code ec) {
+  if (ec == beast::error::timeout) hub_.timeouts.inc();
+  refuse(refusal_for_read_error(ec, hub_.config(), parser_ && parser_->is_header_done()));
+}
+
+void Session::refuse(ProtocolRefusal refusal) {
   request_unread_ = true;
-  http::status status = http::status::bad_request;
-  std::string why = "malformed HTTP request: " + ec.message();
-  if (ec == http::error::body_limit) {
-    status = http::status::payload_too_large;
-    why = "the body is larger than server.max_body_bytes (" + std::to_string(hub_.config().max_body_bytes) +
-          " bytes); split the batch";
-  } else if (ec == http::error::header_limit) {
-    status = http::status::request_header_fields_too_large;
-    why = "the request headers are larger than server.max_header_bytes (" +
-          std::to_string(hub_.config().max_header_bytes) + " bytes)";
-  } else if (ec == beast::error::timeout) {
-    status = http::status::request_timeout;
-    why = parser_ && parser_->is_header_done() ? "the request body was not received within server.read_timeout"
-                                               : "the request headers were not received within server.idle_timeout";
-    hub_.timeouts.inc();
-  }
-  hub_.handler().note_protocol_error(status, remote_, why);
+  hub_.handler().note_protocol_error(refusal.status, remote_, refusal.why);
   busy_ = true;
   const unsigned version = parser_ && parser_->is_header_done() ? parser_->get().version() : 11;
-  send(error_response(status, error_code_for(status), why, version, false));
+  send(error_response(refusal.status, error_code_for(refusal.status), refusal.why, version, false));
 }
 
 void Session::dispatch() {

@@ -5,7 +5,8 @@
 // A session lives on its own strand for its whole life and has at most one request in flight:
 // read headers (idle_timeout) -> answer 100-continue if asked -> read body (read_timeout) ->
 // handle -> write (write_timeout) -> read the next request or close. A fresh parser with the
-// configured body and header limits is made for every request.
+// configured body and header limits is made for every request, and its framing is checked before
+// any of its body is read (request_framing.h).
 //
 // Thread safety: a Session's members are touched only on its strand: every completion handler
 // runs there, and a handler's answer (which may come from another thread, e.g. the log's after
@@ -27,6 +28,7 @@
 #include "budgetd/config/config.h"
 #include "budgetd/metrics/registry.h"
 #include "http.h"
+#include "request_framing.h"
 
 namespace budgetd::api {
 
@@ -100,6 +102,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void send(HttpResponse&& response);
   void on_write(bool close, beast::error_code ec);
   void fail_request(beast::error_code ec);
+  // Answers before the request is read to its end (limits, timeouts, framing), then closes.
+  void refuse(ProtocolRefusal refusal);
   void close();
   void linger();
 

@@ -34,7 +34,8 @@ std::string line_error(const ingest::MalformedBody& m) {
                        m.detail);
   }
   // Every other kind of an NDJSON line is content after its JSON document.
-  return "the line has content after its JSON object (NDJSON is one event per line); the line was skipped";
+  return fmt::format("the line has content after its JSON value{} (NDJSON is one event per line); the line was skipped",
+                     m.byte ? fmt::format(", at byte {}", *m.byte) : "");
 }
 
 // One SLO's counts in one 10 s bucket, waiting in the reorder buffer.

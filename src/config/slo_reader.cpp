@@ -4,7 +4,6 @@
 #include "slo_reader.h"
 
 #include <algorithm>
-#include <ranges>
 
 #include <fmt/format.h>
 
@@ -83,9 +82,12 @@ bool read_budget_windows(MapReader& m, SloSpec& slo) {
     const auto it =
         std::find_if(slo.windows.begin(), slo.windows.end(), [&](const WindowSpec& x) { return x.name == *primary; });
     if (it == slo.windows.end()) {
-      diags.error(m.get("primary"),
-                  fmt::format("{}: primary '{}' is not one of its windows ({})", what, *primary,
-                              fmt::join(slo.windows | std::views::transform(&WindowSpec::name), ", ")));
+      // A plain loop, not std::views::transform: clang 14 (the fuzz build's) cannot compile
+      // libstdc++ 12's ranges.
+      std::vector<std::string_view> names;
+      for (const WindowSpec& w : slo.windows) names.push_back(w.name);
+      diags.error(m.get("primary"), fmt::format("{}: primary '{}' is not one of its windows ({})", what, *primary,
+                                                fmt::join(names, ", ")));
       ok = false;
     } else {
       slo.primary = static_cast<size_t>(it - slo.windows.begin());

@@ -1,8 +1,10 @@
 #include "budgetd/core/time.h"
 
 #include <fmt/format.h>
+
 #include <array>
 #include <charconv>
+#include "budgetd/core/echo.h"
 
 namespace budgetd {
 namespace {
@@ -25,7 +27,8 @@ bool read_digits(std::string_view text, size_t pos, size_t width, int& out) {
 }
 
 Status bad_time(std::string_view text, std::string_view why) {
-  return InvalidArgument(fmt::format("'{}' is not an RFC 3339 time ({}); example: 2026-11-24T10:00:00Z", text, why));
+  return InvalidArgument(
+      fmt::format("'{}' is not an RFC 3339 time ({}); example: 2026-11-24T10:00:00Z", bounded_echo(text), why));
 }
 
 struct DurationUnit {
@@ -107,7 +110,7 @@ Result<Timestamp> parse_timestamp(std::string_view text) {
     int64_t ms = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
     if (ec != std::errc{} || end != text.data() + text.size()) {
-      return InvalidArgument(fmt::format("'{}' is too large for unix milliseconds", text));
+      return InvalidArgument(fmt::format("'{}' is too large for unix milliseconds", bounded_echo(text)));
     }
     return from_unix_ms(ms);
   }
@@ -116,13 +119,17 @@ Result<Timestamp> parse_timestamp(std::string_view text) {
 
 Result<Millis> parse_duration(std::string_view text) {
   const auto bad = [&](std::string_view why) {
-    return InvalidArgument(fmt::format("'{}' is not a duration ({}); examples: 30d, 6h, 1h30m, 10s", text, why));
+    return InvalidArgument(
+        fmt::format("'{}' is not a duration ({}); examples: 30d, 6h, 1h30m, 10s", bounded_echo(text), why));
   };
   if (text.empty()) return bad("it is empty");
   Millis total{0};
   size_t pos = 0;
   size_t last_unit = kUnits.size();  // index into kUnits; units must strictly decrease
   while (pos < text.size()) {
+    // from_chars would take a sign: "2d-1h" must not quietly mean 1d23h.
+    if (text[pos] == '-' || text[pos] == '+')
+      return bad("a duration has no signs: each part is a whole number and a unit");
     int64_t n = 0;
     const auto [num_end, ec] = std::from_chars(text.data() + pos, text.data() + text.size(), n);
     if (ec != std::errc{} || num_end == text.data() + pos) return bad("expected a whole number");

@@ -49,8 +49,10 @@ std::string encode_batch(std::span<const store::BucketDelta> deltas, const store
 Result<BatchRecord> decode_batch(std::string_view payload) {
   Reader r(payload);
   BatchRecord rec;
+  // Counts are checked against the fewest bytes their entries take (an SLO: a name length and
+  // its hash; a delta: four varints), so a bad count cannot reserve many times the record's size.
   const uint64_t n_slos = r.varint();
-  if (!r.ok() || n_slos > payload.size()) return DataLoss("batch record: bad SLO count");
+  if (!r.ok() || n_slos > r.remaining() / 9) return DataLoss("batch record: bad SLO count");
   rec.slos.reserve(n_slos);
   for (uint64_t i = 0; i < n_slos && r.ok(); ++i) {
     std::string name(r.bytes());
@@ -58,15 +60,16 @@ Result<BatchRecord> decode_batch(std::string_view payload) {
     rec.slos.push_back({std::move(name), hash});
   }
   const uint64_t n_deltas = r.varint();
-  if (!r.ok() || n_deltas > payload.size()) return DataLoss("batch record: bad delta count");
+  if (!r.ok() || n_deltas > r.remaining() / 4) return DataLoss("batch record: bad delta count");
   rec.deltas.reserve(n_deltas);
   for (uint64_t i = 0; i < n_deltas && r.ok(); ++i) {
     BatchRecord::Delta d{};
-    d.slo = static_cast<uint32_t>(r.varint());
+    const uint64_t slo = r.varint();
+    d.slo = static_cast<uint32_t>(slo);
     d.bucket = static_cast<int64_t>(r.varint());
     d.good = r.varint();
     d.total = r.varint();
-    if (d.slo >= rec.slos.size() || d.good > d.total || d.bucket < 0) return DataLoss("batch record: bad delta");
+    if (slo >= rec.slos.size() || d.good > d.total || d.bucket < 0) return DataLoss("batch record: bad delta");
     rec.deltas.push_back(d);
   }
   const uint8_t flag = r.u8();

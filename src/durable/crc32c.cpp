@@ -21,7 +21,7 @@ constexpr std::array<uint32_t, 256> make_table() {
   }
   return t;
 }
-constexpr std::array<uint32_t, 256> kTable = make_table();
+[[maybe_unused]] constexpr std::array<uint32_t, 256> kTable = make_table();  // without SSE4.2
 
 }  // namespace
 

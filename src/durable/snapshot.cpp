@@ -139,6 +139,8 @@ Result<SnapshotView> decode_snapshot(std::string_view bytes) {
           fmt::format("snapshot SLO section {} ({}) has a ring layout that does not match its size", i, slo.name));
     slo.words = s.raw(words * 8);
     if (!s.ok() || !s.at_end()) return DataLoss(fmt::format("snapshot SLO section {} is malformed", i));
+    if (auto bad = store::SloSeries::check_words(slo.plan, slo.words))
+      return DataLoss(fmt::format("snapshot SLO section {} ({}): {}", i, slo.name, *bad));
     snap.slos.push_back(std::move(slo));
   }
   auto keys = section("idempotency keys");

@@ -41,16 +41,23 @@ std::string frame_record(RecordType type, uint64_t seq, std::string_view payload
   return out;
 }
 
-std::optional<FramedRecord> parse_record(std::string_view data) {
+std::optional<size_t> plausible_record_size(std::string_view data) {
   if (data.size() < kRecordHeaderBytes) return std::nullopt;
+  const auto type = static_cast<RecordType>(data[8]);
+  if ((type != RecordType::kBatch && type != RecordType::kState) || data[9] != 0 || data[10] != 0 || data[11] != 0)
+    return std::nullopt;
   const uint32_t length = get_u32(data.data());
   if (length > kMaxRecordBytes || length > data.size() - kRecordHeaderBytes) return std::nullopt;
-  const std::string_view payload = data.substr(kRecordHeaderBytes, length);
+  return kRecordHeaderBytes + length;
+}
+
+std::optional<FramedRecord> parse_record(std::string_view data) {
+  // The checks that cost nothing first: garbage fails them before its CRC is computed.
+  const std::optional<size_t> size = plausible_record_size(data);
+  if (!size) return std::nullopt;
+  const std::string_view payload = data.substr(kRecordHeaderBytes, *size - kRecordHeaderBytes);
   if (get_u32(data.data() + 4) != record_crc(data, payload)) return std::nullopt;
-  if (data[9] != 0 || data[10] != 0 || data[11] != 0) return std::nullopt;
-  const auto type = static_cast<RecordType>(data[8]);
-  if (type != RecordType::kBatch && type != RecordType::kState) return std::nullopt;
-  return FramedRecord{type, get_u64(data.data() + 12), payload, kRecordHeaderBytes + length};
+  return FramedRecord{static_cast<RecordType>(data[8]), get_u64(data.data() + 12), payload, *size};
 }
 
 }  // namespace budgetd::durable

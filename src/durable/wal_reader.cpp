@@ -16,12 +16,29 @@ struct Segment {
   std::string name;
 };
 
-// True if any valid record starts after `from`: then the damage at `from` is not a torn tail.
-bool valid_record_after(std::string_view data, size_t from) {
+// What follows damage at `from`: nothing that is a record (a torn tail), a valid record (the
+// damage is in the middle of the log), or undecided.
+enum class AfterDamage { kNoRecord, kValidRecord, kUndecided };
+
+// CRC bytes the search may spend per byte it searches, beyond a fixed 1 MiB.
+constexpr uint64_t kCrcBytesPerByteSearched = 4;
+
+// Looks for a valid record at every offset after `from`, in time linear in the bytes after it:
+// the checks that cost nothing come first (a torn record's payload practically never passes
+// them), and the CRCs of candidates that do pass are bounded in total. Bytes that hold more
+// record-like headers than that are no crash's torn write: undecided, and kept aside like data
+// before valid records, never cut off.
+AfterDamage search_after_damage(std::string_view data, size_t from) {
+  uint64_t crc_budget = kCrcBytesPerByteSearched * (data.size() - from) + (uint64_t{1} << 20);
   for (size_t off = from + 1; off + kRecordHeaderBytes <= data.size(); ++off) {
-    if (parse_record(data.substr(off))) return true;
+    const std::string_view rest = data.substr(off);
+    const std::optional<size_t> size = plausible_record_size(rest);
+    if (!size) continue;
+    if (*size > crc_budget) return AfterDamage::kUndecided;
+    crc_budget -= *size;
+    if (parse_record(rest)) return AfterDamage::kValidRecord;
   }
-  return false;
+  return AfterDamage::kNoRecord;
 }
 
 }  // namespace
@@ -126,8 +143,16 @@ class LogReplay {
     const Segment& seg = segments_[i];
     const std::string where = fmt::format("{} at offset {} (seq {})", seg.name, off, expected_);
     if (rec) return quarantine(i, off, data, fmt::format("{}: found seq {} instead", where, rec->seq));
-    if (valid_record_after(data, off)) {
-      return quarantine(i, off, data, where + ": a record fails its CRC check, and valid records follow it");
+    switch (search_after_damage(data, off)) {
+      case AfterDamage::kValidRecord:
+        return quarantine(i, off, data, where + ": a record fails its CRC check, and valid records follow it");
+      case AfterDamage::kUndecided:
+        return quarantine(i, off, data,
+                          where +
+                              ": a record fails its CRC check, and too much of what follows looks like records "
+                              "to rule out valid ones");
+      case AfterDamage::kNoRecord:
+        break;
     }
     if (!last(i) && segments_[i + 1].first_seq != expected_) {
       return quarantine(i, off, data, where + ": a record fails its CRC check in the middle of the log");
@@ -145,9 +170,15 @@ class LogReplay {
     const std::string qdir =
         std::filesystem::path(dir_).parent_path().string() + "/corrupt-" + std::to_string(to_unix_ms(now_));
     BUDGETD_RETURN_IF_ERROR(env_.create_dirs(qdir));
-    BUDGETD_RETURN_IF_ERROR(env_.write_file_atomically(
-        fmt::format("{}/{}.from-offset-{}", qdir, segments_[i].name, offset), data.substr(offset)));
-    BUDGETD_RETURN_IF_ERROR(env_.truncate(dir_ + "/" + segments_[i].name, offset));
+    if (offset == 0) {
+      // The whole segment goes, as later ones do: an empty file left behind would be damage
+      // again at the next start (a segment starting past the snapshot's cut, or an empty one).
+      BUDGETD_RETURN_IF_ERROR(env_.rename(dir_ + "/" + segments_[i].name, qdir + "/" + segments_[i].name));
+    } else {
+      BUDGETD_RETURN_IF_ERROR(env_.write_file_atomically(
+          fmt::format("{}/{}.from-offset-{}", qdir, segments_[i].name, offset), data.substr(offset)));
+      BUDGETD_RETURN_IF_ERROR(env_.truncate(dir_ + "/" + segments_[i].name, offset));
+    }
     for (size_t j = i + 1; j < segments_.size(); ++j) {
       BUDGETD_RETURN_IF_ERROR(env_.rename(dir_ + "/" + segments_[j].name, qdir + "/" + segments_[j].name));
     }

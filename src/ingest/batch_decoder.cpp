@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include "budgetd/core/echo.h"
 #include "json_checks.h"
 
 namespace budgetd::ingest {
@@ -24,6 +25,16 @@ MalformedBody not_json(error_code e, od::document* doc = nullptr, const char* st
     m.byte = static_cast<uint64_t>(at - start);
   }
   return m;
+}
+
+MalformedBody trailing(uint32_t line, uint64_t at) { return {MalformedBody::Kind::kTrailingContent, line, at, {}}; }
+
+// Where the token after the document's first value starts in the text at `start`, or nullopt
+// when the value ran to the end (simdjson's only error here is OUT_OF_BOUNDS, at the end).
+std::optional<uint64_t> next_token(od::document& doc, const char* start) {
+  const char* at = nullptr;
+  if (doc.current_location().get(at) != simdjson::SUCCESS || at < start) return std::nullopt;
+  return static_cast<uint64_t>(at - start);
 }
 
 // Why an event was rejected. `reason` stays empty while the event is fine.
@@ -69,17 +80,17 @@ error_code read_labels(od::value v, Event& event, Verdict& verdict) {
     std::string_view text;
     if (auto e = value.get_string().get(text)) {
       if (!is_item_error(e)) return e;
-      verdict.reject("label '{}' must have a string value", key);
+      verdict.reject("label '{}' must have a string value", bounded_echo(key));
       if (auto e2 = validate(value)) return e2;
       continue;
     }
     if (verdict.rejected()) continue;
     if (key.empty() || key.size() > 128 || text.size() > 1024) {
-      verdict.reject("label '{}' is too long or empty (names 1-128 bytes, values up to 1024)", key.substr(0, 128));
+      verdict.reject("label '{}' is too long or empty (names 1-128 bytes, values up to 1024)", bounded_echo(key));
     } else if (event.label_count == kMaxLabels) {
       verdict.reject("an event may carry at most {} labels", kMaxLabels);
     } else if (event.label(key) != nullptr) {
-      verdict.reject("label '{}' appears twice", key);
+      verdict.reject("label '{}' appears twice", bounded_echo(key));
     } else {
       event.labels[event.label_count++] = Label{key, text};
     }
@@ -107,7 +118,7 @@ error_code read_field(std::string_view key, od::value v, Event& event, FieldSeen
                     : key == "labels"     ? &seen.labels
                                           : nullptr;
   if (seen_flag == nullptr) {
-    verdict.reject("unknown field '{}' (valid: service, ts, good, total, latency_ms, labels)", key);
+    verdict.reject("unknown field '{}' (valid: service, ts, good, total, latency_ms, labels)", bounded_echo(key));
     return validate(v);
   }
   if (*seen_flag) {
@@ -240,13 +251,24 @@ struct BatchDecoder::Impl {
     od::object top;
     if (auto e = doc.get_object().get(top)) {
       if (e == simdjson::INCORRECT_TYPE) return shape(Kind::kNotAnObject);
+      // simdjson refuses a root object whose last byte is not its '}' before reading any of it
+      // ("ended early", at byte 0): a complete object with more after it is read alone, and then
+      // the byte where the rest starts is reported.
+      if (e == simdjson::INCOMPLETE_ARRAY_OR_OBJECT) {
+        const std::string_view text(data, size);
+        if (const size_t end = end_of_first_value(text); end < size) {
+          if (Malformed m = json(data, end, capacity, now, sink)) return m;
+          return trailing(0, skip_whitespace(text, end));
+        }
+        return MalformedBody{Kind::kNotJson, 0, size, simdjson::error_message(e)};
+      }
       return bad(e);
     }
     bool seen_events = false;
     for (auto field : top) {
       std::string_view key;
       if (auto e = field.unescaped_key().get(key)) return bad(e);
-      if (key != "events") return shape(Kind::kUnknownField, std::string(key));
+      if (key != "events") return shape(Kind::kUnknownField, bounded_echo(key));
       if (seen_events) return shape(Kind::kRepeatedEvents);
       seen_events = true;
       od::array events;
@@ -263,7 +285,7 @@ struct BatchDecoder::Impl {
       }
     }
     if (!seen_events) return shape(Kind::kNoEvents);
-    if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) return shape(Kind::kTrailingContent);
+    if (const auto at = next_token(doc, data)) return trailing(0, *at);
     return std::nullopt;
   }
 
@@ -286,31 +308,59 @@ struct BatchDecoder::Impl {
       // The rest of the body follows this line in memory, so the padding simdjson may read is
       // there: the line needs no copy.
       const size_t line_capacity = capacity - static_cast<size_t>(line - data);
-      od::document doc;
-      if (auto e = parser.iterate(simdjson::padded_string_view(line, len, line_capacity)).get(doc))
-        return not_json(e, nullptr, nullptr, line_no);
-      verdict.clear(sink.wants_reasons());
-      od::object obj;
-      if (auto e = doc.get_object().get(obj)) {
-        if (!is_item_error(e)) return not_json(e, &doc, line, line_no);
-        od::json_type type;
-        if (auto e2 = doc.type().get(type)) return not_json(e2, &doc, line, line_no);
-        const error_code e3 =
-            type == od::json_type::array ? validate(doc.get_value().value_unsafe()) : scalar_check(doc, type);
-        if (e3) return not_json(e3, &doc, line, line_no);
-        sink.on_reject(index++, line_no, "an event must be a JSON object");
-        continue;
-      }
-      if (auto e = read_event(obj, now, event, verdict)) return not_json(e, &doc, line, line_no);
-      if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) {
-        return MalformedBody{MalformedBody::Kind::kTrailingContent, line_no, std::nullopt, {}};
-      }
-      if (verdict.rejected())
-        sink.on_reject(index, line_no, verdict.reason());
-      else
-        sink.on_event(index, event);
-      ++index;
+      if (Malformed m = ndjson_line({line, len}, line_capacity, line_no, index, now, sink)) return m;
     }
+    return std::nullopt;
+  }
+
+  // One non-blank NDJSON line, trimmed: an event or a rejected one (index counts it), or why the
+  // body is malformed.
+  Malformed ndjson_line(std::string_view text, size_t capacity, uint32_t line_no, uint32_t& index, Timestamp now,
+                        EventSink& sink) {
+    od::document doc;
+    if (auto e = parser.iterate(simdjson::padded_string_view(text.data(), text.size(), capacity)).get(doc))
+      return not_json(e, nullptr, nullptr, line_no);
+    verdict.clear(sink.wants_reasons());
+    od::object obj;
+    if (auto e = doc.get_object().get(obj)) {
+      if (is_item_error(e)) return not_an_object(doc, text, line_no, index, sink);
+      // As for a JSON body: a complete object with more after it (json() says why).
+      if (e == simdjson::INCOMPLETE_ARRAY_OR_OBJECT) {
+        if (const size_t end = end_of_first_value(text); end < text.size()) {
+          if (Malformed m = ndjson_line(text.substr(0, end), capacity, line_no, index, now, sink)) return m;
+          return trailing(line_no, skip_whitespace(text, end));
+        }
+        return MalformedBody{MalformedBody::Kind::kNotJson, line_no, text.size(), simdjson::error_message(e)};
+      }
+      return not_json(e, &doc, text.data(), line_no);
+    }
+    if (auto e = read_event(obj, now, event, verdict)) return not_json(e, &doc, text.data(), line_no);
+    if (const auto at = next_token(doc, text.data())) return trailing(line_no, *at);
+    if (verdict.rejected())
+      sink.on_reject(index, line_no, verdict.reason());
+    else
+      sink.on_event(index, event);
+    ++index;
+    return std::nullopt;
+  }
+
+  // A line whose value is not an object: one rejected event if it is JSON with nothing after it,
+  // else the body is malformed.
+  Malformed not_an_object(od::document& doc, std::string_view text, uint32_t line_no, uint32_t& index,
+                          EventSink& sink) {
+    od::json_type type;
+    if (auto e = doc.type().get(type)) return not_json(e, &doc, text.data(), line_no);
+    size_t end = text.size();
+    error_code e = simdjson::SUCCESS;
+    if (type == od::json_type::array) {
+      e = validate(doc.get_value().value_unsafe());
+      if (!e) end = next_token(doc, text.data()).value_or(text.size());
+    } else {
+      e = scalar_line_end(doc, type, text, end);
+    }
+    if (e) return not_json(e, &doc, text.data(), line_no);
+    if (const size_t at = skip_whitespace(text, end); at < text.size()) return trailing(line_no, at);
+    sink.on_reject(index++, line_no, "an event must be a JSON object");
     return std::nullopt;
   }
 };
@@ -335,11 +385,14 @@ std::string describe_body_error(const MalformedBody& m) {
       return "'events' must be an array of events";
     case Kind::kNoEvents:
       return "the body has no 'events' array; send {\"events\": [...]}";
-    case Kind::kTrailingContent:
-      if (m.line == 0) return "the body has content after its JSON object; nothing of it was applied";
+    case Kind::kTrailingContent: {
+      const std::string at = m.byte ? fmt::format(", at byte {}", *m.byte) : "";
+      if (m.line == 0)
+        return fmt::format("the body has content after its JSON object{}; nothing of it was applied", at);
       return fmt::format(
-          "line {} has content after its JSON object; NDJSON is one event per line; nothing of the body was applied",
-          m.line);
+          "line {} has content after its JSON value{}; NDJSON is one event per line; nothing of the body was applied",
+          m.line, at);
+    }
   }
   return "the body is malformed; nothing of it was applied";
 }

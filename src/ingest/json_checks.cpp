@@ -9,10 +9,13 @@ namespace budgetd::ingest {
 // body is not well-formed JSON and nothing of it may be applied.
 bool is_item_error(error_code e) { return e == simdjson::INCORRECT_TYPE || e == simdjson::NUMBER_OUT_OF_RANGE; }
 
-// A JSON number (RFC 8259 grammar), whatever its size.
 bool is_json_number(std::string_view t) {
   while (!t.empty() && (t.back() == ' ' || t.back() == '\n' || t.back() == '\r' || t.back() == '\t'))
     t.remove_suffix(1);
+  return !t.empty() && json_number_length(t) == t.size();
+}
+
+size_t json_number_length(std::string_view t) {
   size_t i = 0;
   const auto digits = [&] {
     const size_t start = i;
@@ -22,19 +25,45 @@ bool is_json_number(std::string_view t) {
   if (i < t.size() && t[i] == '-') ++i;
   if (i < t.size() && t[i] == '0') {
     ++i;
+    if (i < t.size() && t[i] >= '0' && t[i] <= '9') return 0;  // a leading zero
   } else if (digits() == 0) {
-    return false;
+    return 0;
   }
   if (i < t.size() && t[i] == '.') {
     ++i;
-    if (digits() == 0) return false;
+    if (digits() == 0) return 0;
   }
   if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
     ++i;
     if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
-    if (digits() == 0) return false;
+    if (digits() == 0) return 0;
   }
-  return i == t.size();
+  return i;
+}
+
+size_t skip_whitespace(std::string_view text, size_t from) {
+  while (from < text.size() && (text[from] == ' ' || text[from] == '\n' || text[from] == '\r' || text[from] == '\t'))
+    ++from;
+  return from;
+}
+
+size_t end_of_first_value(std::string_view text) {
+  size_t i = skip_whitespace(text, 0);
+  if (i == text.size() || (text[i] != '{' && text[i] != '[')) return text.size();
+  size_t depth = 0;
+  for (; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '"') {
+      for (++i; i < text.size() && text[i] != '"'; ++i) {
+        if (text[i] == '\\') ++i;  // the escaped byte cannot end the string
+      }
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if ((c == '}' || c == ']') && --depth == 0) {
+      return i + 1;
+    }
+  }
+  return text.size();
 }
 
 // simdjson reports a well-formed number too large for 64 bits (or a double) as NUMBER_ERROR,
@@ -96,28 +125,31 @@ error_code validate(od::value v, int depth) {
   return simdjson::TAPE_ERROR;
 }
 
-error_code scalar_check(od::document& doc, od::json_type type) {
+error_code scalar_line_end(od::document& doc, od::json_type type, std::string_view text, size_t& end) {
   switch (type) {
-    case od::json_type::string:
-      return doc.get_string().error();
-    case od::json_type::number: {
-      error_code e = doc.get_number().error();
-      std::string_view token;
-      if (e == simdjson::NUMBER_ERROR && doc.raw_json_token().get(token) == simdjson::SUCCESS &&
-          is_json_number(token)) {
-        e = simdjson::NUMBER_OUT_OF_RANGE;
+    case od::json_type::string: {
+      if (auto e = doc.get_string().error()) return e;
+      const char* at = nullptr;
+      end = doc.current_location().get(at) == simdjson::SUCCESS && at >= text.data()
+                ? static_cast<size_t>(at - text.data())
+                : text.size();
+      return simdjson::SUCCESS;
+    }
+    case od::json_type::number:
+      // Valid JSON whatever its size: only the event is rejected, so simdjson's range is moot.
+      end = json_number_length(text);
+      return end == 0 ? simdjson::NUMBER_ERROR : simdjson::SUCCESS;
+    case od::json_type::boolean:
+    case od::json_type::null:
+      for (const std::string_view atom : {"true", "false", "null"}) {
+        if (text.substr(0, atom.size()) == atom) {
+          end = atom.size();
+          return simdjson::SUCCESS;
+        }
       }
-      return e == simdjson::NUMBER_OUT_OF_RANGE ? simdjson::SUCCESS : e;
-    }
-    case od::json_type::boolean: {
-      const error_code e = doc.get_bool().error();
-      return e == simdjson::INCORRECT_TYPE ? simdjson::T_ATOM_ERROR : e;
-    }
-    case od::json_type::null: {
-      bool n = false;
-      if (auto e = doc.is_null().get(n)) return e;
-      return n ? simdjson::SUCCESS : simdjson::N_ATOM_ERROR;
-    }
+      return text.front() == 't'   ? simdjson::T_ATOM_ERROR
+             : text.front() == 'f' ? simdjson::F_ATOM_ERROR
+                                   : simdjson::N_ATOM_ERROR;
     default:
       return simdjson::TAPE_ERROR;
   }

@@ -15,8 +15,18 @@ using simdjson::error_code;
 // body is not well-formed JSON and nothing of it may be applied.
 bool is_item_error(error_code e);
 
-// A JSON number (RFC 8259 grammar), whatever its size.
+// A JSON number (RFC 8259 grammar), whatever its size; trailing whitespace is allowed.
 bool is_json_number(std::string_view token);
+// The length of the JSON number `text` starts with, or 0 if it does not start with one ("01",
+// "1.", "-" and "1e" start with none).
+size_t json_number_length(std::string_view text);
+
+// The offset of the first byte at or after `from` that is not JSON whitespace; text.size() if none.
+size_t skip_whitespace(std::string_view text, size_t from);
+// Where the object or array `text` starts with (after whitespace) ends, by its brackets outside
+// strings: the offset just past its closing bracket, or text.size() if it does not close or
+// `text` does not start with one. Only locates; the caller still parses that much.
+size_t end_of_first_value(std::string_view text);
 
 // simdjson reports a well-formed number too large for 64 bits (or a double) as NUMBER_ERROR, the
 // same code as a malformed one: NUMBER_OUT_OF_RANGE for the first (valid JSON: only the event is
@@ -35,7 +45,10 @@ inline constexpr int kMaxDepth = 64;
 // it. Returns the first error that is not an item error.
 error_code validate(od::value v, int depth = 0);
 
-// validate() for an NDJSON line whose document is a scalar of `type`.
-error_code scalar_check(od::document& doc, od::json_type type);
+// validate() for an NDJSON line `text` whose document is a scalar of `type`: `end` is set to
+// the offset just past it, text.size() when nothing follows. Atoms and numbers are read here
+// byte for byte: simdjson 3.0.1's document-level getters take "false1" for false, and "null"
+// followed by one more byte for null.
+error_code scalar_line_end(od::document& doc, od::json_type type, std::string_view text, size_t& end);
 
 }  // namespace budgetd::ingest

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstring>
+
+#include <fmt/format.h>
 
 namespace budgetd::store {
 namespace {
@@ -135,6 +138,32 @@ void SloSeries::append_words(std::string& out) const {
     if (r) r->append_words(out);
   }
   if (coverage_) coverage_->append_words(out);
+}
+
+std::optional<std::string> SloSeries::check_words(const SeriesPlan& plan, std::string_view bytes) {
+  assert(bytes.size() == 8 * planned_word_count(plan).value_or(0));
+  const auto word = [&](uint64_t i) {
+    uint64_t v;
+    std::memcpy(&v, bytes.data() + 8 * i, sizeof v);
+    return v;
+  };
+  uint64_t first = 0;  // of the ring being checked; coverage words follow the rings and hold bits
+  for (size_t r = 0; r < plan.slots.size(); ++r) {
+    for (uint64_t slot = 0; slot < plan.slots[r]; ++slot) {
+      const uint64_t good = word(first + 2 * slot);
+      const uint64_t total = word(first + 2 * slot + 1);
+      const auto where = [&] { return fmt::format("ring {} slot {}", format_duration(kResolutions[r]), slot); };
+      if (tagged::aux_of(total) != 0 || tagged::aux_of(good) != 0) return where() + " counts a writer still inside it";
+      if (tagged::tag_of(good) == 0) continue;
+      if (tagged::tag_of(total) == 0 ||
+          tagged::age_of(tagged::tag_of(good), tagged::tag_of(total)) == tagged::Age::kNewer)
+        return where() + " has good events of a later lap than its total";
+      if (tagged::tag_of(good) == tagged::tag_of(total) && tagged::payload_of(good) > tagged::payload_of(total))
+        return where() + " has more good events than total";
+    }
+    first += 2 * uint64_t{plan.slots[r]};
+  }
+  return std::nullopt;
 }
 
 void SloSeries::load_words(std::string_view bytes) {

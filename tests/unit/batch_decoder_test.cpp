@@ -240,7 +240,7 @@ TEST(BatchDecoder, NdjsonMalformedLineRefusesTheBody) {
   EXPECT_THAT(s.message(), HasSubstr("on line 2"));
   s = decode("{\"service\":\"a\",\"good\":true} {\"service\":\"b\",\"good\":true}\n", BodyFormat::kNdjson, c);
   EXPECT_FALSE(s.ok());
-  EXPECT_THAT(s.message(), HasSubstr("line 1 has content after its JSON object"));
+  EXPECT_THAT(s.message(), HasSubstr("line 1 has content after its JSON value, at byte 28"));
   EXPECT_FALSE(decode("[1,2\n", BodyFormat::kNdjson, c).ok());
 }
 
@@ -279,6 +279,93 @@ TEST(BatchDecoderRegression, NumbersTooLargeFor64BitsRefusedTheWholeBody) {
     Collect c;
     EXPECT_FALSE(decode(bad, BodyFormat::kJson, c).ok()) << bad;
   }
+}
+
+// Regression (issue 11, finding 1): an NDJSON line that is not an object and has content after
+// its value was taken as one rejected event, and the body got 200 with its other lines applied.
+// simdjson 3.0.1 reads "false1" as false and "null" plus any one byte as null at document level.
+TEST(BatchDecoderRegression, NdjsonNonObjectLineWithTrailingContentWasOneRejectedEvent) {
+  const std::pair<const char*, uint64_t> lines[] = {
+      {"\"x\" garbage", 4}, {"[1] [2", 4},     {"false1", 5}, {"null1", 4}, {"[1]x", 3},
+      {"true false", 5},    {"\"a\"\"b\"", 3}, {"1 2", 2},    {"[1]]", 3},  {"-5x", 2}};
+  for (const auto& [line, at] : lines) {
+    Collect c;
+    const auto bad =
+        decode_body("{\"service\":\"a\",\"good\":true}\n" + std::string(line) + "\n{\"service\":\"b\",\"good\":true}\n",
+                    BodyFormat::kNdjson, c);
+    ASSERT_TRUE(bad.has_value()) << line;
+    EXPECT_EQ(bad->kind, MalformedBody::Kind::kTrailingContent) << line;
+    EXPECT_EQ(bad->line, 2u) << line;
+    EXPECT_EQ(bad->byte, at) << line;
+  }
+  // The same values alone on their line are one rejected event each, as before.
+  Collect c;
+  ASSERT_TRUE(
+      decode("\"x\"\n[1, [2]]\nfalse\nnull\n-5e3\n123456789012345678901234567890\n", BodyFormat::kNdjson, c).ok());
+  ASSERT_EQ(c.items.size(), 6u);
+  for (const auto& item : c.items) EXPECT_EQ(item.reject, "an event must be a JSON object");
+  // Atoms that are not quite atoms are malformed, not trailing content.
+  for (const char* line : {"tru", "nul", "fals", "01", "1.", "-"}) {
+    Collect m;
+    const auto bad = decode_body(std::string(line) + "\n", BodyFormat::kNdjson, m);
+    ASSERT_TRUE(bad.has_value()) << line;
+    EXPECT_EQ(bad->kind, MalformedBody::Kind::kNotJson) << line;
+  }
+}
+
+// Regression (issue 11, papercut): a complete document followed by more content was reported as
+// "not valid JSON near byte 0: JSON document ended early"; it now names the byte where the rest
+// starts, in a JSON body and on an NDJSON line alike.
+TEST(BatchDecoderRegression, TrailingDataWasReportedNearByte0AsEndedEarly) {
+  Collect c;
+  const auto json = decode_body(R"({"events":[{"service":"a","good":true}]}  x)", BodyFormat::kJson, c);
+  ASSERT_TRUE(json.has_value());
+  EXPECT_EQ(json->kind, MalformedBody::Kind::kTrailingContent);
+  EXPECT_EQ(json->byte, 42u);
+  EXPECT_EQ(describe_body_error(*json),
+            "the body has content after its JSON object, at byte 42; nothing of it was applied");
+  for (const auto& [body, at] : {std::pair<std::string, uint64_t>{R"({"events":[]}})", 13},
+                                 {R"({"events":[]}])", 13},
+                                 {R"({"events":[]} {"events":[]})", 14},
+                                 {R"({"events":[]} "x")", 14}}) {
+    Collect d;
+    const auto bad = decode_body(body, BodyFormat::kJson, d);
+    ASSERT_TRUE(bad.has_value()) << body;
+    EXPECT_EQ(bad->kind, MalformedBody::Kind::kTrailingContent) << body;
+    EXPECT_EQ(bad->byte, at) << body;
+  }
+  const auto line =
+      decode_body("{\"service\":\"a\",\"good\":true}\n{\"service\":\"b\",\"good\":true} x\n", BodyFormat::kNdjson, c);
+  ASSERT_TRUE(line.has_value());
+  EXPECT_EQ(line->kind, MalformedBody::Kind::kTrailingContent);
+  EXPECT_EQ(line->line, 2u);
+  EXPECT_EQ(line->byte, 28u);
+  EXPECT_THAT(describe_body_error(*line), HasSubstr("line 2 has content after its JSON value, at byte 28"));
+  // The first error still wins when the complete part itself is malformed.
+  const auto inner = decode_body(R"({"events":[{"service":"a","good":tru}]} x)", BodyFormat::kJson, c);
+  ASSERT_TRUE(inner.has_value());
+  EXPECT_EQ(inner->kind, MalformedBody::Kind::kNotJson);
+  // A body that ends inside its object says where it ended.
+  const auto cut = decode_body(R"({"events":[{"service":"a")", BodyFormat::kJson, c);
+  ASSERT_TRUE(cut.has_value());
+  EXPECT_EQ(cut->byte, 25u);
+}
+
+// Regression (issue 11, finding 7): an unknown field name was echoed whole: a 7 MiB key gave a
+// 7.3 MB answer. Echoed input is cut to 64 bytes, with its size.
+TEST(BatchDecoderRegression, AHugeFieldNameWasEchoedWhole) {
+  const std::string key(7 << 20, 'k');
+  const std::string cut = std::string(64, 'k') + "...(cut; 7340032 bytes)";
+  EXPECT_EQ(reject_reason(R"({"service":"a","good":true,")" + key + R"(":1})"),
+            "unknown field '" + cut + "' (valid: service, ts, good, total, latency_ms, labels)");
+  EXPECT_THAT(reject_reason(R"({"service":"a","good":true,"labels":{")" + key + R"(":"v"}})"), HasSubstr(cut));
+  EXPECT_THAT(reject_reason(R"({"service":"a","good":true,"labels":{")" + key + R"(":1}})"), HasSubstr(cut));
+  EXPECT_LT(reject_reason(R"({"service":"a","good":true,"ts":")" + key + R"("})").size(), 300u);
+  Collect c;
+  const auto top = decode_body(R"({")" + key + R"(":[]})", BodyFormat::kJson, c);
+  ASSERT_TRUE(top.has_value());
+  EXPECT_EQ(top->detail, cut);
+  EXPECT_LT(describe_body_error(*top).size(), 200u);
 }
 
 }  // namespace

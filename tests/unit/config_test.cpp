@@ -151,6 +151,21 @@ slos:
               "c.yaml:18:5: error: SLO 'dup': unknown key 'colour' (valid keys: alerting, budgeting, description, ")));
 }
 
+// Regression (issue 11, finding 9): windows: ["2d-1h"] loaded and was served as 1d23h.
+TEST(ConfigRegression, NegativeDurationPartsWereServed) {
+  const LoadResult r = load(R"(
+slos:
+  - name: a
+    service: s
+    objective: 99.9
+    windows: ["30d", "2d-1h"]
+    sli: {type: ratio}
+)");
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(errors(r), ::testing::ElementsAre(HasSubstr("c.yaml:6:22: error: SLO 'a': windows[1]: '2d-1h' is not a duration "
+                                                          "(a duration has no signs")));
+}
+
 TEST(Config, RejectsImpossibleAlertRules) {
   const LoadResult r = load(R"(
 slos:

@@ -15,6 +15,7 @@
 #include "budgetd/durable/snapshot.h"
 #include "budgetd/durable/wal.h"
 #include "budgetd/durable/wal_reader.h"
+#include "budgetd/store/tagged_word.h"
 #include "faulty_env.h"
 
 namespace budgetd::durable {
@@ -452,6 +453,45 @@ TEST(Snapshot, RefusesARingLayoutThatDoesNotMatchItsWords) {
   EXPECT_TRUE(decode_snapshot(patched(slots)).ok());  // the patching itself is sound
   EXPECT_THAT(decode_snapshot(patched(slots + 1)).status().message(), HasSubstr("ring layout"));
   EXPECT_THAT(decode_snapshot(patched(0xFFFFFFFFu)).status().message(), HasSubstr("ring layout"));
+}
+
+// Found by the snapshot fuzzer: ring words whose CRCs are right but that no snapshot can hold
+// (a slot with more good events than total, one that counts a writer still inside it) loaded,
+// and made status answers negative or readers spin forever. Such a snapshot is damage now.
+TEST(SnapshotRegression, RingWordsNoSnapshotCanHoldLoaded) {
+  auto set = slo_set(kTwoSlos);
+  store::WriteStats st;
+  set->slos()[0].series->add(kNow, bucket_index(kNow, kFinestResolution), 3, 5, st);
+  std::string words;
+  set->slos()[0].series->append_words(words);
+  const store::SeriesPlan& plan = set->slos()[0].series->plan();
+  EXPECT_EQ(store::SloSeries::check_words(plan, words), std::nullopt);
+  const auto word = [&](size_t i) {
+    uint64_t v;
+    std::memcpy(&v, words.data() + 8 * i, 8);
+    return v;
+  };
+  size_t slot = 0;  // the finest ring's slot that holds {3, 5}
+  while (store::tagged::payload_of(word(2 * slot + 1)) != 5) ++slot;
+  std::string swapped = words;  // good 5, total 3
+  std::memcpy(&swapped[16 * slot], words.data() + 16 * slot + 8, 8);
+  std::memcpy(&swapped[16 * slot + 8], words.data() + 16 * slot, 8);
+  EXPECT_THAT(store::SloSeries::check_words(plan, swapped).value_or(""), HasSubstr("more good events than total"));
+  std::string inside = words;  // a writer counted in the total word's aux bits
+  const uint64_t with_writer = word(2 * slot + 1) | (uint64_t{1} << store::tagged::kPayloadBits);
+  std::memcpy(&inside[16 * slot + 8], &with_writer, 8);
+  EXPECT_THAT(store::SloSeries::check_words(plan, inside).value_or(""), HasSubstr("writer still inside"));
+  // And decode_snapshot refuses a file holding such words, even with its CRCs recomputed.
+  std::string bytes = encode_snapshot(7, kNow, *set, {});
+  const size_t at = bytes.find(words);
+  ASSERT_NE(at, std::string::npos);
+  bytes.replace(at, swapped.size(), swapped);
+  constexpr size_t kSection = 32;  // the first SLO section's length and CRC, then its body
+  uint32_t len = 0;
+  std::memcpy(&len, &bytes[kSection], 4);
+  const uint32_t crc = crc32c::value(std::string_view(bytes).substr(kSection + 8, len));
+  std::memcpy(&bytes[kSection + 4], &crc, 4);
+  EXPECT_THAT(decode_snapshot(bytes).status().message(), HasSubstr("more good events than total"));
 }
 
 TEST(Snapshot, KeepsTheAlertStateAndTheDurableStatesAndReadsVersion1And2Files) {

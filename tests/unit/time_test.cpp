@@ -1,5 +1,6 @@
 #include "budgetd/core/time.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "budgetd/core/window.h"
@@ -51,6 +52,17 @@ TEST(Duration, ParsesPrometheusStyle) {
   for (const char* bad : {"", "0s", "30", "d", "1x", "30m1h", "1h1h", "-5m", "1.5h", "999999999999y"}) {
     EXPECT_FALSE(parse_duration(bad).ok()) << bad;
   }
+}
+
+// Regression (issue 11, finding 9): a sign inside a duration was read as part of the number,
+// so windows: ["2d-1h"] was served as 1d23h; and "-9223372036854775808d" overflowed.
+TEST(DurationRegression, NegativePartsWereSubtracted) {
+  for (const char* bad : {"2d-1h", "1d-0s", "1h+30m", "1d-1h30m", "+5m", "-9223372036854775808d", "1h-"}) {
+    const auto d = parse_duration(bad);
+    ASSERT_FALSE(d.ok()) << bad << " parsed as " << format_duration(*d);
+    EXPECT_THAT(d.status().message(), ::testing::HasSubstr("no signs")) << bad;
+  }
+  EXPECT_EQ(parse_duration("1d23h").value(), 47 * kHour);
 }
 
 TEST(Duration, FormatsShortestWithDaysAsLargestUnit) {

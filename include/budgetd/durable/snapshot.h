@@ -61,8 +61,9 @@ struct SnapshotView {
   };
   std::vector<State> states;  // none before version 3
 };
-// DataLoss when the file is truncated, a section fails its CRC, or an SLO's ring layout does
-// not match its size: nothing of a snapshot that fails is used.
+// DataLoss when the file is truncated, a section fails its CRC, an SLO's ring layout does not
+// match its size, or its ring words are not a snapshot's (store::SloSeries::check_words):
+// nothing of a snapshot that fails is used.
 Result<SnapshotView> decode_snapshot(std::string_view bytes);
 
 }  // namespace budgetd::durable

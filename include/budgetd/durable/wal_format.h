@@ -39,5 +39,9 @@ struct FramedRecord {
 };
 // The record at the start of `data`, or nullopt if it is incomplete or fails its CRC.
 std::optional<FramedRecord> parse_record(std::string_view data);
+// The checks of parse_record that need no CRC (a known type, the zero bytes, a length that fits
+// in `data`): the size of the record (header + payload) that may start there, or nullopt if none
+// can. Costs the same at any offset, whatever the length field says.
+std::optional<size_t> plausible_record_size(std::string_view data);
 
 }  // namespace budgetd::durable

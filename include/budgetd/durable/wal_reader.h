@@ -18,6 +18,13 @@
 // - anything else (a CRC mismatch with valid records after it, a gap in the sequence numbers,
 //   a missing segment) stops the replay there: the damaged segment's remainder and every later
 //   segment are moved to <dir>/../corrupt-<unix ms>/ for inspection, and it is reported loudly.
+//
+// Replay takes time linear in the log's size, damage or not. Telling a torn tail from damage
+// with valid records after it means trying a record at every offset after the damage; candidates
+// are first checked by their header alone (type, zero bytes, a length that fits), and the CRCs
+// of the ones that pass are bounded to 4 bytes per byte searched (+1 MiB). A tail with more
+// record-like headers than that is not a crash's torn write (a torn batch record practically
+// never has one): it is treated as damage with valid records after it, kept aside, never cut.
 
 #include <functional>
 #include <string>

@@ -40,15 +40,17 @@ struct MalformedBody {
   enum class Kind {
     kNotJson,          // not well-formed JSON; `detail` is the parser's message
     kNotAnObject,      // JSON body: the top level is not an object
-    kUnknownField,     // JSON body: a top-level field other than "events"; `detail` names it
+    kUnknownField,     // JSON body: a top-level field other than "events"; `detail` names it (cut short)
     kRepeatedEvents,   // JSON body: "events" appears twice
     kEventsNotArray,   // JSON body: "events" is not an array
     kNoEvents,         // JSON body: no "events" field
     kTrailingContent,  // content after the JSON document of the body (or of an NDJSON line)
   };
   Kind kind = Kind::kNotJson;
-  uint32_t line = 0;             // NDJSON: the 1-based line it is on; 0 for a JSON body
-  std::optional<uint64_t> byte;  // where it was found: offset in the JSON body, or in the line
+  uint32_t line = 0;  // NDJSON: the 1-based line it is on; 0 for a JSON body
+  // Where it was found, as an offset in the JSON body or in the line: for trailing content, the
+  // byte where that content starts.
+  std::optional<uint64_t> byte;
   std::string detail;
 };
 

@@ -75,7 +75,13 @@ class SloSeries {
   static std::optional<uint64_t> planned_word_count(const SeriesPlan& plan);
   static constexpr uint32_t kMaxSlots = 1u << 24;
   void append_words(std::string& out) const;
-  // REQUIRES: bytes.size() == 8 * word_count(); no concurrent writers.
+  // Why words for a series of `plan` are not ones a snapshot of it can hold, or nullopt. A
+  // snapshot is taken with no writer inside any slot, so a ring slot whose total word counts a
+  // writer (readers would wait for it forever), whose good word is of a newer lap than its total,
+  // or that has more good events than total is damage, whatever its CRC says.
+  // REQUIRES: bytes.size() == 8 * planned_word_count(plan).
+  static std::optional<std::string> check_words(const SeriesPlan& plan, std::string_view bytes);
+  // REQUIRES: bytes.size() == 8 * word_count(); check_words() found nothing; no concurrent writers.
   void load_words(std::string_view bytes);
 
   // Adds every count `from` still holds for a bucket this series retains at `now`: how a reload
