@@ -2,12 +2,12 @@
 // HTTP plumbing shared by the API's sources: Beast types, JSON answers and errors, query strings.
 // Private to the api module.
 
-#include <concepts>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -36,16 +36,8 @@ class Respond {
   using Sink = std::function<void(HttpResponse&&, SharedText)>;
 
   Respond() = default;
-  template <typename F>
-  requires std::invocable<F&, HttpResponse&&, SharedText> Respond(F f)
-      : sink_(std::move(f)) {}  // NOLINT: implicit, like std::function
-  template <typename F>
-  requires(std::invocable<F&, HttpResponse&&> && !std::invocable<F&, HttpResponse&&, SharedText>)
-      Respond(F f)  // NOLINT: implicit, like std::function
-      : sink_([f = std::move(f)](HttpResponse&& res, SharedText tail) mutable {
-          if (tail) append_tail(res, *tail);
-          f(std::move(res));
-        }) {}
+  template <typename F, typename = std::enable_if_t<!std::is_same_v<std::decay_t<F>, Respond>>>
+  Respond(F f) : sink_(sink_for(std::move(f))) {}  // NOLINT: implicit, like std::function
 
   void operator()(HttpResponse&& res, SharedText tail = nullptr) const { sink_(std::move(res), std::move(tail)); }
   explicit operator bool() const { return static_cast<bool>(sink_); }
@@ -54,6 +46,18 @@ class Respond {
   static void append_tail(HttpResponse& res, const std::vector<std::string>& parts);
 
  private:
+  template <typename F>
+  static Sink sink_for(F f) {
+    if constexpr (std::is_invocable_v<F&, HttpResponse&&, SharedText>) {
+      return f;
+    } else {
+      return [f = std::move(f)](HttpResponse&& res, SharedText tail) mutable {
+        if (tail) append_tail(res, *tail);
+        f(std::move(res));
+      };
+    }
+  }
+
   Sink sink_;
 };
 
