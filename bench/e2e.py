@@ -4,8 +4,9 @@
 Usage: bench/e2e.py BUILD_DIR [--runs 3] [--duration 5]
 
 Starts budgetd on generated configs (100 ratio SLOs, default alert rules, fsync interval unless
-said otherwise), drives it with budgetd-loadgen, and prints a markdown table of medians of
---runs runs next to issue 5's targets. Each figure's command is printed above the table.
+said otherwise; 10,000 SLOs for the scrape, list and start-up rows), drives it with
+budgetd-loadgen, and prints a markdown table of medians of --runs runs next to the targets of
+issues 5, 11 and 17. Each figure's command is printed above the table.
 """
 
 import argparse
@@ -82,6 +83,43 @@ def median(runs, key):
     return statistics.median(key(r) for r in runs)
 
 
+def scrape_rows(b, srv, n, d):
+    """GET /metrics and /v1/slos with 10,000 SLOs, and /healthz while two scrapes run (issue 11 #4)."""
+    rows = []
+    one = [loadgen(b, "--connections", 0, "--scrapers", 1, "--duration", d, "--slos", 10_000) for _ in range(n)]
+    rows.append(("one `/metrics` scrape of 10,000 SLOs (back to back on one connection, read whole)",
+                 f"{median(one, lambda r: r['scrape_latency']['p50_ms']):.1f} ms, "
+                 f"{one[0]['scrape_bytes'] / 1e6:.1f} MB", "<= 250 ms"))
+    two = [loadgen(b, "--connections", 0, "--scrapers", 2, "--probe-rate", 200, "--query-rate", 200,
+                   "--duration", d, "--slos", 10_000) for _ in range(n)]
+    rows.append(("`/healthz` while two `/metrics` scrapes of 10,000 SLOs run (200 probes/s)",
+                 f"p99 {median(two, lambda r: r['healthz_latency']['p99_ms']):.2f} ms, "
+                 f"max {median(two, lambda r: r['healthz_latency']['max_ms']):.2f} ms; each scrape "
+                 f"{median(two, lambda r: r['scrape_latency']['p50_ms']):.1f} ms", "<= 10 ms"))
+    rows.append(("status and gate during those scrapes (200 queries/s)",
+                 f"p99 {median(two, lambda r: r['status_latency']['p99_ms']):.2f} / "
+                 f"{median(two, lambda r: r['gate_latency']['p99_ms']):.2f} ms", "report"))
+    busy = [loadgen(b, "--connections", 4, "--batch", 1000, "--scrapers", 2, "--probe-rate", 200,
+                    "--duration", d, "--slos", 10_000) for _ in range(n)]
+    rows.append(("`/healthz` while two scrapes and closed-loop ingest (4 connections, batches of 1,000) run",
+                 f"p99 {median(busy, lambda r: r['healthz_latency']['p99_ms']):.2f} ms; ingest "
+                 f"{median(busy, lambda r: r['events_per_s']):,.0f} events/s", "report"))
+    with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/metrics", timeout=60) as r:
+        tick = [line for line in r.read().decode().splitlines()
+                if line.startswith("budgetd_slo_evaluation_duration_seconds ")]
+    rows.append(("one evaluation tick of 10,000 SLOs, with the `/metrics` rendering (budgetd's own gauge)",
+                 f"{float(tick[0].split()[1]) * 1000:.0f} ms", "report"))
+    times, size = [], 0
+    for _ in range(n):
+        t0 = time.monotonic()
+        with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/v1/slos", timeout=600) as r:
+            size = len(r.read())
+        times.append(time.monotonic() - t0)
+    rows.append(("`GET /v1/slos` of 10,000 SLOs (evaluated 64 at a time on the read executor)",
+                 f"{statistics.median(times) * 1000:.0f} ms, {size / 1e6:.1f} MB", "report"))
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("build")
@@ -148,6 +186,7 @@ def main():
             loadgen(b, "--connections", 4, "--batch", 1000, "--duration", "2s", "--slos", 10_000)
             rss = many.rss_mib()
             many.post("/-/snapshot")
+            rows.extend(scrape_rows(b, many, n, d))
         finally:
             many.stop()
         starts = []

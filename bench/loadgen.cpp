@@ -6,6 +6,10 @@
 //                                                intended send time (no coordinated omission)
 //   budgetd-loadgen ... --query-rate 500         plus status and gate queries, open loop, their
 //                                                latency reported apart
+//   budgetd-loadgen ... --scrapers 2             plus 2 connections scraping GET /metrics back to
+//                                                back (time and bytes of each scrape)
+//   budgetd-loadgen ... --probe-rate 200         plus GET /healthz, open loop, its latency apart
+//   (--connections 0: no ingest, e.g. only scrapes and probes)
 //   budgetd-loadgen --write-config FILE --slos 100 [--fsync interval]   a matching budgetd config
 //
 // Events are single requests ("good": true/false, 1 % bad) of the services svc-0 .. svc-(slos-1),
@@ -54,6 +58,8 @@ struct Options {
   int slos = 100;
   double rate = 0;        // batches per second over all connections; 0: closed loop
   double query_rate = 0;  // status + gate queries per second
+  int scrapers = 0;       // connections scraping /metrics back to back
+  double probe_rate = 0;  // GET /healthz per second
   int bodies = 16;        // distinct batch bodies, sent round-robin
   std::optional<std::string> write_config;
   std::string fsync = "interval";
@@ -64,6 +70,7 @@ struct Options {
   std::cerr << "budgetd-loadgen: " << why
             << "\nusage: budgetd-loadgen [--host H] [--port P] [--connections N] [--batch N] [--duration 10s]\n"
                "                       [--slos N] [--rate BATCHES_PER_S] [--query-rate QUERIES_PER_S]\n"
+               "                       [--scrapers N] [--probe-rate PROBES_PER_S]\n"
                "       budgetd-loadgen --write-config FILE [--slos N] [--port P] [--fsync always|interval|never] "
                "[--data DIR]\n";
   std::exit(2);
@@ -101,6 +108,10 @@ Options parse(int argc, char** argv) {
       o.rate = std::stod(v);
     else if (a == "--query-rate")
       o.query_rate = std::stod(v);
+    else if (a == "--scrapers")
+      o.scrapers = std::stoi(v);
+    else if (a == "--probe-rate")
+      o.probe_rate = std::stod(v);
     else if (a == "--write-config")
       o.write_config = v;
     else if (a == "--fsync")
@@ -110,7 +121,9 @@ Options parse(int argc, char** argv) {
     else
       usage("unknown flag " + a);
   }
-  if (o.connections < 1 || o.batch < 1 || o.slos < 1 || o.duration_s <= 0) usage("values must be positive");
+  if (o.connections < 0 || o.scrapers < 0 || o.batch < 1 || o.slos < 1 || o.duration_s <= 0)
+    usage("values must be positive");
+  if (o.connections == 0 && o.scrapers == 0 && o.probe_rate <= 0 && o.query_rate <= 0) usage("nothing to do");
   return o;
 }
 
@@ -149,7 +162,8 @@ struct Results {
   uint64_t requests = 0;
   uint64_t events_acked = 0;
   uint64_t errors = 0;  // non-200 answers and broken connections
-  Latencies ingest, status, gate;
+  Latencies ingest, status, gate, scrape, healthz;
+  uint64_t scrape_bytes = 0;  // of the last scrape
   std::string first_error;
 };
 
@@ -165,9 +179,13 @@ class Load {
     start_ = Clock::now();
     end_ = start_ + std::chrono::microseconds(static_cast<int64_t>(o_.duration_s * 1e6));
     for (int c = 0; c < o_.connections; ++c) asio::co_spawn(ioc_, ingest_loop(c), asio::detached);
+    // Scrapes read megabytes: on the ingest thread, so that the probes' and queries' own thread
+    // measures budgetd, not this tool.
+    for (int c = 0; c < o_.scrapers; ++c) asio::co_spawn(ioc_, scrape_loop(), asio::detached);
     if (o_.query_rate > 0) {
       for (int c = 0; c < 2; ++c) asio::co_spawn(qioc_, query_loop(c), asio::detached);
     }
+    if (o_.probe_rate > 0) asio::co_spawn(qioc_, probe_loop(), asio::detached);
   }
 
   json result() {
@@ -188,6 +206,15 @@ class Load {
       j["query_rate"] = o_.query_rate;
       j["status_latency"] = r_.status.summary();
       j["gate_latency"] = r_.gate.summary();
+    }
+    if (o_.scrapers > 0) {
+      j["scrapers"] = o_.scrapers;
+      j["scrape_latency"] = r_.scrape.summary();
+      j["scrape_bytes"] = r_.scrape_bytes;
+    }
+    if (o_.probe_rate > 0) {
+      j["probe_rate"] = o_.probe_rate;
+      j["healthz_latency"] = r_.healthz.summary();
     }
     if (!r_.first_error.empty()) j["first_error"] = r_.first_error;
     return j;
@@ -265,6 +292,58 @@ class Load {
       }
     } catch (const std::exception& e) {
       note_error(std::string("query connection: ") + e.what());
+    }
+    done();
+  }
+
+  // GET /metrics back to back on one keep-alive connection, each read whole.
+  asio::awaitable<void> scrape_loop() {
+    beast::tcp_stream stream(ioc_);
+    try {
+      co_await connect(stream);
+      beast::flat_buffer buffer;
+      while (Clock::now() < end_) {
+        const auto sent = Clock::now();
+        http::request<http::empty_body> req{http::verb::get, "/metrics", 11};
+        req.set(http::field::host, o_.host);
+        co_await http::async_write(stream, req, asio::use_awaitable);
+        http::response_parser<http::string_body> parser;
+        parser.body_limit(uint64_t{1} << 31);
+        co_await http::async_read(stream, buffer, parser, asio::use_awaitable);
+        r_.scrape.us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - sent).count());
+        r_.scrape_bytes = parser.get().body().size();
+        if (parser.get().result() != http::status::ok)
+          note_error("/metrics answered " + std::to_string(parser.get().result_int()));
+      }
+    } catch (const std::exception& e) {
+      note_error(std::string("scrape connection: ") + e.what());
+    }
+    done();
+  }
+
+  // GET /healthz, open loop at probe_rate on one connection, as a liveness probe would.
+  asio::awaitable<void> probe_loop() {
+    beast::tcp_stream stream(qioc_);
+    try {
+      co_await connect(stream);
+      beast::flat_buffer buffer;
+      asio::steady_timer timer(qioc_);
+      for (uint64_t i = 0;; ++i) {
+        const auto intended =
+            start_ + std::chrono::nanoseconds(static_cast<int64_t>(static_cast<double>(i) * 1e9 / o_.probe_rate));
+        if (intended >= end_) break;
+        timer.expires_at(intended);
+        co_await timer.async_wait(asio::use_awaitable);
+        http::request<http::empty_body> req{http::verb::get, "/healthz", 11};
+        req.set(http::field::host, o_.host);
+        co_await http::async_write(stream, req, asio::use_awaitable);
+        http::response<http::string_body> res;
+        co_await http::async_read(stream, buffer, res, asio::use_awaitable);
+        r_.healthz.us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - intended).count());
+        if (res.result() != http::status::ok) note_error("/healthz answered " + std::to_string(res.result_int()));
+      }
+    } catch (const std::exception& e) {
+      note_error(std::string("probe connection: ") + e.what());
     }
     done();
   }

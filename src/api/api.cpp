@@ -1,6 +1,7 @@
 #include "api.h"
 
 #include <fmt/format.h>
+#include <boost/asio/post.hpp>
 
 #include "auth.h"
 #include "budgetd/core/log.h"
@@ -52,18 +53,20 @@ Api::Api(const config::ServerConfig& config, Backend& backend, const Clock& cloc
   const auto on = [this](void (Api::*h)(Request&, Respond)) {
     return [this, h](Request& r, Respond d) { (this->*h)(r, std::move(d)); };
   };
-  routes_.add(http::verb::post, "/v1/events", scope(config::Scope::kIngest), {}, on(&Api::post_events));
-  routes_.add(http::verb::get, "/v1/slos", scope(config::Scope::kRead), {}, on(&Api::get_slos));
-  routes_.add(http::verb::get, "/v1/slos/{name}", scope(config::Scope::kRead), {"at"}, on(&Api::get_slo));
-  routes_.add(http::verb::get, "/v1/alerts", scope(config::Scope::kRead), {}, on(&Api::get_alerts));
-  routes_.add(http::verb::get, "/v1/gate", scope(config::Scope::kGate),
+  const uint8_t open = 0;
+  routes_.add(http::verb::post, "/v1/events", scope(config::Scope::kIngest), Lane::kIngest, {}, on(&Api::post_events));
+  routes_.add(http::verb::get, "/v1/slos", scope(config::Scope::kRead), Lane::kRead, {}, on(&Api::get_slos));
+  routes_.add(http::verb::get, "/v1/slos/{name}", scope(config::Scope::kRead), Lane::kRead, {"at"}, on(&Api::get_slo));
+  routes_.add(http::verb::get, "/v1/alerts", scope(config::Scope::kRead), Lane::kRead, {}, on(&Api::get_alerts));
+  routes_.add(http::verb::get, "/v1/gate", scope(config::Scope::kGate), Lane::kRead,
               {"service", "change", "slo", "ci_job", "commit"}, on(&Api::get_gate));
-  routes_.add(http::verb::get, "/metrics", scope(config::Scope::kRead), {}, on(&Api::get_metrics));
-  routes_.add(http::verb::post, "/-/reload", scope(config::Scope::kAdmin), {}, on(&Api::post_reload));
-  routes_.add(http::verb::post, "/-/snapshot", scope(config::Scope::kAdmin), {}, on(&Api::post_snapshot));
-  routes_.add(http::verb::get, "/healthz", 0, {}, on(&Api::get_healthz));
-  routes_.add(http::verb::get, "/readyz", 0, {}, on(&Api::get_readyz));
-  routes_.add(http::verb::get, "/openapi.yaml", 0, {}, on(&Api::get_openapi));
+  routes_.add(http::verb::get, "/metrics", scope(config::Scope::kRead), Lane::kRead, {}, on(&Api::get_metrics));
+  routes_.add(http::verb::post, "/-/reload", scope(config::Scope::kAdmin), Lane::kAdmin, {}, on(&Api::post_reload));
+  routes_.add(http::verb::post, "/-/snapshot", scope(config::Scope::kAdmin), Lane::kAdmin, {}, on(&Api::post_snapshot));
+  // Probes answer on the I/O thread, whatever the executors are doing.
+  routes_.add(http::verb::get, "/healthz", open, Lane::kIo, {}, on(&Api::get_healthz));
+  routes_.add(http::verb::get, "/readyz", open, Lane::kIo, {}, on(&Api::get_readyz));
+  routes_.add(http::verb::get, "/openapi.yaml", open, Lane::kIo, {}, on(&Api::get_openapi));
   for (const policy::Verdict v :
        {policy::Verdict::kAllow, policy::Verdict::kAllowWithRequirements, policy::Verdict::kDeny}) {
     gate_decisions_[static_cast<size_t>(v)] = &metrics.counter(
@@ -117,7 +120,7 @@ void Api::handle(Request& req, Respond respond) {
   RouteMetrics& rm = match.pattern != nullptr ? route_metrics(*match.pattern) : *route_metrics_.back();
 
   Respond counted = [this, &rm, started, respond = std::move(respond), method = std::string(req.raw.method_string()),
-                     path = std::string(req.path), remote = req.remote](HttpResponse&& res) {
+                     path = std::string(req.path), remote = req.remote](HttpResponse&& res, SharedText tail) {
     count(rm, res.result_int(), started);
     const double ms = std::chrono::duration<double, std::milli>(Clock_::now() - started).count();
     if (res.result_int() >= 400) {
@@ -135,9 +138,9 @@ void Api::handle(Request& req, Respond respond) {
           .field("status", res.result_int())
           .field("duration_ms", ms)
           .field("remote", remote)
-          .field("bytes_out", uint64_t{res.body().size()});
+          .field("bytes_out", uint64_t{res.body().size() + tail_bytes(tail)});
     }
-    respond(std::move(res));
+    respond(std::move(res), std::move(tail));
   };
 
   if (match.handler == nullptr) {
@@ -153,8 +156,7 @@ void Api::handle(Request& req, Respond respond) {
     res.set(http::field::allow, allow);
     return counted(std::move(res));
   }
-  const AuthResult auth =
-      check_auth(backend_.state()->config->auth, req.raw[http::field::authorization], match.scope);
+  const AuthResult auth = check_auth(backend_.state()->config->auth, req.raw[http::field::authorization], match.scope);
   if (auth != AuthResult::kAllowed) {
     auth_failures_.inc();
     if (auth == AuthResult::kWrongScope) {
@@ -176,7 +178,29 @@ void Api::handle(Request& req, Respond respond) {
     return counted(reply_error(req, http::status::bad_request, *bad));
   req.query = std::move(*query);
   req.params = std::move(match.params);
-  (*match.handler)(req, std::move(counted));
+  // The request's message stays in the session's parser until the answer is written, so the
+  // Request (which refers to it) may travel to the executor.
+  run(match.lane, [handler = match.handler, req = std::make_unique<Request>(std::move(req)),
+                   counted = std::move(counted)]() mutable { (*handler)(*req, std::move(counted)); });
+}
+
+void Api::run(Lane lane, MoveOnlyFunction<void()> work) {
+  const net::any_io_executor* executor = nullptr;
+  switch (lane) {
+    case Lane::kIo:
+      break;
+    case Lane::kRead:
+      executor = &executors_.read;
+      break;
+    case Lane::kIngest:
+      executor = &executors_.ingest;
+      break;
+    case Lane::kAdmin:
+      executor = &executors_.admin;
+      break;
+  }
+  if (executor == nullptr || !*executor) return work();
+  net::post(*executor, std::move(work));
 }
 
 }  // namespace budgetd::api

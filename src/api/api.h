@@ -6,8 +6,18 @@
 // Routing, auth and request metrics live in api.cpp; each handler in the file named for it
 // (listed beside the declarations below).
 //
-// Thread safety: one Api serves every server thread, so handle() and the handlers run
-// concurrently. After construction its members are read-only, except the per-route counters by
+// Threads. handle() runs on the I/O thread that read the request (server.threads): it routes,
+// checks the token and the query, and answers errors and the probes (/healthz, /readyz) at once,
+// there. Every other handler runs on its route's executor (route_table.h, Lane): reads on the
+// read executor (server.read_threads), batches on the ingest executor (server.ingest_threads),
+// reload and snapshot on a one-thread admin executor. So no batch decode queues in front of a
+// gate query, no read in front of a probe, and nothing slow on an I/O thread. Each executor is
+// a FIFO queue whose length is bounded by the open connections (one request in flight each).
+// A long read yields: the SLO list evaluates kListSlice SLOs per turn and queues the rest behind
+// whatever arrived meanwhile. Until run_on() is called every handler runs inside handle().
+//
+// Thread safety: one Api serves every thread above, so handle() and the handlers run
+// concurrently. After run_on() its members are read-only, except the per-route counters by
 // status code, registered on first use through atomic pointers (see Api::count); what changes
 // at run time (the config, the SLOs) comes from the Backend, taken once per request.
 
@@ -17,6 +27,7 @@
 #include <memory>
 
 #include "budgetd/api/server.h"
+#include "budgetd/core/move_only_function.h"
 #include "budgetd/ingest/batch.h"
 #include "route_table.h"
 #include "session.h"
@@ -32,7 +43,19 @@ class Api final : public RequestHandler {
 
   const RouteTable& routes() const { return routes_; }
 
+  // The executors of the read, ingest and admin lanes (the server owns them).
+  struct Executors {
+    net::any_io_executor read, ingest, admin;
+  };
+  // REQUIRES: before the first request.
+  void run_on(Executors executors) { executors_ = std::move(executors); }
+
+  // SLOs the list evaluates per turn on the read executor: a few milliseconds.
+  static constexpr size_t kListSlice = 64;
+
  private:
+  // Runs `work` on the lane's executor, or here and now (kIo, or no executors).
+  void run(Lane lane, MoveOnlyFunction<void()> work);
   // Per-route metrics; counters by status code are registered on first use.
   struct RouteMetrics {
     std::string route;
@@ -64,13 +87,15 @@ class Api final : public RequestHandler {
   void count_events(const EventTally& tally);
 
   // read_handlers.cpp
-  void get_slos(Request& req, Respond respond);     // GET /v1/slos
-  void get_slo(Request& req, Respond respond);      // GET /v1/slos/{name}
-  void get_alerts(Request& req, Respond respond);   // GET /v1/alerts
-  void get_metrics(Request& req, Respond respond);  // GET /metrics
-  void get_healthz(Request& req, Respond respond);  // GET /healthz
-  void get_readyz(Request& req, Respond respond);   // GET /readyz
-  void get_openapi(Request& req, Respond respond);  // GET /openapi.yaml
+  void get_slos(Request& req, Respond respond);  // GET /v1/slos
+  struct SloListing;
+  void list_slos(std::shared_ptr<SloListing> listing);  // one slice of it, then the next
+  void get_slo(Request& req, Respond respond);          // GET /v1/slos/{name}
+  void get_alerts(Request& req, Respond respond);       // GET /v1/alerts
+  void get_metrics(Request& req, Respond respond);      // GET /metrics
+  void get_healthz(Request& req, Respond respond);      // GET /healthz
+  void get_readyz(Request& req, Respond respond);       // GET /readyz
+  void get_openapi(Request& req, Respond respond);      // GET /openapi.yaml
   // gate_handler.cpp
   void get_gate(Request& req, Respond respond);  // GET /v1/gate
   // admin_handlers.cpp
@@ -83,6 +108,7 @@ class Api final : public RequestHandler {
   metrics::Registry& metrics_;
   RouteTable routes_;
   std::vector<std::unique_ptr<RouteMetrics>> route_metrics_;  // fixed after construction
+  Executors executors_;
 
   metrics::Counter& events_accepted_;
   metrics::Counter& events_unmatched_;

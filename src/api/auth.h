@@ -11,8 +11,8 @@ namespace budgetd::api {
 
 enum class AuthResult { kAllowed, kMissing, kUnknownToken, kWrongScope };
 
-// `authorization`: the Authorization header ("Bearer <token>"); `scope`: what the route needs
-// (0: open). A token with the admin scope may do everything.
+// `authorization`: the Authorization header ("Bearer <token>", the scheme in any case);
+// `scope`: what the route needs (0: open). A token with the admin scope may do everything.
 AuthResult check_auth(const config::AuthConfig& auth, std::string_view authorization, uint8_t scope);
 
 const char* scope_name(uint8_t scope);

@@ -11,6 +11,19 @@ std::optional<std::string_view> Request::query_param(std::string_view name) cons
   return std::nullopt;
 }
 
+void Respond::append_tail(HttpResponse& res, const std::vector<std::string>& parts) {
+  for (const std::string& part : parts) res.body() += part;
+  res.prepare_payload();
+}
+
+size_t tail_bytes(const SharedText& tail) {
+  size_t n = 0;
+  if (tail) {
+    for (const std::string& part : *tail) n += part.size();
+  }
+  return n;
+}
+
 HttpResponse text_response(http::status status, std::string body, std::string_view content_type, unsigned version,
                            bool keep_alive) {
   HttpResponse res{status, version};

@@ -3,9 +3,11 @@
 // Private to the api module.
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -19,8 +21,48 @@ namespace http = boost::beast::http;
 using HttpRequest = http::request<http::string_body>;
 using HttpResponse = http::response<http::string_body>;
 
-// Delivers a handler's answer; call exactly once, from any thread.
-using Respond = std::function<void(HttpResponse&&)>;
+// Text that several answers send without copying it (GET /metrics: the evaluator's per-SLO
+// rendering), in parts written one after another. Immutable once shared.
+using SharedText = std::shared_ptr<const std::vector<std::string>>;
+
+// Delivers a handler's answer; call exactly once, from any thread. An answer may carry a shared
+// tail: its parts are sent after the body, from where they lie (the session writes them piece by
+// piece), so a 20 MB exposition is neither copied nor rebuilt per answer.
+//
+// Made from a callable taking (HttpResponse&&, SharedText), or one taking only the response:
+// then a tail is appended to the body first (for callers that inspect whole bodies).
+class Respond {
+ public:
+  using Sink = std::function<void(HttpResponse&&, SharedText)>;
+
+  Respond() = default;
+  template <typename F, typename = std::enable_if_t<!std::is_same_v<std::decay_t<F>, Respond>>>
+  Respond(F f) : sink_(sink_for(std::move(f))) {}  // NOLINT: implicit, like std::function
+
+  void operator()(HttpResponse&& res, SharedText tail = nullptr) const { sink_(std::move(res), std::move(tail)); }
+  explicit operator bool() const { return static_cast<bool>(sink_); }
+
+  // Appends the parts to the body and sets Content-Length again.
+  static void append_tail(HttpResponse& res, const std::vector<std::string>& parts);
+
+ private:
+  template <typename F>
+  static Sink sink_for(F f) {
+    if constexpr (std::is_invocable_v<F&, HttpResponse&&, SharedText>) {
+      return f;
+    } else {
+      return [f = std::move(f)](HttpResponse&& res, SharedText tail) mutable {
+        if (tail) append_tail(res, *tail);
+        f(std::move(res));
+      };
+    }
+  }
+
+  Sink sink_;
+};
+
+// Bytes in the parts of a shared tail.
+size_t tail_bytes(const SharedText& tail);
 
 struct Request {
   HttpRequest& raw;  // the handler may move the body out

@@ -2,30 +2,67 @@
 // and (no scope) /healthz, /readyz, /openapi.yaml.
 
 #include "api.h"
+#include "budgetd/api/slo_metrics.h"
 #include "budgetd/core/log.h"
 #include "budgetd/eval/alert_json.h"
 #include "budgetd/eval/slo_status.h"
+#include "budgetd/policy/assessment.h"
 #include "handler_util.h"
 #include "openapi.h"
-#include "slo_metrics.h"
-#include "budgetd/policy/assessment.h"
 #include "status_json.h"
 
 namespace budgetd::api {
+namespace {
+
+// `at` values below this, read as unix milliseconds, are before 1973-03-03: unix seconds meant.
+constexpr int64_t kUnixSecondsBelow = 100'000'000'000;
+
+}  // namespace
+
+// A GET /v1/slos in progress: with many SLOs the list is the heaviest read, so it is evaluated
+// kListSlice SLOs at a time, each slice a turn of its own on the read executor.
+struct Api::SloListing {
+  std::shared_ptr<const ServingState> snap;
+  Timestamp now;
+  json list = json::array();
+  size_t next = 0;  // the next SLO to evaluate
+  unsigned version;
+  bool keep_alive;
+  Respond respond;
+};
 
 void Api::get_slos(Request& req, Respond respond) {
-  const std::shared_ptr<const ServingState> snap = backend_.state();
-  const Timestamp now = clock_.now();
-  json list = json::array();
-  for (const store::StoredSlo& slo : snap->slos->slos()) {
-    auto view = policy::assess_slo(slo, now, now, snap->config->storage.status_lookback, backend_.alerts());
-    if (view.ok()) {
-      list.push_back(summary_json(*view));
-    } else {
-      list.push_back({{"slo", slo.spec->name}, {"service", slo.spec->service}, {"error", view.status().message()}});
+  auto listing = std::make_shared<SloListing>();
+  listing->snap = backend_.state();
+  listing->now = clock_.now();
+  listing->version = req.raw.version();
+  listing->keep_alive = req.raw.keep_alive();
+  listing->respond = std::move(respond);
+  list_slos(std::move(listing));
+}
+
+void Api::list_slos(std::shared_ptr<SloListing> listing) {
+  SloListing& l = *listing;
+  const auto& slos = l.snap->slos->slos();
+  for (;;) {
+    const size_t end = std::min(slos.size(), l.next + kListSlice);
+    for (; l.next < end; ++l.next) {
+      const store::StoredSlo& slo = slos[l.next];
+      auto view = policy::assess_slo(slo, l.now, l.now, l.snap->config->storage.status_lookback, backend_.alerts());
+      if (view.ok()) {
+        l.list.push_back(summary_json(*view));
+      } else {
+        l.list.push_back({{"slo", slo.spec->name}, {"service", slo.spec->service}, {"error", view.status().message()}});
+      }
+    }
+    if (l.next == slos.size()) break;
+    // The rest waits behind whatever the read executor was given meanwhile.
+    if (executors_.read) {
+      return run(Lane::kRead, [this, listing = std::move(listing)]() mutable { list_slos(std::move(listing)); });
     }
   }
-  respond(reply(req, http::status::ok, {{"evaluated_at", format_rfc3339(now)}, {"slos", std::move(list)}}));
+  l.respond(json_response(http::status::ok, {{"evaluated_at", format_rfc3339(l.now)}, {"slos", std::move(l.list)}},
+                          l.version, l.keep_alive));
 }
 
 void Api::get_slo(Request& req, Respond respond) {
@@ -40,6 +77,13 @@ void Api::get_slo(Request& req, Respond respond) {
   if (auto text = req.query_param("at")) {
     auto parsed = parse_timestamp(*text);
     if (!parsed.ok()) return respond(reply_error(req, http::status::bad_request, "at: " + parsed.status().message()));
+    if (const int64_t n = to_unix_ms(*parsed); n >= 0 && n < kUnixSecondsBelow) {
+      // Before 1973 as milliseconds, far beyond any lookback: surely unix seconds.
+      return respond(reply_error(req, http::status::bad_request,
+                                 "at: " + std::string(*text) +
+                                     " looks like unix seconds; at takes unix milliseconds or RFC 3339 (" +
+                                     std::to_string(n * 1000) + " or " + format_rfc3339(from_unix_ms(n * 1000)) + ")"));
+    }
     at = *parsed;
   }
   auto view = policy::assess_slo(*slo, at, now, snap->config->storage.status_lookback, backend_.alerts());
@@ -62,12 +106,13 @@ void Api::get_readyz(Request& req, Respond respond) {
 }
 
 void Api::get_metrics(Request& req, Respond respond) {
-  std::string text = metrics_.render();
-  const std::shared_ptr<const ServingState> snap = backend_.state();
-  metrics::Exposition ex(text);
-  write_slo_metrics(ex, *snap->slos, backend_.alerts(), clock_.now(), snap->config->storage.status_lookback);
-  respond(text_response(http::status::ok, std::move(text), "text/plain; version=0.0.4; charset=utf-8",
-                        req.raw.version(), req.raw.keep_alive()));
+  // budgetd's own metrics are rendered now (a few hundred lines); the per-SLO part is the
+  // evaluator's rendering of its last tick, sent after them as it lies (slo_metrics.h).
+  HttpResponse res = text_response(http::status::ok, metrics_.render(), "text/plain; version=0.0.4; charset=utf-8",
+                                   req.raw.version(), req.raw.keep_alive());
+  const std::shared_ptr<const SloMetrics> slos = backend_.slo_metrics();
+  if (!slos) return respond(std::move(res));
+  respond(std::move(res), SharedText(slos, &slos->parts));
 }
 
 void Api::get_openapi(Request& req, Respond respond) {

@@ -35,10 +35,11 @@ bool match_segments(const std::vector<std::string>& pattern, const std::vector<s
 
 }  // namespace
 
-void RouteTable::add(http::verb method, std::string pattern, uint8_t scope, std::vector<std::string> params,
+void RouteTable::add(http::verb method, std::string pattern, uint8_t scope, Lane lane, std::vector<std::string> params,
                      Handler handler) {
   std::vector<std::string> segments = split_path(pattern);
-  routes_.push_back({method, std::move(pattern), std::move(segments), scope, std::move(params), std::move(handler)});
+  routes_.push_back(
+      {method, std::move(pattern), std::move(segments), scope, lane, std::move(params), std::move(handler)});
 }
 
 RouteTable::Match RouteTable::match(http::verb method, std::string_view path) const {
@@ -52,6 +53,7 @@ RouteTable::Match RouteTable::match(http::verb method, std::string_view path) co
       m.handler = &e.handler;
       m.pattern = &e.pattern;
       m.scope = e.scope;
+      m.lane = e.lane;
       m.query_params = &e.query_params;
       m.params = std::move(params);
       m.allowed.clear();

@@ -1,5 +1,7 @@
 #include "budgetd/api/server.h"
 
+#include <pthread.h>
+
 #include <thread>
 #include <vector>
 
@@ -12,18 +14,78 @@
 #include "session.h"
 
 namespace budgetd::api {
+namespace {
+
+// A pool of threads running one io_context: the I/O threads, and each executor of api.h.
+// Handlers never throw across the event loop by design; if one does, the thread logs it and
+// keeps serving rather than take the daemon down.
+class ThreadPool {
+ public:
+  explicit ThreadPool(std::string name) : name_(std::move(name)) {}
+
+  net::io_context& context() { return ctx_; }
+
+  void start(int threads) {
+    work_.emplace(ctx_.get_executor());
+    for (int i = 0; i < threads; ++i) {
+      threads_.emplace_back([this] {
+        // Named so that top -H and perf tell the pools apart (15 characters at most).
+        pthread_setname_np(pthread_self(), ("budgetd-" + name_).substr(0, 15).c_str());
+        for (;;) {
+          try {
+            ctx_.run();
+            return;
+          } catch (const std::exception& e) {
+            log::error("http: unexpected exception in a server thread")
+                .field("threads", name_)
+                .field("error", e.what());
+          }
+        }
+      });
+    }
+  }
+
+  // Lets the threads finish what is queued, then joins them.
+  void finish() {
+    work_.reset();
+    join();
+  }
+
+  // Drops what is queued and joins.
+  void stop() {
+    work_.reset();
+    ctx_.stop();
+    join();
+  }
+
+ private:
+  void join() {
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+  }
+
+  const std::string name_;
+  net::io_context ctx_;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace
 
 struct Server::Impl {
   Impl(const config::ServerConfig& c, Backend& backend, const Clock& clock, metrics::Registry& metrics)
-      : config(c), api(c, backend, clock, metrics), hub(c, api, metrics), ioc(c.threads) {}
+      : config(c), api(c, backend, clock, metrics), hub(c, api, metrics) {}
 
   const config::ServerConfig config;
   Api api;
   SessionHub hub;
-  net::io_context ioc;
-  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+  // After api and hub, so that they are joined (drain) and destroyed first: their threads call
+  // both. The I/O pool last of all: executors' answers are dispatched into it.
+  ThreadPool io{"io"};
+  ThreadPool read{"read"};
+  ThreadPool ingest{"ingest"};
+  ThreadPool admin{"admin"};
   std::shared_ptr<Listener> listener;
-  std::vector<std::thread> threads;
   bool drained = false;
 };
 
@@ -39,32 +101,26 @@ Status Server::start() {
     return InvalidArgument("server.listen: '" + impl_->config.listen_host + "' is not an IP address (" + ec.message() +
                            ")");
   }
-  impl_->listener = std::make_shared<Listener>(impl_->ioc, impl_->hub);
+  impl_->listener = std::make_shared<Listener>(impl_->io.context(), impl_->hub);
   std::string what;
   if (ec = impl_->listener->open(tcp::endpoint{address, impl_->config.listen_port}, what); ec) {
+    impl_->listener.reset();
     return Unavailable("cannot listen on " + impl_->config.listen_host + ":" +
                        std::to_string(impl_->config.listen_port) + " (" + what + ": " + ec.message() + ")");
   }
+  impl_->api.run_on({impl_->read.context().get_executor(), impl_->ingest.context().get_executor(),
+                     impl_->admin.context().get_executor()});
+  impl_->read.start(impl_->config.read_threads);
+  impl_->ingest.start(impl_->config.ingest_threads);
+  impl_->admin.start(1);
   impl_->listener->run();
-  impl_->work.emplace(impl_->ioc.get_executor());
-  for (int i = 0; i < impl_->config.threads; ++i) {
-    impl_->threads.emplace_back([this] {
-      // Handlers never throw across the event loop by design; if one does, log it and keep the
-      // thread serving rather than take the daemon down.
-      for (;;) {
-        try {
-          impl_->ioc.run();
-          return;
-        } catch (const std::exception& e) {
-          log::error("http: unexpected exception in a server thread").field("error", e.what());
-        }
-      }
-    });
-  }
+  impl_->io.start(impl_->config.threads);
   log::info("http: listening")
       .field("address", impl_->config.listen_host)
       .field("port", uint64_t{port()})
-      .field("threads", impl_->config.threads);
+      .field("threads", impl_->config.threads)
+      .field("read_threads", impl_->config.read_threads)
+      .field("ingest_threads", impl_->config.ingest_threads);
   return Status::Ok();
 }
 
@@ -83,10 +139,12 @@ void Server::drain() {
     log::warn("http: drain timeout reached; closing connections still open")
         .field("open_connections", uint64_t{impl_->hub.active()});
   }
-  impl_->work.reset();
-  impl_->ioc.stop();
-  for (auto& t : impl_->threads) t.join();
-  impl_->threads.clear();
+  impl_->io.stop();
+  // Handlers still queued run to their end (a batch half way through its commit must finish);
+  // their answers land in the stopped I/O context and are dropped with it.
+  impl_->read.finish();
+  impl_->ingest.finish();
+  impl_->admin.finish();
 }
 
 }  // namespace budgetd::api

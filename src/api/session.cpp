@@ -13,6 +13,58 @@ std::chrono::steady_clock::duration to_steady(Millis d) {
   return std::chrono::duration_cast<std::chrono::steady_clock::duration>(d);
 }
 
+// The body of an answer with a shared tail (http.h): the answer's own bytes, then each part of
+// the tail, handed to the socket at most kPieceBytes at a time and never copied into one buffer.
+// Each piece is one async write step, so other connections' work runs between them.
+struct TailedBody {
+  static constexpr size_t kPieceBytes = 256 * 1024;
+
+  struct value_type {
+    std::string head;
+    SharedText tail;
+  };
+  static std::uint64_t size(const value_type& v) { return v.head.size() + tail_bytes(v.tail); }
+
+  class writer {
+   public:
+    using const_buffers_type = net::const_buffer;
+
+    template <bool isRequest, class Fields>
+    writer(const http::header<isRequest, Fields>&, const value_type& v) : v_(v), left_(size(v)) {}
+
+    void init(beast::error_code& ec) { ec = {}; }
+
+    boost::optional<std::pair<const_buffers_type, bool>> get(beast::error_code& ec) {
+      ec = {};
+      for (const std::string* s = part(); s != nullptr; s = part()) {
+        if (offset_ < s->size()) {
+          const size_t n = std::min(kPieceBytes, s->size() - offset_);
+          const net::const_buffer piece(s->data() + offset_, n);
+          offset_ += n;
+          left_ -= n;
+          return std::make_pair(piece, left_ != 0);
+        }
+        ++part_;
+        offset_ = 0;
+      }
+      return boost::none;
+    }
+
+   private:
+    // part_ 0 is the head, part_ i + 1 the tail's part i; null past the end.
+    const std::string* part() const {
+      if (part_ == 0) return &v_.head;
+      if (!v_.tail || part_ - 1 >= v_.tail->size()) return nullptr;
+      return &(*v_.tail)[part_ - 1];
+    }
+
+    const value_type& v_;
+    size_t part_ = 0;
+    size_t offset_ = 0;
+    uint64_t left_;
+  };
+};
+
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
@@ -25,6 +77,12 @@ bool iequals(std::string_view a, std::string_view b) {
 
 SessionHub::SessionHub(const config::ServerConfig& config, RequestHandler& handler, metrics::Registry& metrics)
     : timeouts(metrics.counter("budgetd_http_timeouts_total", "Connections closed because a read or write timed out")),
+      accept_pauses(metrics.counter("budgetd_http_accept_pauses_total",
+                                    "Times accepting connections paused because the process was out of file "
+                                    "descriptors (or socket memory)")),
+      accept_retries(metrics.counter("budgetd_http_accept_retries_total",
+                                     "Accept attempts that failed again during an accept pause")),
+      accept_paused(metrics.gauge("budgetd_http_accept_paused", "1 while accepting connections is paused")),
       rejected_connections(metrics.counter("budgetd_http_rejected_connections_total",
                                            "Connections answered 503 because server.max_connections was reached")),
       open_connections(metrics.gauge("budgetd_http_open_connections", "Open HTTP connections")),
@@ -190,20 +248,34 @@ void Session::refuse(ProtocolRefusal refusal) {
 void Session::dispatch() {
   auto self = shared_from_this();
   Request request{parser_->get(), {}, {}, {}, remote_};
-  hub_.handler().handle(request, [self](HttpResponse&& res) {
-    // The handler may answer from another thread: hop back onto this session's strand.
-    net::dispatch(self->stream_.get_executor(), [self, res = std::move(res)]() mutable { self->send(std::move(res)); });
+  hub_.handler().handle(request, [self](HttpResponse&& res, SharedText tail) {
+    // The handler answers from an executor's thread (or the log's): hop back onto this
+    // session's strand.
+    net::dispatch(self->stream_.get_executor(), [self, res = std::move(res), tail = std::move(tail)]() mutable {
+      self->send(std::move(res), std::move(tail));
+    });
   });
 }
 
-void Session::send(HttpResponse&& response) {
+void Session::send(HttpResponse&& response, SharedText tail) {
   if (hub_.draining() || closing_) response.keep_alive(false);
-  response_ = std::make_shared<HttpResponse>(std::move(response));
-  const bool close_after = response_->need_eof();
+  const bool close_after = response.need_eof();
   stream_.expires_after(to_steady(hub_.config().write_timeout));
-  http::async_write(stream_, *response_, [self = shared_from_this(), close_after](beast::error_code ec, size_t) {
+  const auto done = [self = shared_from_this(), close_after](beast::error_code ec, size_t) {
     self->on_write(close_after, ec);
-  });
+  };
+  if (!tail) {
+    auto res = std::make_shared<HttpResponse>(std::move(response));
+    response_ = res;
+    http::async_write(stream_, *res, done);
+    return;
+  }
+  auto res = std::make_shared<http::response<TailedBody>>(std::move(response.base()));
+  res->body().head = std::move(response.body());
+  res->body().tail = std::move(tail);
+  res->prepare_payload();  // Content-Length: head and tail
+  response_ = res;
+  http::async_write(stream_, *res, done);
 }
 
 void Session::on_write(bool close_after, beast::error_code ec) {
@@ -284,15 +356,34 @@ void Listener::on_accept(beast::error_code ec, tcp::socket socket) {
   if (ec == net::error::no_descriptors || ec == net::error::no_buffer_space || ec == net::error::no_memory ||
       ec.value() == ENFILE) {
     // Out of file descriptors: accepting again at once would spin. Pause, then retry; the
-    // pending connections wait in the kernel's backlog.
-    log::warn("http: cannot accept connections, pausing 100ms")
-        .field("error", ec.message())
-        .field("open_connections", uint64_t{hub_.active()});
-    retry_timer_.expires_after(std::chrono::milliseconds(100));
+    // pending connections wait in the kernel's backlog. One line when an episode starts and one
+    // when it ends, not one per retry: a long episode must not flood the log.
+    if (!paused_since_) {
+      paused_since_ = std::chrono::steady_clock::now();
+      pause_retries_ = 0;
+      hub_.accept_pauses.inc();
+      hub_.accept_paused.set(1);
+      log::warn("http: cannot accept connections; pausing accepts, retrying every 100ms")
+          .field("error", ec.message())
+          .field("open_connections", uint64_t{hub_.active()});
+    } else {
+      ++pause_retries_;
+      hub_.accept_retries.inc();
+    }
+    retry_timer_.expires_after(kAcceptRetry);
     retry_timer_.async_wait([self = shared_from_this()](beast::error_code wec) {
       if (!wec) self->accept();
     });
     return;
+  }
+  if (paused_since_) {
+    const auto paused = std::chrono::steady_clock::now() - *paused_since_;
+    hub_.accept_paused.set(0);
+    log::warn("http: accepting connections again")
+        .field("paused_ms", std::chrono::duration<double, std::milli>(paused).count())
+        .field("retries", pause_retries_)
+        .field("open_connections", uint64_t{hub_.active()});
+    paused_since_.reset();
   }
   if (ec) {
     log::warn("http: accept failed").field("error", ec.message());

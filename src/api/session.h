@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -65,6 +66,9 @@ class SessionHub {
   uint32_t active() const { return active_.load(std::memory_order_acquire); }
 
   metrics::Counter& timeouts;
+  metrics::Counter& accept_pauses;   // EMFILE episodes
+  metrics::Counter& accept_retries;  // failed retries within them
+  metrics::Gauge& accept_paused;
   metrics::Counter& rejected_connections;
   metrics::Gauge& open_connections;
 
@@ -99,7 +103,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void read_body();
   void on_body(beast::error_code ec);
   void dispatch();
-  void send(HttpResponse&& response);
+  void send(HttpResponse&& response, SharedText tail = nullptr);
   void on_write(bool close, beast::error_code ec);
   void fail_request(beast::error_code ec);
   // Answers before the request is read to its end (limits, timeouts, framing), then closes.
@@ -110,7 +114,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  std::shared_ptr<HttpResponse> response_;  // alive until its async_write completes
+  std::shared_ptr<void> response_;  // the message being written: alive until its async_write completes
   std::shared_ptr<http::response<http::empty_body>> continue_;
   net::steady_timer read_deadline_;
   uint64_t read_generation_ = 0;  // the armed deadline's; bumped when a read completes
@@ -125,7 +129,8 @@ class Session : public std::enable_shared_from_this<Session> {
   size_t lingered_bytes_ = 0;
 };
 
-// Accepts connections and starts a Session for each; survives EMFILE by pausing.
+// Accepts connections and starts a Session for each; survives EMFILE by pausing, and logs
+// each pause episode twice: when it starts and when it ends (how long, how many retries).
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
   Listener(net::io_context& ioc, SessionHub& hub);
@@ -142,9 +147,14 @@ class Listener : public std::enable_shared_from_this<Listener> {
   net::io_context& ioc_;
   net::strand<net::io_context::executor_type> strand_;
   tcp::acceptor acceptor_;
+  static constexpr std::chrono::milliseconds kAcceptRetry{100};
+
   net::steady_timer retry_timer_;
   SessionHub& hub_;
   uint16_t port_ = 0;
+  // The accept pause in progress, if any (on the strand only).
+  std::optional<std::chrono::steady_clock::time_point> paused_since_;
+  uint64_t pause_retries_ = 0;
 };
 
 }  // namespace budgetd::api

@@ -1,99 +1,135 @@
-#include "slo_metrics.h"
+#include "budgetd/api/slo_metrics.h"
+
+#include <fmt/format.h>
 
 #include "budgetd/eval/budget_math.h"
+#include "budgetd/metrics/registry.h"
 #include "budgetd/policy/assessment.h"
 
 namespace budgetd::api {
 namespace {
 
-metrics::Labels slo_labels(const config::SloSpec& spec) { return {{"slo", spec.name}, {"service", spec.service}}; }
+struct FamilyText {
+  const char* name;
+  const char* type;
+  const char* help;
+};
 
-metrics::Labels with(metrics::Labels labels, std::initializer_list<std::pair<std::string, std::string>> more) {
-  for (const auto& l : more) labels.push_back(l);
-  return labels;
+// In the order the parts are sent.
+constexpr FamilyText kFamilyText[] = {
+    {"budgetd_slo_objective_ratio", "gauge", "The SLO's objective as a ratio (99.9 % is 0.999)"},
+    {"budgetd_slo_sli_ratio", "gauge",
+     "Good share of each window (budget windows: the budgeting method's SLI); 1 without events"},
+    {"budgetd_slo_burn_rate", "gauge", "Error ratio of each window divided by the error budget ratio (events)"},
+    {"budgetd_slo_error_budget_remaining_ratio", "gauge",
+     "Share of each budget window's error budget left (negative when overspent); primary=\"true\" is the one "
+     "tiers and the gate use"},
+    {"budgetd_slo_events_total", "counter", "Events counted for the SLO since budgetd started, by result"},
+    {"budgetd_slo_tier", "gauge", "The SLO's policy tier: 1 for the current one, 0 for the others"},
+    {"budgetd_slo_alert_firing", "gauge", "1 while the alert rule fires, else 0"},
+};
+
+void header(std::string& out, const FamilyText& f) {
+  fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} {}\n", f.name, f.help, f.name, f.type);
+}
+
+// `,name="value"` with the value escaped.
+std::string label(std::string_view name, std::string_view value) {
+  std::string out = fmt::format(",{}=\"", name);
+  metrics::append_label_value(out, value);
+  out += '"';
+  return out;
 }
 
 }  // namespace
 
-void write_slo_metrics(metrics::Exposition& ex, const store::SloSet& set, const eval::AlertTracker& alerts,
-                       Timestamp now, Millis lookback) {
-  // Samples of one family must be together: evaluate every SLO first, then write family by family.
-  std::vector<policy::SloAssessment> assessed;
-  std::vector<const store::SloSeries*> series;  // beside assessed[i]
-  assessed.reserve(set.slos().size());
-  for (const store::StoredSlo& slo : set.slos()) {
-    auto v = policy::assess_slo(slo, now, now, lookback, alerts);
-    if (!v.ok()) continue;  // an SLO that cannot be evaluated has no samples
-    assessed.push_back(std::move(*v));
-    series.push_back(slo.series.get());
+SloMetricsWriter::SloMetricsWriter() {
+  static_assert(std::size(kFamilyText) == kFamilies);
+  for (size_t f = 0; f < kFamilies; ++f) header(chunk(static_cast<Family>(f)), kFamilyText[f]);
+}
+
+std::string& SloMetricsWriter::chunk(Family f) {
+  // Text grows in chunks of about kChunkBytes rather than in one string per family: no copy as
+  // it grows, and little reserved memory left unused in the rendering kept until the next tick.
+  std::vector<std::string>& chunks = families_[f];
+  if (chunks.empty() || chunks.back().size() + kSampleBytes > kChunkBytes) {
+    chunks.emplace_back().reserve(kChunkBytes);
   }
-  const auto spec_of = [](const policy::SloAssessment& v) -> const config::SloSpec& { return *v.status.spec; };
+  return chunks.back();
+}
 
-  ex.family("budgetd_slo_objective_ratio", "gauge", "The SLO's objective as a ratio (99.9 % is 0.999)");
-  for (const policy::SloAssessment& v : assessed)
-    ex.sample("budgetd_slo_objective_ratio", slo_labels(spec_of(v)), spec_of(v).objective.ratio());
+void SloMetricsWriter::sample(Family f, std::string_view extra, double value) {
+  std::string& out = chunk(f);
+  out += kFamilyText[f].name;
+  out += '{';
+  out += labels_;
+  out += extra;
+  out += "} ";
+  metrics::append_value(out, value);
+  out += '\n';
+}
 
-  ex.family("budgetd_slo_sli_ratio", "gauge",
-            "Good share of each window (budget windows: the budgeting method's SLI); 1 without events");
-  for (const policy::SloAssessment& v : assessed) {
-    for (const eval::WindowReport& w : v.status.windows) {
-      double sli = eval::sli_ratio(w.counts);
-      for (const eval::BudgetReport& b : v.status.budgets) {
-        if (b.window.name == w.name) sli = b.sli;
-      }
-      ex.sample("budgetd_slo_sli_ratio", with(slo_labels(spec_of(v)), {{"window", w.name}}), sli);
+void SloMetricsWriter::add(const store::StoredSlo& slo, const eval::SloStatus& status,
+                           const eval::AlertTracker& alerts) {
+  const config::SloSpec& spec = *status.spec;
+  labels_ = "slo=\"";
+  metrics::append_label_value(labels_, spec.name);
+  labels_ += "\",service=\"";
+  metrics::append_label_value(labels_, spec.service);
+  labels_ += '"';
+
+  sample(kObjective, "", spec.objective.ratio());
+  for (const eval::WindowReport& w : status.windows) {
+    double sli = eval::sli_ratio(w.counts);
+    for (const eval::BudgetReport& b : status.budgets) {
+      if (b.window.name == w.name) sli = b.sli;
     }
+    const std::string window = label("window", w.name);
+    sample(kSli, window, sli);
+    sample(kBurnRate, window, w.burn_rate);
   }
+  for (size_t i = 0; i < status.budgets.size(); ++i) {
+    const eval::BudgetReport& b = status.budgets[i];
+    sample(kRemaining,
+           label("window", b.window.name) + (i == spec.primary ? ",primary=\"true\"" : ",primary=\"false\""),
+           b.remaining);
+  }
+  sample(kEvents, ",result=\"good\"", static_cast<double>(slo.series->ingested_good()));
+  sample(kEvents, ",result=\"bad\"", static_cast<double>(slo.series->ingested_bad()));
+  const size_t tier = policy::tier_index(spec.policy, status.primary(), spec.objective);
+  for (size_t i = 0; i < spec.policy.tiers.size(); ++i) {
+    sample(kTier, label("tier", spec.policy.tiers[i].name), i == tier ? 1.0 : 0.0);
+  }
+  for (const eval::AlertRuleReport& a : status.alerts) {
+    const config::AlertRuleSpec& rule = *a.rule;
+    const auto state = alerts.find(spec.name, rule.name);
+    const bool firing = state && state->state == eval::AlertState::kFiring;
+    sample(kFiring, label("rule", rule.name) + label("severity", config::to_string(rule.severity)), firing ? 1.0 : 0.0);
+  }
+}
 
-  ex.family("budgetd_slo_burn_rate", "gauge", "Error ratio of each window divided by the error budget ratio (events)");
-  for (const policy::SloAssessment& v : assessed) {
-    for (const eval::WindowReport& w : v.status.windows) {
-      ex.sample("budgetd_slo_burn_rate", with(slo_labels(spec_of(v)), {{"window", w.name}}), w.burn_rate);
-    }
+std::shared_ptr<const SloMetrics> SloMetricsWriter::finish(Timestamp evaluated_at, std::chrono::nanoseconds took) && {
+  auto out = std::make_shared<SloMetrics>();
+  out->evaluated_at = evaluated_at;
+  for (std::vector<std::string>& chunks : families_) {
+    for (std::string& c : chunks) out->parts.push_back(std::move(c));
   }
-
-  ex.family("budgetd_slo_error_budget_remaining_ratio", "gauge",
-            "Share of each budget window's error budget left (negative when overspent); primary=\"true\" is the one "
-            "tiers and the gate use");
-  for (const policy::SloAssessment& v : assessed) {
-    for (size_t i = 0; i < v.status.budgets.size(); ++i) {
-      const eval::BudgetReport& b = v.status.budgets[i];
-      ex.sample("budgetd_slo_error_budget_remaining_ratio",
-                with(slo_labels(spec_of(v)),
-                     {{"window", b.window.name}, {"primary", i == spec_of(v).primary ? "true" : "false"}}),
-                b.remaining);
-    }
-  }
-
-  ex.family("budgetd_slo_events_total", "counter", "Events counted for the SLO since budgetd started, by result");
-  for (size_t i = 0; i < assessed.size(); ++i) {
-    const config::SloSpec& spec = spec_of(assessed[i]);
-    ex.sample("budgetd_slo_events_total", with(slo_labels(spec), {{"result", "good"}}),
-              static_cast<double>(series[i]->ingested_good()));
-    ex.sample("budgetd_slo_events_total", with(slo_labels(spec), {{"result", "bad"}}),
-              static_cast<double>(series[i]->ingested_bad()));
-  }
-
-  ex.family("budgetd_slo_tier", "gauge", "The SLO's policy tier: 1 for the current one, 0 for the others");
-  for (const policy::SloAssessment& v : assessed) {
-    const auto& tiers = spec_of(v).policy.tiers;
-    for (size_t i = 0; i < tiers.size(); ++i) {
-      ex.sample("budgetd_slo_tier", with(slo_labels(spec_of(v)), {{"tier", tiers[i].name}}),
-                i == v.tier_index ? 1.0 : 0.0);
-    }
-  }
-
-  ex.family("budgetd_slo_alert_firing", "gauge", "1 while the alert rule fires, else 0");
-  for (const policy::SloAssessment& v : assessed) {
-    for (size_t i = 0; i < v.status.alerts.size(); ++i) {
-      const config::AlertRuleSpec& rule = *v.status.alerts[i].rule;
-      const auto& state = v.alert_states[i];
-      const bool firing = state && state->state == eval::AlertState::kFiring;
-      ex.sample("budgetd_slo_alert_firing",
-                with(slo_labels(spec_of(v)), {{"rule", rule.name}, {"severity", config::to_string(rule.severity)}}),
-                firing ? 1.0 : 0.0);
-    }
-  }
+  // Written with the samples they describe, so a scrape never pairs one tick's samples with
+  // another tick's time.
+  std::string when;
+  header(when, {"budgetd_slo_evaluation_timestamp_seconds", "gauge",
+                "When the evaluation the budgetd_slo_* samples come from ran, in unix seconds (budgetd's clock); "
+                "they are refreshed every alerting.evaluation_interval"});
+  when += "budgetd_slo_evaluation_timestamp_seconds ";
+  metrics::append_value(when, static_cast<double>(to_unix_ms(evaluated_at)) / 1000.0);
+  when += '\n';
+  header(when, {"budgetd_slo_evaluation_duration_seconds", "gauge",
+                "How long that evaluation of every SLO (and this rendering) took, in seconds"});
+  when += "budgetd_slo_evaluation_duration_seconds ";
+  metrics::append_value(when, std::chrono::duration<double>(took).count());
+  when += '\n';
+  out->parts.push_back(std::move(when));
+  return out;
 }
 
 }  // namespace budgetd::api

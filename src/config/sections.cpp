@@ -42,8 +42,11 @@ void read_server(MapReader& m, ServerConfig& s) {
       s.listen_port = static_cast<uint16_t>(port);
     }
   }
-  // At most 60 threads: the store counts the writers inside one bucket in 6 bits (store/bucket_ring.h).
   if (auto v = m.unsigned_integer("threads", 1, 60)) s.threads = static_cast<int>(*v);
+  if (auto v = m.unsigned_integer("read_threads", 1, 60)) s.read_threads = static_cast<int>(*v);
+  // At most 60: ingest threads (and the log's own) are the store's writers, and it counts the
+  // writers inside one bucket in 6 bits (store/bucket_ring.h).
+  if (auto v = m.unsigned_integer("ingest_threads", 1, 60)) s.ingest_threads = static_cast<int>(*v);
   if (auto v = m.unsigned_integer("max_body_bytes", 1024, uint64_t{256} << 20)) s.max_body_bytes = *v;
   if (auto v = m.unsigned_integer("max_header_bytes", 1024, 1 << 20)) s.max_header_bytes = static_cast<uint32_t>(*v);
   const auto bounded = [&](std::string_view key, Millis max, Millis& out) {

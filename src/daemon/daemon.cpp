@@ -6,6 +6,7 @@
 
 #include <cassert>
 
+#include "budgetd/api/slo_metrics.h"
 #include "budgetd/core/log.h"
 #include "budgetd/eval/slo_status.h"
 #include "budgetd/store/slo_set.h"
@@ -22,10 +23,7 @@ Daemon::Daemon(config::Config config, const Clock& clock, durable::Env& env)
       keys_(config.ingest.idempotency_ttl, config.ingest.idempotency_max_keys, config.ingest.idempotency_max_bytes),
       reloads_ok_(metrics_.counter("budgetd_config_reloads_total", "Config reloads, by result", {{"result", "ok"}})),
       reloads_failed_(
-          metrics_.counter("budgetd_config_reloads_total", "Config reloads, by result", {{"result", "refused"}})),
-      last_evaluation_(metrics_.gauge("budgetd_alert_evaluation_timestamp_seconds",
-                                      "When alert states were last evaluated, in unix seconds (budgetd's clock; 0: "
-                                      "not yet)")) {
+          metrics_.counter("budgetd_config_reloads_total", "Config reloads, by result", {{"result", "refused"}})) {
   auto shared = std::make_shared<const config::Config>(std::move(config));
   publish(make_state(shared, store::SloSet::build(*shared, nullptr)));
   metrics_
@@ -127,6 +125,9 @@ Status Daemon::start() {
   if (auto resolved = alerts_.retain(*snap->slos, clock_.now()); !resolved.empty()) {
     notifier_->publish(resolved, alerts_.firing(), clock_.now());
   }
+  // One evaluation before the server listens: the first scrape, status or gate already has
+  // alert states and the per-SLO metrics.
+  evaluate_now();
   evaluator_thread_ = std::thread([this] { evaluator_loop(); });
 
   auto server = std::make_unique<api::Server>(snap->config->server, *this, clock_, metrics_);
@@ -205,9 +206,11 @@ Result<std::string> Daemon::write_snapshot() {
 
 void Daemon::evaluate_now() {
   std::lock_guard lock(evaluate_mu_);
+  const auto started = std::chrono::steady_clock::now();
   const auto snap = state();
   const Timestamp now = clock_.now();
   std::vector<eval::AlertChange> changes;
+  api::SloMetricsWriter slo_metrics;
   for (const store::StoredSlo& slo : snap->slos->slos()) {
     auto status = eval::evaluate_slo(slo, now, now, snap->config->storage.status_lookback);
     if (!status.ok()) {
@@ -216,7 +219,11 @@ void Daemon::evaluate_now() {
           .field("error", status.status().message());
       continue;
     }
-    for (auto& c : alerts_.observe(slo, *status, now)) {
+    auto observed = alerts_.observe(slo, *status, now);
+    // GET /metrics is rendered here, from the status the alert rules just used: scrapes share
+    // this one rendering until the next tick.
+    slo_metrics.add(slo, *status, alerts_);
+    for (auto& c : observed) {
       log::info(c.kind == eval::AlertChange::Kind::kFired ? "alert: firing" : "alert: resolved")
           .field("slo", c.alert.slo)
           .field("rule", c.alert.rule)
@@ -228,28 +235,51 @@ void Daemon::evaluate_now() {
       changes.push_back(std::move(c));
     }
   }
+  std::shared_ptr<const api::SloMetrics> rendered =
+      std::move(slo_metrics).finish(now, std::chrono::steady_clock::now() - started);
+  {
+    std::lock_guard published(published_mu_);
+    slo_metrics_.swap(rendered);
+  }
+  rendered.reset();  // the previous tick's, freed outside the lock (unless a scrape still sends it)
   if (notifier_) notifier_->publish(changes, alerts_.firing(), now);
-  // Set last: a client that reads `now` here and then asks for alerts (another request, through
-  // the kernel) reads that evaluation's states. Waiting on it is how a test knows one has run.
-  last_evaluation_.set(static_cast<double>(to_unix_ms(now)) / 1000.0);
+}
+
+std::shared_ptr<const api::SloMetrics> Daemon::slo_metrics() const {
+  std::lock_guard lock(published_mu_);
+  return slo_metrics_;
+}
+
+void Daemon::evaluate_soon() {
+  {
+    std::lock_guard l(loop_mu_);
+    evaluate_soon_ = true;
+  }
+  loop_wake_.notify_all();
 }
 
 void Daemon::evaluator_loop() {
   // Evaluations happen every evaluation_interval of budgetd's clock. The loop checks that clock
-  // often (a simulated one may jump), never more than every 100 ms of real time.
-  Timestamp next = clock_.now();
+  // often (a simulated one may jump), never more than every 100 ms of real time. start() ran
+  // the first; a reload asks for one at once (evaluate_soon).
+  Timestamp next = clock_.now() + state()->config->evaluation_interval;
   for (;;) {
     const Timestamp now = clock_.now();
     const Millis every = state()->config->evaluation_interval;
     if (now + every < next) next = now;  // the clock stepped back: do not sit out the difference
-    if (now >= next) {
+    bool soon = false;
+    {
+      std::lock_guard l(loop_mu_);
+      std::swap(soon, evaluate_soon_);
+    }
+    if (now >= next || soon) {
       evaluate_now();
       next = clock_.now() + every;
     }
     std::unique_lock l(loop_mu_);
     const auto wait =
         std::min<std::chrono::milliseconds>(std::chrono::milliseconds(100), state()->config->evaluation_interval);
-    if (loop_wake_.wait_for(l, wait, [&] { return stopping_; })) return;
+    if (loop_wake_.wait_for(l, wait, [&] { return stopping_ || evaluate_soon_; }) && stopping_) return;
   }
 }
 

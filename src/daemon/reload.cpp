@@ -20,7 +20,9 @@ std::vector<std::string> needs_restart(const config::Config& a, const config::Co
   const auto& x = a.server;
   const auto& y = b.server;
   if (x.listen_host != y.listen_host || x.listen_port != y.listen_port) out.push_back("server.listen");
-  if (x.threads != y.threads) out.push_back("server.threads");
+  if (x.threads != y.threads || x.read_threads != y.read_threads || x.ingest_threads != y.ingest_threads) {
+    out.push_back("server.threads / read_threads / ingest_threads");
+  }
   if (x.max_body_bytes != y.max_body_bytes || x.max_header_bytes != y.max_header_bytes ||
       x.read_timeout != y.read_timeout || x.write_timeout != y.write_timeout || x.idle_timeout != y.idle_timeout ||
       x.max_connections != y.max_connections || x.drain_timeout != y.drain_timeout) {
@@ -115,6 +117,8 @@ api::ReloadOutcome Daemon::apply_config(config::Config config) {
     const auto resolved = alerts_.retain(*state()->slos, clock_.now());
     if (notifier_ && !resolved.empty()) notifier_->publish(resolved, alerts_.firing(), clock_.now());
   }
+  // The per-SLO metrics follow the new SLOs at once, not at the next tick.
+  evaluate_soon();
   log::Level level = log::Level::info;
   if (log::parse_level(shared->log.level, level)) log::init(level);
   metrics_.gauge("budgetd_slos", "SLOs configured").set(static_cast<double>(shared->slos.size()));

@@ -69,6 +69,7 @@ std::vector<Wal::Completion> Wal::fail_locked(const std::string& reason) {
         .field("segment", file_path_);
   }
   failure_ = reason;
+  publish_failure_locked();
   const uint64_t unsynced = next_seq_ - 1 - durable_seq_;
   if (options_.policy == FsyncPolicy::kAlways) {
     // None of the unsynced records was acknowledged: cut them off so that a restart cannot apply
@@ -229,8 +230,15 @@ uint64_t Wal::last_seq() const {
 }
 
 std::string Wal::failure() const {
-  std::lock_guard lock(mu_);
-  return failure_;
+  // Not mu_: an append or a segment switch's fsync may hold that for as long as the disk takes,
+  // and /readyz must answer at once whatever the disk does.
+  std::lock_guard lock(failure_mu_);
+  return failure_text_;
+}
+
+void Wal::publish_failure_locked() {
+  std::lock_guard lock(failure_mu_);
+  failure_text_ = failure_;
 }
 
 void Wal::sync_loop() {
@@ -246,6 +254,7 @@ void Wal::sync_loop() {
         if (Status s = start_segment_locked(next_seq_); s.ok()) {
           log::info("wal: the write-ahead log recovered; ingest resumes").field("segment", file_path_);
           failure_.clear();
+          publish_failure_locked();
           healthy_.set(1);
           durable_seq_ = next_seq_ - 1;
         }

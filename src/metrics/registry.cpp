@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 
 namespace budgetd::metrics {
-namespace {
 
 void append_label_value(std::string& out, std::string_view v) {
   for (const char c : v) {
@@ -20,6 +19,18 @@ void append_label_value(std::string& out, std::string_view v) {
       out += c;
   }
 }
+
+void append_value(std::string& out, double v) {
+  if (std::isnan(v)) {
+    out += "NaN";
+  } else if (std::isinf(v)) {
+    out += v > 0 ? "+Inf" : "-Inf";
+  } else {
+    fmt::format_to(std::back_inserter(out), "{}", v);
+  }
+}
+
+namespace {
 
 void append_labels(std::string& out, const Labels& labels, const std::pair<std::string, std::string>* extra = nullptr) {
   if (labels.empty() && extra == nullptr) return;
@@ -39,9 +50,9 @@ void append_labels(std::string& out, const Labels& labels, const std::pair<std::
 }
 
 std::string format_value(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  return fmt::format("{}", v);
+  std::string out;
+  append_value(out, v);
+  return out;
 }
 
 }  // namespace
@@ -83,7 +94,7 @@ void Exposition::sample(std::string_view name, const Labels& labels, double valu
   out_ += name;
   append_labels(out_, labels);
   out_ += ' ';
-  out_ += format_value(value);
+  append_value(out_, value);
   out_ += '\n';
 }
 

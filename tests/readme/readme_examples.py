@@ -18,7 +18,7 @@ blocks of README.md in order:
   with the wall clock frozen at 2026-11-24T10:00:00Z (the monotonic clock runs: timeouts and
   loops work). A directive `<!-- example: at 2026-11-24T10:00:10Z -->` before a block moves the
   clock there first, and waits until budgetd's evaluator has evaluated at that time
-  (budgetd_alert_evaluation_timestamp_seconds), so alert states are those of that instant.
+  (budgetd_slo_evaluation_timestamp_seconds), so alert states are those of that instant.
 - What must vary is normalised, and only that: the port (shown as localhost:8080).
 - Other blocks say with a directive what checks them:
     `config`        a complete budgetd config: `budgetd check` must accept it (run where
@@ -195,7 +195,7 @@ class Env:
         want = self.set_clock(rfc3339)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            m = re.search(r"^budgetd_alert_evaluation_timestamp_seconds (\S+)$", self.get("/metrics")[1], re.M)
+            m = re.search(r"^budgetd_slo_evaluation_timestamp_seconds (\S+)$", self.get("/metrics")[1], re.M)
             if m and float(m.group(1)) == want:
                 return True
             time.sleep(0.02)

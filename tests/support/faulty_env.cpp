@@ -14,6 +14,7 @@ class FaultyFile final : public durable::WritableFile {
  public:
   FaultyFile(std::unique_ptr<durable::WritableFile> f, FaultyEnv& env) : f_(std::move(f)), env_(env) {}
   Status append(std::string_view data) override {
+    env_.pass_append_latch();
     if (const int err = env_.append_errno.load()) {
       const size_t part = std::min(env_.partial_bytes.load(), data.size());
       if (part > 0) (void)f_->append(data.substr(0, part));
@@ -76,6 +77,33 @@ void FaultyEnv::pass_sync_latch() {
   latch_cv_.notify_all();
   latch_cv_.wait(lock, [&] { return !holding_; });
   --held_;
+}
+
+void FaultyEnv::hold_appends() {
+  std::lock_guard lock(latch_mu_);
+  holding_appends_ = true;
+}
+
+void FaultyEnv::wait_until_an_append_is_held() {
+  std::unique_lock lock(latch_mu_);
+  latch_cv_.wait(lock, [&] { return held_appends_ > 0; });
+}
+
+void FaultyEnv::release_appends() {
+  {
+    std::lock_guard lock(latch_mu_);
+    holding_appends_ = false;
+  }
+  latch_cv_.notify_all();
+}
+
+void FaultyEnv::pass_append_latch() {
+  std::unique_lock lock(latch_mu_);
+  if (!holding_appends_) return;
+  ++held_appends_;
+  latch_cv_.notify_all();
+  latch_cv_.wait(lock, [&] { return !holding_appends_; });
+  --held_appends_;
 }
 
 Status FaultyEnv::sync_dir(const std::string& dir) {

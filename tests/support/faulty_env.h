@@ -30,6 +30,12 @@ class FaultyEnv final : public durable::Env {
   void release_syncs();
   // Called by every segment fsync: waits while syncs are held.
   void pass_sync_latch();
+  // The same latch on the log's appends (its write(2)s): under fsync interval the thread that
+  // commits a batch waits inside the append, holding the log's lock.
+  void hold_appends();
+  void wait_until_an_append_is_held();
+  void release_appends();
+  void pass_append_latch();
 
   Result<std::unique_ptr<durable::WritableFile>> open_append(const std::string& path) override;
   Result<std::string> read_file(const std::string& path) override { return base().read_file(path); }
@@ -46,8 +52,10 @@ class FaultyEnv final : public durable::Env {
 
   std::mutex latch_mu_;
   std::condition_variable latch_cv_;
-  bool holding_ = false;  // guarded by latch_mu_
-  int held_ = 0;          // fsyncs waiting at the latch; guarded by latch_mu_
+  bool holding_ = false;          // guarded by latch_mu_
+  int held_ = 0;                  // fsyncs waiting at the latch; guarded by latch_mu_
+  bool holding_appends_ = false;  // guarded by latch_mu_
+  int held_appends_ = 0;          // appends waiting at the latch; guarded by latch_mu_
 };
 
 }  // namespace budgetd::test

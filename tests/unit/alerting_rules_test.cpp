@@ -132,5 +132,36 @@ TEST(Alerting, TrackerFiresResolvesAndFlagsExpensiveBurnsForAPostmortem) {
   EXPECT_TRUE(e.postmortem_required);
 }
 
+// episodes(slo) reads only that SLO's alerts (it used to scan every alert of every SLO, which
+// made a status answer O(SLOs) and a list of 10,000 SLOs take seconds); neighbours whose names
+// share a prefix stay out.
+TEST(Alerting, EpisodesAreThoseOfTheSloAskedAbout) {
+  auto r = config::load_config_string(
+      "slos: [{name: a, service: s, objective: 99.9, sli: {type: ratio}},"
+      " {name: ab, service: s, objective: 99.9, sli: {type: ratio}},"
+      " {name: b, service: s, objective: 99.9, sli: {type: ratio}}]",
+      "t.yaml");
+  auto set = store::SloSet::build(*r.config, nullptr);
+  store::WriteStats st;
+  AlertTracker tracker;
+  for (Timestamp t = kNow - kHour; t <= kNow; t += 10 * kSecond) {  // an hour of 50 % errors
+    for (const store::StoredSlo& slo : set->slos()) {
+      slo.series->add(t, bucket_index(t - kSecond, kFinestResolution), 500, 1000, st);
+      tracker.observe(slo, evaluate_slo(slo, t, t, kHour).value(), t);
+    }
+  }
+  size_t firing_a = 0;
+  for (const AlertInstance& f : tracker.firing()) firing_a += f.slo == "a";
+  ASSERT_GT(firing_a, 0u);
+  const auto episodes = tracker.episodes("a");
+  EXPECT_EQ(episodes.size(), firing_a);
+  for (const AlertEpisode& e : episodes) {
+    EXPECT_TRUE(tracker.find("a", e.rule)) << e.rule;
+    EXPECT_FALSE(e.end);
+  }
+  EXPECT_EQ(tracker.episodes("ab").size(), firing_a);  // the same traffic, its own alerts
+  EXPECT_TRUE(tracker.episodes("nosuch").empty());
+}
+
 }  // namespace
 }  // namespace budgetd::eval

@@ -3,7 +3,7 @@
 // all other modules see.
 //
 //   Server server(config.server, daemon, clock, metrics);   // daemon: the Backend
-//   BUDGETD_RETURN_IF_ERROR(server.start());    // binds, starts config.server.threads threads
+//   BUDGETD_RETURN_IF_ERROR(server.start());    // binds, starts the I/O threads and the executors
 //   uint16_t port = server.port();              // the bound port (listen_port may be 0)
 //   server.drain();                             // stop accepting, finish in-flight requests, join
 //
@@ -11,8 +11,12 @@
 // body and header limits, a timeout on every read and write, one request in flight per
 // connection, keep-alive.
 //
-// Thread safety: start() and drain() from one controlling thread; the backend is called from the
-// server's threads.
+// Threads (src/api/api.h says what runs where): server.threads I/O threads run the sessions and
+// answer the probes; handlers run on a read executor (server.read_threads), an ingest executor
+// (server.ingest_threads) and a one-thread admin executor.
+//
+// Thread safety: start() and drain() from one controlling thread; the backend is called from all
+// of the server's threads.
 
 #include <functional>
 #include <memory>
@@ -30,6 +34,8 @@
 #include "budgetd/metrics/registry.h"
 
 namespace budgetd::api {
+
+struct SloMetrics;
 
 // Everything a request is answered from, replaced whole on reload: requests take it once each,
 // never per event.
@@ -63,6 +69,9 @@ class Backend {
   virtual Result<std::string> take_snapshot() = 0;
   // The state of every alert rule, kept by the evaluator loop.
   virtual const eval::AlertTracker& alerts() const = 0;
+  // The per-SLO part of GET /metrics from the last evaluation tick (slo_metrics.h); null when
+  // there is none (a backend without an evaluator): then scrapes carry budgetd's own metrics only.
+  virtual std::shared_ptr<const SloMetrics> slo_metrics() const { return nullptr; }
 };
 
 class Server {

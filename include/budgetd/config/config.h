@@ -147,7 +147,9 @@ struct SloSpec {
 struct ServerConfig {
   std::string listen_host = "127.0.0.1";
   uint16_t listen_port = 8080;
-  int threads = 2;
+  int threads = 2;         // I/O threads: connections, parsing, routing, probes, writing answers
+  int read_threads = 2;    // the read executor: status, list, gate, alerts, /metrics
+  int ingest_threads = 2;  // the ingest executor: POST /v1/events (decode, route, log, apply)
   uint64_t max_body_bytes = 8 * 1024 * 1024;
   uint32_t max_header_bytes = 16 * 1024;
   Millis read_timeout = 30 * kSecond;   // to receive one whole request, headers and body

@@ -28,8 +28,12 @@ bool enabled(Level level);
 bool parse_level(std::string_view name, Level& out);
 // The names parse_level takes, for messages: "trace, debug, info, warn, error, off".
 std::string_view level_names();
+// The name of one level, as the config spells it and every log line writes it: "warn".
+std::string_view level_name(Level level);
 
-// Appends s to out as the body of a JSON string (quotes not included).
+// Appends s to out as the body of a JSON string (quotes not included), valid JSON for any bytes:
+// control characters are \u-escaped, and each byte that does not start a well-formed UTF-8
+// sequence becomes \ufffd (U+FFFD), so a hostile request path cannot break a log line.
 void append_json_escaped(fmt::memory_buffer& out, std::string_view s);
 
 class Line {

@@ -59,6 +59,8 @@ class Daemon final : public api::Backend {
   const eval::AlertTracker& alerts() const override { return alerts_; }
 
   std::shared_ptr<const api::ServingState> state() const override;
+  // The per-SLO /metrics of the last evaluation (start() runs the first).
+  std::shared_ptr<const api::SloMetrics> slo_metrics() const override;
   std::string not_ready_reason() const override;
   // REQUIRES: start() succeeded.
   durable::Committer& committer() override { return *committer_; }
@@ -78,6 +80,8 @@ class Daemon final : public api::Backend {
   Result<std::string> write_snapshot();
   void snapshot_loop();
   void evaluator_loop();
+  // Wakes the evaluator loop for an evaluation now (after a reload changed the SLOs).
+  void evaluate_soon();
 
   // Who guards what. Set once by start() before any thread it starts, and reset by stop() only
   // after those threads are joined: recovery_, snapshotter_, committer_, notifier_, server_,
@@ -94,6 +98,7 @@ class Daemon final : public api::Backend {
   // costs nothing measurable.
   mutable std::mutex published_mu_;
   std::shared_ptr<const api::ServingState> published_;  // guarded by published_mu_
+  std::shared_ptr<const api::SloMetrics> slo_metrics_;  // guarded by published_mu_; set by evaluate_now()
   durable::IdempotencyTable keys_;
   std::vector<durable::DurableState*> states_;  // add_state() before start(); fixed afterwards
   store::WriteGate gate_;                        // its one closer at a time: state_mu_
@@ -113,12 +118,12 @@ class Daemon final : public api::Backend {
   std::atomic<bool> shutting_down_{false};
   std::mutex loop_mu_;
   std::condition_variable loop_wake_;
-  bool stopping_ = false;  // guarded by loop_mu_: wakes the background loops
+  bool stopping_ = false;       // guarded by loop_mu_: wakes the background loops
+  bool evaluate_soon_ = false;  // guarded by loop_mu_: the evaluator evaluates at once
   std::thread snapshot_thread_;
   std::atomic<bool> ready_{false};
   metrics::Counter& reloads_ok_;
   metrics::Counter& reloads_failed_;
-  metrics::Gauge& last_evaluation_;  // budgetd's clock at the end of the last evaluate_now()
 };
 
 }  // namespace budgetd

@@ -56,7 +56,6 @@ struct WalOptions {
 
 class Wal final : public RecordLog {
  public:
-
   // `next_seq`: the sequence number the first appended record gets (last replayed + 1).
   Wal(Env& env, WalOptions options, uint64_t next_seq, metrics::Registry& metrics);
   ~Wal() override;
@@ -75,7 +74,8 @@ class Wal final : public RecordLog {
   uint64_t last_seq() const;
   // Deletes the segments whose records all have seq <= `seq`; never the open one.
   void drop_through(uint64_t seq);
-  // Empty while the log takes appends; otherwise why it does not.
+  // Empty while the log takes appends; otherwise why it does not. Never waits for an append or
+  // an fsync (readiness probes call it).
   std::string failure() const;
   // Final fsync; fails whatever still waits; refuses appends afterwards.
   void close();
@@ -101,6 +101,8 @@ class Wal final : public RecordLog {
   // REQUIRES: mu_ held by `lock`; releases it during the fsync. Settles the waiters it covers.
   std::vector<Completion> sync_unlocked(std::unique_lock<std::mutex>& lock, Status& result);
   Status start_segment_locked(uint64_t first_seq);
+  // REQUIRES: mu_. Copies failure_ to where failure() reads it.
+  void publish_failure_locked();
   // Unsynced bytes past which the sync thread runs before its interval is up (kInterval).
   uint64_t unsynced_wake_bytes() const { return options_.segment_bytes / 4; }
 
@@ -122,6 +124,9 @@ class Wal final : public RecordLog {
   uint64_t durable_offset_;  // end of the last synced record in file_
   std::vector<Waiter> waiters_;
   std::string failure_;
+  // failure_ as failure() reads it. A leaf lock of its own, taken under mu_ only to write.
+  mutable std::mutex failure_mu_;
+  std::string failure_text_;  // guarded by failure_mu_
   bool stop_ = false;
   bool closed_ = false;
   std::thread sync_thread_;

@@ -72,7 +72,13 @@ class Histogram {
 // Request latencies from 100 µs to 10 s.
 extern const std::vector<double> kLatencyBuckets;
 
-// Writes samples that are computed at scrape time (e.g. per-SLO budget metrics).
+// The exposition format's pieces, for code that writes many samples itself (api/slo_metrics):
+// a label value with \\, " and newline escaped; a sample value (NaN, +Inf, -Inf, or the shortest
+// decimal that reads back as the same double).
+void append_label_value(std::string& out, std::string_view v);
+void append_value(std::string& out, double v);
+
+// Writes samples that are computed at scrape time (e.g. the snapshot's age).
 class Exposition {
  public:
   explicit Exposition(std::string& out) : out_(out) {}
