@@ -1,0 +1,83 @@
+#pragma once
+// What the durable module's unit tests share: a temporary directory, file helpers, a two-SLO set,
+// a log replay that collects what it delivers, and WAL options for tests.
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "budgetd/config/loader.h"
+#include "budgetd/durable/wal.h"
+#include "budgetd/durable/wal_reader.h"
+#include "budgetd/store/slo_set.h"
+
+namespace budgetd::durable::fixtures {
+
+namespace fs = std::filesystem;
+inline const Timestamp kNow = from_unix_ms(1795514400000);
+
+// One counter for every test file of the binary (an inline function's static is one object), so
+// two files never pick the same directory.
+class TempDir {
+ public:
+  TempDir() {
+    static int n = 0;
+    path_ = fs::temp_directory_path() / ("budgetd-durable-" + std::to_string(getpid()) + "-" + std::to_string(n++));
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  std::string str() const { return path_.string(); }
+  std::string operator/(const std::string& p) const { return (path_ / p).string(); }
+
+ private:
+  fs::path path_;
+};
+
+inline std::string read(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+inline void write(const std::string& path, const std::string& data) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
+}
+
+inline std::shared_ptr<const store::SloSet> slo_set(const std::string& yaml) {
+  auto r = config::load_config_string(yaml, "t.yaml");
+  EXPECT_TRUE(r.ok()) << r.error_text();
+  return store::SloSet::build(*r.config, nullptr);
+}
+
+inline constexpr const char* kTwoSlos =
+    "slos: [{name: a, service: s, objective: 99.9, sli: {type: ratio}}, {name: b, service: s, objective: 99, sli: "
+    "{type: ratio}}]";
+
+struct Replayed {
+  std::vector<uint64_t> seqs;
+  std::vector<std::string> payloads;
+};
+
+inline Result<ReplayReport> replay(Env& env, const std::string& dir, uint64_t after, Replayed& out) {
+  return replay_wal(env, dir, after, kNow, [&](const FramedRecord& r) {
+    out.seqs.push_back(r.seq);
+    out.payloads.emplace_back(r.payload);
+    return Status::Ok();
+  });
+}
+
+inline WalOptions options(const std::string& dir, FsyncPolicy p = FsyncPolicy::kAlways) {
+  WalOptions o;
+  o.dir = dir;
+  o.policy = p;
+  o.fsync_interval = Millis{20};
+  o.recovery_retry = std::chrono::milliseconds{10};
+  return o;
+}
+
+}  // namespace budgetd::durable::fixtures
