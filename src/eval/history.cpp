@@ -92,7 +92,8 @@ Result<std::vector<PeriodReport>> previous_periods(const store::StoredSlo& slo, 
   const config::WindowSpec& window = spec.primary_window();
   if (n < 0 || n > kMaxHistoryPeriods)
     return InvalidArgument(fmt::format("periods={}: ask for 0 to {} previous periods", n, kMaxHistoryPeriods));
-  if (n > 0 && !window.calendar) {
+  if (n == 0) return std::vector<PeriodReport>{};
+  if (!window.calendar) {
     return InvalidArgument(
         fmt::format("periods: the primary window of {} is the rolling {}; only calendar windows "
                     "have periods",
@@ -141,11 +142,12 @@ Result<History> evaluate_history(const store::StoredSlo& slo, const HistoryQuery
   const Timestamp oldest = oldest_history_point(slo, now);
   if (times.front() < oldest) {
     const Timestamp first = from_unix_ms(ceil_div(to_unix_ms(oldest), query.step.count()) * query.step.count());
-    return OutOfRange(
-        fmt::format("from={}: the store holds the {} window of {} for points from {} on; ask for "
-                    "from={} or later (range={} at most)",
-                    format_rfc3339(query.from), window.name, spec.name, format_rfc3339(oldest), format_rfc3339(first),
-                    format_duration(now - first)));
+    const std::string longest =
+        query.to > first ? fmt::format(" (range={} at most)", format_duration(query.to - first)) : "";
+    return OutOfRange(fmt::format(
+        "from={}: the store holds the {} window of {} for points from {} on; ask for "
+        "from={} or later{}",
+        format_rfc3339(query.from), window.name, spec.name, format_rfc3339(oldest), format_rfc3339(first), longest));
   }
   History h;
   h.step = query.step;
