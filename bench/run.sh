@@ -10,6 +10,10 @@ echo "== micro-benchmarks (median of 3 repetitions)"
 "$build/bench/budgetd_micro_bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
   --benchmark_counters_tabular=true "$@" 2>/dev/null | grep -E '^(Benchmark|-+$|.*_median)'
 echo
+echo "== history: GET /v1/slos/{name}/history, 30d at 1h steps (median of 5 repetitions)"
+"$build/bench/budgetd_history_bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+  --benchmark_counters_tabular=true 2>/dev/null | grep -E '^(Benchmark|-+$|.*_median)'
+echo
 echo "== recovery: 1,000 SLOs with full 30d rings + a 1 GiB log (median of 3 recoveries)"
 "$build/bench/budgetd_recovery_bench" --slos 1000 --log-mb 1024 --runs 3 2>/dev/null
 echo

@@ -57,6 +57,8 @@ Api::Api(const config::ServerConfig& config, Backend& backend, const Clock& cloc
   routes_.add(http::verb::post, "/v1/events", scope(config::Scope::kIngest), Lane::kIngest, {}, on(&Api::post_events));
   routes_.add(http::verb::get, "/v1/slos", scope(config::Scope::kRead), Lane::kRead, {}, on(&Api::get_slos));
   routes_.add(http::verb::get, "/v1/slos/{name}", scope(config::Scope::kRead), Lane::kRead, {"at"}, on(&Api::get_slo));
+  routes_.add(http::verb::get, "/v1/slos/{name}/history", scope(config::Scope::kRead), Lane::kRead,
+              {"range", "step", "from", "to", "periods"}, on(&Api::get_history));
   routes_.add(http::verb::get, "/v1/alerts", scope(config::Scope::kRead), Lane::kRead, {}, on(&Api::get_alerts));
   routes_.add(http::verb::get, "/v1/gate", scope(config::Scope::kGate), Lane::kRead,
               {"service", "change", "slo", "ci_job", "commit"}, on(&Api::get_gate));

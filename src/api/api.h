@@ -96,6 +96,8 @@ class Api final : public RequestHandler {
   void get_healthz(Request& req, Respond respond);      // GET /healthz
   void get_readyz(Request& req, Respond respond);       // GET /readyz
   void get_openapi(Request& req, Respond respond);      // GET /openapi.yaml
+  // history_handler.cpp
+  void get_history(Request& req, Respond respond);  // GET /v1/slos/{name}/history
   // gate_handler.cpp
   void get_gate(Request& req, Respond respond);  // GET /v1/gate
   // admin_handlers.cpp

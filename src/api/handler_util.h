@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "budgetd/core/status.h"
+#include "budgetd/core/time.h"
 #include "http.h"
 
 namespace budgetd::api {
@@ -23,6 +25,20 @@ inline HttpResponse reply_text(const Request& req, http::status status, std::str
 
 inline HttpResponse reply_error(const Request& req, http::status status, std::string_view message) {
   return error_response(status, error_code_for(status), message, req.raw.version(), req.raw.keep_alive());
+}
+
+// A time in a query parameter: unix milliseconds or RFC 3339. Values that, read as
+// milliseconds, fall before 1973-03-03 are refused as surely unix seconds, with what was meant.
+inline Result<Timestamp> parse_query_time(std::string_view name, std::string_view text) {
+  constexpr int64_t kUnixSecondsBelow = 100'000'000'000;
+  auto parsed = parse_timestamp(text);
+  if (!parsed.ok()) return InvalidArgument(std::string(name) + ": " + parsed.status().message());
+  if (const int64_t n = to_unix_ms(*parsed); n >= 0 && n < kUnixSecondsBelow) {
+    return InvalidArgument(std::string(name) + ": " + std::string(text) + " looks like unix seconds; " +
+                           std::string(name) + " takes unix milliseconds or RFC 3339 (" + std::to_string(n * 1000) +
+                           " or " + format_rfc3339(from_unix_ms(n * 1000)) + ")");
+  }
+  return parsed;
 }
 
 }  // namespace budgetd::api

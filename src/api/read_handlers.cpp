@@ -12,13 +12,6 @@
 #include "status_json.h"
 
 namespace budgetd::api {
-namespace {
-
-// `at` values below this, read as unix milliseconds, are before 1973-03-03: unix seconds meant.
-constexpr int64_t kUnixSecondsBelow = 100'000'000'000;
-
-}  // namespace
-
 // A GET /v1/slos in progress: with many SLOs the list is the heaviest read, so it is evaluated
 // kListSlice SLOs at a time, each slice a turn of its own on the read executor.
 struct Api::SloListing {
@@ -75,15 +68,8 @@ void Api::get_slo(Request& req, Respond respond) {
   const Timestamp now = clock_.now();
   Timestamp at = now;
   if (auto text = req.query_param("at")) {
-    auto parsed = parse_timestamp(*text);
-    if (!parsed.ok()) return respond(reply_error(req, http::status::bad_request, "at: " + parsed.status().message()));
-    if (const int64_t n = to_unix_ms(*parsed); n >= 0 && n < kUnixSecondsBelow) {
-      // Before 1973 as milliseconds, far beyond any lookback: surely unix seconds.
-      return respond(reply_error(req, http::status::bad_request,
-                                 "at: " + std::string(*text) +
-                                     " looks like unix seconds; at takes unix milliseconds or RFC 3339 (" +
-                                     std::to_string(n * 1000) + " or " + format_rfc3339(from_unix_ms(n * 1000)) + ")"));
-    }
+    auto parsed = parse_query_time("at", *text);
+    if (!parsed.ok()) return respond(reply_error(req, http::status::bad_request, parsed.status().message()));
     at = *parsed;
   }
   auto view = policy::assess_slo(*slo, at, now, snap->config->storage.status_lookback, backend_.alerts());

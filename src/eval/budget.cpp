@@ -17,11 +17,6 @@ using config::BudgetingMethod;
 using config::Objective;
 constexpr int64_t kScale = Objective::kScale;
 
-Millis budget_resolution(const config::SloSpec& spec, const config::WindowSpec& w) {
-  if (spec.budgeting.timesliced()) return spec.budgeting.slice;
-  return w.calendar ? w.calendar->resolution : resolution_for(w.length);
-}
-
 // good / total >= target, on the integers.
 bool slice_is_good(const store::Counts& c, int64_t target) {
   return static_cast<Uint128>(c.good) * static_cast<Uint128>(config::BudgetingSpec::kTargetScale) >=
@@ -57,7 +52,7 @@ Status fill_window(WindowReport& w, const store::BucketSum& sum, const config::O
 
 WindowBounds budget_bounds(const config::SloSpec& spec, const config::WindowSpec& window, Timestamp t,
                            std::optional<Period>* period) {
-  const Millis r = budget_resolution(spec, window);
+  const Millis r = store::budget_resolution(spec, window);
   const Timestamp end = from_unix_ms((bucket_index(t, r) + 1) * r.count());
   if (window.calendar) {
     // Periods start on edges of the calendar resolution, which the slice divides (config checks).
@@ -68,36 +63,26 @@ WindowBounds budget_bounds(const config::SloSpec& spec, const config::WindowSpec
   return {end - window.length, end, r};
 }
 
-Result<BudgetReport> evaluate_budget(const store::StoredSlo& slo, const config::WindowSpec& window, Timestamp at) {
-  const config::SloSpec& spec = *slo.spec;
-  const store::SloSeries& series = *slo.series;
+void count_slice(SliceReport& s, const store::Counts& c, const config::BudgetingSpec& budgeting) {
+  if (c.total == 0) {
+    ++s.empty;
+    return;
+  }
+  ++s.nonempty;
+  s.ratio_sum += static_cast<long double>(c.good) / static_cast<long double>(c.total);
+  if (budgeting.method == BudgetingMethod::kTimeslices && !slice_is_good(c, budgeting.slice_target)) ++s.bad;
+}
+
+Result<BudgetReport> budget_from_sums(const config::SloSpec& spec, const config::WindowSpec& window,
+                                      const WindowBounds& bounds, const std::optional<Period>& period,
+                                      const store::BucketSum& sum, SliceReport slices, Timestamp at) {
   BudgetReport b;
   b.method = spec.budgeting.method;
   WindowReport& w = b.window;
   w.length = window.length;
   w.name = window.name;
-  std::optional<Period> period;
-  w.bounds = budget_bounds(spec, window, at, &period);
+  w.bounds = bounds;
   if (period) w.period_end = period->end;
-
-  SliceReport slices;
-  store::BucketSum sum;
-  if (!spec.budgeting.timesliced()) {
-    sum = series.sum(w.bounds);
-  } else {
-    const int64_t target = spec.budgeting.slice_target;
-    const bool judge = b.method == BudgetingMethod::kTimeslices;
-    sum = series.ring(w.bounds.resolution)
-              ->scan(w.bounds.first_bucket(), w.bounds.end_bucket(), [&](int64_t, store::Counts c) {
-                if (c.total == 0) {
-                  ++slices.empty;
-                  return;
-                }
-                ++slices.nonempty;
-                slices.ratio_sum += static_cast<long double>(c.good) / static_cast<long double>(c.total);
-                if (judge && !slice_is_good(c, target)) ++slices.bad;
-              });
-  }
   BUDGETD_RETURN_IF_ERROR(fill_window(w, sum, spec.objective, at));
   b.allowed_bad_events = allowed_bad(w.counts, spec.objective);
 
@@ -127,12 +112,33 @@ Result<BudgetReport> evaluate_budget(const store::StoredSlo& slo, const config::
     }
   }
   b.remaining = 1.0 - b.consumed;
+  return b;
+}
 
+Result<BudgetReport> read_budget(const store::StoredSlo& slo, const config::WindowSpec& window, Timestamp at) {
+  const config::SloSpec& spec = *slo.spec;
+  std::optional<Period> period;
+  const WindowBounds bounds = budget_bounds(spec, window, at, &period);
+  SliceReport slices;
+  store::BucketSum sum;
+  if (!spec.budgeting.timesliced()) {
+    sum = slo.series->sum(bounds);
+  } else {
+    sum = slo.series->ring(bounds.resolution)
+              ->scan(bounds.first_bucket(), bounds.end_bucket(),
+                     [&](int64_t, store::Counts c) { count_slice(slices, c, spec.budgeting); });
+  }
+  return budget_from_sums(spec, window, bounds, period, sum, slices, at);
+}
+
+Result<BudgetReport> evaluate_budget(const store::StoredSlo& slo, const config::WindowSpec& window, Timestamp at) {
+  BUDGETD_ASSIGN_OR_RETURN(BudgetReport b, read_budget(slo, window, at));
   // Coverage counts the minutes that have begun by `at`; the rest of the last bucket is future.
+  const WindowReport& w = b.window;
   const Timestamp elapsed_end = std::min(w.bounds.end, from_unix_ms((bucket_index(at, kMinute) + 1) * kMinute.count()));
   b.elapsed_minutes = static_cast<uint32_t>((elapsed_end - w.bounds.start) / kMinute);
   bool expired = false;
-  b.covered_minutes = series.covered_minutes(w.bounds.start, elapsed_end, expired);
+  b.covered_minutes = slo.series->covered_minutes(w.bounds.start, elapsed_end, expired);
   if (expired) {
     return OutOfRange(fmt::format("the coverage of the {} window at {} reaches data that is no longer retained", w.name,
                                   format_rfc3339(at)));

@@ -42,4 +42,15 @@ Result<SloAssessment> assess_slo(const store::StoredSlo& slo, Timestamp at, Time
   return assess(slo, std::move(status), at == now ? &alerts : nullptr);
 }
 
+Result<HistoryAssessment> assess_history(const store::StoredSlo& slo, const eval::HistoryQuery& query, int periods,
+                                         Timestamp now) {
+  HistoryAssessment a;
+  BUDGETD_ASSIGN_OR_RETURN(a.history, eval::evaluate_history(slo, query, periods, now));
+  a.tier_index.reserve(a.history.points.size());
+  for (const eval::HistoryPoint& p : a.history.points) {
+    a.tier_index.push_back(tier_index(slo.spec->policy, p.budget, slo.spec->objective));
+  }
+  return a;
+}
+
 }  // namespace budgetd::policy

@@ -16,18 +16,27 @@ std::vector<Millis> windows_of(const config::SloSpec& spec) {
   return w;
 }
 
+Millis history_span(const config::WindowSpec& window) {
+  return window.calendar ? (1 + kPreviousPeriodsKept) * window.span() : 2 * window.span();
+}
+
+Millis budget_resolution(const config::SloSpec& spec, const config::WindowSpec& window) {
+  if (spec.budgeting.timesliced()) return spec.budgeting.slice;
+  return window.calendar ? window.calendar->resolution : resolution_for(window.length);
+}
+
 SeriesPlan plan_for(const config::SloSpec& spec, const config::Config& config) {
   std::vector<RingNeed> needs;
   for (const Millis w : windows_of(spec)) needs.push_back({resolution_for(w), w});
   Millis coverage{0};
   for (const auto& b : spec.windows) {
-    // The resolution the budget window is evaluated at (eval/budget.h): the slice, the calendar
-    // zone's, or the rolling window's own.
-    Millis r = b.calendar ? b.calendar->resolution : resolution_for(b.length);
-    if (spec.budgeting.timesliced()) r = spec.budgeting.slice;
-    needs.push_back({r, b.span()});
+    needs.push_back({budget_resolution(spec, b), b.span()});
     coverage = std::max(coverage, b.span());
   }
+  // The history (GET /v1/slos/{name}/history) reads the primary budget window at every point of
+  // a range as long as the window itself, so its ring keeps the window twice over (calendar
+  // windows: the current period and kPreviousPeriodsKept before it, for periods=N).
+  needs.push_back({budget_resolution(spec, spec.primary_window()), history_span(spec.primary_window())});
   return plan_series(needs, coverage, config.storage.status_lookback, config.ingest.max_future);
 }
 

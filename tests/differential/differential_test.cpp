@@ -5,8 +5,9 @@
 // Window semantics under test (DESIGN.md §3): at time t a window of length W with bucket
 // resolution r covers [end - W, end) with end = floor(t / r) * r + r; r = 10s up to 1h, 1m up
 // to 6h, 5m up to 3d, 1h beyond. An event lands if it is at most max_future ahead and not older
-// than the SLO's retention: per resolution r, its longest window plus ceil((max_future +
-// lookback) / r) + 1 buckets, counted back from the bucket holding now + max_future.
+// than the SLO's retention: per resolution r, its longest window (the primary budget window
+// counting twice, for the history) plus ceil((max_future + lookback) / r) + 1 buckets, counted
+// back from the bucket holding now + max_future.
 
 #include <map>
 #include <random>
@@ -46,6 +47,9 @@ struct ModelSlo {
   int64_t oldest_retained(int64_t now) const {
     std::map<int64_t, int64_t> longest;  // resolution -> longest window
     for (int64_t w : all_windows) longest[resolution(w)] = std::max(longest[resolution(w)], w);
+    // The primary window's ring keeps it twice, for the history.
+    const int64_t primary = budget_windows.front();
+    longest[resolution(primary)] = std::max(longest[resolution(primary)], 2 * primary);
     int64_t oldest = now;
     for (auto [r, w] : longest) {
       const int64_t slots = w / r + (kMaxFuture + kLookback + r - 1) / r + 1;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "budgetd/eval/alert_tracker.h"
+#include "budgetd/eval/history.h"
 #include "budgetd/eval/slo_status.h"
 #include "budgetd/store/slo_set.h"
 
@@ -59,5 +60,16 @@ SloAssessment assess(const store::StoredSlo& slo, eval::SloStatus status, const 
 // OutOfRange as eval::evaluate_slo.
 Result<SloAssessment> assess_slo(const store::StoredSlo& slo, Timestamp at, Timestamp now, Millis lookback,
                                  const eval::AlertTracker& alerts);
+
+// The history of an SLO's primary budget (eval/history.h) with each point's tier, decided by
+// tier_index() as the status's is: GET /v1/slos/{name}/history.
+struct HistoryAssessment {
+  eval::History history;
+  std::vector<size_t> tier_index;  // per history.points entry
+};
+
+// Errors as eval::evaluate_history.
+Result<HistoryAssessment> assess_history(const store::StoredSlo& slo, const eval::HistoryQuery& query, int periods,
+                                         Timestamp now);
 
 }  // namespace budgetd::policy

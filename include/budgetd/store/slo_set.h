@@ -58,6 +58,18 @@ class SloSet {
 // batches reach the store; replaying the log at start-up adds to the series directly.
 WriteStats apply_deltas(std::span<const BucketDelta> deltas, const SloSet& set, Timestamp now);
 
+// Previous calendar periods a calendar primary window keeps beside the current one: what
+// GET /v1/slos/{name}/history?periods=N can report.
+inline constexpr int kPreviousPeriodsKept = 3;
+// How far back the ring of the primary budget window reaches (before lookback and max_future):
+// twice a rolling window, so a history over a whole window has every point's window; a
+// calendar window's current period and kPreviousPeriodsKept before it.
+Millis history_span(const config::WindowSpec& window);
+// The resolution a budget window of `spec` is evaluated at (eval/budget.h), and so the ring it
+// reads: the slice under the timeslice methods, else the calendar zone's, else the rolling
+// window's own.
+Millis budget_resolution(const config::SloSpec& spec, const config::WindowSpec& window);
+
 // The plan a spec's series needs (exposed for tests and the memory figures in the status).
 SeriesPlan plan_for(const config::SloSpec& spec, const config::Config& config);
 uint64_t identity_hash(const config::SloSpec& spec);
