@@ -118,10 +118,10 @@ void Api::get_deploys(Request& req, Respond respond) {
   json list = json::array();
   // Newest first, so the deploy after each one (of its service) has just been seen.
   std::map<std::string, deploys::Deploy, std::less<>> newer;
+  deploys::ImpactReader impacts(*snap->slos, now);
   for (const deploys::Deploy& d : kept->list(service, now - std::min(range, kept->retention()))) {
     const auto next = newer.find(d.service);
-    auto impact =
-        deploys::deploy_impact(d, next == newer.end() ? std::nullopt : std::optional(next->second), *snap->slos, now);
+    auto impact = impacts.impact(d, next == newer.end() ? std::nullopt : std::optional(next->second));
     if (!impact.ok()) return respond(reply_error(req, http::status::service_unavailable, impact.status().message()));
     list.push_back(deploy_json(d, *impact));
     newer.insert_or_assign(d.service, d);

@@ -37,14 +37,14 @@ std::optional<Span> choose_span(const store::SloSeries& series, Timestamp from, 
 
 }  // namespace
 
-Result<SloImpact> slo_impact(const store::StoredSlo& slo, Timestamp from, Timestamp to, bool ongoing, Timestamp now) {
+SloImpact slo_impact(const store::StoredSlo& slo, Timestamp from, Timestamp to, bool ongoing, Timestamp now,
+                     double allowed_bad_events) {
   const config::SloSpec& spec = *slo.spec;
   SloImpact out;
   out.slo = spec.name;
   out.window = spec.primary_window().name;
   const std::optional<Span> span = choose_span(*slo.series, from, to, ongoing, now);
   if (!span) return out;
-  BUDGETD_ASSIGN_OR_RETURN(const eval::BudgetReport budget, eval::evaluate_budget(slo, spec.primary_window(), now));
   const store::BucketRing& ring = *slo.series->ring(span->resolution);
   const int64_t hour = kHour / span->resolution;
   const store::Counts counted = ring.sum(span->first, span->end).counts;
@@ -53,7 +53,7 @@ Result<SloImpact> slo_impact(const store::StoredSlo& slo, Timestamp from, Timest
   out.counted_to = from_unix_ms(span->end * span->resolution.count());
   out.bad = counted.bad();
   out.total = counted.total;
-  out.consumed = budget.allowed_bad_events > 0 ? static_cast<double>(out.bad) / budget.allowed_bad_events : 0;
+  out.consumed = allowed_bad_events > 0 ? static_cast<double>(out.bad) / allowed_bad_events : 0;
   out.burn_rate_1h_after =
       eval::burn_rate(ring.sum(span->first, std::min(span->first + hour, span->end)).counts, spec.objective);
   if (span->before) {
@@ -62,18 +62,36 @@ Result<SloImpact> slo_impact(const store::StoredSlo& slo, Timestamp from, Timest
   return out;
 }
 
-Result<DeployImpact> deploy_impact(const Deploy& d, const std::optional<Deploy>& next, const store::SloSet& slos,
-                                   Timestamp now) {
+ImpactReader::ImpactReader(const store::SloSet& slos, Timestamp now)
+    : slos_(slos), now_(now), allowed_(slos.slos().size()) {}
+
+Result<double> ImpactReader::allowed_bad_events(size_t i) {
+  if (!allowed_[i]) {
+    const store::StoredSlo& slo = slos_.slos()[i];
+    BUDGETD_ASSIGN_OR_RETURN(const eval::BudgetReport budget,
+                             eval::evaluate_budget(slo, slo.spec->primary_window(), now_));
+    allowed_[i] = budget.allowed_bad_events;
+  }
+  return *allowed_[i];
+}
+
+Result<DeployImpact> ImpactReader::impact(const Deploy& d, const std::optional<Deploy>& next) {
   DeployImpact impact;
   impact.from = d.ts;
   impact.ongoing = !next.has_value();
-  impact.to = next ? next->ts : now;
-  for (const store::StoredSlo& slo : slos.slos()) {
+  impact.to = next ? next->ts : now_;
+  for (size_t i = 0; i < slos_.slos().size(); ++i) {
+    const store::StoredSlo& slo = slos_.slos()[i];
     if (slo.spec->service != d.service) continue;
-    BUDGETD_ASSIGN_OR_RETURN(SloImpact i, slo_impact(slo, impact.from, impact.to, impact.ongoing, now));
-    impact.slos.push_back(std::move(i));
+    BUDGETD_ASSIGN_OR_RETURN(const double allowed, allowed_bad_events(i));
+    impact.slos.push_back(slo_impact(slo, impact.from, impact.to, impact.ongoing, now_, allowed));
   }
   return impact;
+}
+
+Result<DeployImpact> deploy_impact(const Deploy& d, const std::optional<Deploy>& next, const store::SloSet& slos,
+                                   Timestamp now) {
+  return ImpactReader(slos, now).impact(d, next);
 }
 
 }  // namespace budgetd::deploys

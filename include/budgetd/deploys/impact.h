@@ -3,8 +3,9 @@
 // of each of the service's SLOs, the share of its primary budget they consumed, and the 1h burn
 // rate before and after it.
 //
-//   DeployImpact i = deploy_impact(d, next, slos, now);
-//   i.slos[0].consumed;     // 0.12: 12 % of the primary budget, as it stands at `now`
+//   ImpactReader reader(slos, now);                       // one per request
+//   Result<DeployImpact> i = reader.impact(d, next_deploy_of_its_service);
+//   i->slos[0].consumed;     // 0.12: 12 % of the primary budget, as it stands at `now`
 //
 // Exact, and so aligned to buckets: for each SLO the span is read from one ring, the finest
 // that still holds the hour before the deploy at `now` (else the finest that holds the deploy,
@@ -48,11 +49,29 @@ struct DeployImpact {
   std::vector<SloImpact> slos;  // the service's SLOs, in config order
 };
 
+// Impacts at one `now`. Each SLO's primary budget is evaluated once per reader, however many
+// deploys it is asked about (a GET lists up to thousands). Not for concurrent use: one a request.
+class ImpactReader {
+ public:
+  ImpactReader(const store::SloSet& slos, Timestamp now);
+  Result<DeployImpact> impact(const Deploy& d, const std::optional<Deploy>& next);
+
+ private:
+  // The bad events the primary budget window of slos_.slos()[i] allows at now_.
+  Result<double> allowed_bad_events(size_t i);
+
+  const store::SloSet& slos_;
+  const Timestamp now_;
+  std::vector<std::optional<double>> allowed_;  // by SLO index, filled on first use
+};
+
+// One deploy's impact: ImpactReader(slos, now).impact(d, next).
 Result<DeployImpact> deploy_impact(const Deploy& d, const std::optional<Deploy>& next, const store::SloSet& slos,
                                    Timestamp now);
 
-// The SloImpact of one SLO over [from, to) (ongoing: to = now, the current bucket included).
-// Exposed for tests; deploy_impact calls it per SLO.
-Result<SloImpact> slo_impact(const store::StoredSlo& slo, Timestamp from, Timestamp to, bool ongoing, Timestamp now);
+// The SloImpact of one SLO over [from, to) (ongoing: to = now, the current bucket included),
+// `allowed_bad_events` being its primary budget's at `now`.
+SloImpact slo_impact(const store::StoredSlo& slo, Timestamp from, Timestamp to, bool ongoing, Timestamp now,
+                     double allowed_bad_events);
 
 }  // namespace budgetd::deploys
