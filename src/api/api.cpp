@@ -49,7 +49,11 @@ Api::Api(const config::ServerConfig& config, Backend& backend, const Clock& cloc
       idempotent_replays_(
           metrics.counter("budgetd_idempotent_replays_total",
                           "Batches answered from a remembered Idempotency-Key instead of applied again")),
-      auth_failures_(metrics.counter("budgetd_auth_failures_total", "Requests refused with 401 or 403")) {
+      auth_failures_(metrics.counter("budgetd_auth_failures_total", "Requests refused with 401 or 403")),
+      deploys_recorded_(
+          metrics.counter("budgetd_deploys_total", "POST /v1/deploys, by result", {{"result", "recorded"}})),
+      deploys_refused_(
+          metrics.counter("budgetd_deploys_total", "POST /v1/deploys, by result", {{"result", "refused"}})) {
   const auto on = [this](void (Api::*h)(Request&, Respond)) {
     return [this, h](Request& r, Respond d) { (this->*h)(r, std::move(d)); };
   };
@@ -62,6 +66,9 @@ Api::Api(const config::ServerConfig& config, Backend& backend, const Clock& cloc
   routes_.add(http::verb::get, "/v1/alerts", scope(config::Scope::kRead), Lane::kRead, {}, on(&Api::get_alerts));
   routes_.add(http::verb::get, "/v1/gate", scope(config::Scope::kGate), Lane::kRead,
               {"service", "change", "slo", "ci_job", "commit"}, on(&Api::get_gate));
+  routes_.add(http::verb::post, "/v1/deploys", scope(config::Scope::kGate), Lane::kIngest, {}, on(&Api::post_deploys));
+  routes_.add(http::verb::get, "/v1/deploys", scope(config::Scope::kRead), Lane::kRead, {"service", "range"},
+              on(&Api::get_deploys));
   routes_.add(http::verb::get, "/metrics", scope(config::Scope::kRead), Lane::kRead, {}, on(&Api::get_metrics));
   routes_.add(http::verb::post, "/-/reload", scope(config::Scope::kAdmin), Lane::kAdmin, {}, on(&Api::post_reload));
   routes_.add(http::verb::post, "/-/snapshot", scope(config::Scope::kAdmin), Lane::kAdmin, {}, on(&Api::post_snapshot));

@@ -100,6 +100,9 @@ class Api final : public RequestHandler {
   void get_history(Request& req, Respond respond);  // GET /v1/slos/{name}/history
   // gate_handler.cpp
   void get_gate(Request& req, Respond respond);  // GET /v1/gate
+  // deploys_handler.cpp
+  void post_deploys(Request& req, Respond respond);  // POST /v1/deploys
+  void get_deploys(Request& req, Respond respond);   // GET /v1/deploys
   // admin_handlers.cpp
   void post_reload(Request& req, Respond respond);    // POST /-/reload
   void post_snapshot(Request& req, Respond respond);  // POST /-/snapshot
@@ -122,6 +125,8 @@ class Api final : public RequestHandler {
   metrics::Counter& idempotent_replays_;
   metrics::Counter& auth_failures_;
   std::array<metrics::Counter*, 3> gate_decisions_{};  // by policy::Verdict
+  metrics::Counter& deploys_recorded_;
+  metrics::Counter& deploys_refused_;
 };
 
 }  // namespace budgetd::api

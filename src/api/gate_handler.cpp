@@ -4,6 +4,7 @@
 #include "budgetd/core/log.h"
 #include "budgetd/policy/assessment.h"
 #include "budgetd/policy/gate.h"
+#include "deploy_json.h"
 #include "handler_util.h"
 #include "status_json.h"
 
@@ -50,7 +51,10 @@ void Api::get_gate(Request& req, Respond respond) {
       .field("ci_job", req.query_param("ci_job").value_or(""))
       .field("commit", req.query_param("commit").value_or(""))
       .field("remote", req.remote);
-  respond(reply(req, http::status::ok, gate_json(g, *service, *change, now)));
+  json answer = gate_json(g, *service, *change, now);
+  if (const deploys::DeployLog* deploys = backend_.deploys())
+    add_last_deploy(answer, *deploys, *service, *snap->slos, now);
+  respond(reply(req, http::status::ok, answer));
 }
 
 }  // namespace budgetd::api

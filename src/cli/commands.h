@@ -16,12 +16,14 @@ inline constexpr int kBadUsage = 2;
 int serve(const ParsedFlags& flags);
 int check(const ParsedFlags& flags);
 int gate(const ParsedFlags& flags);
+int deploy(const ParsedFlags& flags);
 int backtest(const ParsedFlags& flags);
 int export_config(const ParsedFlags& flags);
 
 extern const Command kServeCommand;
 extern const Command kCheckCommand;
 extern const Command kGateCommand;
+extern const Command kDeployCommand;
 extern const Command kBacktestCommand;
 extern const Command kExportCommand;
 

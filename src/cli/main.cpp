@@ -30,6 +30,7 @@ const Subcommand kSubcommands[] = {
     {&budgetd::cli::kServeCommand, budgetd::cli::serve},
     {&budgetd::cli::kCheckCommand, budgetd::cli::check},
     {&budgetd::cli::kGateCommand, budgetd::cli::gate},
+    {&budgetd::cli::kDeployCommand, budgetd::cli::deploy},
     {&budgetd::cli::kBacktestCommand, budgetd::cli::backtest},
     {&budgetd::cli::kExportCommand, budgetd::cli::export_config},
     {&kVersionCommand, version},

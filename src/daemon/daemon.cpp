@@ -25,6 +25,7 @@ Daemon::Daemon(config::Config config, const Clock& clock, durable::Env& env)
       reloads_failed_(
           metrics_.counter("budgetd_config_reloads_total", "Config reloads, by result", {{"result", "refused"}})) {
   auto shared = std::make_shared<const config::Config>(std::move(config));
+  add_state(deploys_);
   publish(make_state(shared, store::SloSet::build(*shared, nullptr)));
   metrics_
       .gauge("budgetd_build_info", "Always 1; the labels say which build is running", {{"version", BUDGETD_VERSION}})
@@ -301,6 +302,13 @@ std::shared_ptr<const api::ServingState> Daemon::state() const {
 }
 
 void Daemon::publish(std::shared_ptr<const api::ServingState> next) {
+  // Deploys are kept as long as the longest budget window reaches back: no budget older ones
+  // could be charged to. A config without SLOs keeps the retention it had.
+  Millis longest{0};
+  for (const config::SloSpec& slo : next->config->slos) {
+    for (const config::WindowSpec& w : slo.windows) longest = std::max(longest, w.span());
+  }
+  if (longest > Millis{0}) deploys_.set_retention(longest);
   std::lock_guard lock(published_mu_);
   published_ = std::move(next);
 }

@@ -121,7 +121,7 @@ TEST(Cli, ExportOpensloPrintsDocumentsThatCheckAccepts) {
 // Issue 11: every subcommand parses its command line by its own table, so an unknown flag, a
 // stray argument, a flag without its value or given twice is exit 2 with that command's usage.
 TEST(Cli, EverySubcommandRefusesUnknownFlagsAndStrayArgumentsWithItsUsage) {
-  for (const std::string cmd : {"serve", "check", "gate", "backtest", "export openslo", "version"}) {
+  for (const std::string cmd : {"serve", "check", "gate", "deploy", "backtest", "export openslo", "version"}) {
     const std::string name = cmd.substr(0, cmd.find(' '));
     CommandResult r = run(cmd + " --bogus");
     EXPECT_EQ(r.exit_code, 2) << cmd << ": " << r.out;
@@ -184,6 +184,9 @@ TEST(Cli, EverySubcommandPrintsItsOwnUsageAndFlagsOnHelp) {
       {"gate",
        {"--url URL", "--service S", "--change C", "--slo NAME", "--fail-open", "--json", "--timeout D", "--token T",
         "--ci-job J", "--commit C"}},
+      {"deploy",
+       {"--url URL", "--service S", "--version V", "--commit C", "--ci-job J", "--change T", "--link URL", "--ts T",
+        "--fail-open", "--json", "--timeout D", "--token T"}},
       {"backtest", {"--config FILE", "--events FILE", "--from T", "--to T", "--step D", "--reorder D", "--json"}},
       {"export", {"--config FILE"}},
   };
@@ -200,7 +203,7 @@ TEST(Cli, EverySubcommandPrintsItsOwnUsageAndFlagsOnHelp) {
   EXPECT_EQ(run("gate --comit x --help").exit_code, 0);
   const CommandResult all = run_command(std::string(BUDGETD_BINARY) + " --help 2>/dev/null");
   EXPECT_EQ(all.exit_code, 0);
-  for (const char* cmd : {"serve", "check", "gate", "backtest", "export", "version"}) {
+  for (const char* cmd : {"serve", "check", "gate", "deploy", "backtest", "export", "version"}) {
     EXPECT_THAT(all.out, HasSubstr("\n  budgetd " + std::string(cmd))) << cmd;
   }
 }

@@ -33,6 +33,10 @@
 #include "budgetd/ingest/router.h"
 #include "budgetd/metrics/registry.h"
 
+namespace budgetd::deploys {
+class DeployLog;
+}
+
 namespace budgetd::api {
 
 struct SloMetrics;
@@ -72,6 +76,9 @@ class Backend {
   // The per-SLO part of GET /metrics from the last evaluation tick (slo_metrics.h); null when
   // there is none (a backend without an evaluator): then scrapes carry budgetd's own metrics only.
   virtual std::shared_ptr<const SloMetrics> slo_metrics() const { return nullptr; }
+  // The deploys POST /v1/deploys records (a durable state, changed through committer()); null
+  // when the backend keeps none: then the deploy routes answer 404 and the gate names none.
+  virtual deploys::DeployLog* deploys() { return nullptr; }
 };
 
 class Server {

@@ -23,6 +23,7 @@
 #include "budgetd/api/server.h"
 #include "budgetd/config/config.h"
 #include "budgetd/core/clock.h"
+#include "budgetd/deploys/deploy_log.h"
 #include "budgetd/durable/committer.h"
 #include "budgetd/durable/env.h"
 #include "budgetd/durable/idempotency.h"
@@ -70,6 +71,8 @@ class Daemon final : public api::Backend {
   api::ReloadOutcome apply_config(config::Config config);
 
   metrics::Registry& metrics() { return metrics_; }
+  // POST /v1/deploys's state, registered by the daemon itself.
+  deploys::DeployLog* deploys() override { return &deploys_; }
 
  private:
   static std::shared_ptr<const api::ServingState> make_state(std::shared_ptr<const config::Config> config,
@@ -100,8 +103,9 @@ class Daemon final : public api::Backend {
   std::shared_ptr<const api::ServingState> published_;  // guarded by published_mu_
   std::shared_ptr<const api::SloMetrics> slo_metrics_;  // guarded by published_mu_; set by evaluate_now()
   durable::IdempotencyTable keys_;
+  deploys::DeployLog deploys_;                  // safe for concurrent use; its retention set by publish()
   std::vector<durable::DurableState*> states_;  // add_state() before start(); fixed afterwards
-  store::WriteGate gate_;                        // its one closer at a time: state_mu_
+  store::WriteGate gate_;                       // its one closer at a time: state_mu_
   std::unique_ptr<durable::Wal> wal_;
   std::unique_ptr<durable::Committer> committer_;
   std::unique_ptr<durable::Snapshotter> snapshotter_;
