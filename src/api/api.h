@@ -96,14 +96,14 @@ class Api final : public RequestHandler {
   void get_healthz(Request& req, Respond respond);      // GET /healthz
   void get_readyz(Request& req, Respond respond);       // GET /readyz
   void get_openapi(Request& req, Respond respond);      // GET /openapi.yaml
-  // dashboard_handler.cpp
-  void get_dashboard(Request& req, Respond respond);  // GET /
-  void get_ui_asset(Request& req, Respond respond);   // GET /ui/{asset}
   // gate_handler.cpp
   void get_gate(Request& req, Respond respond);  // GET /v1/gate
   // admin_handlers.cpp
   void post_reload(Request& req, Respond respond);    // POST /-/reload
   void post_snapshot(Request& req, Respond respond);  // POST /-/snapshot
+  // dashboard_handler.cpp
+  void get_dashboard(Request& req, Respond respond);  // GET /
+  void get_ui_asset(Request& req, Respond respond);   // GET /ui/{asset}
 
   const config::ServerConfig config_;
   Backend& backend_;
