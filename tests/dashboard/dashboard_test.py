@@ -195,6 +195,27 @@ def canvas_drawn_pixels(driver, canvas_id):
         return n;""", canvas_id)
 
 
+# The README's "Dashboard" section states the page's weight; this keeps it true.
+PAGE_BYTES_AT_MOST = 250 * 1024
+
+
+def weigh_page(driver, d):
+    """Every file the page loaded: from budgetd only, and how many bytes they are."""
+    files = driver.execute_script("""
+        return performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))
+          .filter(e => !e.name.includes('/v1/') && !e.name.endsWith('/openapi.yaml'))
+          .map(e => [e.name, e.decodedBodySize]);""")
+    foreign = [name for name, _ in files if not name.startswith(d.url + "/")]
+    if foreign:
+        fail("the page loaded files from elsewhere than budgetd: %s" % foreign)
+    total = sum(size for _, size in files)
+    chart = sum(size for name, size in files if name.endswith("/ui/chart.min.js"))
+    print("     page weight: %d bytes in %d files (Chart.js %d, the dashboard's own %d)"
+          % (total, len(files), chart, total - chart), flush=True)
+    if total > PAGE_BYTES_AT_MOST:
+        fail("the page weighs %d bytes, more than the %d the README states" % (total, PAGE_BYTES_AT_MOST))
+
+
 def test_list(driver, d):
     driver.get(d.url + "/")
     wait(driver, lambda drv: len(list_rows(drv)) == len(EXPECTED_ORDER), "the SLO list's five rows")
@@ -210,6 +231,7 @@ def test_list(driver, d):
     firing = driver.find_element(By.CSS_SELECTOR, 'tr[data-slo="checkout-availability"] td.firing').text
     if "page-1h" not in firing:
         fail("checkout-availability's row does not show page-1h firing: %r" % firing)
+    weigh_page(driver, d)
     ok("list: every SLO worst first with its tier word %s, no data and too few events marked" % [t for _, t in rows])
     driver.save_screenshot(os.path.join(OUT, "dashboard-list.png"))
 

@@ -26,15 +26,20 @@ function route() {
   return { module: list, name: 'list', args: null, params };
 }
 
+// One refresh at a time per page: a tick while the last one still runs (a slow answer, or the
+// token dialog waiting for a person) is skipped rather than queued behind it.
 async function refresh() {
-  if (!current) return;
+  if (!current || current.busy) return;
   const mine = current;
+  mine.busy = true;
   try {
     await mine.refresh();
     if (mine === current) refreshed.textContent = `updated ${new Date().toISOString().slice(11, 19)} UTC`;
   } catch (err) {
     // A failed refresh keeps what is shown and says why; the next tick tries again.
     if (mine === current) refreshed.textContent = `refresh failed: ${err.message}`;
+  } finally {
+    mine.busy = false;
   }
 }
 

@@ -3,7 +3,7 @@
 // alerts table, the exact window table and the previous calendar periods.
 
 import { getJson, availableRoutes } from './api.js';
-import { h, percent, burn, count, time, tierBadge, note } from './format.js';
+import { h, percent, burn, count, time, tierBadge, note, durationMs } from './format.js';
 import { burnDownChart, burnRateChart } from './charts.js';
 
 export function mount(root, _params, name) {
@@ -28,7 +28,7 @@ export function mount(root, _params, name) {
       ? await getJson(`${path}/history${calendar ? '?periods=12' : ''}`).catch((err) => ({ error: err.message }))
       : null;
     const deploys = routes.deploys && history?.points
-      ? await getJson(`/v1/deploys?service=${encodeURIComponent(status.service)}&range=${rangeOf(history)}`)
+      ? await getJson(`/v1/deploys?service=${encodeURIComponent(status.service)}&range=${rangeOf(status, history)}`)
         .catch((err) => ({ error: err.message }))
       : null;
     destroyCharts();
@@ -38,8 +38,10 @@ export function mount(root, _params, name) {
   return { refresh, destroy: destroyCharts };
 }
 
-// The history's span as a budgetd duration (whole hours, rounded up), for GET /v1/deploys.
-function rangeOf(history) {
+// The deploys to mark: those of the budget window (a calendar window: the history's span, in
+// whole hours rounded up), as a budgetd duration for GET /v1/deploys.
+function rangeOf(status, history) {
+  if (durationMs(status.budget.window)) return status.budget.window;
   const hours = Math.ceil((Date.parse(history.to) - Date.parse(history.from)) / 3600e3);
   return `${Math.max(hours, 1)}h`;
 }
