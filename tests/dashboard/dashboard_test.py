@@ -127,7 +127,9 @@ def seed(d, token=None):
         for k in range(hours, 0, -1):
             # Bad events arrive evenly over the last 48 hours, so the sparklines and burn-downs slope.
             b = bad // 48 + (1 if k <= bad % 48 else 0) if k <= 48 else 0
-            events.append({"service": service, "ts": now - k * HOUR_MS, "good": total // hours - b,
+            # Half past the hour: no hourly count sits on a 1h window's edge (profile's 1h window
+            # then holds none of them, reliably).
+            events.append({"service": service, "ts": now - k * HOUR_MS - HOUR_MS // 2, "good": total // hours - b,
                            "total": total // hours})
     # The last minutes: traffic for every service but profile, whose alerts then see too few
     # events (fewer than min_events in their long windows) and say so.
@@ -304,9 +306,15 @@ def test_phone_width(driver, d):
     width = driver.execute_script("return document.documentElement.scrollWidth")
     if width > 390:
         fail("at 390 px the page is %d px wide: it scrolls sideways" % width)
+    # Each row's tier and remaining budget are on screen, not scrolled off to the right.
+    cut = driver.execute_script("""
+        return [...document.querySelectorAll('#slo-table tbody .tier, #slo-table tbody td.remaining')]
+          .filter(e => e.getBoundingClientRect().right > window.innerWidth).map(e => e.textContent);""")
+    if cut:
+        fail("at 390 px these are cut off: %s" % cut)
     driver.save_screenshot(os.path.join(OUT, "dashboard-phone.png"))
     driver.set_window_size(1280, 1000)
-    ok("phone width: the list fits 390 px")
+    ok("phone width: the list fits 390 px with every tier and remaining budget on screen")
 
 
 def test_auth(driver):
