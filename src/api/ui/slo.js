@@ -183,7 +183,8 @@ function periodsSection(history) {
   if (!history?.periods?.length) return '';
   const rows = history.periods.map((p) => h('tr', {},
     h('td', {}, time(p.start)), h('td', {}, time(p.end)), h('td', { class: 'num' }, count(p.good)),
-    h('td', { class: 'num' }, count(p.total)), h('td', { class: 'num' }, `${p.compliance} %`),
+    h('td', { class: 'num' }, count(p.total)),
+    h('td', { class: 'num' }, Number.isFinite(p.compliance) ? `${p.compliance.toFixed(3)} %` : '—'),
     h('td', {}, p.met ? 'met' : 'missed')));
   return h('section', { id: 'periods' }, h('h2', {}, 'Previous periods'),
     table('periods-table', ['Start', 'End', 'Good', 'Total', 'Compliance', 'Objective'], rows));
