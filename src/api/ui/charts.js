@@ -43,8 +43,11 @@ const markersPlugin = {
   },
 };
 
+// Ticks a round duration apart (an hour, six hours, a day, a week), at most about eight of them.
+const TICK_STEPS_MS = [3600e3, 6 * 3600e3, 86400e3, 7 * 86400e3];
 function timeAxis(from, to) {
-  return { type: 'linear', min: from, max: to, ticks: { callback: tickTime, maxTicksLimit: 6, maxRotation: 0 } };
+  const stepSize = TICK_STEPS_MS.find((s) => (to - from) / s <= 8) ?? TICK_STEPS_MS.at(-1);
+  return { type: 'linear', min: from, max: to, ticks: { callback: tickTime, stepSize, maxRotation: 0 } };
 }
 
 // The primary budget's remaining share at every history point, as a percentage.
