@@ -21,6 +21,9 @@ packages=(
   faketime                   # tests/readme: README examples run against budgetd on a frozen clock (libfaketime)
   jq                         # README examples that show part of an answer select it with jq
   clang-14 libclang-rt-14-dev  # libFuzzer + ASan/UBSan runtimes: the harnesses of tests/fuzz (make fuzz, make test)
+  libjs-chart.js             # the dashboard's charts (Chart.js 3.9.1), embedded into the binary at build time
+  chromium chromium-driver   # tests/dashboard: the dashboard in Debian's headless Chromium, through chromedriver
+  python3-selenium           # tests/dashboard drives that Chromium (WebDriver)
 )
 
 missing=()

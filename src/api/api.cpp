@@ -76,6 +76,9 @@ Api::Api(const config::ServerConfig& config, Backend& backend, const Clock& cloc
   routes_.add(http::verb::get, "/healthz", open, Lane::kIo, {}, on(&Api::get_healthz));
   routes_.add(http::verb::get, "/readyz", open, Lane::kIo, {}, on(&Api::get_readyz));
   routes_.add(http::verb::get, "/openapi.yaml", open, Lane::kIo, {}, on(&Api::get_openapi));
+  // The dashboard's page and files: open, static, answered at once (dashboard_handler.cpp says why).
+  routes_.add(http::verb::get, "/", open, Lane::kIo, {}, on(&Api::get_dashboard));
+  routes_.add(http::verb::get, "/ui/{asset}", open, Lane::kIo, {}, on(&Api::get_ui_asset));
   for (const policy::Verdict v :
        {policy::Verdict::kAllow, policy::Verdict::kAllowWithRequirements, policy::Verdict::kDeny}) {
     gate_decisions_[static_cast<size_t>(v)] = &metrics.counter(
