@@ -42,7 +42,7 @@ test: build test-tsan fuzz-smoke
 # integration tests, and the alerting tests (evaluator, notifier and server threads together).
 test-tsan: deps
 	cmake -S . -B $(TSAN_DIR) $(CMAKE_COMMON) $(TEST_FLAGS) -DBUDGETD_TSAN=ON -DBUDGETD_BENCH=OFF
-	cmake --build $(TSAN_DIR) -j $(JOBS) --target store_stress_test integration_tests alerting_tests
+	cmake --build $(TSAN_DIR) -j $(JOBS) --target store_stress_test integration_tests alerting_tests deploys_tests
 	cd $(TSAN_DIR) && BUDGETD_STRESS_SCALE=5 TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -L 'stress|integration' -E '^Cli' --timeout 600
 
 # libFuzzer harnesses (tests/fuzz/README.md): Debian's clang, every library instrumented with

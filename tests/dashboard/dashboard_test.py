@@ -11,9 +11,8 @@ the browser, by text, roles and structure:
 
 - the list shows every SLO, worst first, each with the right tier word;
 - a filter in the URL filters;
-- an SLO page draws a non-blank burn-down chart (its canvas has drawn pixels) — when this budgetd
-  serves GET /v1/slos/{name}/history, and with a deploy marker when POST /v1/deploys answers 201;
-  either part is SKIPPED with a message while its route answers 404 (not merged yet);
+- an SLO page draws a non-blank burn-down chart (its canvas has drawn pixels) from
+  GET /v1/slos/{name}/history, with a marker for a deploy recorded through POST /v1/deploys;
 - the alerts table shows the firing page; the gate page shows a deny with its reasons;
 - the browser console has no errors;
 - with auth on (a second budgetd), the page asks for a token, then loads.
@@ -251,7 +250,7 @@ def test_list(driver, d):
     ok("list: filters in the URL filter, and the controls write them back")
 
 
-def test_slo_page(driver, d, history, deploys):
+def test_slo_page(driver, d):
     driver.get(d.url + "/#/slo/checkout-availability")
     wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, '#alerts-table tr[data-rule="page-1h"]')),
          "the alerts table")
@@ -264,23 +263,15 @@ def test_slo_page(driver, d, history, deploys):
     windows = driver.find_element(By.ID, "window-table").text
     if "30d" not in windows or "5m" not in windows:
         fail("the window table lacks the 30d budget or the 5m window: %r" % windows)
-    if not history:
-        note = driver.find_element(By.CSS_SELECTOR, "#burn-down .note").text
-        if "not available" not in note:
-            fail("without the history endpoint the burn-down says: %r" % note)
-        print("SKIP burn-down chart: GET /v1/slos/{name}/history answers 404 in this build (the page says: %r)"
-              % note, flush=True)
-    else:
-        wait(driver, lambda drv: canvas_drawn_pixels(drv, "burn-down-chart") > 500, "a drawn burn-down chart")
-        ok("SLO page: the burn-down chart is drawn (%d pixels)" % canvas_drawn_pixels(driver, "burn-down-chart"))
-        if deploys:
-            legend = driver.find_element(By.CSS_SELECTOR, "#burn-down .legend").text
-            has_marker = driver.execute_script(
-                "const c = Chart.getChart('burn-down-chart');"
-                "return c ? c.options.plugins.budgetdMarkers.markers.map(m => m.label) : [];")
-            if "v1.4.2" not in has_marker or "deploys (1)" not in legend:
-                fail("the burn-down has no marker for deploy v1.4.2: %s / %r" % (has_marker, legend))
-            ok("SLO page: the burn-down marks deploy v1.4.2")
+    wait(driver, lambda drv: canvas_drawn_pixels(drv, "burn-down-chart") > 500, "a drawn burn-down chart")
+    ok("SLO page: the burn-down chart is drawn (%d pixels)" % canvas_drawn_pixels(driver, "burn-down-chart"))
+    legend = driver.find_element(By.CSS_SELECTOR, "#burn-down .legend").text
+    has_marker = driver.execute_script(
+        "const c = Chart.getChart('burn-down-chart');"
+        "return c ? c.options.plugins.budgetdMarkers.markers.map(m => m.label) : [];")
+    if "v1.4.2" not in has_marker or "deploys (1)" not in legend:
+        fail("the burn-down has no marker for deploy v1.4.2: %s / %r" % (has_marker, legend))
+    ok("SLO page: the burn-down marks deploy v1.4.2")
     driver.save_screenshot(os.path.join(OUT, "dashboard-slo.png"))
 
 
@@ -352,17 +343,13 @@ def main():
     try:
         seed(d)
         wait_for_firing(d, "checkout-availability", "page-1h")
-        history = d.call("GET", "/v1/slos/checkout-availability/history")[0] != 404
         status, _ = d.call("POST", "/v1/deploys", {"service": "checkout", "version": "v1.4.2",
                                                    "ts": int(time.time() * 1000) - 2 * HOUR_MS})
-        deploys = status == 201
-        if status not in (201, 404):
+        if status != 201:
             fail("POST /v1/deploys answered %d" % status)
-        if not deploys:
-            print("SKIP deploy marker: POST /v1/deploys answers 404 in this build", flush=True)
         driver = browser()
         test_list(driver, d)
-        test_slo_page(driver, d, history, deploys)
+        test_slo_page(driver, d)
         test_gate_page(driver, d)
         test_phone_width(driver, d)
         errors = console_errors(driver)
