@@ -80,8 +80,9 @@ void BM_IngestBatch(benchmark::State& state) {
   ingest::DeltaBatch deltas;
   ingest::BatchReport report;
   for (auto _ : state) {
-    const auto bad = ingest::prepare_batch(decoder, body.data(), body.size(), body.capacity(),
-                                           ingest::BodyFormat::kJson, kNow, router, ingest::IngestLimits{}, deltas, report);
+    const auto bad =
+        ingest::prepare_batch(decoder, body.data(), body.size(), body.capacity(), ingest::BodyFormat::kJson, kNow,
+                              router, ingest::IngestLimits{}, deltas, report);
     const store::WriteStats ws = store::apply_deltas(deltas.deltas(), *slos, kNow);
     benchmark::DoNotOptimize(bad);
     benchmark::DoNotOptimize(ws);

@@ -155,25 +155,24 @@ void Api::commit_and_answer(const Request& req, durable::PendingBatch batch, std
   // The request may be gone when the log calls back: keep what the answer needs.
   const unsigned version = req.raw.version();
   const bool keep_alive = req.raw.keep_alive();
-  backend_.committer().commit(
-      std::move(batch), [this, respond = std::move(respond), answer = std::move(answer), tally, key, version,
-                         keep_alive](Status st) mutable {
-        if (!st.ok()) {
-          if (!key.empty()) backend_.idempotency().abandon(key);
-          if (st.code() == StatusCode::kInvalidArgument) {  // too big for one log record: retrying cannot help
-            return respond(error_response(http::status::payload_too_large, "payload_too_large",
-                                          "the batch was not applied: " + st.message(), version, keep_alive));
-          }
-          batches_unavailable_.inc();
-          HttpResponse res =
-              error_response(http::status::service_unavailable, "unavailable",
-                             "the batch was not applied: " + st.message() + "; retry later", version, keep_alive);
-          res.set(http::field::retry_after, "5");
-          return respond(std::move(res));
-        }
-        count_events(tally);
-        respond(text_response(http::status::ok, std::move(answer), "application/json", version, keep_alive));
-      });
+  backend_.committer().commit(std::move(batch), [this, respond = std::move(respond), answer = std::move(answer), tally,
+                                                 key, version, keep_alive](Status st) mutable {
+    if (!st.ok()) {
+      if (!key.empty()) backend_.idempotency().abandon(key);
+      if (st.code() == StatusCode::kInvalidArgument) {  // too big for one log record: retrying cannot help
+        return respond(error_response(http::status::payload_too_large, "payload_too_large",
+                                      "the batch was not applied: " + st.message(), version, keep_alive));
+      }
+      batches_unavailable_.inc();
+      HttpResponse res =
+          error_response(http::status::service_unavailable, "unavailable",
+                         "the batch was not applied: " + st.message() + "; retry later", version, keep_alive);
+      res.set(http::field::retry_after, "5");
+      return respond(std::move(res));
+    }
+    count_events(tally);
+    respond(text_response(http::status::ok, std::move(answer), "application/json", version, keep_alive));
+  });
 }
 
 }  // namespace budgetd::api

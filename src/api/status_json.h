@@ -3,8 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "budgetd/policy/gate.h"
 #include "budgetd/policy/assessment.h"
+#include "budgetd/policy/gate.h"
 
 namespace budgetd::api {
 

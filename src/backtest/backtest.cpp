@@ -30,8 +30,8 @@ Timestamp ceil_to(Timestamp t, Millis step) {
 // A backtest reads one NDJSON line at a time and skips a malformed one.
 std::string line_error(const ingest::MalformedBody& m) {
   if (m.kind == ingest::MalformedBody::Kind::kNotJson) {
-    return fmt::format("not valid JSON{}: {}; the line was skipped", m.byte ? fmt::format(" near byte {}", *m.byte) : "",
-                       m.detail);
+    return fmt::format("not valid JSON{}: {}; the line was skipped",
+                       m.byte ? fmt::format(" near byte {}", *m.byte) : "", m.detail);
   }
   // Every other kind of an NDJSON line is content after its JSON document.
   return fmt::format("the line has content after its JSON value{} (NDJSON is one event per line); the line was skipped",
@@ -128,18 +128,18 @@ class Replayer final : public ingest::EventSink {
     // reorder buffer and is applied at its own time, where it is always retained.
     const bool late = bucket < released_;
     const Timestamp now = late ? from_unix_ms(released_ * kFinestResolution.count()) : e.ts;
-    const ingest::Routed routed = ingest::route_event(
-        router_.routes_for(e.service), e, now,
-        [&](const ingest::Route& r, ingest::EventCounts counts) {
-          if (late) {
-            apply(r.slo, bucket, counts.good, counts.total, e.ts, now);
-            return;
-          }
-          Pending& p = pending_[{bucket, r.slo}];
-          p.good += counts.good;
-          p.total += counts.total;
-          if (counts.good < counts.total) p.first_bad = std::min(p.first_bad, e.ts);
-        });
+    const ingest::Routed routed = ingest::route_event(router_.routes_for(e.service), e, now,
+                                                      [&](const ingest::Route& r, ingest::EventCounts counts) {
+                                                        if (late) {
+                                                          apply(r.slo, bucket, counts.good, counts.total, e.ts, now);
+                                                          return;
+                                                        }
+                                                        Pending& p = pending_[{bucket, r.slo}];
+                                                        p.good += counts.good;
+                                                        p.total += counts.total;
+                                                        if (counts.good < counts.total)
+                                                          p.first_bad = std::min(p.first_bad, e.ts);
+                                                      });
     switch (routed) {
       case ingest::Routed::kFed:
         ++report_.input.applied;

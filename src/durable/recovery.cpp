@@ -107,9 +107,8 @@ Result<RecoveryReport> recover(Env& env, const std::string& dir, const store::Sl
 
   // Replay the log after the snapshot's cut.
   RecordApplier applier(set, keys, states);
-  auto replay = replay_wal(env, dir + "/wal", report.snapshot_cut, now, [&](const FramedRecord& rec) {
-    return applier.apply(rec.type, rec.payload, rec.seq, now);
-  });
+  auto replay = replay_wal(env, dir + "/wal", report.snapshot_cut, now,
+                           [&](const FramedRecord& rec) { return applier.apply(rec.type, rec.payload, rec.seq, now); });
   if (!replay.ok()) return replay.status();
   report.replay = *replay;
   report.deltas_applied = applier.deltas_applied();

@@ -101,10 +101,10 @@ Result<AlertRuleReport> alert_report(const config::AlertRuleSpec& rule, const Wi
   // Alert windows: completed buckets only (see slo_status.h).
   const Millis l = rule.long_window.length;
   const Millis s = rule.short_window.length;
-  BUDGETD_ASSIGN_OR_RETURN(a.long_window, window_report(sums, l, rule.long_window.name, completed_window_bounds(l, at),
-                                                        objective, at));
-  BUDGETD_ASSIGN_OR_RETURN(a.short_window, window_report(sums, s, rule.short_window.name,
-                                                         completed_window_bounds(s, at), objective, at));
+  BUDGETD_ASSIGN_OR_RETURN(
+      a.long_window, window_report(sums, l, rule.long_window.name, completed_window_bounds(l, at), objective, at));
+  BUDGETD_ASSIGN_OR_RETURN(
+      a.short_window, window_report(sums, s, rule.short_window.name, completed_window_bounds(s, at), objective, at));
   a.low_traffic = a.long_window.counts.total < rule.min_events;
   a.firing = !a.low_traffic && a.long_window.burn_rate > rule.factor && a.short_window.burn_rate > rule.factor;
   return a;
@@ -144,8 +144,8 @@ Result<SloStatus> evaluate_slo(const store::StoredSlo& slo, Timestamp at, Timest
   for (const Millis length : slo.windows) {
     std::string name = format_duration(length);
     if (status.window(name) != nullptr) continue;  // a budget window of the same length
-    BUDGETD_ASSIGN_OR_RETURN(WindowReport w, window_report(sums, length, std::move(name), window_bounds(length, at),
-                                                           spec.objective, at));
+    BUDGETD_ASSIGN_OR_RETURN(
+        WindowReport w, window_report(sums, length, std::move(name), window_bounds(length, at), spec.objective, at));
     status.windows.push_back(std::move(w));
   }
   std::stable_sort(status.windows.begin(), status.windows.end(), [](const WindowReport& a, const WindowReport& b) {

@@ -27,7 +27,9 @@ constexpr int64_t kMaxFuture = 5 * kMin;
 constexpr int64_t kLookback = kHourMs;
 
 int64_t fdiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
-int64_t resolution(int64_t w) { return w <= kHourMs ? 10 * kSec : w <= 6 * kHourMs ? kMin : w <= 3 * kDayMs ? 5 * kMin : kHourMs; }
+int64_t resolution(int64_t w) {
+  return w <= kHourMs ? 10 * kSec : w <= 6 * kHourMs ? kMin : w <= 3 * kDayMs ? 5 * kMin : kHourMs;
+}
 
 struct Rec {
   int64_t ts;
@@ -103,11 +105,17 @@ slos:
     // ts: absent (= now), recent, late by hours or weeks (some beyond retention), or ahead.
     const int t = static_cast<int>(rng() % 100);
     bool has_ts = true;
-    if (t < 15) { has_ts = false; e.ts = now; }
-    else if (t < 60) e.ts = now - static_cast<int64_t>(rng() % (2 * kHourMs));
-    else if (t < 80) e.ts = now - static_cast<int64_t>(rng() % (3 * kDayMs));
-    else if (t < 92) e.ts = now - static_cast<int64_t>(rng() % (40 * kDayMs));
-    else e.ts = now + static_cast<int64_t>(rng() % (7 * kMin));  // some beyond max_future
+    if (t < 15) {
+      has_ts = false;
+      e.ts = now;
+    } else if (t < 60)
+      e.ts = now - static_cast<int64_t>(rng() % (2 * kHourMs));
+    else if (t < 80)
+      e.ts = now - static_cast<int64_t>(rng() % (3 * kDayMs));
+    else if (t < 92)
+      e.ts = now - static_cast<int64_t>(rng() % (40 * kDayMs));
+    else
+      e.ts = now + static_cast<int64_t>(rng() % (7 * kMin));  // some beyond max_future
     if (rng() % 3 == 0) e.labels["region"] = rng() % 2 ? "eu" : "us";
     if (rng() % 3 == 0) e.labels["tier"] = rng() % 2 ? "gold" : "silver";
     const int form = static_cast<int>(rng() % 3);
@@ -139,8 +147,11 @@ slos:
     std::string labels;
     for (const auto& [k, v] : e.labels) labels += fmt::format(R"({}"{}":"{}")", labels.empty() ? "" : ",", k, v);
     std::string ts;
-    if (has_ts) ts = rng() % 2 ? fmt::format(R"(,"ts":{})", e.ts) : fmt::format(R"(,"ts":"{}")", format_rfc3339(from_unix_ms(e.ts)));
-    e.json = fmt::format(R"({{"service":"{}"{},{}{}}})", e.service, ts, fields, labels.empty() ? "" : R"(,"labels":{)" + labels + "}");
+    if (has_ts)
+      ts = rng() % 2 ? fmt::format(R"(,"ts":{})", e.ts)
+                     : fmt::format(R"(,"ts":"{}")", format_rfc3339(from_unix_ms(e.ts)));
+    e.json = fmt::format(R"({{"service":"{}"{},{}{}}})", e.service, ts, fields,
+                         labels.empty() ? "" : R"(,"labels":{)" + labels + "}");
     return e;
   }
 
@@ -159,9 +170,12 @@ slos:
       if (!labels_ok) continue;
       Rec r{e.ts, 0, 0};
       if (!s.latency) {
-        if (e.form == GenEvent::kCounts) r = {e.ts, e.good, e.total};
-        else if (e.has_flag) r = {e.ts, e.flag ? 1u : 0u, 1};
-        else continue;
+        if (e.form == GenEvent::kCounts)
+          r = {e.ts, e.good, e.total};
+        else if (e.has_flag)
+          r = {e.ts, e.flag ? 1u : 0u, 1};
+        else
+          continue;
       } else {
         if (e.form != GenEvent::kLatency) continue;
         const bool failed = s.failed_bad && e.has_flag && !e.flag;
@@ -226,7 +240,8 @@ TEST_P(DifferentialSeeds, EveryWindowMatchesABruteForceCount) {
   uint64_t accepted = 0, rejected = 0, unmatched = 0;
   for (int step = 0; step < 1500; ++step) {
     // Time moves in small steps, with jumps of hours to a day that recycle ring slots.
-    const int64_t advance = rng() % 30 == 0 ? static_cast<int64_t>(rng() % (30 * kHourMs)) : static_cast<int64_t>(rng() % (2 * kMin));
+    const int64_t advance =
+        rng() % 30 == 0 ? static_cast<int64_t>(rng() % (30 * kHourMs)) : static_cast<int64_t>(rng() % (2 * kMin));
     now += advance;
     d.clock().set(from_unix_ms(now));
 

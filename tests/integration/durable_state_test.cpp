@@ -24,7 +24,7 @@ class Notes final : public durable::DurableState {
   std::string_view name() const override { return "notes"; }
   Status check(std::string_view record) const override {
     return record.empty() || record.find('\n') != std::string_view::npos ? InvalidArgument("a note is one line")
-                                                                            : Status::Ok();
+                                                                         : Status::Ok();
   }
   Status apply(std::string_view record, Timestamp) override {
     BUDGETD_RETURN_IF_ERROR(check(record));

@@ -39,10 +39,10 @@ std::vector<std::string> keys(const nlohmann::ordered_json& j) {
 
 TEST(AlertJson, OneSetOfNamesWithRfc3339Times) {
   const nlohmann::ordered_json j = alert_json(firing_page());
-  EXPECT_THAT(keys(j), ::testing::ElementsAre("slo", "service", "rule", "severity", "state", "since", "resolved_at",
-                                              "objective", "factor", "long_window", "short_window", "long_burn_rate",
-                                              "short_burn_rate", "budget_consumed", "postmortem_required",
-                                              "runbook_url"));
+  EXPECT_THAT(keys(j),
+              ::testing::ElementsAre("slo", "service", "rule", "severity", "state", "since", "resolved_at", "objective",
+                                     "factor", "long_window", "short_window", "long_burn_rate", "short_burn_rate",
+                                     "budget_consumed", "postmortem_required", "runbook_url"));
   EXPECT_EQ(j["since"], "2026-11-24T09:59:00Z");
   EXPECT_TRUE(j["resolved_at"].is_null());
   EXPECT_EQ(j["state"], "firing");

@@ -78,8 +78,7 @@ TEST(Forecast, ExhaustionAtTheCurrentBurnRateAndRecoveryAsBadEventsAge) {
   // k = 152 brings 232,222). Above 50 % needs more than 2,000,000: k = 590 (901,388; k = 589
   // brings 899,861). The window then starts at bucket first + k, i.e. from 10:00 + k hours.
   constexpr int64_t kPercent = 1'000'000'000;
-  const auto rec =
-      recovery_times(slo, s.primary(), kNow, {50 * kPercent, 25 * kPercent, 5 * kPercent, 200 * kPercent});
+  const auto rec = recovery_times(slo, s.primary(), kNow, {50 * kPercent, 25 * kPercent, 5 * kPercent, 200 * kPercent});
   ASSERT_TRUE(rec[0]);
   EXPECT_EQ(format_rfc3339(*rec[0]), "2026-12-19T00:00:00Z");  // 10:00 + 590 h
   ASSERT_TRUE(rec[1]);

@@ -244,7 +244,6 @@ TEST(BatchDecoder, NdjsonMalformedLineRefusesTheBody) {
   EXPECT_FALSE(decode("[1,2\n", BodyFormat::kNdjson, c).ok());
 }
 
-
 // Regression: a body of nested brackets overflowed the stack in validate() (review of issue 2);
 // now it is refused, not a crash.
 TEST(BatchDecoderRegression, NestedBracketsOverflowedTheStack) {

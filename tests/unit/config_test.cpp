@@ -162,8 +162,9 @@ slos:
     sli: {type: ratio}
 )");
   ASSERT_FALSE(r.ok());
-  EXPECT_THAT(errors(r), ::testing::ElementsAre(HasSubstr("c.yaml:6:22: error: SLO 'a': windows[1]: '2d-1h' is not a duration "
-                                                          "(a duration has no signs")));
+  EXPECT_THAT(errors(r),
+              ::testing::ElementsAre(HasSubstr("c.yaml:6:22: error: SLO 'a': windows[1]: '2d-1h' is not a duration "
+                                               "(a duration has no signs")));
 }
 
 TEST(Config, RejectsImpossibleAlertRules) {

@@ -44,7 +44,6 @@ TEST(Notify, AlertmanagerItemCarriesTheLabelsAnnotationsAndTimes) {
   EXPECT_FALSE(j.contains("generatorURL"));
 }
 
-
 TEST(Notify, ReceiverUrlsAreParsedStrictlyAndJoinedWithoutDoubleSlashes) {
   const auto url = [](std::string_view u) { return config::parse_http_url(u); };
   auto t = url("http://am.example:9093").value();

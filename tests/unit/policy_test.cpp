@@ -63,7 +63,8 @@ slos: [{name: a, service: s, objective: 99.9, sli: {type: ratio}}]
   auto set = store::SloSet::build(*r.config, nullptr);
   store::WriteStats st;
   set->slos()[0].series->add(kNow, bucket_index(kNow - kDay, kFinestResolution), 10'000 - 7, 10'000, st);
-  const SloAssessment a = assess(set->slos()[0], eval::evaluate_slo(set->slos()[0], kNow, kNow, kHour).value(), nullptr);
+  const SloAssessment a =
+      assess(set->slos()[0], eval::evaluate_slo(set->slos()[0], kNow, kNow, kHour).value(), nullptr);
   const SloDecision d = decide(a, ChangeType::kFeature);
   EXPECT_EQ(d.tier, "frozen");
   EXPECT_FALSE(d.allowed());

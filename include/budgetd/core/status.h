@@ -102,6 +102,6 @@ class [[nodiscard]] Result {
 #define BUDGETD_ASSIGN_OR_RETURN(decl, expr) \
   BUDGETD_ASSIGN_OR_RETURN_IMPL_(BUDGETD_STATUS_CONCAT_(budgetd_result_, __LINE__), decl, expr)
 #define BUDGETD_ASSIGN_OR_RETURN_IMPL_(result, decl, expr) \
-  auto result = (expr);                                   \
-  if (!result.ok()) return result.status();               \
+  auto result = (expr);                                    \
+  if (!result.ok()) return result.status();                \
   decl = std::move(result).value()

@@ -31,13 +31,13 @@ struct RecoveryReport {
   uint64_t snapshot_cut = 0;
   std::vector<std::string> damaged_snapshots;  // skipped, with why
   ReplayReport replay;
-  uint64_t slos_restored = 0;   // from the snapshot
-  uint64_t deltas_applied = 0;  // from the log
-  uint64_t deltas_dropped = 0;  // for SLOs removed or whose identity changed
+  uint64_t slos_restored = 0;          // from the snapshot
+  uint64_t deltas_applied = 0;         // from the log
+  uint64_t deltas_dropped = 0;         // for SLOs removed or whose identity changed
   uint64_t states_restored = 0;        // durable states loaded from the snapshot
   uint64_t state_records_applied = 0;  // from the log
   uint64_t state_records_unknown = 0;  // of a state this build does not have (skipped)
-  std::string alerts;           // the snapshot's alert state (eval::AlertTracker::save); may be empty
+  std::string alerts;                  // the snapshot's alert state (eval::AlertTracker::save); may be empty
   Millis duration{0};
 };
 

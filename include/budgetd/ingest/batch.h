@@ -3,7 +3,8 @@
 // been read and (later) logged:
 //
 //   BatchReport report;
-//   if (auto bad = prepare_batch(decoder, body, size, capacity, BodyFormat::kJson, now, router, limits, deltas, report))
+//   if (auto bad = prepare_batch(decoder, body, size, capacity, BodyFormat::kJson, now, router, limits,
+//                                deltas, report))
 //     return bad_request(describe_body_error(*bad));   // malformed: nothing applied
 //   committer.commit({slos, deltas, ...});              // logged, then store::apply_deltas
 //
@@ -48,9 +49,9 @@ struct IngestLimits {
 
 // nullopt when the body was well-formed (then `deltas` and `report` hold the batch); else why
 // not, and both are empty.
-[[nodiscard]] std::optional<MalformedBody> prepare_batch(BatchDecoder& decoder, const char* data, size_t size, size_t capacity, BodyFormat format,
-                                                         Timestamp now, const Router& router,
-                                                         const IngestLimits& limits, DeltaBatch& deltas,
-                                                         BatchReport& report);
+[[nodiscard]] std::optional<MalformedBody> prepare_batch(BatchDecoder& decoder, const char* data, size_t size,
+                                                         size_t capacity, BodyFormat format, Timestamp now,
+                                                         const Router& router, const IngestLimits& limits,
+                                                         DeltaBatch& deltas, BatchReport& report);
 
 }  // namespace budgetd::ingest
