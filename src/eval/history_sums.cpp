@@ -1,5 +1,6 @@
 #include "history_sums.h"
 
+#include "prefix_scan.h"
 #include "window_report.h"
 
 #include <algorithm>
@@ -22,29 +23,9 @@ void HistorySums::load() {
   for (Loaded& l : loaded_) {
     const store::BucketRing* ring = series_.ring(l.resolution);
     assert(ring != nullptr);
-    l.prefix.reserve(static_cast<size_t>(l.end - l.first) + 1);
-    l.prefix.push_back({});
-    // As WindowSums: scan() skips expired buckets (and those before bucket 0, which sum() does
-    // not count as expired); the gaps say which. The running totals stay out of the vector.
-    Prefix run;
-    int64_t next = l.first;
-    const auto skip_to = [&](int64_t bucket) {
-      for (; next < bucket; ++next) {
-        if (next >= 0) ++run.expired;
-        l.prefix.push_back(run);
-      }
-    };
-    ring->scan(l.first, l.end, [&](int64_t bucket, store::Counts c) {
-      skip_to(bucket);
-      run.good += c.good;
-      run.total += c.total;
-      run.nonempty += c.total != 0 ? 1 : 0;
-      run.saturated += (c.total == store::tagged::kPayloadMax || c.good == store::tagged::kPayloadMax) ? 1 : 0;
+    append_prefix_sums(*ring, l.first, l.end, l.prefix, [&](Prefix& run, store::Counts c) {
       if (l.slices) count_slice(run.slices, c, budgeting_);
-      l.prefix.push_back(run);
-      ++next;
     });
-    skip_to(l.end);
   }
 }
 

@@ -1,5 +1,7 @@
 #include "window_sums.h"
 
+#include "prefix_scan.h"
+
 namespace budgetd::eval {
 
 WindowSums::WindowSums(const store::SloSeries& series, Timestamp at,
@@ -13,30 +15,7 @@ WindowSums::WindowSums(const store::SloSeries& series, Timestamp at,
     const int64_t end = bucket_index(at, resolution) + 1;  // the bucket holding `at` included
     // One bucket more than the window: the completed-bucket window ends one bucket earlier.
     l.first = end - window.count() / resolution.count() - 1;
-    l.prefix.reserve(static_cast<size_t>(end - l.first) + 1);
-    l.prefix.push_back({});
-    // One scan, reading each bucket as sum() reads it. scan() skips expired buckets (and those
-    // before bucket 0, which sum() does not count as expired): the gaps say which.
-    // The running totals live in registers; reading each new prefix back from the vector
-    // stalled on store forwarding.
-    Prefix run;
-    int64_t next = l.first;
-    const auto skip_to = [&](int64_t bucket) {
-      for (; next < bucket; ++next) {
-        if (next >= 0) ++run.expired;
-        l.prefix.push_back(run);
-      }
-    };
-    ring->scan(l.first, end, [&](int64_t bucket, store::Counts c) {
-      skip_to(bucket);
-      run.good += c.good;
-      run.total += c.total;
-      run.nonempty += c.total != 0 ? 1 : 0;
-      run.saturated += (c.total == store::tagged::kPayloadMax || c.good == store::tagged::kPayloadMax) ? 1 : 0;
-      l.prefix.push_back(run);
-      ++next;
-    });
-    skip_to(end);
+    append_prefix_sums(*ring, l.first, end, l.prefix, [](Prefix&, store::Counts) {});
     loaded_.push_back(std::move(l));
   }
 }
