@@ -27,6 +27,11 @@ inline HttpResponse reply_error(const Request& req, http::status status, std::st
   return error_response(status, error_code_for(status), message, req.raw.version(), req.raw.keep_alive());
 }
 
+// The answer for /v1/slos/{name}/... when the config has no SLO of that name.
+inline HttpResponse reply_no_such_slo(const Request& req, std::string_view name) {
+  return reply_error(req, http::status::not_found, "no SLO named '" + std::string(name) + "'; GET /v1/slos lists them");
+}
+
 // A time in a query parameter: unix milliseconds or RFC 3339. Values that, read as
 // milliseconds, fall before 1973-03-03 are refused as surely unix seconds, with what was meant.
 inline Result<Timestamp> parse_query_time(std::string_view name, std::string_view text) {

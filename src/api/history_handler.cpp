@@ -71,8 +71,7 @@ void Api::get_history(Request& req, Respond respond) {
   const std::shared_ptr<const ServingState> snap = backend_.state();
   const store::StoredSlo* slo = snap->slos->find(req.params[0]);
   if (slo == nullptr) {
-    return respond(
-        reply_error(req, http::status::not_found, "no SLO named '" + req.params[0] + "'; GET /v1/slos lists them"));
+    return respond(reply_no_such_slo(req, req.params[0]));
   }
   const Timestamp now = clock_.now();
   auto parsed = parse_history_request(req, *slo, now);
