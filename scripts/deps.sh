@@ -24,6 +24,8 @@ packages=(
   libjs-chart.js             # the dashboard's charts (Chart.js 3.9.1), embedded into the binary at build time
   chromium chromium-driver   # tests/dashboard: the dashboard in Debian's headless Chromium, through chromedriver
   python3-selenium           # tests/dashboard drives that Chromium (WebDriver)
+  redis-server redis-sentinel  # the cluster's shared log (Redis Streams), Sentinel failover; started by the cluster tests
+  libhiredis-dev             # the cluster's Redis client
 )
 
 missing=()
