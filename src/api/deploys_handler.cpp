@@ -25,8 +25,9 @@ Result<Timestamp> read_ts(const json& v) {
   return InvalidArgument("ts must be an RFC 3339 string or unix milliseconds, not " + std::string(v.type_name()));
 }
 
-// The deploy a POST body describes; InvalidArgument naming the field that is wrong.
-Result<deploys::Deploy> read_deploy(std::string_view body, Timestamp now) {
+// The deploy a POST body describes; InvalidArgument naming the field that is wrong. `gave_ts`:
+// whether the body said when (otherwise it is `now`).
+Result<deploys::Deploy> read_deploy(std::string_view body, Timestamp now, bool* gave_ts) {
   const json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return InvalidArgument("the body is not JSON: send {\"service\": S, \"version\": V, ...}");
   if (!j.is_object()) return InvalidArgument("the body must be a JSON object: {\"service\": S, \"version\": V, ...}");
@@ -46,9 +47,25 @@ Result<deploys::Deploy> read_deploy(std::string_view body, Timestamp now) {
     if (!value.is_string()) return InvalidArgument(key + " must be a string, not " + std::string(value.type_name()));
     *field->second = value.get<std::string>();
   }
+  *gave_ts = j.contains("ts");
   if (!j.contains("service")) return InvalidArgument("service is required");
   if (!j.contains("version")) return InvalidArgument("version is required");
   return d;
+}
+
+// A retry of a deploy already recorded under its Idempotency-Key: the first answer again, or
+// 422 when the key was used for another deploy.
+HttpResponse replay_deploy(const Request& req, const deploys::Deploy& first, const deploys::Deploy& retry,
+                           bool gave_ts) {
+  if (!deploys::same_deploy(first, retry, gave_ts)) {
+    return reply_error(req, http::status::unprocessable_entity,
+                       "Idempotency-Key '" + bounded_echo(retry.idempotency_key) + "' was already used for " +
+                           deploys::format_id(first.id) + ", a different deploy (" + first.service + " " +
+                           first.version + ")");
+  }
+  HttpResponse res = reply(req, http::status::ok, deploy_json(first));
+  res.set("Idempotent-Replayed", "true");
+  return res;
 }
 
 bool has_service(const store::SloSet& slos, std::string_view service) {
@@ -65,7 +82,18 @@ void Api::post_deploys(Request& req, Respond respond) {
   if (kept == nullptr) return respond(reply_error(req, http::status::not_found, "this budgetd keeps no deploys"));
   const std::shared_ptr<const ServingState> snap = backend_.state();
   const Timestamp now = clock_.now();
-  auto d = read_deploy(req.raw.body(), now);
+  bool gave_ts = false;
+  auto d = read_deploy(req.raw.body(), now, &gave_ts);
+  const std::string_view key = req.raw["Idempotency-Key"];
+  if (d.ok() && !key.empty()) {
+    if (!valid_idempotency_key(key)) {
+      return respond(
+          reply_error(req, http::status::bad_request, "Idempotency-Key must be 1-255 visible ASCII characters"));
+    }
+    d->idempotency_key = std::string(key);
+    if (std::optional<deploys::Deploy> first = kept->by_key(key))
+      return respond(replay_deploy(req, *first, *d, gave_ts));
+  }
   Status valid = d.ok() ? kept->check_deploy(*d, now, snap->config->ingest.max_future) : d.status();
   // A deploy of a service no SLO covers would never show a cost: most likely a typo.
   if (valid.ok() && !has_service(*snap->slos, d->service)) {
@@ -78,18 +106,24 @@ void Api::post_deploys(Request& req, Respond respond) {
     return respond(reply_error(req, http::status::bad_request, valid.message()));
   }
   d->id = kept->reserve_id();
-  const json answer = deploy_json(*d);
+  json answer = deploy_json(*d);
   const unsigned version = req.raw.version();
   const bool keep_alive = req.raw.keep_alive();
   backend_.committer().commit_state(
       *kept, deploys::encode_deploy(*d), now,
-      [this, respond = std::move(respond), answer, version, keep_alive](Status st) mutable {
+      [this, kept, key = d->idempotency_key, respond = std::move(respond), answer, version,
+       keep_alive](Status st) mutable {
         if (!st.ok()) {
           HttpResponse res =
               error_response(http::status::service_unavailable, "unavailable",
                              "the deploy was not recorded: " + st.message() + "; retry later", version, keep_alive);
           res.set(http::field::retry_after, "5");
           return respond(std::move(res));
+        }
+        // Two retries with one key in flight at once: the log keeps one of them, and both
+        // answers name that one.
+        if (!key.empty()) {
+          if (std::optional<deploys::Deploy> winner = kept->by_key(key)) answer = deploy_json(*winner);
         }
         deploys_recorded_.inc();
         log::info("deploys: recorded")

@@ -28,16 +28,6 @@ std::string media_type(std::string_view content_type) {
   return out;
 }
 
-constexpr size_t kMaxIdempotencyKeyBytes = 255;
-
-bool valid_key(std::string_view key) {
-  if (key.empty() || key.size() > kMaxIdempotencyKeyBytes) return false;
-  for (const char c : key) {
-    if (c < 0x21 || c > 0x7e) return false;  // visible ASCII
-  }
-  return true;
-}
-
 json answer_json(const ingest::BatchReport& r) {
   json errors = json::array();
   for (const auto& e : r.errors) {
@@ -63,7 +53,7 @@ Api::KeyClaim Api::claim_idempotency_key(const Request& req, Timestamp now) {
   KeyClaim out;
   const std::string_view k = req.raw["Idempotency-Key"];
   if (k.empty()) return out;
-  if (!valid_key(k)) {
+  if (!valid_idempotency_key(k)) {
     out.answer = reply_error(req, http::status::bad_request, "Idempotency-Key must be 1-255 visible ASCII characters");
     return out;
   }

@@ -32,6 +32,16 @@ inline HttpResponse reply_no_such_slo(const Request& req, std::string_view name)
   return reply_error(req, http::status::not_found, "no SLO named '" + std::string(name) + "'; GET /v1/slos lists them");
 }
 
+// An Idempotency-Key header's value as batches and deploys take it: 1-255 visible ASCII.
+inline bool valid_idempotency_key(std::string_view key) {
+  constexpr size_t kMaxBytes = 255;
+  if (key.empty() || key.size() > kMaxBytes) return false;
+  for (const char c : key) {
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
 // A time in a query parameter: unix milliseconds or RFC 3339. Values that, read as
 // milliseconds, fall before 1973-03-03 are refused as surely unix seconds, with what was meant.
 inline Result<Timestamp> parse_query_time(std::string_view name, std::string_view text) {

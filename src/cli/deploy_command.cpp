@@ -25,6 +25,7 @@ constexpr Flag kDeployFlags[] = {
     {"--change", "T", "feature, risky, reliability or security"},
     {"--link", "URL", "a link to the change or the pipeline (the deploy's url)"},
     {"--ts", "T", "when it was deployed: RFC 3339 or unix ms (default: now)"},
+    {"--idempotency-key", "K", "a key naming this deploy: a retry with the same key records it once"},
     {"--fail-open", "", "exit 0, with a warning, when budgetd cannot be asked (exit 2)"},
     {"--json", "", "print the recorded deploy as JSON"},
     {"--timeout", "D", "for the whole request (default 10s)"},
@@ -47,8 +48,9 @@ const Command kDeployCommand{
 
 int deploy(const ParsedFlags& flags) {
   const bool fail_open = flags.has("--fail-open");
-  const std::optional<config::HttpTarget> target = server_target("deploy", flags);
+  std::optional<config::HttpTarget> target = server_target("deploy", flags);
   if (!target) return kExitRefused;
+  if (const auto key = flags.value("--idempotency-key")) target->headers["Idempotency-Key"] = *key;
   nlohmann::json body = nlohmann::json::object();
   for (const auto& [name, field] :
        {std::pair{"--service", "service"}, std::pair{"--version", "version"}, std::pair{"--commit", "commit"},
@@ -62,14 +64,16 @@ int deploy(const ParsedFlags& flags) {
   const ServerAnswer answer = ask_server(kDeployAsk, *target, "POST", under(*target, "/v1/deploys"), sent, fail_open);
   if (!answer.ok()) return answer.exit_code;
   const nlohmann::json& d = answer.json;
-  if (answer.status != 201 || text_at(d, "id", "").empty()) {
+  // 200: a retry the server recognised by its Idempotency-Key, answered with the first deploy.
+  if ((answer.status != 201 && answer.status != 200) || text_at(d, "id", "").empty()) {
     return could_not_ask(kDeployAsk, fail_open, "the answer is not a recorded deploy: " + answer.body.substr(0, 200));
   }
   if (flags.has("--json")) {
     std::cout << d.dump(2) << "\n";
   } else {
-    std::cout << "budgetd deploy: recorded " << text_at(d, "id", "?") << ": " << text_at(d, "service", "?") << " "
-              << text_at(d, "version", "?") << " at " << text_at(d, "ts", "?") << "\n";
+    std::cout << "budgetd deploy: " << (answer.status == 200 ? "already recorded " : "recorded ")
+              << text_at(d, "id", "?") << ": " << text_at(d, "service", "?") << " " << text_at(d, "version", "?")
+              << " at " << text_at(d, "ts", "?") << "\n";
   }
   return kExitDone;
 }

@@ -10,10 +10,13 @@
 namespace budgetd::deploys {
 namespace {
 
-// Record: u8 format (1), u64 id, i64 ts (unix ms), then service, version, change, commit,
-// ci_job, url, each a u32 length and its bytes; little-endian. Saved state: u8 format (1),
-// u64 next id, u32 count, then each record as a u32 length and its bytes.
-constexpr uint8_t kFormat = 1;
+// Record: u8 format (2), u64 id, i64 ts (unix ms), then service, version, change, commit,
+// ci_job, url, idempotency_key, each a u32 length and its bytes; little-endian. Format 1 (before
+// Idempotency-Keys) lacks the key and is still read. Saved state: u8 format (1), u64 next id,
+// u32 count, then each record as a u32 length and its bytes.
+constexpr uint8_t kFormat = 2;
+constexpr uint8_t kFormatWithoutKey = 1;
+constexpr uint8_t kSavedFormat = 1;
 
 template <class T>
 void put(std::string& out, T v) {
@@ -84,13 +87,20 @@ bool before(const Deploy& a, const Deploy& b) { return a.ts != b.ts ? a.ts < b.t
 
 std::string format_id(uint64_t id) { return "d-" + std::to_string(id); }
 
+bool same_deploy(const Deploy& kept, const Deploy& retry, bool retry_gave_ts) {
+  return kept.service == retry.service && kept.version == retry.version && kept.change == retry.change &&
+         kept.commit == retry.commit && kept.ci_job == retry.ci_job && kept.url == retry.url &&
+         (!retry_gave_ts || kept.ts == retry.ts);
+}
+
 std::string encode_deploy(const Deploy& d) {
   std::string out;
   out.reserve(64 + d.service.size() + d.version.size() + d.commit.size() + d.ci_job.size() + d.url.size());
   put<uint8_t>(out, kFormat);
   put<uint64_t>(out, d.id);
   put<int64_t>(out, to_unix_ms(d.ts));
-  for (const std::string* s : {&d.service, &d.version, &d.change, &d.commit, &d.ci_job, &d.url}) put_text(out, *s);
+  for (const std::string* s : {&d.service, &d.version, &d.change, &d.commit, &d.ci_job, &d.url, &d.idempotency_key})
+    put_text(out, *s);
   return out;
 }
 
@@ -99,12 +109,14 @@ Result<Deploy> decode_deploy(std::string_view record) {
   uint8_t format = 0;
   int64_t ts = 0;
   Deploy d;
-  if (!r.get(format) || format != kFormat) return DataLoss("a deploy record of an unknown format");
+  if (!r.get(format) || (format != kFormat && format != kFormatWithoutKey))
+    return DataLoss("a deploy record of an unknown format");
   if (!r.get(d.id) || !r.get(ts)) return DataLoss("a deploy record cut short");
   d.ts = from_unix_ms(ts);
   for (std::string* s : {&d.service, &d.version, &d.change, &d.commit, &d.ci_job, &d.url}) {
     if (!r.get_text(*s)) return DataLoss("a deploy record cut short");
   }
+  if (format == kFormat && !r.get_text(d.idempotency_key)) return DataLoss("a deploy record cut short");
   if (!r.in.empty()) return DataLoss("a deploy record with trailing bytes");
   return d;
 }
@@ -125,6 +137,7 @@ Status DeployLog::check_deploy(const Deploy& d, Timestamp now, Millis max_future
   BUDGETD_RETURN_IF_ERROR(check_text("commit", d.commit, kMaxCommitBytes, false));
   BUDGETD_RETURN_IF_ERROR(check_text("ci_job", d.ci_job, kMaxCiJobBytes, false));
   BUDGETD_RETURN_IF_ERROR(check_text("url", d.url, kMaxUrlBytes, false));
+  BUDGETD_RETURN_IF_ERROR(check_text("Idempotency-Key", d.idempotency_key, kMaxIdempotencyKeyBytes, false));
   if (!d.change.empty()) {
     const bool known = std::any_of(config::kChangeTypes.begin(), config::kChangeTypes.end(),
                                    [&](config::ChangeType c) { return d.change == config::to_string(c); });
@@ -156,6 +169,14 @@ Status DeployLog::apply(std::string_view record, Timestamp now) {
   BUDGETD_ASSIGN_OR_RETURN(Deploy d, decode_deploy(record));
   bump_next_id(d.id);
   std::lock_guard lock(mu_);
+  if (!d.idempotency_key.empty()) {
+    const auto same_key = std::find_if(deploys_.begin(), deploys_.end(),
+                                       [&](const Deploy& k) { return k.idempotency_key == d.idempotency_key; });
+    if (same_key != deploys_.end()) {
+      if (!before(d, *same_key)) return Status::Ok();  // the kept one sorts first: this is its retry
+      deploys_.erase(same_key);
+    }
+  }
   insert(std::move(d));
   prune(now);
   return Status::Ok();
@@ -181,7 +202,7 @@ void DeployLog::prune(Timestamp now) {
 
 std::string DeployLog::save() const {
   std::string out;
-  put<uint8_t>(out, kFormat);
+  put<uint8_t>(out, kSavedFormat);
   put<uint64_t>(out, next_id_.load(std::memory_order_relaxed));
   std::lock_guard lock(mu_);
   put<uint32_t>(out, static_cast<uint32_t>(deploys_.size()));
@@ -194,7 +215,7 @@ Status DeployLog::load(std::string_view saved, Timestamp now) {
   uint8_t format = 0;
   uint64_t next_id = 0;
   uint32_t count = 0;
-  if (!r.get(format) || format != kFormat) return DataLoss("the deploys section has an unknown format");
+  if (!r.get(format) || format != kSavedFormat) return DataLoss("the deploys section has an unknown format");
   if (!r.get(next_id) || !r.get(count)) return DataLoss("the deploys section is cut short");
   std::vector<Deploy> loaded;
   for (uint32_t i = 0; i < count; ++i) {
@@ -226,6 +247,14 @@ std::optional<Deploy> DeployLog::last(std::string_view service, Timestamp now) c
   std::lock_guard lock(mu_);
   for (auto it = deploys_.rbegin(); it != deploys_.rend(); ++it) {
     if (it->service == service && it->ts <= now) return *it;
+  }
+  return std::nullopt;
+}
+
+std::optional<Deploy> DeployLog::by_key(std::string_view key) const {
+  std::lock_guard lock(mu_);
+  for (const Deploy& d : deploys_) {
+    if (d.idempotency_key == key) return d;
   }
   return std::nullopt;
 }

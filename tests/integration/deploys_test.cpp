@@ -92,6 +92,36 @@ TEST(Deploys, PostAnswers201WithTheStoredDeploy) {
   EXPECT_THAT(c.get("/metrics").body, HasSubstr("budgetd_deploys_total{result=\"recorded\"} 3\n"));
 }
 
+TEST(Deploys, ARetryWithTheSameIdempotencyKeyIsRecordedOnce) {
+  TestDaemon d(kSlos);
+  HttpClient c(d.port());
+  const json body = {{"service", "checkout"}, {"version", "v7"}, {"ci_job", "deploy-7"}};
+  const std::map<std::string, std::string> key = {{"Idempotency-Key", "pipeline-7"}};
+  HttpResult first = c.post("/v1/deploys", body.dump(), "application/json", key);
+  ASSERT_EQ(first.status, 201) << first.body;
+  d.clock().advance(std::chrono::seconds(30));  // a CI retry, later: no ts given, still the same deploy
+  HttpResult retry = c.post("/v1/deploys", body.dump(), "application/json", key);
+  EXPECT_EQ(retry.status, 200) << retry.body;
+  EXPECT_EQ(retry.header("idempotent-replayed"), "true");
+  EXPECT_EQ(retry.json(), first.json());
+  // The same key for another deploy: 422 naming the first.
+  json other = body;
+  other["version"] = "v8";
+  HttpResult clash = c.post("/v1/deploys", other.dump(), "application/json", key);
+  EXPECT_EQ(clash.status, 422) << clash.body;
+  EXPECT_THAT(error_of(clash), HasSubstr("Idempotency-Key 'pipeline-7' was already used for d-1"));
+  EXPECT_EQ(c.post("/v1/deploys", body.dump(), "application/json", {{"Idempotency-Key", "bad key"}}).status, 400);
+  EXPECT_EQ(c.get("/v1/deploys").json()["deploys"].size(), 1u);
+  // Across a restart (the key is kept with the deploy, in the snapshot and the log).
+  d.restart();
+  HttpClient again(d.port());
+  retry = again.post("/v1/deploys", body.dump(), "application/json", key);
+  EXPECT_EQ(retry.status, 200) << retry.body;
+  EXPECT_EQ(retry.json()["id"], "d-1");
+  EXPECT_EQ(again.get("/v1/deploys").json()["deploys"].size(), 1u);
+  EXPECT_THAT(again.get("/metrics").body, HasSubstr("budgetd_deploys_total{result=\"recorded\"} 0\n"));
+}
+
 TEST(Deploys, BadInputIsA400NamingTheField) {
   TestDaemon d(kSlos);
   HttpClient c(d.port());
@@ -360,9 +390,12 @@ TEST(DeployCli, RecordsADeployWithTheGateCliExitCodes) {
   EXPECT_EQ(stored["ci_job"], "42");
   EXPECT_EQ(stored["change"], "feature");
   EXPECT_EQ(stored["url"], "https://ci.example/42");
-  r = deploy_cli(url + " --service checkout --version v2 --json");
+  r = deploy_cli(url + " --service checkout --version v2 --json --idempotency-key job-2");
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_EQ(json::parse(r.out)["id"], "d-2");
+  r = deploy_cli(url + " --service checkout --version v2 --idempotency-key job-2");  // the job retried
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(r.out, "budgetd deploy: already recorded d-2: checkout v2 at 2026-11-24T10:00:00Z\n");
   // Refused: exit 3, and --fail-open does not hide it.
   r = deploy_cli(url + " --service chekout --version v2 --fail-open");
   EXPECT_EQ(r.exit_code, 3) << r.out;

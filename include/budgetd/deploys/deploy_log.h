@@ -15,6 +15,10 @@
 // once kMaxDeploys are kept. Both are judged on apply, so every replica, and every replay,
 // keeps the same ones.
 //
+// An Idempotency-Key names one deploy: should two records carry the same key (a CI retry sent to
+// two replicas at once), every replica keeps the one that sorts first (ts, then id), whatever
+// order the records reach it in.
+//
 // Thread safety: every method may be called from any thread; one mutex guards the deploys
 // (API readers take a copy of what they list). apply() runs inside the write gate, save()
 // while it is closed (durable_state.h), so a snapshot holds exactly the records up to its cut.
@@ -39,6 +43,7 @@ inline constexpr size_t kMaxVersionBytes = 128;
 inline constexpr size_t kMaxCommitBytes = 128;
 inline constexpr size_t kMaxCiJobBytes = 256;
 inline constexpr size_t kMaxUrlBytes = 2048;
+inline constexpr size_t kMaxIdempotencyKeyBytes = 255;  // as for batches
 // Deploys kept in all; past it the oldest is dropped.
 inline constexpr size_t kMaxDeploys = 10'000;
 
@@ -51,8 +56,15 @@ struct Deploy {
   std::string commit;  // the rest: empty when not given
   std::string ci_job;
   std::string url;
+  // The POST's Idempotency-Key, or empty: a retry with the same key is answered with this
+  // deploy instead of recording a second one.
+  std::string idempotency_key;
   friend bool operator==(const Deploy&, const Deploy&) = default;
 };
+
+// Whether `retry` asks for the deploy `kept` recorded: the same fields, id aside (and ts aside
+// when the retry did not give one, since then it is the time of each request).
+bool same_deploy(const Deploy& kept, const Deploy& retry, bool retry_gave_ts);
 
 std::string format_id(uint64_t id);  // "d-12"
 
@@ -81,6 +93,8 @@ class DeployLog final : public durable::DurableState {
   std::vector<Deploy> list(std::string_view service, Timestamp since) const;
   // The newest deploy of `service` at or before `now`.
   std::optional<Deploy> last(std::string_view service, Timestamp now) const;
+  // The kept deploy recorded with Idempotency-Key `key` (not empty).
+  std::optional<Deploy> by_key(std::string_view key) const;
   // The first deploy of the same service after `d` (by ts, then id).
   std::optional<Deploy> next_after(const Deploy& d) const;
   size_t size() const;
