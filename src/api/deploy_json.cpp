@@ -10,7 +10,7 @@ using json = nlohmann::ordered_json;
 
 json deploy_json(const deploys::Deploy& d) {
   json j = {
-      {"id", deploys::format_id(d.id)}, {"service", d.service}, {"version", d.version}, {"ts", format_rfc3339(d.ts)}};
+      {"id", deploys::format_id(d)}, {"service", d.service}, {"version", d.version}, {"ts", format_rfc3339(d.ts)}};
   const std::pair<const char*, const std::string*> optional_fields[] = {
       {"change", &d.change}, {"commit", &d.commit}, {"ci_job", &d.ci_job}, {"url", &d.url}};
   for (const auto& [key, value] : optional_fields) {

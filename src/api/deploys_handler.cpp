@@ -60,8 +60,8 @@ HttpResponse replay_deploy(const Request& req, const deploys::Deploy& first, con
   if (!deploys::same_deploy(first, retry, gave_ts)) {
     return reply_error(req, http::status::unprocessable_entity,
                        "Idempotency-Key '" + bounded_echo(retry.idempotency_key) + "' was already used for " +
-                           deploys::format_id(first.id) + ", a different deploy (" + first.service + " " +
-                           first.version + ")");
+                           deploys::format_id(first) + ", a different deploy (" + first.service + " " + first.version +
+                           ")");
   }
   HttpResponse res = reply(req, http::status::ok, deploy_json(first));
   res.set("Idempotent-Replayed", "true");
@@ -106,6 +106,7 @@ void Api::post_deploys(Request& req, Respond respond) {
     return respond(reply_error(req, http::status::bad_request, valid.message()));
   }
   d->id = kept->reserve_id();
+  d->origin = kept->origin();
   json answer = deploy_json(*d);
   const unsigned version = req.raw.version();
   const bool keep_alive = req.raw.keep_alive();

@@ -11,8 +11,8 @@ namespace budgetd::deploys {
 namespace {
 
 // Record: u8 format (2), u64 id, i64 ts (unix ms), then service, version, change, commit,
-// ci_job, url, idempotency_key, each a u32 length and its bytes; little-endian. Format 1 (before
-// Idempotency-Keys) lacks the key and is still read. Saved state: u8 format (1), u64 next id,
+// ci_job, url, idempotency_key, origin, each a u32 length and its bytes; little-endian. Format 1
+// (before Idempotency-Keys and clusters) lacks the last two and is still read. Saved state: u8 format (1), u64 next id,
 // u32 count, then each record as a u32 length and its bytes.
 constexpr uint8_t kFormat = 2;
 constexpr uint8_t kFormatWithoutKey = 1;
@@ -81,11 +81,17 @@ Status check_text(std::string_view field, std::string_view value, size_t max, bo
   return Status::Ok();
 }
 
-bool before(const Deploy& a, const Deploy& b) { return a.ts != b.ts ? a.ts < b.ts : a.id < b.id; }
+// A total order: two replicas may record deploys with the same ts and id, never the same origin.
+bool before(const Deploy& a, const Deploy& b) {
+  if (a.ts != b.ts) return a.ts < b.ts;
+  return a.id != b.id ? a.id < b.id : a.origin < b.origin;
+}
 
 }  // namespace
 
-std::string format_id(uint64_t id) { return "d-" + std::to_string(id); }
+std::string format_id(const Deploy& d) {
+  return d.origin.empty() ? "d-" + std::to_string(d.id) : "d-" + d.origin + "-" + std::to_string(d.id);
+}
 
 bool same_deploy(const Deploy& kept, const Deploy& retry, bool retry_gave_ts) {
   return kept.service == retry.service && kept.version == retry.version && kept.change == retry.change &&
@@ -99,7 +105,8 @@ std::string encode_deploy(const Deploy& d) {
   put<uint8_t>(out, kFormat);
   put<uint64_t>(out, d.id);
   put<int64_t>(out, to_unix_ms(d.ts));
-  for (const std::string* s : {&d.service, &d.version, &d.change, &d.commit, &d.ci_job, &d.url, &d.idempotency_key})
+  for (const std::string* s :
+       {&d.service, &d.version, &d.change, &d.commit, &d.ci_job, &d.url, &d.idempotency_key, &d.origin})
     put_text(out, *s);
   return out;
 }
@@ -116,7 +123,8 @@ Result<Deploy> decode_deploy(std::string_view record) {
   for (std::string* s : {&d.service, &d.version, &d.change, &d.commit, &d.ci_job, &d.url}) {
     if (!r.get_text(*s)) return DataLoss("a deploy record cut short");
   }
-  if (format == kFormat && !r.get_text(d.idempotency_key)) return DataLoss("a deploy record cut short");
+  if (format == kFormat && (!r.get_text(d.idempotency_key) || !r.get_text(d.origin)))
+    return DataLoss("a deploy record cut short");
   if (!r.in.empty()) return DataLoss("a deploy record with trailing bytes");
   return d;
 }
@@ -194,7 +202,7 @@ void DeployLog::prune(Timestamp now) {
   if (deploys_.size() - drop > kMaxDeploys) {
     log::warn("deploys: more than the cap are recorded; the oldest is dropped")
         .field("cap", uint64_t{kMaxDeploys})
-        .field("dropped", format_id(deploys_[drop].id));
+        .field("dropped", format_id(deploys_[drop]));
     drop = deploys_.size() - kMaxDeploys;
   }
   deploys_.erase(deploys_.begin(), deploys_.begin() + static_cast<std::ptrdiff_t>(drop));

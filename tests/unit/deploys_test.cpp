@@ -33,16 +33,19 @@ TEST(DeployRecord, RoundTripsEveryField) {
   d.ci_job = "build-42";
   d.url = "https://ci.example/42";
   d.idempotency_key = "pipeline-7-deploy";
+  d.origin = "b";
   auto back = decode_deploy(encode_deploy(d));
   ASSERT_TRUE(back.ok()) << back.status().message();
   EXPECT_EQ(*back, d);
-  EXPECT_EQ(format_id(12), "d-12");
+  EXPECT_EQ(format_id(d), "d-b-12");
+  d.origin.clear();
+  EXPECT_EQ(format_id(d), "d-12");
 }
 
 TEST(DeployRecord, FormatOneRecordsWrittenBeforeIdempotencyKeysStillDecode) {
   Deploy d = deploy(3, "checkout", kNow, "v2");
   std::string rec = encode_deploy(d);
-  rec.resize(rec.size() - 4);  // format 1 ends after the url: no key length
+  rec.resize(rec.size() - 8);  // format 1 ends after the url: no key, no origin
   rec[0] = 1;
   auto back = decode_deploy(rec);
   ASSERT_TRUE(back.ok()) << back.status().message();
@@ -54,14 +57,18 @@ TEST(DeployLog, OfTwoRecordsWithOneIdempotencyKeyKeepsTheFirstByTsThenIdInEither
   Deploy b = deploy(2, "checkout", kNow, "v1");  // the same retry, recorded by another replica
   Deploy c = deploy(3, "checkout", kNow, "v9");
   a.idempotency_key = b.idempotency_key = "k";
+  Deploy a2 = a;  // the same number drawn by replica z at the same moment: told apart by origin
+  a2.origin = "z";
   for (const bool a_first : {true, false}) {
     DeployLog log;
     ASSERT_TRUE(log.apply(encode_deploy(a_first ? a : b), kNow).ok());
     ASSERT_TRUE(log.apply(encode_deploy(a_first ? b : a), kNow).ok());
+    ASSERT_TRUE(log.apply(encode_deploy(a2), kNow).ok());
     ASSERT_TRUE(log.apply(encode_deploy(c), kNow).ok());  // no key: never deduplicated
     EXPECT_EQ(ids(log.list("", kNow - kDay)), (std::vector<uint64_t>{3, 1})) << a_first;
     ASSERT_TRUE(log.by_key("k").has_value());
     EXPECT_EQ(log.by_key("k")->id, 1u);
+    EXPECT_EQ(log.by_key("k")->origin, "");
     EXPECT_FALSE(log.by_key("other").has_value());
   }
 }

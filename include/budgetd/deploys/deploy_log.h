@@ -17,7 +17,7 @@
 //
 // An Idempotency-Key names one deploy: should two records carry the same key (a CI retry sent to
 // two replicas at once), every replica keeps the one that sorts first (ts, then id), whatever
-// order the records reach it in.
+// order the records reach it in (ts, then id, then origin: a total order).
 //
 // Thread safety: every method may be called from any thread; one mutex guards the deploys
 // (API readers take a copy of what they list). apply() runs inside the write gate, save()
@@ -48,7 +48,8 @@ inline constexpr size_t kMaxIdempotencyKeyBytes = 255;  // as for batches
 inline constexpr size_t kMaxDeploys = 10'000;
 
 struct Deploy {
-  uint64_t id = 0;  // shown as "d-<id>"
+  uint64_t id = 0;     // shown as "d-<id>", or "d-<origin>-<id>" in a cluster
+  std::string origin;  // the replica that recorded it (cluster.node); empty on a single node
   std::string service;
   std::string version;
   Timestamp ts;        // when it was deployed
@@ -66,7 +67,7 @@ struct Deploy {
 // when the retry did not give one, since then it is the time of each request).
 bool same_deploy(const Deploy& kept, const Deploy& retry, bool retry_gave_ts);
 
-std::string format_id(uint64_t id);  // "d-12"
+std::string format_id(const Deploy& d);  // "d-12", or "d-a-12" when replica a recorded it
 
 // The record committed for one deploy, and back. decode_deploy: DataLoss if it is not one.
 std::string encode_deploy(const Deploy& d);
@@ -80,9 +81,14 @@ class DeployLog final : public durable::DurableState {
   void set_retention(Millis retention);
   Millis retention() const { return Millis{retention_ms_.load(std::memory_order_relaxed)}; }
 
-  // An id no other deploy has: ids come from one counter that replay and snapshots move past
-  // every id they hold. (In a cluster each replica must draw from its own range.)
+  // An id no other deploy of this origin has: ids come from one counter that replay and
+  // snapshots move past every id they hold. In a cluster two replicas may draw the same number
+  // at once; their origins tell the deploys apart.
   uint64_t reserve_id();
+  // In a cluster, this replica's name: the origin of the deploys it records. REQUIRES: before
+  // the daemon serves.
+  void set_origin(std::string node) { origin_ = std::move(node); }
+  const std::string& origin() const { return origin_; }
 
   // Why `d` cannot be recorded at `now`, naming the field: a field too long or not printable
   // text, an unknown change type, a ts older than the retention or more than `max_future`
@@ -117,6 +123,7 @@ class DeployLog final : public durable::DurableState {
   std::atomic<int64_t> retention_ms_{30 * kDay.count()};
   // relaxed: only uniqueness matters, which fetch_add gives whatever the order.
   std::atomic<uint64_t> next_id_{1};
+  std::string origin_;  // set before serving, read-only afterwards
   mutable std::mutex mu_;
   std::vector<Deploy> deploys_;  // guarded by mu_; by (ts, id), oldest first
 };
