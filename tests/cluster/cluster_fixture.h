@@ -34,14 +34,14 @@ struct RandomBatch {
   Model adds;  // the brute-force count of what the batch adds
 };
 
-// Events at t0 back to 20 h before it (late ones, out of order), inside every window.
-inline RandomBatch random_batch(std::mt19937_64& rng, int events) {
+// Events at `base_ms` back to 20 h before it (late ones, out of order), inside every window.
+inline RandomBatch random_batch(std::mt19937_64& rng, int events, int64_t base_ms = kT0Ms) {
   RandomBatch b;
   const bool ndjson = rng() % 3 == 0;
   b.content_type = ndjson ? "application/x-ndjson" : "application/json";
   std::string items;
   for (int i = 0; i < events; ++i) {
-    const int64_t ts = kT0Ms - static_cast<int64_t>(rng() % (20 * 3600)) * 1000;
+    const int64_t ts = base_ms - static_cast<int64_t>(rng() % (20 * 3600)) * 1000;
     const bool eu = rng() % 2 == 0;
     const std::string labels = eu ? R"(,"labels":{"region":"eu","endpoint":"/pay"})" : R"(,"labels":{"region":"us"})";
     std::string e = R"({"service":"checkout","ts":)" + std::to_string(ts) + labels;
