@@ -139,6 +139,7 @@ void Replicator::append(durable::RecordType type, std::string_view payload, Done
                      // has the record counted and in the backlog, or neither.
                      state_->acknowledged(local_epoch_, *seq);
                      state_->push_backlog({"", config_.node, local_epoch_, *seq, type, std::move(payload)});
+                     refresh_metrics();
                      wake_.notify_all();
                    }
                    done(std::move(seq));
