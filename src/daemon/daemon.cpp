@@ -304,6 +304,7 @@ void Daemon::snapshot_loop() {
 void Daemon::create_replication() {
   const auto& cluster = state()->config->cluster;
   if (!cluster) return;
+  deploys_.set_origin(cluster->node);  // two replicas may draw the same deploy number at once
   replicator_ = std::make_unique<cluster::Replicator>(
       *cluster, cluster::ReplicatorDeps{gate_, keys_, [this] { return state()->slos; }, metrics_, clock_,
                                         state()->config->ingest.idempotency_ttl});
