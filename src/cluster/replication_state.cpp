@@ -124,6 +124,8 @@ Status ReplicationState::load(std::string_view saved, Timestamp) {
   marks_ = std::move(marks);
   uncertain_ = std::move(uncertain);
   backlog_ = std::move(backlog);
+  backlog_bytes_ = 0;
+  for (const auto& [seq, rec] : backlog_) backlog_bytes_ += rec.payload.size();
   return Status::Ok();
 }
 
@@ -182,7 +184,10 @@ void ReplicationState::uncertain(uint64_t epoch, uint64_t seq) {
 void ReplicationState::push_backlog(StreamRecord r) {
   std::lock_guard lock(mu_);
   const uint64_t seq = r.seq;
-  backlog_[seq] = std::move(r);
+  backlog_bytes_ += r.payload.size();
+  StreamRecord& slot = backlog_[seq];
+  backlog_bytes_ -= slot.payload.size();  // a seq pushed again replaces its record
+  slot = std::move(r);
 }
 
 std::vector<StreamRecord> ReplicationState::backlog_from(uint64_t from, size_t max) const {
@@ -194,7 +199,14 @@ std::vector<StreamRecord> ReplicationState::backlog_from(uint64_t from, size_t m
 
 void ReplicationState::published_through(uint64_t seq) {
   std::lock_guard lock(mu_);
-  backlog_.erase(backlog_.begin(), backlog_.upper_bound(seq));
+  const auto end = backlog_.upper_bound(seq);
+  for (auto it = backlog_.begin(); it != end; ++it) backlog_bytes_ -= it->second.payload.size();
+  backlog_.erase(backlog_.begin(), end);
+}
+
+uint64_t ReplicationState::backlog_bytes() const {
+  std::lock_guard lock(mu_);
+  return backlog_bytes_;
 }
 
 size_t ReplicationState::backlog_size() const {

@@ -64,6 +64,7 @@ class ReplicationState final : public durable::DurableState {
   // The backlog records through `seq` are in the stream.
   void published_through(uint64_t seq);
   size_t backlog_size() const;
+  uint64_t backlog_bytes() const;      // the backlog's payloads
   uint64_t backlog_first_seq() const;  // 0 when empty
   uint64_t mark(const std::string& node, uint64_t epoch) const;
 
@@ -75,6 +76,7 @@ class ReplicationState final : public durable::DurableState {
   std::map<std::pair<std::string, uint64_t>, uint64_t> marks_;  // guarded by mu_: (node, epoch) -> seq
   std::set<std::pair<uint64_t, uint64_t>> uncertain_;           // guarded by mu_: this node's (epoch, seq)
   std::map<uint64_t, StreamRecord> backlog_;                    // guarded by mu_: by WAL seq
+  uint64_t backlog_bytes_ = 0;                                  // guarded by mu_: its payloads' sizes
 };
 
 }  // namespace budgetd::cluster

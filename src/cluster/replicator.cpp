@@ -65,8 +65,9 @@ Replicator::Replicator(const config::ClusterConfig& config, ReplicatorDeps deps)
       lag_seconds_(deps_.metrics.gauge("budgetd_replication_lag_seconds",
                                        "Age of the oldest record in the replication streams not yet applied here")),
       backlog_records_(deps_.metrics.gauge("budgetd_replication_backlog_records",
-                                           "ack: local: records accepted here and not yet in the replication stream")) {
-}
+                                           "ack: local: records accepted here and not yet in the replication stream")),
+      backlog_refused_(deps_.metrics.counter("budgetd_replication_backlog_refused_total",
+                                             "ack: local: records refused (503) because the backlog was full")) {}
 
 Replicator::~Replicator() { stop(); }
 
@@ -134,6 +135,7 @@ void Replicator::stop() {
 
 void Replicator::append(durable::RecordType type, std::string_view payload, Done done) {
   if (config_.ack == config::AckMode::kLocal) {
+    if (Status full = check_backlog_room(payload.size()); !full.ok()) return done(std::move(full));
     wal_->append(type, payload,
                  [this, type, payload = std::string(payload), done = std::move(done)](Result<uint64_t> seq) mutable {
                    if (seq.ok()) {
@@ -158,6 +160,25 @@ void Replicator::append(durable::RecordType type, std::string_view payload, Done
     }
   }
   done(Unavailable("budgetd is stopping"));
+}
+
+Status Replicator::check_backlog_room(size_t bytes) {
+  const uint64_t held = state_->backlog_bytes();
+  if (held + bytes <= config_.max_backlog_bytes) {
+    backlog_full_logged_.store(false, std::memory_order_relaxed);
+    return Status::Ok();
+  }
+  backlog_refused_.inc();
+  // One log line per time the backlog fills, not one per refused request.
+  if (!backlog_full_logged_.exchange(true, std::memory_order_relaxed)) {
+    log::error("replication: the ack: local backlog is full; ingest answers 503 until it drains")
+        .field("backlog_bytes", held)
+        .field("max_backlog_bytes", config_.max_backlog_bytes)
+        .field("redis_reachable", redis_reachable_.load(std::memory_order_relaxed));
+  }
+  return Unavailable("the replication backlog holds " + std::to_string(held >> 20) +
+                     " MiB accepted here and not yet in Redis (cluster.max_backlog_bytes); Redis is "
+                     "unreachable or behind: GET /v1/cluster says which");
 }
 
 void Replicator::fail_all(std::vector<Pending>& batch, const Status& why) {

@@ -132,6 +132,7 @@ void read_cluster(MapReader& m, std::optional<ClusterConfig>& out) {
   positive("node_timeout", kHour, c.node_timeout);
   positive("lease", kMinute, c.lease);
   positive("stale_after", kHour, c.stale_after);
+  if (auto v = m.unsigned_integer("max_backlog_bytes", 1024, 64ull << 30)) c.max_backlog_bytes = *v;
   if (c.node_timeout <= c.heartbeat_interval)
     m.diags().error(m.node(), "cluster.node_timeout must be longer than cluster.heartbeat_interval");
   out = std::move(c);

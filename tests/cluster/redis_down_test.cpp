@@ -80,5 +80,37 @@ TEST(RedisDown, LocalAcceptsAndConvergesWhenRedisReturns) {
   EXPECT_TRUE(eventually([&] { return a.daemon().replication_view()->status().backlog_records == 0; }));
 }
 
+// ack: local with Redis away does not take batches without end: past cluster.max_backlog_bytes
+// ingest answers 503 (and applies nothing), and once Redis is back the backlog drains and
+// batches are taken again.
+TEST(RedisDown, LocalRefusesPastTheBacklogBoundAndTakesBatchesAgainOnceItDrains) {
+  RedisServer redis;
+  TestDaemon a(replica_yaml("a", url_redis(redis.url()), "local", 0, "  max_backlog_bytes: 4096\n"));
+  redis.stop();
+  std::mt19937_64 rng(5);
+  Model accepted;
+  HttpResult refused;
+  for (int i = 0; i < 200 && refused.status == 0; ++i) {
+    const RandomBatch batch = random_batch(rng, 10);
+    const HttpResult r = HttpClient(a.port()).post("/v1/events", batch.body, batch.content_type);
+    if (r.status == 200) {
+      add(accepted, batch.adds);
+    } else {
+      refused = r;
+    }
+  }
+  ASSERT_EQ(refused.status, 503) << "the backlog bound was never reached";
+  EXPECT_EQ(refused.header("retry-after"), "5");
+  EXPECT_NE(refused.body.find("cluster.max_backlog_bytes"), std::string::npos) << refused.body;
+  EXPECT_EQ(widest(all_windows(a.port())), accepted) << "a refused batch is applied nowhere";
+  EXPECT_NE(HttpClient(a.port()).get("/metrics").body.find("budgetd_replication_backlog_refused_total 1\n"),
+            std::string::npos);
+
+  redis.restart();
+  ASSERT_TRUE(eventually([&] { return a.daemon().replication_view()->status().backlog_records == 0; }));
+  const RandomBatch after = random_batch(rng, 10);
+  EXPECT_EQ(HttpClient(a.port()).post("/v1/events", after.body, after.content_type).status, 200);
+}
+
 }  // namespace
 }  // namespace budgetd::test

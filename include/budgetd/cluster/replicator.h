@@ -122,6 +122,8 @@ class Replicator final : public durable::RecordLog, public ReplicationView {
   // Redis's answer for stream keys' lag when a tailer is behind (one Lua call, no payloads).
   void update_lag(class RedisClient& redis, int shard, const std::string& position);
   void fail_all(std::vector<Pending>& batch, const Status& why);
+  // ack: local: Unavailable once the backlog would pass cluster.max_backlog_bytes.
+  Status check_backlog_room(size_t bytes);
   void refresh_metrics();
 
   const config::ClusterConfig config_;
@@ -160,6 +162,9 @@ class Replicator final : public durable::RecordLog, public ReplicationView {
   metrics::Gauge& lag_records_;
   metrics::Gauge& lag_seconds_;
   metrics::Gauge& backlog_records_;
+  metrics::Counter& backlog_refused_;
+  // relaxed: only keeps the "backlog is full" log line to one per filling; orders nothing.
+  std::atomic<bool> backlog_full_logged_{false};
 };
 
 }  // namespace budgetd::cluster

@@ -243,6 +243,9 @@ struct ClusterConfig {
   Millis node_timeout = 10 * kSecond;  // a node whose heartbeat is older is not live (trim ignores it)
   Millis lease = 3 * kSecond;          // the notification leader's lease; renewed every lease / 3
   Millis stale_after = 5 * kSecond;    // replication.stale once the lag is longer
+  // ack: local: payload bytes accepted here and not yet in Redis that memory may hold; past it
+  // ingest answers 503 until the backlog drains (Redis away for long, or behind).
+  uint64_t max_backlog_bytes = 1ull << 30;
 };
 
 struct Config {
