@@ -220,6 +220,31 @@ struct LogConfig {
   std::string level = "info";
 };
 
+enum class AckMode { kReplicated, kLocal };
+const char* to_string(AckMode m);  // "replicated", "local" (defined in config.cpp)
+
+struct RedisConfig {
+  std::string url;                     // "redis://host:port"; or the two below
+  std::vector<std::string> sentinels;  // "host:port" each
+  std::string master;                  // the Sentinel master name
+  int shards = 1;                      // streams the log spreads over (Redis Cluster)
+  Millis timeout = 2 * kSecond;        // connect and every command
+};
+
+struct ClusterConfig {
+  std::string node;       // this replica's unique name, [a-z0-9-]+
+  std::string advertise;  // how peers reach this node's API, "http://host:port"
+  RedisConfig redis;
+  std::string stream = "budgetd";  // prefix of every key budgetd keeps in Redis
+  AckMode ack = AckMode::kReplicated;
+  int wait_replicas = 1;             // Redis replicas that must hold a record before a replicated 200
+  std::string peer_token_file;       // admin token for a peer's snapshot, when auth is on
+  Millis heartbeat_interval = kSecond;
+  Millis node_timeout = 10 * kSecond;  // a node whose heartbeat is older is not live (trim ignores it)
+  Millis lease = 3 * kSecond;          // the notification leader's lease; renewed every lease / 3
+  Millis stale_after = 5 * kSecond;    // replication.stale once the lag is longer
+};
+
 struct Config {
   std::string source;  // the file it came from
   ServerConfig server;
@@ -230,6 +255,7 @@ struct Config {
   NotifyConfig notify;
   Millis evaluation_interval = 10 * kSecond;  // alerting.evaluation_interval
   std::vector<SloSpec> slos;
+  std::optional<ClusterConfig> cluster;
 };
 
 }  // namespace budgetd::config
