@@ -37,6 +37,8 @@ const char* to_string(ChangeType c) {
   return "?";
 }
 
+const char* to_string(AckMode m) { return m == AckMode::kReplicated ? "replicated" : "local"; }
+
 const char* to_string(FsyncPolicy p) {
   switch (p) {
     case FsyncPolicy::kAlways:

@@ -348,6 +348,7 @@ constexpr Section kSections[] = {
      }},
     {"policy", [](MapReader& m, const SectionOutputs& out) { read_policy(m, out.policy); }},
     {"notify", [](MapReader& m, const SectionOutputs& out) { read_notify(m, out.config.notify); }},
+    {"cluster", [](MapReader& m, const SectionOutputs& out) { read_cluster(m, out.config.cluster); }},
 };
 
 }  // namespace

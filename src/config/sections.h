@@ -20,6 +20,9 @@ struct SectionOutputs {
 // Reads each of the sections that `top`, budgetd's document, has.
 void read_sections(MapReader& top, const SectionOutputs& out);
 
+// `cluster:` (cluster_section.cpp); sets `out` when the section is there.
+void read_cluster(MapReader& m, std::optional<ClusterConfig>& out);
+
 // `policy: {tiers: [...]}`, at the top or in an SLO; keeps `out` (the defaults) when the section has errors.
 void read_policy(MapReader& m, PolicySpec& out);
 
