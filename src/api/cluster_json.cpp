@@ -9,7 +9,8 @@ json replication_json(const cluster::ReplicationStatus& r) {
 }
 
 void add_replication(json& answer, const Backend& backend) {
-  if (const cluster::ReplicationView* view = backend.replication()) answer["replication"] = replication_json(view->status());
+  if (const cluster::ReplicationView* view = backend.replication())
+    answer["replication"] = replication_json(view->status());
 }
 
 json cluster_json(const cluster::ClusterStatus& c, const cluster::ReplicationStatus& r, Timestamp now) {

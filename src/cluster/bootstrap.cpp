@@ -27,8 +27,8 @@ Result<std::string> fetch_snapshot(const ClusterNode& peer, const std::string& t
   BUDGETD_ASSIGN_OR_RETURN(net::HttpAnswer answer,
                            net::http_request(target, "GET", "/v1/admin/snapshot", "", kSnapshotLimit));
   if (answer.status != 200) {
-    return Unavailable("GET " + peer.advertise + "/v1/admin/snapshot answered " + std::to_string(answer.status) +
-                       ": " + answer.body.substr(0, 300));
+    return Unavailable("GET " + peer.advertise + "/v1/admin/snapshot answered " + std::to_string(answer.status) + ": " +
+                       answer.body.substr(0, 300));
   }
   return std::move(answer.body);
 }
@@ -47,11 +47,17 @@ bool data_dir_empty(durable::Env& env, const std::string& dir) {
 
 Result<std::string> set_aside_data(durable::Env& env, const std::string& dir, const std::string& stamp) {
   const std::string aside = dir + "/pre-bootstrap-" + stamp;
-  BUDGETD_RETURN_IF_ERROR(env.create_dirs(aside));
   BUDGETD_ASSIGN_OR_RETURN(std::vector<std::string> names, env.list(dir));
+  bool created = false;
   for (const std::string& n : names) {
-    if (durable::parse_snapshot_name(n) || n == "wal") BUDGETD_RETURN_IF_ERROR(env.rename(dir + "/" + n, aside + "/" + n));
+    // cluster-epoch goes too: with a peer's snapshot the node is a new incarnation of its
+    // name, and the log gives it a new epoch (the old one's records are in the snapshot).
+    if (!durable::parse_snapshot_name(n) && n != "wal" && n != "cluster-epoch") continue;
+    if (!created) BUDGETD_RETURN_IF_ERROR(env.create_dirs(aside));
+    created = true;
+    BUDGETD_RETURN_IF_ERROR(env.rename(dir + "/" + n, aside + "/" + n));
   }
+  if (!created) return std::string();
   BUDGETD_RETURN_IF_ERROR(env.sync_dir(dir));
   return aside;
 }

@@ -7,7 +7,9 @@ namespace {
 
 using Steady = std::chrono::steady_clock;
 
-int64_t steady_ns() { return std::chrono::duration_cast<std::chrono::nanoseconds>(Steady::now().time_since_epoch()).count(); }
+int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Steady::now().time_since_epoch()).count();
+}
 
 // Renewal must be one atomic step: a GET followed by a PEXPIRE would extend a lease that
 // expired, and that a peer took, between the two, and two nodes would send notifications.

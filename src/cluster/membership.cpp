@@ -83,7 +83,8 @@ ClusterNode parse_heartbeat(std::string name, const RedisReply& hash) {
 
 std::string slo_identities(const store::SloSet& slos) {
   std::vector<std::string> items;
-  for (const store::StoredSlo& s : slos.slos()) items.push_back(fmt::format("{}={:016x}", s.spec->name, s.identity_hash));
+  for (const store::StoredSlo& s : slos.slos())
+    items.push_back(fmt::format("{}={:016x}", s.spec->name, s.identity_hash));
   std::sort(items.begin(), items.end());
   return join(items);
 }
@@ -133,35 +134,28 @@ Membership::Membership(const config::ClusterConfig& config, std::vector<std::str
       replication_(replication),
       lease_(lease),
       clock_(clock),
-      nodes_gauge_(metrics.gauge("budgetd_cluster_nodes", "Live nodes in the cluster (heartbeat not expired), this one included")),
+      nodes_gauge_(metrics.gauge("budgetd_cluster_nodes",
+                                 "Live nodes in the cluster (heartbeat not expired), this one included")),
       mismatched_gauge_(metrics.gauge("budgetd_cluster_config_mismatched_nodes",
                                       "Live nodes whose SLO names and identities differ from this node's")),
       trimmed_(metrics.counter("budgetd_cluster_trimmed_records_total",
                                "Stream entries this node trimmed below every live node's snapshot position")),
-      heartbeat_failures_(metrics.counter("budgetd_cluster_heartbeat_failures_total",
-                                          "Heartbeat rounds that could not reach Redis")) {
+      heartbeat_failures_(
+          metrics.counter("budgetd_cluster_heartbeat_failures_total", "Heartbeat rounds that could not reach Redis")) {
   status_.node = config_.node;
 }
 
 Membership::~Membership() { stop(); }
 
 Status Membership::write_heartbeat(RedisClient& redis, const ReplicationStatus& self) {
-  std::vector<std::string> hset = {"HSET",
-                                   node_key_,
-                                   "advertise",
-                                   config_.advertise,
-                                   "config_hash",
-                                   hash_,
-                                   "applied",
-                                   join(self.applied),
-                                   "snapshot",
-                                   join(self.snapshot),
-                                   "lag_records",
-                                   std::to_string(self.lag_records),
-                                   "lag_seconds",
-                                   fmt::format("{:.3f}", self.lag_seconds),
-                                   "time",
-                                   std::to_string(to_unix_ms(clock_.now()))};
+  std::vector<std::string> hset = {"HSET",        node_key_,
+                                   "advertise",   config_.advertise,
+                                   "config_hash", hash_,
+                                   "applied",     join(self.applied),
+                                   "snapshot",    join(self.snapshot),
+                                   "lag_records", std::to_string(self.lag_records),
+                                   "lag_seconds", fmt::format("{:.3f}", self.lag_seconds),
+                                   "time",        std::to_string(to_unix_ms(clock_.now()))};
   // The SLO list is long (one entry per SLO): sent only when it changed or the hash had expired.
   if (write_identities_) {
     hset.push_back("slos");
@@ -201,8 +195,10 @@ void Membership::compare_configs(RedisClient& redis, std::vector<ClusterNode>& n
       std::vector<MismatchedSlo> diff;
       for (const auto& [name, id] : theirs) {
         auto it = ours.find(name);
-        if (it == ours.end()) diff.push_back({name, "unknown here", 0});
-        else if (it->second != id) diff.push_back({name, "identity differs", 0});
+        if (it == ours.end())
+          diff.push_back({name, "unknown here", 0});
+        else if (it->second != id)
+          diff.push_back({name, "identity differs", 0});
       }
       for (const auto& [name, id] : ours) {
         if (!theirs.contains(name)) diff.push_back({name, "missing there", 0});
@@ -260,7 +256,8 @@ Status Membership::step(RedisClient& redis) {
   }
   const ReplicationStatus self = replication_.status();
   Status written = write_heartbeat(redis, self);
-  Result<std::vector<ClusterNode>> nodes = written.ok() ? read_heartbeats(redis, config_) : Result<std::vector<ClusterNode>>(written);
+  Result<std::vector<ClusterNode>> nodes =
+      written.ok() ? read_heartbeats(redis, config_) : Result<std::vector<ClusterNode>>(written);
   if (!nodes.ok()) {
     heartbeat_failures_.inc();
     std::lock_guard l(mu_);
@@ -308,7 +305,8 @@ void Membership::loop() {
     // One line when Redis goes away and one when it is back, not one per round.
     if (Status s = step(redis); !s.ok() && !failing) {
       failing = true;
-      log::warn("cluster: heartbeats cannot reach Redis; the last view of the cluster stays").field("error", s.message());
+      log::warn("cluster: heartbeats cannot reach Redis; the last view of the cluster stays")
+          .field("error", s.message());
     } else if (s.ok() && failing) {
       failing = false;
       log::info("cluster: heartbeats reach Redis again");

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "budgetd/cluster/bootstrap.h"
+#include "budgetd/cluster/stream_keys.h"
 #include "budgetd/core/log.h"
 #include "budgetd/daemon/daemon.h"
 #include "budgetd/store/slo_set.h"
@@ -22,6 +23,8 @@ Status Daemon::bootstrap_if_empty() {
   if (!snap->config->cluster) return Status::Ok();
   const std::string& dir = snap->config->storage.dir;
   if (!cluster::data_dir_empty(env_, dir)) return Status::Ok();
+  // An epoch file without data is of an incarnation that never kept anything: set it aside too.
+  BUDGETD_RETURN_IF_ERROR(cluster::set_aside_data(env_, dir, fmt::format("{}", to_unix_ms(clock_.now()))).status());
   return bootstrap_from_peer("the data dir is empty", /*required=*/false);
 }
 
@@ -37,7 +40,8 @@ Status Daemon::bootstrap_from_peer(const std::string& why, bool required) {
       return Unavailable("cluster bootstrap (" + why +
                          "): no live peer to fetch a snapshot from; start a peer that holds the data first");
     }
-    log::info("cluster: no live peer to bootstrap from; this node starts the cluster empty").field("node", cluster.node);
+    log::info("cluster: no live peer to bootstrap from; this node starts the cluster empty")
+        .field("node", cluster.node);
     return Status::Ok();
   }
   const cluster::BootstrapSource& source = **got;
@@ -56,8 +60,9 @@ Status Daemon::bootstrap_if_trimmed() {
   const cluster::ReplicationView* view = replication();
   if (view == nullptr || !view->position_trimmed()) return Status::Ok();
   const auto snap = state();
-  log::warn("cluster: this node's stream position was trimmed away (it was gone longer than node_timeout); "
-            "it bootstraps from a peer's snapshot")
+  log::warn(
+      "cluster: this node's stream position was trimmed away (it was gone longer than node_timeout); "
+      "it bootstraps from a peer's snapshot")
       .field("node", snap->config->cluster->node);
   const std::string stamp = fmt::format("{}", to_unix_ms(clock_.now()));
   BUDGETD_ASSIGN_OR_RETURN(std::string aside, cluster::set_aside_data(env_, snap->config->storage.dir, stamp));
@@ -81,7 +86,8 @@ void Daemon::start_cluster_housekeeping() {
   lease_ = std::make_unique<cluster::LeaderLease>(cluster, metrics_);
   lease_->start();
   membership_ = std::make_unique<cluster::Membership>(
-      cluster, cluster_shard_keys(), [this] { return state()->slos; }, *replication(), lease_.get(), clock_, metrics_);
+      cluster, cluster::shard_keys(cluster), [this] { return state()->slos; }, *replication(), lease_.get(), clock_,
+      metrics_);
   membership_->start();
 }
 

@@ -34,8 +34,9 @@ Daemon::Daemon(config::Config config, const Clock& clock, durable::Env& env)
       .set(static_cast<double>(to_unix_ms(clock_.now())) / 1000.0);
   metrics_.gauge("budgetd_slos", "SLOs configured").set(static_cast<double>(shared->slos.size()));
   if (shared->cluster) {
-    bootstraps_ = &metrics_.counter("budgetd_cluster_bootstraps_total",
-                                    "Times this node loaded a peer's snapshot at start (empty data dir, or trimmed position)");
+    bootstraps_ =
+        &metrics_.counter("budgetd_cluster_bootstraps_total",
+                          "Times this node loaded a peer's snapshot at start (empty data dir, or trimmed position)");
   }
   // The snapshotter sets the time of the last snapshot; its age is worked out at scrape time,
   // on budgetd's clock, so an alert on it needs no clock arithmetic in PromQL.

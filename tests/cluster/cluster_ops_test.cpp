@@ -40,9 +40,9 @@ slos:
 // A replica's config: its own port (known before start, for cluster.advertise) and name.
 std::string replica_yaml(const RedisServer& redis, const std::string& node, uint16_t port,
                          const std::string& slos = kSlos, const std::string& extra = "") {
-  return "server: {listen: \"127.0.0.1:" + std::to_string(port) + "\"}\n" +
-         "cluster:\n  node: " + node + "\n  advertise: \"http://127.0.0.1:" + std::to_string(port) + "\"\n" +
-         "  redis: {url: \"" + redis.url() + "\", timeout: 1s}\n  ack: replicated\n  wait_replicas: 0\n" +
+  return "server: {listen: \"127.0.0.1:" + std::to_string(port) + "\"}\n" + "cluster:\n  node: " + node +
+         "\n  advertise: \"http://127.0.0.1:" + std::to_string(port) + "\"\n" + "  redis: {url: \"" + redis.url() +
+         "\", timeout: 1s}\n  ack: replicated\n  wait_replicas: 0\n" +
          "  heartbeat_interval: 100ms\n  node_timeout: 1s\n  lease: 600ms\n" + extra + slos;
 }
 
@@ -86,8 +86,8 @@ void send_random(std::vector<Replica*> to, int batches, uint64_t seed) {
     const uint64_t total = 1 + rng() % 50, good = rng() % (total + 1);
     const bool search = rng() % 2 == 0;
     const int64_t ts = kT0Ms - static_cast<int64_t>(rng() % 3'600'000);  // late events too
-    const std::string body = std::string(R"({"events":[{"service":"shop","ts":)") + std::to_string(ts) +
-                             R"(,"good":)" + std::to_string(good) + R"(,"total":)" + std::to_string(total) +
+    const std::string body = std::string(R"({"events":[{"service":"shop","ts":)") + std::to_string(ts) + R"(,"good":)" +
+                             std::to_string(good) + R"(,"total":)" + std::to_string(total) +
                              (search ? R"(,"labels":{"route":"/search"})" : "") + "}]}";
     HttpClient c(r.port);
     const HttpResult res = c.post("/v1/events", body);
@@ -185,11 +185,13 @@ slos:
   for (const auto& n : cluster["nodes"]) {
     if (n["node"] == "b") diff = n["slo_differences"];
   }
-  EXPECT_EQ(diff, json::parse(R"([{"slo":"cart","reason":"unknown here"},{"slo":"search","reason":"identity differs"}])"));
+  EXPECT_EQ(diff,
+            json::parse(R"([{"slo":"cart","reason":"unknown here"},{"slo":"search","reason":"identity differs"}])"));
   EXPECT_EQ(metric(a.port, "budgetd_cluster_config_mismatched_nodes"), 1u);
   std::this_thread::sleep_for(300ms);  // more heartbeat rounds: still one line per SLO
   size_t on_a = 0;
-  for (const auto& l : capture.lines_with("a node's SLOs differ")) on_a += l.find("\"node\":\"b\"") != std::string::npos;
+  for (const auto& l : capture.lines_with("a node's SLOs differ"))
+    on_a += l.find("\"node\":\"b\"") != std::string::npos;
   EXPECT_EQ(on_a, 2u);
 }
 
@@ -346,8 +348,9 @@ slos:
               takeover);
   EXPECT_LT(takeover, 3.0);
   const uint16_t alive = ports[(first + 1) % 3 == next ? (first + 2) % 3 : (first + 1) % 3];
-  ASSERT_EQ(HttpClient(alive).post("/v1/events", R"({"events":[{"service":"shop","good":200000,"total":200000}]})").status,
-            200);
+  ASSERT_EQ(
+      HttpClient(alive).post("/v1/events", R"({"events":[{"service":"shop","good":200000,"total":200000}]})").status,
+      200);
   ASSERT_TRUE(wait_until(
       [&] {
         for (const auto& s : Hooks::of(hook)) {

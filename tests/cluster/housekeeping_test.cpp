@@ -127,8 +127,10 @@ TEST(Membership, HeartbeatsShowEveryLiveNodeAndDeadOnesVanish) {
   repl.s.snapshot = {"3-0"};
   repl.s.lag_records = 2;
   const auto set = slos(kTwoSlos);
-  cluster::Membership a(ca, {"budgetd:log:0"}, [&] { return set; }, repl, nullptr, clock, ma);
-  cluster::Membership b(cb, {"budgetd:log:0"}, [&] { return set; }, repl, nullptr, clock, mb);
+  cluster::Membership a(
+      ca, {"budgetd:log:0"}, [&] { return set; }, repl, nullptr, clock, ma);
+  cluster::Membership b(
+      cb, {"budgetd:log:0"}, [&] { return set; }, repl, nullptr, clock, mb);
   cluster::RedisClient ra(ca.redis), rb(cb.redis);
   ASSERT_TRUE(a.step(ra).ok());
   ASSERT_TRUE(b.step(rb).ok());
@@ -169,12 +171,14 @@ TEST(Membership, TrimsEachShardBelowTheSlowestLiveNodesSnapshotPosition) {
   rb_view.s.snapshot = {"0-0", "4-0"};  // b has no snapshot on shard 0 yet: shard 0 is kept whole
   const auto set = slos(kTwoSlos);
   const std::vector<std::string> keys = {"budgetd:log:0", "budgetd:log:1"};
-  cluster::Membership a(ca, keys, [&] { return set; }, ra_view, nullptr, clock, ma);
-  cluster::Membership b(cb, keys, [&] { return set; }, rb_view, nullptr, clock, mb);
+  cluster::Membership a(
+      ca, keys, [&] { return set; }, ra_view, nullptr, clock, ma);
+  cluster::Membership b(
+      cb, keys, [&] { return set; }, rb_view, nullptr, clock, mb);
   cluster::RedisClient ra(ca.redis), rb(cb.redis);
-  ASSERT_TRUE(b.step(rb).ok());  // b alone: shard 1 below its 4-0
+  ASSERT_TRUE(b.step(rb).ok());                     // b alone: shard 1 below its 4-0
   EXPECT_EQ(redis.cli("XLEN budgetd:log:1"), "7");  // 4-0 .. 10-0: the floor entry stays
-  ASSERT_TRUE(a.step(ra).ok());  // both: shard 0 waits for b's first snapshot, shard 1 for b's 4-0
+  ASSERT_TRUE(a.step(ra).ok());                     // both: shard 0 waits for b's first snapshot, shard 1 for b's 4-0
   EXPECT_EQ(redis.cli("XLEN budgetd:log:0"), "10");
   EXPECT_EQ(redis.cli("XLEN budgetd:log:1"), "7");
   rb_view.s.snapshot = {"9-0", "6-0"};
@@ -192,8 +196,10 @@ TEST(Membership, AConfigMismatchIsReportedWithOneLogLinePerSlo) {
   const auto ca = cluster_config(redis, "a"), cb = cluster_config(redis, "b");
   FixedReplication repl;
   const auto ours = slos(kTwoSlos), theirs = slos(kOtherSlos);
-  cluster::Membership a(ca, {"budgetd:log:0"}, [&] { return ours; }, repl, nullptr, clock, ma);
-  cluster::Membership b(cb, {"budgetd:log:0"}, [&] { return theirs; }, repl, nullptr, clock, mb);
+  cluster::Membership a(
+      ca, {"budgetd:log:0"}, [&] { return ours; }, repl, nullptr, clock, ma);
+  cluster::Membership b(
+      cb, {"budgetd:log:0"}, [&] { return theirs; }, repl, nullptr, clock, mb);
   cluster::RedisClient ra(ca.redis), rb(cb.redis);
   StderrCapture capture;
   ASSERT_TRUE(b.step(rb).ok());

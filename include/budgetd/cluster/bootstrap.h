@@ -24,8 +24,9 @@ namespace budgetd::cluster {
 // True when `dir` holds neither a snapshot nor a log segment: a new node.
 bool data_dir_empty(durable::Env& env, const std::string& dir);
 
-// Moves the snapshots and the log of `dir` into `dir/pre-bootstrap-<stamp>/` (kept for an
-// operator, never read again), so the peer's snapshot is the only thing recovery finds.
+// Moves the snapshots, the log and the log's epoch file of `dir` into
+// `dir/pre-bootstrap-<stamp>/` (kept for an operator, never read again), so the peer's snapshot
+// is the only thing recovery finds. Returns that dir, or "" when there was nothing to move.
 Result<std::string> set_aside_data(durable::Env& env, const std::string& dir, const std::string& stamp);
 
 struct BootstrapSource {

@@ -18,14 +18,14 @@ namespace budgetd::cluster {
 // One node as its last heartbeat described it.
 struct ClusterNode {
   std::string node;
-  std::string advertise;               // how peers reach its API
-  std::string config_hash;             // of its SLO identities (config_hash() below)
-  std::vector<std::string> applied;    // per shard: the last stream id it applied
-  std::vector<std::string> snapshot;   // per shard: what its last snapshot can resume from
+  std::string advertise;              // how peers reach its API
+  std::string config_hash;            // of its SLO identities (config_hash() below)
+  std::vector<std::string> applied;   // per shard: the last stream id it applied
+  std::vector<std::string> snapshot;  // per shard: what its last snapshot can resume from
   uint64_t lag_records = 0;
   double lag_seconds = 0;
-  Timestamp heartbeat{};               // when it wrote the heartbeat, on its clock
-  bool config_matches = true;          // config_hash equals this node's
+  Timestamp heartbeat{};       // when it wrote the heartbeat, on its clock
+  bool config_matches = true;  // config_hash equals this node's
   // When it does not: its SLOs against this node's ("unknown here", "missing there",
   // "identity differs"; records 0).
   std::vector<MismatchedSlo> slo_differences;

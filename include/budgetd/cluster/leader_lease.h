@@ -59,7 +59,7 @@ class LeaderLease {
   // published through it.
   std::atomic<int64_t> held_until_{0};
   mutable std::mutex mu_;
-  std::string holder_;  // guarded by mu_
+  std::string holder_;     // guarded by mu_
   bool stopping_ = false;  // guarded by mu_
   std::condition_variable wake_;
   std::thread thread_;

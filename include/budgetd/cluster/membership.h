@@ -95,12 +95,12 @@ class Membership final : public ClusterView {
   // The loop's own (step() runs on one thread at a time).
   std::shared_ptr<const store::SloSet> hashed_slos_;
   std::string hash_, identities_;
-  bool write_identities_ = true;                            // on the first round and after a change
-  std::map<std::string, std::string> compared_;            // node -> the config hash last compared with ours
+  bool write_identities_ = true;                                   // on the first round and after a change
+  std::map<std::string, std::string> compared_;                    // node -> the config hash last compared with ours
   std::map<std::string, std::vector<MismatchedSlo>> differences_;  // node -> how its SLOs differ
 
   mutable std::mutex mu_;
-  ClusterStatus status_;  // guarded by mu_
+  ClusterStatus status_;   // guarded by mu_
   bool stopping_ = false;  // guarded by mu_
   std::condition_variable wake_;
   std::thread thread_;
