@@ -75,7 +75,6 @@ Status Daemon::bootstrap_if_trimmed() {
   auto rec = durable::recover(env_, snap->config->storage.dir, *fresh->slos, keys_, clock_.now(), states_);
   if (!rec.ok()) return rec.status();
   recovery_ = *rec;
-  if (!recovery_.alerts.empty()) (void)alerts_.load(recovery_.alerts);
   return Status::Ok();
 }
 

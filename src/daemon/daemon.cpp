@@ -70,7 +70,7 @@ Status Daemon::lock_storage_dir() {
 }
 
 Status Daemon::start() {
-  const auto snap = state();
+  auto snap = state();
   const config::StorageConfig& storage = snap->config->storage;
   BUDGETD_RETURN_IF_ERROR(lock_storage_dir());
 
@@ -79,6 +79,8 @@ Status Daemon::start() {
   auto rec = durable::recover(env_, storage.dir, *snap->slos, keys_, clock_.now(), states_);
   if (!rec.ok()) return rec.status();
   recovery_ = *rec;
+  BUDGETD_RETURN_IF_ERROR(bootstrap_if_trimmed());
+  snap = state();  // a bootstrap starts over on a fresh store
   if (!recovery_.alerts.empty()) {
     // Alert state is worth keeping (a firing alert must still resolve) but never worth refusing
     // to start over.
@@ -136,6 +138,7 @@ Status Daemon::start() {
   // alert states and the per-SLO metrics.
   evaluate_now();
   evaluator_thread_ = std::thread([this] { evaluator_loop(); });
+  start_cluster_housekeeping();
 
   auto server = std::make_unique<api::Server>(snap->config->server, *this, clock_, metrics_);
   BUDGETD_RETURN_IF_ERROR(server->start());
