@@ -73,6 +73,7 @@ Status Daemon::start() {
   auto snap = state();
   const config::StorageConfig& storage = snap->config->storage;
   BUDGETD_RETURN_IF_ERROR(lock_storage_dir());
+  create_replication();
 
   BUDGETD_RETURN_IF_ERROR(bootstrap_if_empty());
   // Recover before serving: the newest valid snapshot, then the log after it.
@@ -89,7 +90,8 @@ Status Daemon::start() {
           .field("error", s.message());
     }
   }
-  const uint64_t next_seq = std::max(recovery_.snapshot_cut, recovery_.replay.last_seq) + 1;
+  uint64_t next_seq = std::max(recovery_.snapshot_cut, recovery_.replay.last_seq) + 1;
+  BUDGETD_RETURN_IF_ERROR(prepare_replication(next_seq));
   metrics_
       .gauge("budgetd_recovery_duration_seconds",
              "Time the last start-up spent loading the snapshot and replaying the log")
@@ -126,8 +128,10 @@ Status Daemon::start() {
   BUDGETD_RETURN_IF_ERROR(wal->open());
   snapshotter_ = std::make_unique<durable::Snapshotter>(env_, storage.dir, metrics_);
   committer_ = std::make_unique<durable::Committer>(
-      *wal, gate_, keys_, [this] { return state()->slos; }, metrics_);
+      replicator_ ? static_cast<durable::RecordLog&>(*replicator_) : *wal, gate_, keys_,
+      [this] { return state()->slos; }, metrics_);
   wal_ = std::move(wal);
+  start_replication();
   snapshot_thread_ = std::thread([this] { snapshot_loop(); });
   notifier_ = std::make_unique<notify::Notifier>(snap->config->notify, metrics_);
   // Alerts restored for rules this config no longer has resolve now, so no receiver keeps them.
@@ -181,6 +185,7 @@ void Daemon::stop() {
   if (evaluator_thread_.joinable()) evaluator_thread_.join();
   stop_cluster_housekeeping();
   if (notifier_) notifier_->stop();  // a last try for pending notifications, resolves above all
+  stop_replication();                // nothing appends any more; the final snapshot has the positions
   // A snapshot at shutdown makes the next start replay nothing.
   if (wal_->failure().empty()) {
     if (auto s = write_snapshot(); !s.ok()) {
@@ -317,6 +322,30 @@ void Daemon::snapshot_loop() {
     }
     (void)take_snapshot();  // logged and counted inside
   }
+}
+
+void Daemon::create_replication() {
+  const auto& cluster = state()->config->cluster;
+  if (!cluster) return;
+  replicator_ = std::make_unique<cluster::Replicator>(
+      *cluster, cluster::ReplicatorDeps{gate_, keys_, [this] { return state()->slos; }, metrics_, clock_});
+  add_state(replicator_->state());
+}
+
+Status Daemon::prepare_replication(uint64_t& next_seq) {
+  if (!replicator_) return Status::Ok();
+  BUDGETD_ASSIGN_OR_RETURN(const uint64_t least,
+                           replicator_->prepare(env_, state()->config->storage.dir, recovery_.snapshot_cut));
+  next_seq = std::max(next_seq, least);
+  return Status::Ok();
+}
+
+void Daemon::start_replication() {
+  if (replicator_) replicator_->start(*wal_, states_);
+}
+
+void Daemon::stop_replication() {
+  if (replicator_) replicator_->stop();
 }
 
 std::shared_ptr<const api::ServingState> Daemon::state() const {

@@ -23,6 +23,7 @@
 #include "budgetd/api/server.h"
 #include "budgetd/cluster/leader_lease.h"
 #include "budgetd/cluster/membership.h"
+#include "budgetd/cluster/replicator.h"
 #include "budgetd/config/config.h"
 #include "budgetd/core/clock.h"
 #include "budgetd/deploys/deploy_log.h"
@@ -75,8 +76,14 @@ class Daemon final : public api::Backend {
   api::ReloadOutcome apply_config(config::Config config);
 
   metrics::Registry& metrics() { return metrics_; }
+  // The replication log's view (cluster mode; nullptr embedded). Set at the top of start(), so
+  // usable once recovery has run.
+  const cluster::ReplicationView* replication_view() const { return replicator_.get(); }
+
   // POST /v1/deploys's state, registered by the daemon itself.
   deploys::DeployLog* deploys() override { return &deploys_; }
+  // The same, for the api's `replication` fields and GET /v1/cluster.
+  const cluster::ReplicationView* replication() const override { return replication_view(); }
   // Cluster mode: membership and the notification leader (GET /v1/cluster); null when embedded.
   const cluster::ClusterView* cluster() const override { return membership_.get(); }
   // Whether this node sends notifications now: always when embedded, only while it holds the
@@ -96,6 +103,14 @@ class Daemon final : public api::Backend {
   void evaluator_loop();
   // Wakes the evaluator loop for an evaluation now (after a reload changed the SLOs).
   void evaluate_soon();
+  // Cluster mode: the replication log's state joins the durable states (before recovery).
+  void create_replication();
+  // Cluster mode, after recovery and before the WAL opens: raises `next_seq` above what this
+  // data dir already used in the stream, and takes the records to publish.
+  Status prepare_replication(uint64_t& next_seq);
+  // Starts the publisher and the tailers; stop_replication() joins them (before the final snapshot).
+  void start_replication();
+  void stop_replication();
   // Cluster housekeeping (cluster_ops.cpp). Before recover(): a node with an empty data dir
   // fetches a live peer's snapshot into it. After recover(): a node whose stream position was
   // trimmed sets its data aside, fetches one, and recovers again from it.
@@ -127,6 +142,7 @@ class Daemon final : public api::Backend {
   std::vector<durable::DurableState*> states_;  // add_state() before start(); fixed afterwards
   store::WriteGate gate_;                       // its one closer at a time: state_mu_
   std::unique_ptr<durable::Wal> wal_;
+  std::unique_ptr<cluster::Replicator> replicator_;  // cluster mode only; the committer's log then
   std::unique_ptr<durable::Committer> committer_;
   std::unique_ptr<durable::Snapshotter> snapshotter_;
   durable::RecoveryReport recovery_;

@@ -1,0 +1,352 @@
+// The replication log's write side: append() for both ack modes, the publisher threads, start
+// and stop, and what the ReplicationView reports. The read side (tailers) is in tailer.cpp.
+
+#include "budgetd/cluster/replicator.h"
+
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "budgetd/cluster/redis_client.h"
+#include "budgetd/cluster/stream_keys.h"
+#include "budgetd/core/log.h"
+#include "budgetd/durable/wal_reader.h"
+#include "replication_state.h"
+#include "stream_record.h"
+
+namespace budgetd::cluster {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+// Records one pipeline carries: enough to amortise a round trip (and one WAIT) over a burst of
+// batches, small enough that a pipeline stays well inside the command timeout.
+constexpr size_t kMaxPipeline = 256;
+// How long an ack: local publisher waits for a missing WAL seq (callbacks of concurrent appends
+// arrive out of order) before it publishes past the gap; the WAL hands out seqs without gaps,
+// so this only fires if a record's callback never comes.
+constexpr auto kGapPatience = std::chrono::seconds(2);
+// Spacing of the publisher's look at its server's ROLE (for /v1/cluster; reads never wait on Redis).
+constexpr auto kRoleEvery = std::chrono::seconds(1);
+
+double seconds_since(SteadyClock::time_point t) {
+  return std::chrono::duration<double>(SteadyClock::now() - t).count();
+}
+
+}  // namespace
+
+struct Replicator::Pending {
+  durable::RecordType type;
+  std::string payload;
+  Done done;
+};
+
+Replicator::Replicator(const config::ClusterConfig& config, ReplicatorDeps deps)
+    : config_(config),
+      deps_(std::move(deps)),
+      state_(std::make_unique<ReplicationState>(config.node, config.redis.shards)),
+      home_shard_(cluster::home_shard(config)),
+      shard_keys_(cluster::shard_keys(config)),
+      publish_seconds_(deps_.metrics.histogram("budgetd_replication_publish_seconds",
+                                               "Time to append records to the replication stream (one pipeline)", {},
+                                               metrics::kLatencyBuckets)),
+      wait_seconds_(deps_.metrics.histogram(
+          "budgetd_replication_wait_seconds",
+          "Time Redis's WAIT took to confirm wait_replicas replicas (ack: replicated)", {}, metrics::kLatencyBuckets)),
+      applied_records_(deps_.metrics.counter("budgetd_replication_applied_records_total",
+                                             "Records of the replication stream applied here (other replicas' "
+                                             "records, and this one's that it had not counted yet)")),
+      mismatched_slos_(deps_.metrics.gauge("budgetd_replication_mismatched_slos",
+                                           "SLOs that replicated records name and this node cannot apply them to "
+                                           "(unknown here, or another identity)")),
+      lag_records_(deps_.metrics.gauge("budgetd_replication_lag_records",
+                                       "Records in the replication streams not yet applied here")),
+      lag_seconds_(deps_.metrics.gauge("budgetd_replication_lag_seconds",
+                                       "Age of the oldest record in the replication streams not yet applied here")),
+      backlog_records_(deps_.metrics.gauge("budgetd_replication_backlog_records",
+                                           "ack: local: records accepted here and not yet in the replication stream")) {
+}
+
+Replicator::~Replicator() { stop(); }
+
+durable::DurableState& Replicator::state() { return *state_; }
+
+Result<uint64_t> Replicator::prepare(durable::Env& env, const std::string& storage_dir, uint64_t snapshot_cut) {
+  // The data dir's epoch: made once, so that the WAL seqs of this data dir are named apart from
+  // those of any earlier data dir of a node with the same name (bootstrap starts a new one).
+  const std::string path = storage_dir + "/cluster-epoch";
+  if (std::filesystem::exists(path)) {
+    BUDGETD_ASSIGN_OR_RETURN(const std::string text, env.read_file(path));
+    local_epoch_ = std::strtoull(text.c_str(), nullptr, 10);
+    if (local_epoch_ == 0) return DataLoss(path + " does not hold an epoch number; remove it to start a new one");
+  } else {
+    local_epoch_ = static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
+    BUDGETD_RETURN_IF_ERROR(env.write_file_atomically(path, std::to_string(local_epoch_) + "\n"));
+  }
+  if (config_.ack == config::AckMode::kLocal) {
+    // What the WAL replayed after the snapshot: counted here, perhaps not yet in the stream.
+    auto replayed = durable::replay_wal(
+        env, storage_dir + "/wal", snapshot_cut, deps_.clock.now(), [&](const durable::FramedRecord& rec) {
+          state_->acknowledged(local_epoch_, rec.seq);
+          state_->push_backlog({"", config_.node, local_epoch_, rec.seq, rec.type, std::string(rec.payload)});
+          return Status::Ok();
+        });
+    if (!replayed.ok()) return replayed.status();
+  }
+  return state_->mark(config_.node, local_epoch_) + 1;
+}
+
+void Replicator::start(durable::Wal& wal, std::vector<durable::DurableState*> states) {
+  wal_ = &wal;
+  states_ = std::move(states);
+  const uint64_t first = state_->backlog_first_seq();
+  next_local_ = first != 0 ? first : wal.last_seq() + 1;
+  refresh_metrics();
+  for (int i = 0; i < config_.redis.shards; ++i) tails_.push_back(std::make_unique<Tail>());
+  if (config_.ack == config::AckMode::kReplicated)
+    publisher_ = std::thread([this] { publish_replicated_loop(); });
+  else
+    publisher_ = std::thread([this] { publish_local_loop(); });
+  for (int i = 0; i < config_.redis.shards; ++i) tailers_.emplace_back([this, i] { tail_loop(i); });
+  log::info("replication: started")
+      .field("node", config_.node)
+      .field("ack", config::to_string(config_.ack))
+      .field("shards", int64_t{config_.redis.shards})
+      .field("home_shard", int64_t{home_shard_})
+      .field("backlog", uint64_t{state_->backlog_size()});
+}
+
+void Replicator::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  tailers_stop_.store(true, std::memory_order_relaxed);
+  if (publisher_.joinable()) publisher_.join();
+  for (auto& t : tailers_) t.join();
+  tailers_.clear();
+}
+
+void Replicator::append(durable::RecordType type, std::string_view payload, Done done) {
+  if (config_.ack == config::AckMode::kLocal) {
+    wal_->append(type, payload,
+                 [this, type, payload = std::string(payload), done = std::move(done)](Result<uint64_t> seq) mutable {
+                   if (seq.ok()) {
+                     // Inside the committer's write-gate ticket (it lives in `done`): a snapshot
+                     // has the record counted and in the backlog, or neither.
+                     state_->acknowledged(local_epoch_, *seq);
+                     state_->push_backlog({"", config_.node, local_epoch_, *seq, type, std::move(payload)});
+                     wake_.notify_all();
+                   }
+                   done(std::move(seq));
+                 });
+    return;
+  }
+  {
+    std::unique_lock lock(mu_);
+    if (!stopping_) {
+      pending_.push_back({type, std::string(payload), std::move(done)});
+      lock.unlock();
+      wake_.notify_all();
+      return;
+    }
+  }
+  done(Unavailable("budgetd is stopping"));
+}
+
+void Replicator::fail_all(std::vector<Pending>& batch, const Status& why) {
+  for (Pending& p : batch) p.done(why);
+  batch.clear();
+}
+
+void Replicator::publish_replicated_loop() {
+  RedisClient redis(config_.redis);
+  auto role_checked = SteadyClock::time_point{};
+  for (;;) {
+    std::vector<Pending> batch;
+    {
+      std::unique_lock lock(mu_);
+      wake_.wait_for(lock, kRoleEvery, [&] { return stopping_ || !pending_.empty(); });
+      if (stopping_) {
+        batch.assign(std::make_move_iterator(pending_.begin()), std::make_move_iterator(pending_.end()));
+        pending_.clear();
+        lock.unlock();
+        fail_all(batch, Unavailable("budgetd is stopping"));
+        return;
+      }
+      while (!pending_.empty() && batch.size() < kMaxPipeline) {
+        batch.push_back(std::move(pending_.front()));
+        pending_.pop_front();
+      }
+    }
+    if (epoch_.load(std::memory_order_acquire) == 0) {
+      // One epoch per life: this life's seqs can never collide with an earlier one's.
+      auto e = redis.command({"INCR", epoch_key(config_)});
+      if (!e.ok() || e->type != RedisReply::Type::kInteger) {
+        redis_reachable_.store(false, std::memory_order_relaxed);
+        fail_all(batch, Unavailable("Redis is unreachable: " + (e.ok() ? e->str : e.status().message())));
+        continue;
+      }
+      epoch_.store(static_cast<uint64_t>(e->integer), std::memory_order_release);
+      auto fsync = redis.command({"CONFIG", "GET", "appendfsync"});
+      if (fsync.ok() && fsync->elements.size() == 2 && fsync->elements[1].str != "always") {
+        log::warn(
+            "replication: Redis is not configured with appendfsync always; a Redis crash can lose records "
+            "acknowledged with ack: replicated")
+            .field("appendfsync", fsync->elements[1].str);
+      }
+    }
+    if (!batch.empty()) publish_batch(redis, batch);
+    if (SteadyClock::now() - role_checked > kRoleEvery) {
+      role_checked = SteadyClock::now();
+      std::string role = redis.role(shard_keys_[static_cast<size_t>(home_shard_)]);
+      redis_reachable_.store(!role.empty(), std::memory_order_relaxed);
+      std::lock_guard lock(mu_);
+      redis_role_ = std::move(role);
+    }
+    refresh_metrics();
+  }
+}
+
+void Replicator::publish_batch(RedisClient& redis, std::vector<Pending>& batch) {
+  const uint64_t epoch = epoch_.load(std::memory_order_relaxed);  // the publisher's own value
+  const std::string& key = shard_keys_[static_cast<size_t>(home_shard_)];
+  std::vector<uint64_t> seqs;
+  std::vector<std::vector<std::string>> cmds;
+  for (Pending& p : batch) {
+    seqs.push_back(++next_seq_);
+    cmds.push_back(xadd_command(key, {"", config_.node, epoch, seqs.back(), p.type, std::move(p.payload)}));
+  }
+  const auto started = SteadyClock::now();
+  auto replies = redis.pipeline(key, cmds);
+  publish_seconds_.observe(seconds_since(started));
+  const auto uncertain = [&](size_t i, const std::string& why) {
+    state_->uncertain(epoch, seqs[i]);
+    batch[i].done(Unavailable(why + "; the batch may still count on every replica once Redis has it (retry with "
+                                    "the same Idempotency-Key to count it once)"));
+  };
+  if (!replies.ok()) {
+    redis_reachable_.store(false, std::memory_order_relaxed);
+    for (size_t i = 0; i < batch.size(); ++i)
+      uncertain(i, "Redis did not confirm the record: " + replies.status().message());
+    batch.clear();
+    return;
+  }
+  redis_reachable_.store(true, std::memory_order_relaxed);
+  std::vector<size_t> added;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const RedisReply& r = (*replies)[i];
+    if (r.is_error())
+      batch[i].done(Unavailable("Redis refused the record: " + r.str));  // not in the stream
+    else
+      added.push_back(i);
+  }
+  if (config_.wait_replicas > 0 && !added.empty()) {
+    const auto waited = SteadyClock::now();
+    // WAIT's own timeout stays inside the client's command timeout, so a short WAIT is an answer.
+    const int64_t wait_ms = std::max<int64_t>(1, config_.redis.timeout.count() / 2);
+    auto w = redis.pipeline(key, {{"WAIT", std::to_string(config_.wait_replicas), std::to_string(wait_ms)}});
+    wait_seconds_.observe(seconds_since(waited));
+    const int64_t got = w.ok() && !w->empty() ? (*w)[0].integer : -1;
+    if (got < config_.wait_replicas) {
+      const std::string why = w.ok() ? fmt::format("WAIT: {} of {} Redis replicas confirmed the record within {} ms",
+                                                   std::max<int64_t>(got, 0), config_.wait_replicas, wait_ms)
+                                     : "WAIT failed: " + w.status().message();
+      for (size_t i : added) uncertain(i, why);
+      batch.clear();
+      return;
+    }
+  }
+  for (size_t i : added) {
+    // Marked before the committer counts it (its ticket is inside `done`, so no snapshot comes
+    // between): this node's tailer skips the stream's copy.
+    state_->acknowledged(epoch, seqs[i]);
+    batch[i].done(uint64_t{0});  // in no local log: every later snapshot has its effects (and its key)
+  }
+  batch.clear();
+}
+
+void Replicator::publish_local_loop() {
+  RedisClient redis(config_.redis);
+  const std::string& key = shard_keys_[static_cast<size_t>(home_shard_)];
+  auto gap_since = SteadyClock::time_point{};
+  auto role_checked = SteadyClock::time_point{};
+  for (;;) {
+    std::vector<StreamRecord> records = state_->backlog_from(next_local_, kMaxPipeline);
+    {
+      std::unique_lock lock(mu_);
+      if (stopping_) return;  // the backlog stays, for the final snapshot
+      if (records.empty()) {
+        wake_.wait_for(lock, std::chrono::milliseconds(50), [&] { return stopping_; });
+        continue;
+      }
+    }
+    // Publish in seq order only (receivers keep a high-water mark per origin): stop at a gap
+    // until the missing seq's WAL callback has put it in the backlog.
+    size_t contiguous = 0;
+    while (contiguous < records.size() && records[contiguous].seq == next_local_ + contiguous) ++contiguous;
+    if (contiguous == 0) {
+      if (gap_since == SteadyClock::time_point{}) gap_since = SteadyClock::now();
+      if (SteadyClock::now() - gap_since < kGapPatience) {
+        std::unique_lock lock(mu_);
+        wake_.wait_for(lock, std::chrono::milliseconds(1), [&] { return stopping_; });
+        continue;
+      }
+      log::warn("replication: a WAL seq never reached the backlog; publishing past it")
+          .field("missing_from", next_local_)
+          .field("next", records.front().seq);
+      next_local_ = records.front().seq;
+      contiguous = 1;
+    }
+    gap_since = {};
+    records.resize(contiguous);
+    std::vector<std::vector<std::string>> cmds;
+    for (const StreamRecord& r : records) cmds.push_back(xadd_command(key, r));
+    const auto started = SteadyClock::now();
+    auto replies = redis.pipeline(key, cmds);
+    publish_seconds_.observe(seconds_since(started));
+    size_t done = 0;
+    if (replies.ok()) {
+      while (done < replies->size() && !(*replies)[done].is_error()) ++done;
+    }
+    redis_reachable_.store(replies.ok(), std::memory_order_relaxed);
+    if (done > 0) {
+      // Copies that did make it are published again with the rest: receivers count them once.
+      state_->published_through(records[done - 1].seq);
+      next_local_ = records[done - 1].seq + 1;
+    } else if (replies.ok()) {
+      log::warn("replication: Redis refused a record").field("error", (*replies)[0].str);
+    }
+    if (SteadyClock::now() - role_checked > kRoleEvery) {
+      role_checked = SteadyClock::now();
+      std::string role = redis.role(key);
+      std::lock_guard lock(mu_);
+      redis_role_ = std::move(role);
+    }
+    refresh_metrics();
+  }
+}
+
+void Replicator::refresh_metrics() { backlog_records_.set(static_cast<double>(state_->backlog_size())); }
+
+bool Replicator::position_trimmed() const {
+  config::RedisConfig quick = config_.redis;
+  RedisClient redis(quick);
+  const std::vector<std::string> positions = state_->positions();
+  for (size_t i = 0; i < shard_keys_.size(); ++i) {
+    auto info = redis.pipeline(shard_keys_[i], {{"XINFO", "STREAM", shard_keys_[i]}});
+    if (!info.ok() || info->empty() || (*info)[0].type != RedisReply::Type::kArray) continue;
+    const auto& fields = (*info)[0].elements;
+    for (size_t f = 0; f + 1 < fields.size(); f += 2) {
+      // Entries up to max-deleted-entry-id were trimmed (or deleted): a position below it
+      // would skip them.
+      if (fields[f].str == "max-deleted-entry-id" && stream_id_after(fields[f + 1].str, positions[i])) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace budgetd::cluster

