@@ -24,7 +24,9 @@ Status Daemon::bootstrap_if_empty() {
   const std::string& dir = snap->config->storage.dir;
   if (!cluster::data_dir_empty(env_, dir)) return Status::Ok();
   // An epoch file without data is of an incarnation that never kept anything: set it aside too.
-  BUDGETD_RETURN_IF_ERROR(cluster::set_aside_data(env_, dir, fmt::format("{}", to_unix_ms(clock_.now()))).status());
+  if (auto aside = cluster::set_aside_data(env_, dir, fmt::format("{}", to_unix_ms(clock_.now()))); !aside.ok()) {
+    return aside.status();
+  }
   return bootstrap_from_peer("the data dir is empty", /*required=*/false);
 }
 
