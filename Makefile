@@ -39,11 +39,12 @@ test: build test-tsan fuzz-smoke
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
 
 # Under ThreadSanitizer: the store's concurrency stress test (scaled up), the server's
-# integration tests, and the alerting tests (evaluator, notifier and server threads together).
+# integration tests, the alerting tests (evaluator, notifier and server threads together), and
+# the cluster tests (the replication log's publisher and tailers beside the server's threads).
 test-tsan: deps
 	cmake -S . -B $(TSAN_DIR) $(CMAKE_COMMON) $(TEST_FLAGS) -DBUDGETD_TSAN=ON -DBUDGETD_BENCH=OFF
-	cmake --build $(TSAN_DIR) -j $(JOBS) --target store_stress_test integration_tests alerting_tests deploys_tests
-	cd $(TSAN_DIR) && BUDGETD_STRESS_SCALE=5 TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -L 'stress|integration' -E '^Cli' --timeout 600
+	cmake --build $(TSAN_DIR) -j $(JOBS) --target store_stress_test integration_tests alerting_tests deploys_tests cluster_tests
+	cd $(TSAN_DIR) && BUDGETD_STRESS_SCALE=5 TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -L 'stress|integration|cluster' -E '^Cli' --timeout 600
 
 # libFuzzer harnesses (tests/fuzz/README.md): Debian's clang, every library instrumented with
 # -fsanitize=fuzzer-no-link,address,undefined, in a build dir of their own.

@@ -10,6 +10,7 @@
 #include "budgetd/cluster/redis_client.h"
 #include "budgetd/cluster/stream_keys.h"
 #include "budgetd/core/log.h"
+#include "budgetd/durable/batch_record.h"
 #include "budgetd/durable/wal_reader.h"
 #include "replication_state.h"
 #include "stream_record.h"
@@ -139,6 +140,7 @@ void Replicator::append(durable::RecordType type, std::string_view payload, Done
                      // has the record counted and in the backlog, or neither.
                      state_->acknowledged(local_epoch_, *seq);
                      state_->push_backlog({"", config_.node, local_epoch_, *seq, type, std::move(payload)});
+                     refresh_metrics();
                      wake_.notify_all();
                    }
                    done(std::move(seq));
@@ -199,6 +201,7 @@ void Replicator::publish_replicated_loop() {
             .field("appendfsync", fsync->elements[1].str);
       }
     }
+    claim_keys(redis, batch);
     if (!batch.empty()) publish_batch(redis, batch);
     if (SteadyClock::now() - role_checked > kRoleEvery) {
       role_checked = SteadyClock::now();
@@ -267,6 +270,43 @@ void Replicator::publish_batch(RedisClient& redis, std::vector<Pending>& batch) 
     batch[i].done(uint64_t{0});  // in no local log: every later snapshot has its effects (and its key)
   }
   batch.clear();
+}
+
+void Replicator::claim_keys(RedisClient& redis, std::vector<Pending>& batch) {
+  std::vector<Pending> kept;
+  for (Pending& p : batch) {
+    std::optional<durable::IdempotentAnswer> key;
+    if (p.type == durable::RecordType::kBatch) {
+      if (auto decoded = durable::decode_batch(p.payload); decoded.ok()) key = std::move(decoded->idempotency);
+    }
+    if (!key) {
+      kept.push_back(std::move(p));
+      continue;
+    }
+    const std::string redis_key = config_.stream + ":idem:" + key->key;
+    const std::string ttl = std::to_string(std::max<int64_t>(1, deps_.idempotency_ttl.count()));
+    auto set = redis.command({"SET", redis_key, config_.node, "NX", "PX", ttl});
+    if (!set.ok() || set->is_error()) {
+      p.done(Unavailable("Redis is unreachable: " + (set.ok() ? set->str : set.status().message())));
+      continue;
+    }
+    if (set->type == RedisReply::Type::kNil) {
+      auto holder = redis.command({"GET", redis_key});
+      const std::string who = holder.ok() ? holder->str : "";
+      if (who != config_.node) {
+        // Another replica accepted this key: its record reaches this one within the lag, and a
+        // retry then gets the first answer (Idempotent-Replayed).
+        p.done(
+            Unavailable(fmt::format("a batch with this Idempotency-Key was accepted by replica '{}'; its answer "
+                                    "reaches this replica within the replication lag",
+                                    who)));
+        continue;
+      }
+      // This replica's own earlier attempt (answered 503): the retry goes ahead.
+    }
+    kept.push_back(std::move(p));
+  }
+  batch = std::move(kept);
 }
 
 void Replicator::publish_local_loop() {

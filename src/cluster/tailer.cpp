@@ -125,8 +125,8 @@ size_t Replicator::apply_entries(int shard, const std::vector<StreamRecord>& rec
     if (!r.origin.empty()) {
       const ReplicationState::Verdict v = state_->judge(r, epoch);
       if (v == ReplicationState::Verdict::kWait) break;
-      if (v == ReplicationState::Verdict::kApply) {
-        if (r.type == durable::RecordType::kBatch) note_mismatches(r, *slos);
+      if (v == ReplicationState::Verdict::kApply &&
+          (r.type != durable::RecordType::kBatch || admit_batch(r, *slos, now))) {
         if (Status s = applier.apply(r.type, r.payload, 0, now); !s.ok()) {
           log::error("replication: a record could not be applied; skipped")
               .field("id", r.id)
@@ -142,9 +142,20 @@ size_t Replicator::apply_entries(int shard, const std::vector<StreamRecord>& rec
   return i;
 }
 
-void Replicator::note_mismatches(const StreamRecord& r, const store::SloSet& set) {
+bool Replicator::admit_batch(const StreamRecord& r, const store::SloSet& set, Timestamp now) {
   auto batch = durable::decode_batch(r.payload);
-  if (!batch.ok()) return;  // the applier reports it
+  if (!batch.ok()) return true;  // the applier reports it
+  // A key past its TTL is forgotten everywhere (restore() ignores it): nothing to claim.
+  if (batch->idempotency && batch->idempotency->received + deps_.idempotency_ttl > now) {
+    const durable::IdempotentAnswer& key = *batch->idempotency;
+    std::string first;
+    const auto claim = deps_.keys.claim(key.key, key.body_hash, now, &first);
+    // Counted here already under this key (the same batch, retried on two replicas): once.
+    if (claim == durable::IdempotencyTable::Claim::kReplay) return false;
+    // kNew left the key in flight: the applier's restore() completes it. kInFlight: this
+    // replica is committing the same key right now; under ack: replicated its publisher finds
+    // the key held in Redis and refuses it, so the stream's copy is the one that counts.
+  }
   std::lock_guard lock(mismatch_mu_);
   for (const durable::BatchRecord::Slo& slo : batch->slos) {
     const int j = set.index_of(slo.name);
@@ -168,6 +179,7 @@ void Replicator::note_mismatches(const StreamRecord& r, const store::SloSet& set
     ++it->second.records;
   }
   mismatched_slos_.set(static_cast<double>(mismatched_.size()));
+  return true;
 }
 
 ReplicationStatus Replicator::status() const {

@@ -328,7 +328,8 @@ void Daemon::create_replication() {
   const auto& cluster = state()->config->cluster;
   if (!cluster) return;
   replicator_ = std::make_unique<cluster::Replicator>(
-      *cluster, cluster::ReplicatorDeps{gate_, keys_, [this] { return state()->slos; }, metrics_, clock_});
+      *cluster, cluster::ReplicatorDeps{gate_, keys_, [this] { return state()->slos; }, metrics_, clock_,
+                                        state()->config->ingest.idempotency_ttl});
   add_state(replicator_->state());
 }
 

@@ -71,3 +71,44 @@ TEST(Replication, ThreeReplicasConvergeExactlyLocal) { converge_random_batches("
 
 }  // namespace
 }  // namespace budgetd::test
+
+namespace budgetd::test {
+namespace {
+
+// A client that lost its answer retries with the same Idempotency-Key on another replica (a
+// load balancer picks any): the batch counts once everywhere, and the retry is answered with
+// the first answer once the record reached that replica.
+void retry_on_another_replica_counts_once(const std::string& ack) {
+  RedisServer redis;
+  Replicas r(redis, ack);
+  std::mt19937_64 rng(9);
+  Model expected;
+  for (int i = 0; i < 20; ++i) {
+    const RandomBatch b = random_batch(rng, 5);
+    const std::map<std::string, std::string> key = {{"Idempotency-Key", "retry-" + std::to_string(i)}};
+    TestDaemon& first = *r.nodes[static_cast<size_t>(i) % 3];
+    TestDaemon& second = *r.nodes[static_cast<size_t>(i + 1) % 3];
+    const HttpResult one = HttpClient(first.port()).post("/v1/events", b.body, b.content_type, key);
+    ASSERT_EQ(one.status, 200) << one.body;
+    add(expected, b.adds);
+    // At once (often before the record reached `second`), then until it is answered.
+    HttpResult two;
+    ASSERT_TRUE(eventually([&] {
+      two = HttpClient(second.port()).post("/v1/events", b.body, b.content_type, key);
+      return two.status == 200;
+    })) << two.status
+        << " " << two.body;
+    EXPECT_EQ(two.body, one.body);
+    if (ack == "replicated") {
+      EXPECT_EQ(two.header("idempotent-replayed"), "true");
+    }
+  }
+  ASSERT_TRUE(eventually([&] { return r.converged(expected); }))
+      << describe(expected) << " vs " << describe(widest(all_windows(r.nodes[0]->port())));
+}
+
+TEST(Replication, RetryOnAnotherReplicaCountsOnceReplicated) { retry_on_another_replica_counts_once("replicated"); }
+TEST(Replication, RetryOnAnotherReplicaCountsOnceLocal) { retry_on_another_replica_counts_once("local"); }
+
+}  // namespace
+}  // namespace budgetd::test

@@ -90,7 +90,10 @@ RedisServer::RedisServer(RedisOptions options) : dir_(make_temp_dir("redis")), p
                                    "--protected-mode",
                                    "no",
                                    "--daemonize",
-                                   "no"};
+                                   "no",
+                                   // A replica's full sync starts at once, not after the default 5 s.
+                                   "--repl-diskless-sync-delay",
+                                   "0"};
   if (options.replica_of != 0) {
     argv.insert(argv.end(), {"--replicaof", "127.0.0.1", std::to_string(options.replica_of)});
   }

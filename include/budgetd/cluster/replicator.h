@@ -60,7 +60,8 @@ struct ReplicatorDeps {
   durable::IdempotencyTable& keys;
   std::function<std::shared_ptr<const store::SloSet>()> current_slos;  // changes only while the gate is closed
   metrics::Registry& metrics;
-  const Clock& clock;  // budgetd's clock: what records are applied at
+  const Clock& clock;      // budgetd's clock: what records are applied at
+  Millis idempotency_ttl;  // ingest.idempotency_ttl: how long Redis keeps a batch's Idempotency-Key
 };
 
 class Replicator final : public durable::RecordLog, public ReplicationView {
@@ -106,11 +107,18 @@ class Replicator final : public durable::RecordLog, public ReplicationView {
   void publish_local_loop();
   // Replicated: one pipeline for `batch` (XADD each, then WAIT), completing each.
   void publish_batch(class RedisClient& redis, std::vector<Pending>& batch);
+  // Replicated: claims the Idempotency-Keys of `batch`'s records in Redis (<stream>:idem:<key>,
+  // SET NX PX ttl) so that a retry sent to another replica is not appended a second time;
+  // completes (503) and drops the records whose key another replica holds.
+  void claim_keys(class RedisClient& redis, std::vector<Pending>& batch);
   void tail_loop(int shard);
   // Applies the entries of one XREAD reply inside the gate; returns how many it consumed (it
   // stops before a record of this node's that its publisher is still deciding about).
   size_t apply_entries(int shard, const std::vector<StreamRecord>& records);
-  void note_mismatches(const StreamRecord& r, const store::SloSet& set);
+  // Before a batch record from the stream is applied: false when this replica already counted
+  // the batch under its Idempotency-Key (a retry another replica accepted too). Notes the SLOs
+  // it names that this node cannot apply it to.
+  bool admit_batch(const StreamRecord& r, const store::SloSet& set, Timestamp now);
   // Redis's answer for stream keys' lag when a tailer is behind (one Lua call, no payloads).
   void update_lag(class RedisClient& redis, int shard, const std::string& position);
   void fail_all(std::vector<Pending>& batch, const Status& why);
