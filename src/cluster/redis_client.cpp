@@ -137,39 +137,52 @@ Result<Context> RedisClient::Impl::connect(const std::string& addr) {
 }
 
 Result<std::string> RedisClient::Impl::ask_sentinels() {
+  // Every Sentinel is asked, and the one with the newest config epoch wins: for a moment after
+  // a failover a Sentinel that has not heard of it yet still names the old master, which may be
+  // back (restarted, not yet demoted) with a history the new master does not share.
   std::string why = "no Sentinel answered";
+  std::string best;
+  int64_t best_epoch = -1;
   for (const std::string& s : config.sentinels) {
     auto sentinel = connect(s);
     if (!sentinel.ok()) {
       why = sentinel.status().message();
       continue;
     }
-    auto r = exec(sentinel->get(), {"SENTINEL", "get-master-addr-by-name", config.master});
+    auto r = exec(sentinel->get(), {"SENTINEL", "master", config.master});
     if (!r.ok()) {
       why = r.status().message();
       continue;
     }
-    if (r->type != RedisReply::Type::kArray || r->elements.size() != 2) {
+    if (r->type != RedisReply::Type::kArray) {
       why = fmt::format("Sentinel {} does not know master '{}'", s, config.master);
       continue;
     }
-    const std::string addr = r->elements[0].str + ":" + r->elements[1].str;
-    // A Sentinel may still name the old master for a moment after a failover: only a server
-    // whose ROLE says master takes budgetd's writes.
-    auto master = connect(addr);
-    if (!master.ok()) {
-      why = master.status().message();
-      continue;
+    std::string ip, port;
+    int64_t epoch = 0;
+    for (size_t f = 0; f + 1 < r->elements.size(); f += 2) {
+      const std::string& k = r->elements[f].str;
+      if (k == "ip") ip = r->elements[f + 1].str;
+      if (k == "port") port = r->elements[f + 1].str;
+      if (k == "config-epoch") epoch = std::atoll(r->elements[f + 1].str.c_str());
     }
-    auto role = exec(master->get(), {"ROLE"});
-    if (role.ok() && role->type == RedisReply::Type::kArray && !role->elements.empty() &&
-        role->elements[0].str == "master") {
-      contexts[addr] = std::move(*master);
-      return addr;
+    if (!ip.empty() && epoch > best_epoch) {
+      best_epoch = epoch;
+      best = ip + ":" + port;
     }
-    why = fmt::format("Sentinel {} names {} as master '{}', but it is not a master (yet)", s, addr, config.master);
   }
-  return Unavailable(fmt::format("redis: Sentinels: {}", why));
+  if (best.empty()) return Unavailable(fmt::format("redis: Sentinels: {}", why));
+  // A Sentinel may name a master that is not one (yet): only a server whose ROLE says master
+  // takes budgetd's writes.
+  auto master = connect(best);
+  if (!master.ok()) return Unavailable(fmt::format("redis: Sentinels name {}: {}", best, master.status().message()));
+  auto role = exec(master->get(), {"ROLE"});
+  if (!role.ok() || role->type != RedisReply::Type::kArray || role->elements.empty() ||
+      role->elements[0].str != "master")
+    return Unavailable(
+        fmt::format("redis: the Sentinels name {} as master '{}', but it is not a master (yet)", best, config.master));
+  contexts[best] = std::move(*master);
+  return best;
 }
 
 Status RedisClient::Impl::load_slots(redisContext* c) {

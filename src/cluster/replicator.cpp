@@ -39,6 +39,7 @@ struct Replicator::Pending {
   durable::RecordType type;
   std::string payload;
   Done done;
+  std::string idem_key;  // the Redis key claim_keys() took for its Idempotency-Key, if any
 };
 
 Replicator::Replicator(const config::ClusterConfig& config, ReplicatorDeps deps)
@@ -150,7 +151,7 @@ void Replicator::append(durable::RecordType type, std::string_view payload, Done
   {
     std::unique_lock lock(mu_);
     if (!stopping_) {
-      pending_.push_back({type, std::string(payload), std::move(done)});
+      pending_.push_back({type, std::string(payload), std::move(done), {}});
       lock.unlock();
       wake_.notify_all();
       return;
@@ -242,10 +243,13 @@ void Replicator::publish_batch(RedisClient& redis, std::vector<Pending>& batch) 
   std::vector<size_t> added;
   for (size_t i = 0; i < batch.size(); ++i) {
     const RedisReply& r = (*replies)[i];
-    if (r.is_error())
-      batch[i].done(Unavailable("Redis refused the record: " + r.str));  // not in the stream
-    else
+    if (!r.is_error()) {
       added.push_back(i);
+      continue;
+    }
+    // Not in the stream: its key is free again, for a retry on any replica.
+    if (!batch[i].idem_key.empty()) (void)redis.command({"DEL", batch[i].idem_key});
+    batch[i].done(Unavailable("Redis refused the record: " + r.str));
   }
   if (config_.wait_replicas > 0 && !added.empty()) {
     const auto waited = SteadyClock::now();
@@ -304,6 +308,7 @@ void Replicator::claim_keys(RedisClient& redis, std::vector<Pending>& batch) {
       }
       // This replica's own earlier attempt (answered 503): the retry goes ahead.
     }
+    p.idem_key = redis_key;
     kept.push_back(std::move(p));
   }
   batch = std::move(kept);
@@ -373,18 +378,31 @@ void Replicator::publish_local_loop() {
 void Replicator::refresh_metrics() { backlog_records_.set(static_cast<double>(state_->backlog_size())); }
 
 bool Replicator::position_trimmed() const {
-  config::RedisConfig quick = config_.redis;
-  RedisClient redis(quick);
+  RedisClient redis(config_.redis);
   const std::vector<std::string> positions = state_->positions();
   for (size_t i = 0; i < shard_keys_.size(); ++i) {
     auto info = redis.pipeline(shard_keys_[i], {{"XINFO", "STREAM", shard_keys_[i]}});
+    // A stream that is not there (an error reply) lost nothing.
     if (!info.ok() || info->empty() || (*info)[0].type != RedisReply::Type::kArray) continue;
     const auto& fields = (*info)[0].elements;
+    int64_t length = 0, added = 0;
+    std::string first, last;
     for (size_t f = 0; f + 1 < fields.size(); f += 2) {
-      // Entries up to max-deleted-entry-id were trimmed (or deleted): a position below it
-      // would skip them.
-      if (fields[f].str == "max-deleted-entry-id" && stream_id_after(fields[f + 1].str, positions[i])) return true;
+      const std::string& name = fields[f].str;
+      const RedisReply& v = fields[f + 1];
+      if (name == "length") length = v.integer;
+      if (name == "entries-added") added = v.integer;
+      if (name == "last-generated-id") last = v.str;
+      if (name == "first-entry" && v.type == RedisReply::Type::kArray && !v.elements.empty()) first = v.elements[0].str;
     }
+    // XTRIM leaves no mark of its own (max-deleted-entry-id moves only with XDEL): entries were
+    // removed when fewer are left than were ever added, and this node may miss some of them when
+    // its position lies before the first one left (or, all gone, before the last one added).
+    // Conservative: removed entries all at or below the position also say "trimmed", and the
+    // node bootstraps when it need not have; it never resumes past a gap.
+    if (added <= length) continue;
+    const std::string& floor = length == 0 ? last : first;
+    if (!floor.empty() && stream_id_after(floor, positions[i])) return true;
   }
   return false;
 }

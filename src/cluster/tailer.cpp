@@ -37,14 +37,31 @@ int64_t unix_ms_now() {
 }  // namespace
 
 void Replicator::tail_loop(int shard) {
-  RedisClient redis(config_.redis);
+  auto client = std::make_unique<RedisClient>(config_.redis);
+  // Through Sentinel, each read also asks ROLE: a tailer must never go on reading a master that
+  // was demoted (its history may differ from the new master's, and positions are stream ids).
+  const bool sentinel = !config_.redis.sentinels.empty();
   Tail& tail = *tails_[static_cast<size_t>(shard)];
   const std::string& key = shard_keys_[static_cast<size_t>(shard)];
   auto lag_checked = std::chrono::steady_clock::time_point{};
   while (!tailers_stop_.load(std::memory_order_relaxed)) {
+    RedisClient& redis = *client;
     const std::string position = state_->position(shard);
-    auto replies = redis.pipeline(key, {{"XREAD", "COUNT", std::to_string(kReadCount), "BLOCK",
-                                         std::to_string(kBlockMs), "STREAMS", key, position}});
+    std::vector<std::vector<std::string>> cmds;
+    if (sentinel) cmds.push_back({"ROLE"});
+    cmds.push_back(
+        {"XREAD", "COUNT", std::to_string(kReadCount), "BLOCK", std::to_string(kBlockMs), "STREAMS", key, position});
+    auto replies = redis.pipeline(key, cmds);
+    if (sentinel && replies.ok()) {
+      const RedisReply& role = replies->front();
+      if (role.type != RedisReply::Type::kArray || role.elements.empty() || role.elements[0].str != "master") {
+        log::warn("replication: the tailer's Redis is no longer the master; asking the Sentinels again")
+            .field("server", redis.server_for(key));
+        client = std::make_unique<RedisClient>(config_.redis);
+        continue;
+      }
+      replies->erase(replies->begin());
+    }
     if (!replies.ok() || replies->empty() || (*replies)[0].is_error()) {
       tail.reachable.store(false, std::memory_order_relaxed);
       if (replies.ok() && !replies->empty()) {

@@ -10,6 +10,7 @@
 
 #include "budgetd/cluster/replicator.h"
 #include "budgetd_process.h"
+#include "cluster/replication_state.h"
 #include "cluster_fixture.h"
 #include "redis_server.h"
 
@@ -99,13 +100,17 @@ TEST(Replication, SigkilledReplicaCatchesUpAndPublishesItsBacklog) {
     std::lock_guard lock(mu);
     want = expected;
   }
-  const bool ok = eventually([&] {
-    return widest(all_windows(a.port())) == want && widest(all_windows(b.port())) == want &&
-           widest(all_windows(c_port.load())) == want;
-  });
+  const bool ok = eventually(
+      [&] {
+        return widest(all_windows(a.port())) == want && widest(all_windows(b.port())) == want &&
+               widest(all_windows(c_port.load())) == want;
+      },
+      20);
   EXPECT_TRUE(ok) << "expected " << model_text(want) << "\na: " << model_text(widest(all_windows(a.port())))
                   << "\nb: " << model_text(widest(all_windows(b.port())))
-                  << "\nc: " << model_text(widest(all_windows(c_port.load()))) << "\n"
+                  << "\nc: " << model_text(widest(all_windows(c_port.load())))
+                  << "\nstream: " << redis.cli("XLEN test:log:{0}") << "\nc's /metrics:\n"
+                  << HttpClient(c_port.load()).get("/metrics").body << "\n"
                   << c.log_text();
   const std::string log = c.log_text();
   EXPECT_NE(log.find("\"msg\":\"recovery: done\",\"snapshot\":\"snapshot-"), std::string::npos)
@@ -146,6 +151,51 @@ TEST(Replication, CleanRestartResumesFromTheFinalSnapshot) {
   const cluster::ReplicationStatus s = a.daemon().replication_view()->status();
   EXPECT_EQ(s.applied, s.snapshot);  // nothing new since the final snapshot
   EXPECT_FALSE(a.daemon().replication_view()->position_trimmed());
+}
+
+}  // namespace
+}  // namespace budgetd::test
+
+namespace budgetd::test {
+namespace {
+
+// position_trimmed(): what bootstrap asks right after recovery (the Replicator not started).
+TEST(Replication, PositionTrimmedWhenEntriesAfterItAreGone) {
+  RedisServer redis;
+  config::ClusterConfig c;
+  c.node = "a";
+  c.stream = "test";
+  c.redis.url = redis.url();
+  c.redis.timeout = Millis{500};
+  store::WriteGate gate;
+  durable::IdempotencyTable keys(kDay, 1000);
+  metrics::Registry metrics;
+  ManualClock clock(t0());
+  const auto make = [&] {
+    return std::make_unique<cluster::Replicator>(
+        c, cluster::ReplicatorDeps{gate, keys, [] { return std::shared_ptr<const store::SloSet>(); }, metrics, clock,
+                                   kDay});
+  };
+  EXPECT_FALSE(make()->position_trimmed());  // no stream yet
+  for (int i = 0; i < 5; ++i) redis.cli("XADD test:log:{0} " + std::to_string(i + 1) + "-0 o x");
+  EXPECT_FALSE(make()->position_trimmed());  // from 0-0, nothing is missing
+  redis.cli("XTRIM test:log:{0} MINID 3-0");
+  auto fresh = make();
+  EXPECT_TRUE(fresh->position_trimmed());  // 1-0 and 2-0 are gone
+  // A node whose saved position is at the first entry left, or past it, lost nothing.
+  const auto at = [&](const std::string& id) {
+    cluster::ReplicationState saved("a", 1);
+    saved.advance(0, {id, "b", 1, 1, durable::RecordType::kBatch, ""});
+    auto r = make();
+    EXPECT_TRUE(r->state().load(saved.save(), t0()).ok());
+    return r;
+  };
+  EXPECT_FALSE(at("3-0")->position_trimmed());
+  EXPECT_FALSE(at("4-0")->position_trimmed());
+  EXPECT_TRUE(at("2-0")->position_trimmed());
+  redis.cli("XTRIM test:log:{0} MINID 9-0");  // all gone: only a position at the last id lost nothing
+  EXPECT_TRUE(at("4-0")->position_trimmed());
+  EXPECT_FALSE(at("5-0")->position_trimmed());
 }
 
 }  // namespace
