@@ -167,7 +167,7 @@ TEST(ClusterBootstrap, AReplicaWhosePositionWasTrimmedSetsItsDataAsideAndBootstr
   ASSERT_EQ(xlen(), 1);
   StderrCapture capture;
   b->daemon.restart();  // same dir, same name
-  EXPECT_EQ(capture.lines_with("stream position was trimmed").size(), 1u);
+  EXPECT_EQ(capture.lines_with("stream position was trimmed away").size(), 1u);
   EXPECT_EQ(metric(b_port, "budgetd_cluster_bootstraps_total"), 1u);
   EXPECT_EQ(counts(b_port), counts(a.port));
   bool aside = false;
