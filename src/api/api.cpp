@@ -72,6 +72,10 @@ Api::Api(const config::ServerConfig& config, Backend& backend, const Clock& cloc
   routes_.add(http::verb::get, "/metrics", scope(config::Scope::kRead), Lane::kRead, {}, on(&Api::get_metrics));
   routes_.add(http::verb::post, "/-/reload", scope(config::Scope::kAdmin), Lane::kAdmin, {}, on(&Api::post_reload));
   routes_.add(http::verb::post, "/-/snapshot", scope(config::Scope::kAdmin), Lane::kAdmin, {}, on(&Api::post_snapshot));
+  // Cluster mode (404 when embedded): membership and lag from local copies; a peer's bootstrap snapshot.
+  routes_.add(http::verb::get, "/v1/cluster", scope(config::Scope::kRead), Lane::kRead, {}, on(&Api::get_cluster));
+  routes_.add(http::verb::get, "/v1/admin/snapshot", scope(config::Scope::kAdmin), Lane::kAdmin, {},
+              on(&Api::get_admin_snapshot));
   // Probes answer on the I/O thread, whatever the executors are doing.
   routes_.add(http::verb::get, "/healthz", open, Lane::kIo, {}, on(&Api::get_healthz));
   routes_.add(http::verb::get, "/readyz", open, Lane::kIo, {}, on(&Api::get_readyz));

@@ -106,6 +106,9 @@ class Api final : public RequestHandler {
   // admin_handlers.cpp
   void post_reload(Request& req, Respond respond);    // POST /-/reload
   void post_snapshot(Request& req, Respond respond);  // POST /-/snapshot
+  // cluster_handler.cpp
+  void get_cluster(Request& req, Respond respond);         // GET /v1/cluster
+  void get_admin_snapshot(Request& req, Respond respond);  // GET /v1/admin/snapshot
   // dashboard_handler.cpp
   void get_dashboard(Request& req, Respond respond);  // GET /
   void get_ui_asset(Request& req, Respond respond);   // GET /ui/{asset}

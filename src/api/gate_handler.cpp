@@ -4,6 +4,7 @@
 #include "budgetd/core/log.h"
 #include "budgetd/policy/assessment.h"
 #include "budgetd/policy/gate.h"
+#include "cluster_json.h"
 #include "deploy_json.h"
 #include "handler_util.h"
 #include "status_json.h"
@@ -54,6 +55,7 @@ void Api::get_gate(Request& req, Respond respond) {
   json answer = gate_json(g, *service, *change, now);
   if (const deploys::DeployLog* deploys = backend_.deploys())
     add_last_deploy(answer, *deploys, *service, *snap->slos, now);
+  add_replication(answer, backend_);  // cluster mode: how far behind this replica answers
   respond(reply(req, http::status::ok, answer));
 }
 

@@ -7,6 +7,7 @@
 #include "budgetd/eval/alert_json.h"
 #include "budgetd/eval/slo_status.h"
 #include "budgetd/policy/assessment.h"
+#include "cluster_json.h"
 #include "handler_util.h"
 #include "openapi.h"
 #include "status_json.h"
@@ -54,8 +55,9 @@ void Api::list_slos(std::shared_ptr<SloListing> listing) {
       return run(Lane::kRead, [this, listing = std::move(listing)]() mutable { list_slos(std::move(listing)); });
     }
   }
-  l.respond(json_response(http::status::ok, {{"evaluated_at", format_rfc3339(l.now)}, {"slos", std::move(l.list)}},
-                          l.version, l.keep_alive));
+  json answer = {{"evaluated_at", format_rfc3339(l.now)}, {"slos", std::move(l.list)}};
+  add_replication(answer, backend_);
+  l.respond(json_response(http::status::ok, answer, l.version, l.keep_alive));
 }
 
 void Api::get_slo(Request& req, Respond respond) {
@@ -73,7 +75,9 @@ void Api::get_slo(Request& req, Respond respond) {
   }
   auto view = policy::assess_slo(*slo, at, now, snap->config->storage.status_lookback, backend_.alerts());
   if (!view.ok()) return respond(reply_error(req, http::status::bad_request, view.status().message()));
-  respond(reply(req, http::status::ok, status_json(*view)));
+  json answer = status_json(*view);
+  add_replication(answer, backend_);
+  respond(reply(req, http::status::ok, answer));
 }
 
 void Api::get_alerts(Request& req, Respond respond) {

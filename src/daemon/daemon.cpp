@@ -33,6 +33,11 @@ Daemon::Daemon(config::Config config, const Clock& clock, durable::Env& env)
   metrics_.gauge("budgetd_process_start_time_seconds", "When this process started, in unix seconds (budgetd's clock)")
       .set(static_cast<double>(to_unix_ms(clock_.now())) / 1000.0);
   metrics_.gauge("budgetd_slos", "SLOs configured").set(static_cast<double>(shared->slos.size()));
+  if (shared->cluster) {
+    bootstraps_ =
+        &metrics_.counter("budgetd_cluster_bootstraps_total",
+                          "Times this node loaded a peer's snapshot at start (empty data dir, or trimmed position)");
+  }
   // The snapshotter sets the time of the last snapshot; its age is worked out at scrape time,
   // on budgetd's clock, so an alert on it needs no clock arithmetic in PromQL.
   metrics::Gauge& last_snapshot = metrics_.gauge("budgetd_snapshot_last_success_timestamp_seconds",
@@ -65,15 +70,18 @@ Status Daemon::lock_storage_dir() {
 }
 
 Status Daemon::start() {
-  const auto snap = state();
+  auto snap = state();
   const config::StorageConfig& storage = snap->config->storage;
   BUDGETD_RETURN_IF_ERROR(lock_storage_dir());
   create_replication();
 
+  BUDGETD_RETURN_IF_ERROR(bootstrap_if_empty());
   // Recover before serving: the newest valid snapshot, then the log after it.
   auto rec = durable::recover(env_, storage.dir, *snap->slos, keys_, clock_.now(), states_);
   if (!rec.ok()) return rec.status();
   recovery_ = *rec;
+  BUDGETD_RETURN_IF_ERROR(bootstrap_if_trimmed());
+  snap = state();  // a bootstrap starts over on a fresh store
   if (!recovery_.alerts.empty()) {
     // Alert state is worth keeping (a firing alert must still resolve) but never worth refusing
     // to start over.
@@ -127,13 +135,14 @@ Status Daemon::start() {
   snapshot_thread_ = std::thread([this] { snapshot_loop(); });
   notifier_ = std::make_unique<notify::Notifier>(snap->config->notify, metrics_);
   // Alerts restored for rules this config no longer has resolve now, so no receiver keeps them.
-  if (auto resolved = alerts_.retain(*snap->slos, clock_.now()); !resolved.empty()) {
+  if (auto resolved = alerts_.retain(*snap->slos, clock_.now()); !resolved.empty() && sends_notifications()) {
     notifier_->publish(resolved, alerts_.firing(), clock_.now());
   }
   // One evaluation before the server listens: the first scrape, status or gate already has
   // alert states and the per-SLO metrics.
   evaluate_now();
   evaluator_thread_ = std::thread([this] { evaluator_loop(); });
+  start_cluster_housekeeping();
 
   auto server = std::make_unique<api::Server>(snap->config->server, *this, clock_, metrics_);
   BUDGETD_RETURN_IF_ERROR(server->start());
@@ -174,6 +183,7 @@ void Daemon::stop() {
   loop_wake_.notify_all();
   if (snapshot_thread_.joinable()) snapshot_thread_.join();
   if (evaluator_thread_.joinable()) evaluator_thread_.join();
+  stop_cluster_housekeeping();
   if (notifier_) notifier_->stop();  // a last try for pending notifications, resolves above all
   stop_replication();                // nothing appends any more; the final snapshot has the positions
   // A snapshot at shutdown makes the next start replay nothing.
@@ -199,6 +209,19 @@ Result<std::string> Daemon::take_snapshot() {
 Result<std::string> Daemon::write_snapshot() {
   // One snapshot at a time, so that they land in cut order; reloads wait only for the capture.
   std::lock_guard write_lock(snapshot_mu_);
+  return write_snapshot_locked();
+}
+
+Result<std::string> Daemon::snapshot_bytes() {
+  if (shutting_down_.load()) return Unavailable("budgetd is stopping; ask another peer for a snapshot");
+  // Read back under the same lock: no later snapshot can delete the file meanwhile (the two
+  // newest are kept), and the peer gets exactly the cut just written, with its replication state.
+  std::lock_guard write_lock(snapshot_mu_);
+  BUDGETD_ASSIGN_OR_RETURN(std::string path, write_snapshot_locked());
+  return env_.read_file(path);
+}
+
+Result<std::string> Daemon::write_snapshot_locked() {
   if (!wal_) return Unavailable("budgetd is not running");
   durable::SnapshotCapture capture;
   {
@@ -248,7 +271,7 @@ void Daemon::evaluate_now() {
     slo_metrics_.swap(rendered);
   }
   rendered.reset();  // the previous tick's, freed outside the lock (unless a scrape still sends it)
-  if (notifier_) notifier_->publish(changes, alerts_.firing(), now);
+  if (notifier_ && sends_notifications()) notifier_->publish(changes, alerts_.firing(), now);
 }
 
 std::shared_ptr<const api::SloMetrics> Daemon::slo_metrics() const {

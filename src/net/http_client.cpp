@@ -17,7 +17,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 
 Result<HttpAnswer> http_request(const config::HttpTarget& target, const std::string& method, const std::string& path,
-                                const std::string& body) {
+                                const std::string& body, size_t body_limit) {
   // Asynchronous operations on a private io_context, run to completion here: Beast's stream
   // timeouts apply only to asynchronous operations, and a receiver that accepts the connection
   // and never answers must not hang the notifier or a CI job. One deadline covers it all.
@@ -38,7 +38,7 @@ Result<HttpAnswer> http_request(const config::HttpTarget& target, const std::str
   req.prepare_payload();
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> res;
-  res.body_limit(8 << 20);
+  res.body_limit(body_limit);
 
   Status failure = Unavailable("no answer");
   const auto fail = [&](std::string_view step, const beast::error_code& ec) {

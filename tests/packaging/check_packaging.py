@@ -3,7 +3,8 @@
 
     check_packaging.py BUDGETD_BINARY REPO_ROOT
 
-Checks docker/Dockerfile, .dockerignore, docker/compose.yaml and the files it mounts
+Checks docker/Dockerfile, .dockerignore, docker/compose.yaml and the files it mounts,
+docker/compose.cluster.yaml (three replicas, Redis and Sentinels) and its configs
 (prometheus.yml, alertmanager.yml, Grafana provisioning), packaging/budgetd.service and
 dashboards/budgetd-grafana.json: files referenced exist, the budgetd configs pass
 `budgetd check`, ports and paths match across files, and every metric (and label) the dashboard
@@ -575,6 +576,94 @@ def check_compose(image):
 # --- systemd unit ---------------------------------------------------------------------------------
 
 
+
+# --- the cluster's compose file (README "Running a cluster") -----------------------------------
+
+
+def check_compose_cluster(image):
+    """docker/compose.cluster.yaml: three budgetd replicas that pass `budgetd check`, each with its
+    own node name, data volume and published port, whose Redis is the compose file's Sentinels
+    (watching its primary by the configs' master name) and whose advertise URLs and peer token
+    point at the compose file's own services and files."""
+    compose_dir = os.path.join(REPO, "docker")
+    path = os.path.join(compose_dir, "compose.cluster.yaml")
+    where = "docker/compose.cluster.yaml"
+    if not os.path.isfile(path):
+        fail(where + " is missing")
+        return
+    compose = read_yaml(path, "compose file") or {}
+    services = dig(compose, "services", default={}) or {}
+    named = set(compose.get("volumes") or {})
+    replicas = sorted(n for n in services if n.startswith("budgetd-"))
+    if len(replicas) != 3:
+        fail("%s: wants three budgetd replicas, has %s" % (where, replicas))
+    sentinels = sorted(n for n in services if n.startswith("sentinel-"))
+    if len(sentinels) != 3:
+        fail("%s: wants three Sentinels, has %s" % (where, sentinels))
+    for name in ("redis-primary", "redis-replica"):
+        if name not in services:
+            fail("%s: no service %s" % (where, name))
+    sentinel_conf = None
+    for name in sentinels:
+        binds = mounts(name, services[name], compose_dir, named)
+        sentinel_conf = binds.get("/etc/redis/sentinel.conf", sentinel_conf)
+    monitored = {}
+    if sentinel_conf and os.path.isfile(sentinel_conf):
+        for line in open(sentinel_conf):
+            words = line.split()
+            if words[:2] == ["sentinel", "monitor"] and len(words) >= 5:
+                monitored[words[2]] = words[3]
+    else:
+        fail("%s: the Sentinels mount no /etc/redis/sentinel.conf" % where)
+    for name, host in monitored.items():
+        if host not in services:
+            fail("%s: Sentinel monitors %s at %s, which is not a compose service" % (rel(sentinel_conf), name, host))
+    nodes, host_ports, data_volumes = set(), set(), set()
+    for name in replicas:
+        service = services[name]
+        binds = mounts(name, service, compose_dir, named)
+        config_file = binds.get(image.config_path)
+        if not config_file or not os.path.isfile(config_file):
+            fail("%s: %s mounts no config at %s" % (where, name, image.config_path))
+            continue
+        budgetd_check(config_file, "%s's %s" % (name, image.config_path))
+        data = read_yaml(config_file, "budgetd config") or {}
+        cfg = BudgetdConfig(config_file)
+        node = dig(data, "cluster", "node")
+        if not node:
+            fail("%s: no cluster.node" % rel(config_file))
+        elif node in nodes:
+            fail("%s: cluster.node %s is used by another replica too" % (rel(config_file), node))
+        nodes.add(node)
+        advertise = str(dig(data, "cluster", "advertise", default=""))
+        if advertise.rstrip("/") != "http://%s:%s" % (name, cfg.port):
+            fail("%s: cluster.advertise is %s; peers reach %s at http://%s:%s" % (rel(config_file), advertise, name,
+                                                                                 name, cfg.port))
+        published_ports = published(service)
+        if cfg.port not in published_ports:
+            fail("%s: %s listens on %s but publishes %s" % (where, name, cfg.port, sorted(published_ports)))
+        host_ports.update(published_ports.values())
+        for s in dig(data, "cluster", "redis", "sentinels", default=None) or []:
+            if str(s).rpartition(":")[0] not in sentinels:
+                fail("%s: cluster.redis.sentinels names %s, not a Sentinel of the compose file" % (rel(config_file), s))
+        master = dig(data, "cluster", "redis", "master")
+        if master not in monitored:
+            fail("%s: cluster.redis.master %s is not what the Sentinels monitor (%s)"
+                 % (rel(config_file), master, sorted(monitored)))
+        token = dig(data, "cluster", "peer_token_file")
+        if token and token not in binds:
+            fail("%s: %s does not mount cluster.peer_token_file %s" % (where, name, token))
+        volume = next((str(v).split(":")[0] for v in service.get("volumes") or []
+                       if str(v).split(":")[1:2] == [cfg.storage_dir]), None)
+        if volume is None:
+            fail("%s: %s's storage.dir %s is not a volume" % (where, name, cfg.storage_dir))
+        elif volume in data_volumes:
+            fail("%s: %s shares its data volume %s with another replica" % (where, name, volume))
+        data_volumes.add(volume)
+    if len(host_ports) != len(replicas):
+        fail("%s: the replicas must publish distinct host ports (%s)" % (where, sorted(host_ports)))
+
+
 def check_systemd(image):
     unit = os.path.join(REPO, "packaging", "budgetd.service")
     config = os.path.join(REPO, "packaging", "budgetd.yaml")
@@ -795,6 +884,7 @@ def main():
         return 1
     image = check_dockerfile()
     check_compose(image)
+    check_compose_cluster(image)
     check_systemd(image)
     check_dashboard()
     problems = list(dict.fromkeys(failures))  # once each, in order

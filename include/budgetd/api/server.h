@@ -36,6 +36,10 @@
 namespace budgetd::deploys {
 class DeployLog;
 }
+namespace budgetd::cluster {
+class ReplicationView;
+class ClusterView;
+}  // namespace budgetd::cluster
 
 namespace budgetd::api {
 
@@ -79,6 +83,13 @@ class Backend {
   // The deploys POST /v1/deploys records (a durable state, changed through committer()); null
   // when the backend keeps none: then the deploy routes answer 404 and the gate names none.
   virtual deploys::DeployLog* deploys() { return nullptr; }
+  // Cluster mode (a `cluster:` section): the replication log's state, for the `replication`
+  // field of status and gate answers; null when embedded (then the answers carry none).
+  virtual const cluster::ReplicationView* replication() const { return nullptr; }
+  // Cluster mode: membership and the notification leader, for GET /v1/cluster; null when embedded.
+  virtual const cluster::ClusterView* cluster() const { return nullptr; }
+  // A snapshot written now, as its bytes (GET /v1/admin/snapshot: a peer bootstraps from it).
+  virtual Result<std::string> snapshot_bytes() { return Unavailable("this backend keeps no snapshots"); }
 };
 
 class Server {

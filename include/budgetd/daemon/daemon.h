@@ -21,6 +21,8 @@
 #include <thread>
 
 #include "budgetd/api/server.h"
+#include "budgetd/cluster/leader_lease.h"
+#include "budgetd/cluster/membership.h"
 #include "budgetd/cluster/replicator.h"
 #include "budgetd/config/config.h"
 #include "budgetd/core/clock.h"
@@ -55,6 +57,8 @@ class Daemon final : public api::Backend {
   // Writes a snapshot now (POST /-/snapshot, for backups; the snapshot thread calls it every
   // snapshot_interval). Returns its path.
   Result<std::string> take_snapshot() override;
+  // A snapshot written now, read back (GET /v1/admin/snapshot: a peer bootstraps from it).
+  Result<std::string> snapshot_bytes() override;
   // One evaluation of every SLO at the clock's now: alert states, notifications. The evaluator
   // loop runs it every alerting.evaluation_interval of budgetd's clock; tests call it directly.
   void evaluate_now();
@@ -78,6 +82,13 @@ class Daemon final : public api::Backend {
 
   // POST /v1/deploys's state, registered by the daemon itself.
   deploys::DeployLog* deploys() override { return &deploys_; }
+  // The same, for the api's `replication` fields and GET /v1/cluster.
+  const cluster::ReplicationView* replication() const override { return replication_view(); }
+  // Cluster mode: membership and the notification leader (GET /v1/cluster); null when embedded.
+  const cluster::ClusterView* cluster() const override { return membership_.get(); }
+  // Whether this node sends notifications now: always when embedded, only while it holds the
+  // leader lease in cluster mode.
+  bool sends_notifications() const;
 
  private:
   static std::shared_ptr<const api::ServingState> make_state(std::shared_ptr<const config::Config> config,
@@ -86,6 +97,8 @@ class Daemon final : public api::Backend {
   void publish(std::shared_ptr<const api::ServingState> next);
   // Takes snapshot_mu_, then state_mu_ for the capture only.
   Result<std::string> write_snapshot();
+  // REQUIRES: snapshot_mu_ held.
+  Result<std::string> write_snapshot_locked();
   void snapshot_loop();
   void evaluator_loop();
   // Wakes the evaluator loop for an evaluation now (after a reload changed the SLOs).
@@ -98,6 +111,15 @@ class Daemon final : public api::Backend {
   // Starts the publisher and the tailers; stop_replication() joins them (before the final snapshot).
   void start_replication();
   void stop_replication();
+  // Cluster housekeeping (cluster_ops.cpp). Before recover(): a node with an empty data dir
+  // fetches a live peer's snapshot into it. After recover(): a node whose stream position was
+  // trimmed sets its data aside, fetches one, and recovers again from it.
+  Status bootstrap_if_empty();
+  Status bootstrap_if_trimmed();
+  Status bootstrap_from_peer(const std::string& why, bool required);
+  // The leader lease and the membership threads; stopped before the notifier.
+  void start_cluster_housekeeping();
+  void stop_cluster_housekeeping();
 
   // Who guards what. Set once by start() before any thread it starts, and reset by stop() only
   // after those threads are joined: recovery_, snapshotter_, committer_, notifier_, server_,
@@ -142,6 +164,12 @@ class Daemon final : public api::Backend {
   std::atomic<bool> ready_{false};
   metrics::Counter& reloads_ok_;
   metrics::Counter& reloads_failed_;
+  // Cluster housekeeping: set by start() before the threads that read them, reset only by the
+  // destructor (the evaluator asks lease_ until it is joined). lease_ before membership_, which
+  // points to it.
+  std::unique_ptr<cluster::LeaderLease> lease_;
+  std::unique_ptr<cluster::Membership> membership_;
+  metrics::Counter* bootstraps_ = nullptr;  // registered in cluster mode only
 };
 
 }  // namespace budgetd

@@ -7,6 +7,7 @@
 //
 // Thread safety: none needed; each call has its own connection.
 
+#include <cstddef>
 #include <string>
 
 #include "budgetd/config/config.h"
@@ -20,8 +21,10 @@ struct HttpAnswer {
 };
 
 // Any answer the server gives (also 4xx/5xx); Unavailable when none came (resolve, connect,
-// send or read failed, or target.timeout passed).
+// send or read failed, or target.timeout passed, or the body exceeded `body_limit`: a peer's
+// snapshot for a cluster bootstrap is the one answer that needs more than the default).
+inline constexpr size_t kDefaultBodyLimit = 8 << 20;
 Result<HttpAnswer> http_request(const config::HttpTarget& target, const std::string& method, const std::string& path,
-                                const std::string& body);
+                                const std::string& body, size_t body_limit = kDefaultBodyLimit);
 
 }  // namespace budgetd::net
