@@ -20,7 +20,8 @@ struct SectionOutputs {
 // Reads each of the sections that `top`, budgetd's document, has.
 void read_sections(MapReader& top, const SectionOutputs& out);
 
-// `policy: {tiers: [...]}`, at the top or in an SLO; keeps `out` (the defaults) when the section has errors.
+// `policy: {tiers: [...], no_data, max_override}`, at the top or in an SLO; keeps `out` (the
+// defaults) when the section has errors.
 void read_policy(MapReader& m, PolicySpec& out);
 
 }  // namespace budgetd::config

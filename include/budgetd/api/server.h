@@ -36,6 +36,10 @@
 namespace budgetd::deploys {
 class DeployLog;
 }
+namespace budgetd::policy {
+class GateOverrides;
+class DecisionLog;
+}  // namespace budgetd::policy
 
 namespace budgetd::api {
 
@@ -79,6 +83,11 @@ class Backend {
   // The deploys POST /v1/deploys records (a durable state, changed through committer()); null
   // when the backend keeps none: then the deploy routes answer 404 and the gate names none.
   virtual deploys::DeployLog* deploys() { return nullptr; }
+  // The gate's break-glass overrides and its decision log (durable states, changed through
+  // committer()); null when the backend keeps none: then the override and decision routes
+  // answer 404 and the gate records nothing.
+  virtual policy::GateOverrides* overrides() { return nullptr; }
+  virtual policy::DecisionLog* decisions() { return nullptr; }
 };
 
 class Server {
