@@ -96,10 +96,13 @@ bool no_data_holds(const SloAssessment& in, ChangeType change) {
 // When `change` gets through this SLO again if no new errors come in (SloDecision::reopens_at).
 std::optional<Timestamp> reopens_at(const SloAssessment& in, ChangeType change) {
   const config::PolicySpec& policy = in.status.spec->policy;
-  if (page_blocks(in, change)) return std::nullopt;  // until the page resolves: no forecast says when
   if (no_data_holds(in, change))
-    return policy.no_data == config::NoDataDecision::kDeny ? std::nullopt : std::optional(in.status.at);
-  if (in.tier().rule(change).allow) return in.status.at;
+    return policy.no_data == config::NoDataDecision::kDeny || page_blocks(in, change) ? std::nullopt
+                                                                                      : std::optional(in.status.at);
+  // Held back by a firing page alone: it must resolve first, and no forecast says when.
+  if (in.tier().rule(change).allow) return page_blocks(in, change) ? std::nullopt : std::optional(in.status.at);
+  // Held back by the tier (a page too, maybe): when a better tier comes back. With no new errors
+  // a page resolves within its long window, well before a spent budget recovers.
   std::optional<Timestamp> reopens;
   for (size_t i = 0; i < in.tier_index && i < in.tier_recovery.size(); ++i) {
     if (policy.tiers[i].rule(change).allow && in.tier_recovery[i] && (!reopens || *in.tier_recovery[i] < *reopens))

@@ -37,7 +37,7 @@ struct SloDecision {
   bool insufficient_data = false;
   // Per change type (config::kChangeTypes order): when this SLO lets it through, if no new
   // errors come in: `at` when it does now, the forecast time when a better tier comes back, or
-  // nullopt when no forecast says (a firing page must resolve first, no data must arrive, or
+  // nullopt when no forecast says (only a firing page holds it back, no data must arrive, or
   // the budget does not recover within its window).
   std::array<std::optional<Timestamp>, 4> reopens_at{};
   bool allowed() const { return verdict != Verdict::kDeny; }
