@@ -26,6 +26,8 @@
 #include <chrono>
 #include <memory>
 
+#include <boost/asio/strand.hpp>
+
 #include "budgetd/api/server.h"
 #include "budgetd/core/move_only_function.h"
 #include "budgetd/ingest/batch.h"
@@ -59,7 +61,12 @@ class Api final : public RequestHandler {
     net::any_io_executor read, ingest, admin;
   };
   // REQUIRES: before the first request.
-  void run_on(Executors executors) { executors_ = std::move(executors); }
+  void run_on(Executors executors) {
+    executors_ = std::move(executors);
+    // The gate's decisions are committed one at a time, on the ingest executor, so the decision
+    // log holds them in the order they were answered.
+    decisions_ = net::make_strand(executors_.ingest);
+  }
 
   // SLOs the list evaluates per turn on the read executor: a few milliseconds.
   static constexpr size_t kListSlice = 64;
@@ -137,6 +144,7 @@ class Api final : public RequestHandler {
   RouteTable routes_;
   std::vector<std::unique_ptr<RouteMetrics>> route_metrics_;  // fixed after construction
   Executors executors_;
+  net::any_io_executor decisions_;  // a strand on the ingest executor (run_on)
 
   metrics::Counter& events_accepted_;
   metrics::Counter& events_unmatched_;

@@ -6,6 +6,7 @@
 // Every answer is written to the decision log once it is sent.
 
 #include <fmt/format.h>
+#include <boost/asio/post.hpp>
 
 #include "api.h"
 #include "budgetd/core/echo.h"
@@ -178,11 +179,13 @@ void Api::answer_gate(Request& req, GateQuestion q, http::status denied_status, 
   // crash in between loses the record, never the answer.
   std::string record = policy::encode_decision(
       {now, q.service, config::to_string(q.change), decision, g.tier, q.ci_job, q.commit, o ? o->id : "", q.source});
-  run(Lane::kIngest, [this, log_of_decisions, record = std::move(record), now]() mutable {
+  auto commit = [this, log_of_decisions, record = std::move(record), now]() mutable {
     backend_.committer().commit_state(*log_of_decisions, std::move(record), now, [](Status st) {
       if (!st.ok()) log::warn("gate: the decision was not recorded in the decision log").field("error", st.message());
     });
-  });
+  };
+  if (!decisions_) return commit();  // no executors (before run_on): here and now
+  net::post(decisions_, std::move(commit));
 }
 
 metrics::Counter& Api::gate_decision_counter(const std::string& service, const char* decision) {
