@@ -39,10 +39,11 @@ test: build test-tsan fuzz-smoke
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
 
 # Under ThreadSanitizer: the store's concurrency stress test (scaled up), the server's
-# integration tests, and the alerting tests (evaluator, notifier and server threads together).
+# integration tests, the alerting tests (evaluator, notifier and server threads together) and
+# the gate tests (decisions committed from the ingest executor after the answer).
 test-tsan: deps
 	cmake -S . -B $(TSAN_DIR) $(CMAKE_COMMON) $(TEST_FLAGS) -DBUDGETD_TSAN=ON -DBUDGETD_BENCH=OFF
-	cmake --build $(TSAN_DIR) -j $(JOBS) --target store_stress_test integration_tests alerting_tests deploys_tests
+	cmake --build $(TSAN_DIR) -j $(JOBS) --target store_stress_test integration_tests alerting_tests deploys_tests gate_tests
 	cd $(TSAN_DIR) && BUDGETD_STRESS_SCALE=5 TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -L 'stress|integration' -E '^Cli' --timeout 600
 
 # libFuzzer harnesses (tests/fuzz/README.md): Debian's clang, every library instrumented with
