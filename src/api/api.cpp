@@ -65,7 +65,17 @@ Api::Api(const config::ServerConfig& config, Backend& backend, const Clock& cloc
               {"range", "step", "from", "to", "periods"}, on(&Api::get_history));
   routes_.add(http::verb::get, "/v1/alerts", scope(config::Scope::kRead), Lane::kRead, {}, on(&Api::get_alerts));
   routes_.add(http::verb::get, "/v1/gate", scope(config::Scope::kGate), Lane::kRead,
-              {"service", "change", "slo", "ci_job", "commit"}, on(&Api::get_gate));
+              {"service", "change", "slo", "ci_job", "commit", "dry_run"}, on(&Api::get_gate));
+  routes_.add(http::verb::post, "/v1/gate/webhook", scope(config::Scope::kGate), Lane::kRead, {},
+              on(&Api::post_gate_webhook));
+  routes_.add(http::verb::post, "/v1/gate/overrides", scope(config::Scope::kAdmin), Lane::kIngest, {},
+              on(&Api::post_override));
+  routes_.add(http::verb::get, "/v1/gate/overrides", scope(config::Scope::kAdmin), Lane::kRead, {"service"},
+              on(&Api::get_overrides));
+  routes_.add(http::verb::delete_, "/v1/gate/overrides/{id}", scope(config::Scope::kAdmin), Lane::kIngest, {"by"},
+              on(&Api::delete_override));
+  routes_.add(http::verb::get, "/v1/gate/decisions", scope(config::Scope::kRead), Lane::kRead, {"service", "range"},
+              on(&Api::get_decisions));
   routes_.add(http::verb::post, "/v1/deploys", scope(config::Scope::kGate), Lane::kIngest, {}, on(&Api::post_deploys));
   routes_.add(http::verb::get, "/v1/deploys", scope(config::Scope::kRead), Lane::kRead, {"service", "range"},
               on(&Api::get_deploys));
@@ -83,11 +93,6 @@ Api::Api(const config::ServerConfig& config, Backend& backend, const Clock& cloc
   // The dashboard's page and files: open, static, answered at once (dashboard_handler.cpp says why).
   routes_.add(http::verb::get, "/", open, Lane::kIo, {}, on(&Api::get_dashboard));
   routes_.add(http::verb::get, "/ui/{asset}", open, Lane::kIo, {}, on(&Api::get_ui_asset));
-  for (const policy::Verdict v :
-       {policy::Verdict::kAllow, policy::Verdict::kAllowWithRequirements, policy::Verdict::kDeny}) {
-    gate_decisions_[static_cast<size_t>(v)] = &metrics.counter(
-        "budgetd_gate_decisions_total", "Deploy-gate answers, by decision", {{"decision", policy::to_string(v)}});
-  }
   for (const auto& e : routes_.entries()) route_metrics(e.pattern);
   route_metrics("unmatched");
 }

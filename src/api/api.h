@@ -26,6 +26,8 @@
 #include <chrono>
 #include <memory>
 
+#include <boost/asio/strand.hpp>
+
 #include "budgetd/api/server.h"
 #include "budgetd/core/move_only_function.h"
 #include "budgetd/ingest/batch.h"
@@ -33,6 +35,17 @@
 #include "session.h"
 
 namespace budgetd::api {
+
+// What a gate is asked, by query (GET /v1/gate) or by Flagger's webhook payload.
+struct GateQuestion {
+  std::string service;
+  config::ChangeType change = config::ChangeType::kFeature;
+  std::string slo;  // empty: every SLO of the service
+  std::string ci_job;
+  std::string commit;
+  bool dry_run = false;
+  const char* source = "gate";  // "gate" or "webhook", as the decision log names it
+};
 
 class Api final : public RequestHandler {
  public:
@@ -48,7 +61,12 @@ class Api final : public RequestHandler {
     net::any_io_executor read, ingest, admin;
   };
   // REQUIRES: before the first request.
-  void run_on(Executors executors) { executors_ = std::move(executors); }
+  void run_on(Executors executors) {
+    executors_ = std::move(executors);
+    // The gate's decisions are committed one at a time, on the ingest executor, so the decision
+    // log holds them in the order they were answered.
+    decisions_ = net::make_strand(executors_.ingest);
+  }
 
   // SLOs the list evaluates per turn on the read executor: a few milliseconds.
   static constexpr size_t kListSlice = 64;
@@ -99,7 +117,16 @@ class Api final : public RequestHandler {
   // history_handler.cpp
   void get_history(Request& req, Respond respond);  // GET /v1/slos/{name}/history
   // gate_handler.cpp
-  void get_gate(Request& req, Respond respond);  // GET /v1/gate
+  void get_gate(Request& req, Respond respond);           // GET /v1/gate
+  void post_gate_webhook(Request& req, Respond respond);  // POST /v1/gate/webhook (Flagger)
+  // Decides, logs, records in the decision log, answers: 200 when allowed, else `denied_status`.
+  void answer_gate(Request& req, GateQuestion q, http::status denied_status, Respond respond);
+  metrics::Counter& gate_decision_counter(const std::string& service, const char* decision);
+  // gate_audit_handlers.cpp (admin): break-glass overrides; the decision log (read)
+  void post_override(Request& req, Respond respond);    // POST /v1/gate/overrides
+  void get_overrides(Request& req, Respond respond);    // GET /v1/gate/overrides
+  void delete_override(Request& req, Respond respond);  // DELETE /v1/gate/overrides/{id}
+  void get_decisions(Request& req, Respond respond);    // GET /v1/gate/decisions
   // deploys_handler.cpp
   void post_deploys(Request& req, Respond respond);  // POST /v1/deploys
   void get_deploys(Request& req, Respond respond);   // GET /v1/deploys
@@ -120,6 +147,7 @@ class Api final : public RequestHandler {
   RouteTable routes_;
   std::vector<std::unique_ptr<RouteMetrics>> route_metrics_;  // fixed after construction
   Executors executors_;
+  net::any_io_executor decisions_;  // a strand on the ingest executor (run_on)
 
   metrics::Counter& events_accepted_;
   metrics::Counter& events_unmatched_;
@@ -130,7 +158,6 @@ class Api final : public RequestHandler {
   metrics::Counter& batches_unavailable_;
   metrics::Counter& idempotent_replays_;
   metrics::Counter& auth_failures_;
-  std::array<metrics::Counter*, 3> gate_decisions_{};  // by policy::Verdict
   metrics::Counter& deploys_recorded_;
   metrics::Counter& deploys_refused_;
 };

@@ -83,7 +83,13 @@ void Api::get_slo(Request& req, Respond respond) {
 void Api::get_alerts(Request& req, Respond respond) {
   json list = json::array();
   for (const eval::AlertInstance& a : backend_.alerts().firing()) list.push_back(eval::alert_json(a));
-  respond(reply(req, http::status::ok, {{"evaluated_at", format_rfc3339(clock_.now())}, {"alerts", std::move(list)}}));
+  // Rules min_events holds back: not firing, but not known to be fine either.
+  json held = json::array();
+  for (const eval::AlertInstance& a : backend_.alerts().insufficient_data()) held.push_back(eval::alert_json(a));
+  respond(reply(req, http::status::ok,
+                {{"evaluated_at", format_rfc3339(clock_.now())},
+                 {"alerts", std::move(list)},
+                 {"insufficient_data", std::move(held)}}));
 }
 
 void Api::get_healthz(Request& req, Respond respond) { respond(reply(req, http::status::ok, {{"status", "ok"}})); }

@@ -27,6 +27,11 @@ constexpr FamilyText kFamilyText[] = {
     {"budgetd_slo_events_total", "counter", "Events counted for the SLO since budgetd started, by result"},
     {"budgetd_slo_tier", "gauge", "The SLO's policy tier: 1 for the current one, 0 for the others"},
     {"budgetd_slo_alert_firing", "gauge", "1 while the alert rule fires, else 0"},
+    {"budgetd_slo_alert_insufficient_data", "gauge",
+     "1 while min_events holds the alert rule back (its long window has too few events to fire), else 0"},
+    {"budgetd_slo_too_few_events", "gauge",
+     "1 while the primary budget window holds fewer events than one bad event needs not to overspend it "
+     "((1 - objective) x total < 1), else 0"},
 };
 
 void header(std::string& out, const FamilyText& f) {
@@ -104,8 +109,14 @@ void SloMetricsWriter::add(const store::StoredSlo& slo, const eval::SloStatus& s
     const config::AlertRuleSpec& rule = *a.rule;
     const auto state = alerts.find(spec.name, rule.name);
     const bool firing = state && state->state == eval::AlertState::kFiring;
-    sample(kFiring, label("rule", rule.name) + label("severity", config::to_string(rule.severity)), firing ? 1.0 : 0.0);
+    const std::string rule_labels = label("rule", rule.name) + label("severity", config::to_string(rule.severity));
+    sample(kFiring, rule_labels, firing ? 1.0 : 0.0);
+    sample(kInsufficientData, rule_labels, !firing && a.low_traffic ? 1.0 : 0.0);
   }
+  const eval::BudgetReport& primary = status.primary();
+  const bool too_few = primary.method == config::BudgetingMethod::kOccurrences &&
+                       eval::too_few_events(primary.window.counts, spec.objective);
+  sample(kTooFewEvents, "", too_few ? 1.0 : 0.0);
 }
 
 std::shared_ptr<const SloMetrics> SloMetricsWriter::finish(Timestamp evaluated_at, std::chrono::nanoseconds took) && {

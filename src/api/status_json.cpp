@@ -1,5 +1,7 @@
 #include "status_json.h"
 
+#include "budgetd/eval/budget_math.h"
+
 namespace budgetd::api {
 namespace {
 
@@ -77,7 +79,9 @@ json rule_json(const eval::AlertRuleReport& a, const std::optional<eval::AlertIn
             {"short_burn_rate", a.short_window.burn_rate},
             {"long_window", window_json(a.long_window)},
             {"short_window", window_json(a.short_window)},
+            {"events", a.long_window.counts.total},
             {"low_traffic", a.low_traffic},
+            {"insufficient_data", a.low_traffic && !a.firing},
             {"condition", a.firing}};
   if (state) {
     j["state"] = eval::to_string(state->state);
@@ -90,6 +94,7 @@ json rule_json(const eval::AlertRuleReport& a, const std::optional<eval::AlertIn
     }
   } else {
     j["firing"] = a.firing;
+    j["state"] = a.firing ? "firing" : a.low_traffic ? "insufficient_data" : "inactive";
   }
   if (!r.runbook_url.empty()) j["runbook_url"] = r.runbook_url;
   return j;
@@ -116,6 +121,15 @@ json forecast_json(const policy::SloAssessment& v) {
   return {{"burn_rate_1h", v.status.forecast.burn_rate_1h},
           {"exhausted_at", optional_time(v.status.forecast.exhausted_at)},
           {"recovers", std::move(recovers)}};
+}
+
+// The primary budget window against the events one bad event needs not to overspend it.
+json too_few_events_json(const eval::SloStatus& s) {
+  const eval::BudgetReport& b = s.primary();
+  const bool occurrences = b.method == config::BudgetingMethod::kOccurrences;
+  return {{"flagged", occurrences && eval::too_few_events(b.window.counts, s.spec->objective)},
+          {"events", b.window.counts.total},
+          {"needed", eval::events_for_one_bad_event(s.spec->objective)}};
 }
 
 }  // namespace
@@ -154,6 +168,7 @@ json status_json(const policy::SloAssessment& v) {
               {"windows", std::move(windows)},
               {"alerts", std::move(alerts)},
               {"episodes", std::move(episodes)},
+              {"too_few_events", too_few_events_json(s)},
               {"memory_bytes", s.memory_bytes}};
   return out;
 }
@@ -164,9 +179,11 @@ json summary_json(const policy::SloAssessment& v) {
   const eval::BudgetReport& primary = s.primary();
   const eval::WindowReport& shortest = s.windows.front();
   json firing = json::array();
+  json insufficient = json::array();
   for (size_t i = 0; i < s.alerts.size(); ++i) {
     const bool on = v.alert_states[i] ? v.alert_states[i]->state == eval::AlertState::kFiring : s.alerts[i].firing;
     if (on) firing.push_back(s.alerts[i].rule->name);
+    if (!on && s.alerts[i].low_traffic) insufficient.push_back(s.alerts[i].rule->name);
   }
   return {{"slo", spec.name},
           {"service", spec.service},
@@ -176,30 +193,9 @@ json summary_json(const policy::SloAssessment& v) {
           {"tier", v.tier().name},
           {"no_data", primary.window.no_data()},
           {"burn_rate", {{"window", shortest.name}, {"value", shortest.burn_rate}}},
-          {"firing", std::move(firing)}};
-}
-
-json gate_json(const policy::GateDecision& g, std::string_view service, config::ChangeType change,
-               Timestamp evaluated_at) {
-  json slos = json::array();
-  for (const policy::SloDecision& d : g.slos) {
-    slos.push_back({{"name", d.slo},
-                    {"tier", d.tier},
-                    {"remaining", d.remaining},
-                    {"allowed", d.allowed()},
-                    {"decision", policy::to_string(d.verdict)},
-                    {"requirements", d.requirements},
-                    {"reasons", d.reasons}});
-  }
-  return {{"allowed", g.allowed()},
-          {"decision", policy::to_string(g.verdict)},
-          {"service", service},
-          {"change", config::to_string(change)},
-          {"tier", g.tier},
-          {"reasons", g.reasons},
-          {"requirements", g.requirements},
-          {"slos", std::move(slos)},
-          {"evaluated_at", format_rfc3339(evaluated_at)}};
+          {"firing", std::move(firing)},
+          {"insufficient_data", std::move(insufficient)},
+          {"too_few_events", too_few_events_json(s)["flagged"]}};
 }
 
 }  // namespace budgetd::api

@@ -12,8 +12,5 @@ namespace budgetd::api {
 nlohmann::ordered_json status_json(const policy::SloAssessment& view);
 // One entry of GET /v1/slos
 nlohmann::ordered_json summary_json(const policy::SloAssessment& view);
-// GET /v1/gate
-nlohmann::ordered_json gate_json(const policy::GateDecision& g, std::string_view service, config::ChangeType change,
-                                 Timestamp evaluated_at);
 
 }  // namespace budgetd::api

@@ -9,6 +9,7 @@
 #include "budgetd/config/loader.h"
 #include "budgetd/core/log.h"
 #include "budgetd/daemon/daemon.h"
+#include "budgetd/notify/alertmanager_config.h"
 
 namespace budgetd::cli {
 namespace {
@@ -23,10 +24,15 @@ const Command kServeCommand{
 const Command kCheckCommand{
     "check", "Validate a config without starting anything: every problem as file:line:column.", kConfigFlags, {},
     0,       "exit codes: 0 valid (warnings may be printed), 1 errors, 2 bad flags\n"};
+constexpr Flag kExportFlags[] = {
+    kConfigFlag,
+    {"--receiver-url", "URL", "alertmanager: the webhook the receiver sends to (default: a receiver to fill in)"},
+    {"--group-wait", "D", "alertmanager: how long a new group waits for more alerts (default 30s)"},
+};
 const Command kExportCommand{"export",
                              "Print the config's SLOs as OpenSLO v1 documents (what OpenSLO cannot hold: notes on "
-                             "stderr).",
-                             kConfigFlags, "openslo", 1};
+                             "stderr), or the Alertmanager route and inhibit rules for budgetd's alerts.",
+                             kExportFlags, "openslo|alertmanager", 1};
 
 std::optional<config::Config> load_config(const ParsedFlags& flags) {
   const config::LoadResult r = config::load_config_file(flags.value("--config").value_or("config/budgetd.yaml"));
@@ -49,11 +55,31 @@ int check(const ParsedFlags& flags) {
   return 0;
 }
 
-int export_config(const ParsedFlags& flags) {
-  if (flags.operands()[0] != "openslo") {
-    return usage_error(kExportCommand,
-                       "say what to export: openslo (the only format), not '" + flags.operands()[0] + "'");
+namespace {
+
+// budgetd export alertmanager: needs no config (the labels and severities are budgetd's own).
+int export_alertmanager(const ParsedFlags& flags) {
+  notify::AlertmanagerExport e;
+  e.receiver_url = flags.value("--receiver-url").value_or("");
+  if (const auto wait = flags.value("--group-wait")) {
+    const Result<Millis> d = parse_duration(*wait);
+    if (!d.ok() || *d < Millis{0}) return usage_error(kExportCommand, "--group-wait must be a duration such as 30s");
+    e.group_wait = *d;
   }
+  std::cout << notify::alertmanager_config(e);
+  return 0;
+}
+
+}  // namespace
+
+int export_config(const ParsedFlags& flags) {
+  const std::string& what = flags.operands()[0];
+  if (what == "alertmanager") return export_alertmanager(flags);
+  if (what != "openslo") {
+    return usage_error(kExportCommand, "say what to export: openslo or alertmanager, not '" + what + "'");
+  }
+  if (flags.has("--receiver-url") || flags.has("--group-wait"))
+    return usage_error(kExportCommand, "--receiver-url and --group-wait are for export alertmanager");
   const auto config = load_config(flags);
   if (!config) return 1;
   std::vector<std::string> notes;

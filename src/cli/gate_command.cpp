@@ -34,6 +34,7 @@ constexpr Flag kGateFlags[] = {
     {"--token", "T", "bearer token with the gate scope (default $BUDGETD_TOKEN)"},
     {"--ci-job", "J", "logged with the decision"},
     {"--commit", "C", "logged with the decision"},
+    {"--dry-run", "", "print the decision and exit 0 whatever it is (budgetd logs it as a dry run)"},
 };
 
 std::vector<std::string> texts_at(const nlohmann::json& j, std::string_view key) {
@@ -57,7 +58,8 @@ const Command kGateCommand{
     {},
     0,
     "exit codes: 0 allowed (requirements printed), 1 denied, 2 could not ask (unreachable, timeout, 5xx, 408,\n"
-    "429; --fail-open makes it 0) or bad flags, 3 the question was refused (other 4xx, or a redirect)\n"};
+    "429; --fail-open makes it 0) or bad flags, 3 the question was refused (other 4xx, or a redirect);\n"
+    "--dry-run: 0 whatever the decision (2 and 3 stay)\n"};
 
 int gate(const ParsedFlags& flags) {
   const std::string service = *flags.value("--service");
@@ -71,6 +73,8 @@ int gate(const ParsedFlags& flags) {
        {std::pair{"--slo", "slo"}, std::pair{"--ci-job", "ci_job"}, std::pair{"--commit", "commit"}}) {
     if (const auto v = flags.value(name)) path += std::string("&") + param + "=" + percent_encode(*v);
   }
+  const bool dry_run = flags.has("--dry-run");
+  if (dry_run) path += "&dry_run=true";
   const ServerAnswer answer = ask_server(kGateAsk, *target, "GET", path, "", fail_open);
   if (!answer.ok()) return answer.exit_code;
   const nlohmann::json& body = answer.json;
@@ -82,8 +86,9 @@ int gate(const ParsedFlags& flags) {
   if (flags.has("--json")) {
     std::cout << body.dump(2) << "\n";
   } else {
-    std::cout << "budgetd gate: " << (allowed ? "ALLOWED" : "DENIED") << ": " << change << " change for " << service
-              << " (decision " << text_at(body, "decision", "?") << ", tier " << text_at(body, "tier", "?") << ")\n";
+    std::cout << "budgetd gate: " << (dry_run ? "dry run: would be " : "") << (allowed ? "ALLOWED" : "DENIED") << ": "
+              << change << " change for " << service << " (decision " << text_at(body, "decision", "?") << ", tier "
+              << text_at(body, "tier", "?") << ")\n";
     for (const auto& r : texts_at(body, "reasons")) std::cout << "  - " << r << "\n";
     const auto reqs = texts_at(body, "requirements");
     if (allowed && !reqs.empty()) {
@@ -92,6 +97,7 @@ int gate(const ParsedFlags& flags) {
       std::cout << "\n";
     }
   }
+  if (dry_run) return kExitDone;  // the decision is printed; nothing is held back on it
   return allowed ? kExitDone : kExitDenied;
 }
 

@@ -51,6 +51,18 @@ const char* to_string(FsyncPolicy p) {
   return "?";
 }
 
+const char* to_string(NoDataDecision d) {
+  switch (d) {
+    case NoDataDecision::kAllow:
+      return "allow";
+    case NoDataDecision::kDeny:
+      return "deny";
+    case NoDataDecision::kRequireCanary:
+      return "require_canary";
+  }
+  return "?";
+}
+
 PolicySpec default_policy() {
   const ChangeRule allow{true, {}};
   const ChangeRule deny{false, {}};

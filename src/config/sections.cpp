@@ -362,7 +362,33 @@ void read_sections(MapReader& top, const SectionOutputs& out) {
   }
 }
 
+// policy.no_data and policy.max_override: apart from the tiers, so an SLO may set them alone.
+void read_policy_choices(MapReader& m, PolicySpec& out) {
+  if (auto no_data = m.string("no_data")) {
+    bool known = false;
+    for (const NoDataDecision d : {NoDataDecision::kAllow, NoDataDecision::kDeny, NoDataDecision::kRequireCanary}) {
+      if (*no_data == to_string(d)) {
+        out.no_data = d;
+        known = true;
+      }
+    }
+    if (!known) {
+      m.diags().error(m.get("no_data"),
+                      fmt::format("{}.no_data must be allow, deny or require_canary, not '{}'", m.what(), *no_data));
+    }
+  }
+  if (auto max = m.duration("max_override")) {
+    if (*max <= Millis{0} || *max > 30 * kDay) {
+      m.diags().error(m.get("max_override"),
+                      fmt::format("{}.max_override must be more than 0 and at most 30d", m.what()));
+    } else {
+      out.max_override = *max;
+    }
+  }
+}
+
 void read_policy(MapReader& m, PolicySpec& out) {
+  read_policy_choices(m, out);
   const YAML::Node tiers = m.get("tiers");
   if (!tiers.IsDefined()) return;
   if (!tiers.IsSequence() || tiers.size() == 0) {
@@ -371,6 +397,8 @@ void read_policy(MapReader& m, PolicySpec& out) {
     return;
   }
   PolicySpec p;
+  p.no_data = out.no_data;
+  p.max_override = out.max_override;
   bool ok = true;
   std::set<std::string, std::less<>> names;
   for (size_t i = 0; i < tiers.size(); ++i) {

@@ -23,7 +23,8 @@ void read_sections(MapReader& top, const SectionOutputs& out);
 // `cluster:` (cluster_section.cpp); sets `out` when the section is there.
 void read_cluster(MapReader& m, std::optional<ClusterConfig>& out);
 
-// `policy: {tiers: [...]}`, at the top or in an SLO; keeps `out` (the defaults) when the section has errors.
+// `policy: {tiers: [...], no_data, max_override}`, at the top or in an SLO; keeps `out` (the
+// defaults) when the section has errors.
 void read_policy(MapReader& m, PolicySpec& out);
 
 }  // namespace budgetd::config

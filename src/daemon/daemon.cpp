@@ -26,6 +26,7 @@ Daemon::Daemon(config::Config config, const Clock& clock, durable::Env& env)
           metrics_.counter("budgetd_config_reloads_total", "Config reloads, by result", {{"result", "refused"}})) {
   auto shared = std::make_shared<const config::Config>(std::move(config));
   add_state(deploys_);
+  add_gate_states();
   publish(make_state(shared, store::SloSet::build(*shared, nullptr)));
   metrics_
       .gauge("budgetd_build_info", "Always 1; the labels say which build is running", {{"version", BUDGETD_VERSION}})
@@ -157,6 +158,11 @@ Status Daemon::start() {
       .field("fsync", config::to_string(storage.fsync))
       .field("port", uint64_t{port()});
   return Status::Ok();
+}
+
+void Daemon::add_gate_states() {
+  add_state(overrides_);
+  add_state(decisions_);
 }
 
 void Daemon::add_state(durable::DurableState& state) {

@@ -16,6 +16,7 @@ config::Severity severity_of(const nlohmann::json& j) {
 AlertState state_of(const std::string& s) {
   if (s == "firing") return AlertState::kFiring;
   if (s == "resolved") return AlertState::kResolved;
+  if (s == "insufficient_data") return AlertState::kInsufficientData;
   return AlertState::kInactive;
 }
 
@@ -45,6 +46,9 @@ AlertInstance common_fields(const nlohmann::json& j) {
   a.short_burn_rate = j.value("short_burn_rate", 0.0);
   a.budget_consumed = j.value("budget_consumed", 0.0);
   a.postmortem_required = j.value("postmortem_required", false);
+  a.incident = j.value("incident", "");
+  a.events = j.value("events", uint64_t{0});
+  a.min_events = j.value("min_events", uint64_t{0});
   return a;
 }
 
@@ -74,8 +78,11 @@ ordered alert_json(const AlertInstance& a) {
                {"long_burn_rate", a.long_burn_rate},
                {"short_burn_rate", a.short_burn_rate},
                {"budget_consumed", a.budget_consumed},
-               {"postmortem_required", a.postmortem_required}};
+               {"postmortem_required", a.postmortem_required},
+               {"events", a.events},
+               {"min_events", a.min_events}};
   if (!a.runbook_url.empty()) j["runbook_url"] = a.runbook_url;
+  if (!a.incident.empty()) j["incident"] = a.incident;
   return j;
 }
 

@@ -15,6 +15,8 @@ const char* to_string(AlertState s) {
       return "firing";
     case AlertState::kResolved:
       return "resolved";
+    case AlertState::kInsufficientData:
+      return "insufficient_data";
   }
   return "?";
 }
@@ -43,6 +45,7 @@ std::vector<AlertChange> AlertTracker::observe(const store::StoredSlo& slo, cons
   for (const AlertRuleReport& report : status.alerts) {
     const config::AlertRuleSpec& rule = *report.rule;
     AlertInstance& a = alerts_[spec.name + "/" + rule.name];
+    bool fired = false;
     a.slo = spec.name;
     a.service = spec.service;
     a.rule = rule.name;
@@ -54,14 +57,22 @@ std::vector<AlertChange> AlertTracker::observe(const store::StoredSlo& slo, cons
     a.objective_percent = spec.objective.percent();
     a.long_burn_rate = report.long_window.burn_rate;
     a.short_burn_rate = report.short_window.burn_rate;
+    a.events = report.long_window.counts.total;
+    a.min_events = rule.min_events;
+    // Low traffic is a state, not silence; a resolved alert keeps saying when it ended.
+    if (!report.firing && (a.state == AlertState::kInactive || a.state == AlertState::kInsufficientData))
+      a.state = report.low_traffic ? AlertState::kInsufficientData : AlertState::kInactive;
 
     if (report.firing && a.state != AlertState::kFiring) {
       a.state = AlertState::kFiring;
       a.since = now;
       a.resolved_at.reset();
-      a.budget_consumed = 0;
-      a.postmortem_required = false;
-      changes.push_back({AlertChange::Kind::kFired, a});
+      a.incident.clear();  // the last span's
+      a.incident = incident_for(spec.name, now);
+      // The change is pushed once the episode's figures are known (below): a copy taken here
+      // said budget_consumed 0 and no postmortem in the first notification, while the status
+      // already showed the burn that arrived in one batch.
+      fired = true;
     } else if (!report.firing && a.state == AlertState::kFiring) {
       a.state = AlertState::kResolved;
       a.resolved_at = now;
@@ -77,9 +88,21 @@ std::vector<AlertChange> AlertTracker::observe(const store::StoredSlo& slo, cons
       // The episode so far; it can require a postmortem before it ends.
       a.budget_consumed = consumed_between(slo, status, episode_start(a.since, rule), now, now);
       a.postmortem_required = a.budget_consumed >= kPostmortemShare;
+      // Alert state from before incidents (an older snapshot) joins one now.
+      if (a.incident.empty()) a.incident = incident_for(spec.name, a.since);
     }
+    if (fired) changes.push_back({AlertChange::Kind::kFired, a});
   }
   return changes;
+}
+
+std::string AlertTracker::incident_for(const std::string& slo, Timestamp since) const {
+  const std::string prefix = slo + "/";
+  for (auto it = alerts_.lower_bound(prefix); it != alerts_.end() && it->first.starts_with(prefix); ++it) {
+    const AlertInstance& other = it->second;
+    if (other.slo == slo && other.state == AlertState::kFiring && !other.incident.empty()) return other.incident;
+  }
+  return slo + "@" + format_rfc3339(since);
 }
 
 std::vector<AlertChange> AlertTracker::retain(const store::SloSet& set, Timestamp now) {
@@ -112,6 +135,15 @@ std::vector<AlertInstance> AlertTracker::firing() const {
   std::vector<AlertInstance> out;
   for (const auto& [key, a] : alerts_) {
     if (a.state == AlertState::kFiring) out.push_back(a);
+  }
+  return out;
+}
+
+std::vector<AlertInstance> AlertTracker::insufficient_data() const {
+  std::lock_guard lock(mu_);
+  std::vector<AlertInstance> out;
+  for (const auto& [key, a] : alerts_) {
+    if (a.state == AlertState::kInsufficientData) out.push_back(a);
   }
   return out;
 }

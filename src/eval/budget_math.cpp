@@ -48,4 +48,10 @@ double allowed_bad(const store::Counts& c, const Objective& o) {
                              static_cast<long double>(Objective::kScale));
 }
 
+uint64_t events_for_one_bad_event(const config::Objective& o) {
+  const auto budget = static_cast<uint64_t>(o.budget_nanopercent());  // > 0: objectives are below 100 %
+  const auto scale = static_cast<uint64_t>(config::Objective::kScale);
+  return (scale + budget - 1) / budget;
+}
+
 }  // namespace budgetd::eval

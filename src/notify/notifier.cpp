@@ -51,22 +51,12 @@ std::string Notifier::alertmanager_item(const eval::AlertInstance& a, Timestamp 
                  {"slo", a.slo},
                  {"service", a.service},
                  {"severity", config::to_string(a.severity)},
-                 {"rule", a.rule}}},
+                 {"rule", a.rule},
+                 {"incident", a.incident}}},
                {"annotations", std::move(annotations)},
                {"startsAt", format_rfc3339(a.since)},
                {"endsAt", format_rfc3339(ends)}};
   if (!external_url.empty()) item["generatorURL"] = external_url + "/v1/slos/" + a.slo;
-  return dump(item);
-}
-
-std::string Notifier::webhook_item(const eval::AlertInstance& a, const std::string& external_url) {
-  // `status` is the webhook payload's own word (version 1) for whether this is a fire or a
-  // resolve; the alert itself is in its one JSON form, as GET /v1/alerts has it.
-  json item = {{"status", a.state == eval::AlertState::kFiring ? "firing" : "resolved"}};
-  item.update(eval::alert_json(a));
-  item["summary"] = summary(a);
-  item["description"] = description(a);
-  if (!external_url.empty()) item["url"] = external_url + "/v1/slos/" + a.slo;
   return dump(item);
 }
 
@@ -95,25 +85,29 @@ Notifier::Notifier(const config::NotifyConfig& config, metrics::Registry& metric
 
 Notifier::~Notifier() { stop(); }
 
+void Notifier::enqueue(bool alertmanager, const std::string& key, const std::string& item) {
+  ++version_;
+  for (Target& t : targets_) {
+    if (t.alertmanager != alertmanager) continue;
+    Pending& p = t.pending[key];
+    p.item = item;
+    p.version = version_;
+    // A new state goes out now; a retry of an older one keeps its backoff.
+    p.attempts = 0;
+    p.next_try = {};
+    p.alone = false;
+  }
+}
+
 void Notifier::publish(const std::vector<eval::AlertChange>& changes, const std::vector<eval::AlertInstance>& firing,
                        Timestamp now) {
   if (targets_.empty()) return;
   std::lock_guard lock(mu_);
-  const auto enqueue = [&](const eval::AlertInstance& a) {
-    ++version_;
-    for (Target& t : targets_) {
-      Pending& p = t.pending[a.key()];
-      p.item = t.alertmanager ? alertmanager_item(a, now, config_.resend_interval, config_.external_url)
-                              : webhook_item(a, config_.external_url);
-      p.version = version_;
-      // A new state goes out now; a retry of an older one keeps its backoff.
-      p.attempts = 0;
-      p.next_try = {};
-      p.alone = false;
-    }
+  const auto to_alertmanager = [&](const eval::AlertInstance& a) {
+    enqueue(true, a.key(), alertmanager_item(a, now, config_.resend_interval, config_.external_url));
   };
   for (const eval::AlertChange& c : changes) {
-    enqueue(c.alert);
+    to_alertmanager(c.alert);
     if (c.kind == eval::AlertChange::Kind::kFired)
       last_sent_[c.alert.key()] = now;
     else
@@ -122,8 +116,11 @@ void Notifier::publish(const std::vector<eval::AlertChange>& changes, const std:
   for (const eval::AlertInstance& a : firing) {
     auto it = last_sent_.find(a.key());
     if (it != last_sent_.end() && it->second + config_.resend_interval > now) continue;
-    enqueue(a);
+    to_alertmanager(a);
     last_sent_[a.key()] = now;
+  }
+  for (const Incident& i : incidents_.step(changes, firing, now, config_.resend_interval)) {
+    enqueue(false, i.id, incident_json(i, now, config_.external_url));
   }
   wake_.notify_all();
 }
@@ -148,7 +145,7 @@ Notifier::Fate Notifier::deliver(Target& t, bool ignore_backoff) {
   }
   if (batch.empty()) return Fate::kNothingDue;
   const std::string body =
-      t.alertmanager ? "[" + items + "]" : R"({"version":"1","source":"budgetd","alerts":[)" + items + "]}";
+      t.alertmanager ? "[" + items + "]" : R"({"version":"2","source":"budgetd","incidents":[)" + items + "]}";
   const std::string path = t.alertmanager ? alertmanager_path(t.http.path) : t.http.path;
   const config::HttpTarget http = t.http;
   mu_.unlock();

@@ -82,6 +82,37 @@ std::string describe_tier(const config::TierSpec& tier) {
   return fmt::format("{}", fmt::join(parts, "; "));
 }
 
+namespace {
+
+bool page_blocks(const SloAssessment& in, ChangeType change) {
+  return !in.firing_pages.empty() && (change == ChangeType::kFeature || change == ChangeType::kRisky);
+}
+
+bool no_data_holds(const SloAssessment& in, ChangeType change) {
+  return in.status.primary().window.no_data() && in.status.spec->policy.no_data != config::NoDataDecision::kAllow &&
+         (change == ChangeType::kFeature || change == ChangeType::kRisky);
+}
+
+// When `change` gets through this SLO again if no new errors come in (SloDecision::reopens_at).
+std::optional<Timestamp> reopens_at(const SloAssessment& in, ChangeType change) {
+  const config::PolicySpec& policy = in.status.spec->policy;
+  if (no_data_holds(in, change))
+    return policy.no_data == config::NoDataDecision::kDeny || page_blocks(in, change) ? std::nullopt
+                                                                                      : std::optional(in.status.at);
+  // Held back by a firing page alone: it must resolve first, and no forecast says when.
+  if (in.tier().rule(change).allow) return page_blocks(in, change) ? std::nullopt : std::optional(in.status.at);
+  // Held back by the tier (a page too, maybe): when a better tier comes back. With no new errors
+  // a page resolves within its long window, well before a spent budget recovers.
+  std::optional<Timestamp> reopens;
+  for (size_t i = 0; i < in.tier_index && i < in.tier_recovery.size(); ++i) {
+    if (policy.tiers[i].rule(change).allow && in.tier_recovery[i] && (!reopens || *in.tier_recovery[i] < *reopens))
+      reopens = in.tier_recovery[i];
+  }
+  return reopens;
+}
+
+}  // namespace
+
 SloDecision decide(const SloAssessment& in, ChangeType change) {
   const config::SloSpec& spec = *in.status.spec;
   const eval::BudgetReport& budget = in.status.primary();
@@ -91,6 +122,7 @@ SloDecision decide(const SloAssessment& in, ChangeType change) {
   d.tier_index = in.tier_index;
   const config::TierSpec& tier = in.tier();
   d.tier = tier.name;
+  for (const ChangeType c : config::kChangeTypes) d.reopens_at[static_cast<size_t>(c)] = reopens_at(in, c);
 
   const std::string window = budget.window.name;
   std::string state;
@@ -106,15 +138,7 @@ SloDecision decide(const SloAssessment& in, ChangeType change) {
   const config::ChangeRule& rule = tier.rule(change);
   if (!rule.allow) {
     d.verdict = Verdict::kDeny;
-    // When the tier lets this change through again, if no new errors come in.
-    std::optional<Timestamp> reopens;
-    for (size_t i = 0; i < d.tier_index && i < in.tier_recovery.size(); ++i) {
-      if (spec.policy.tiers[i].rule(change).allow && in.tier_recovery[i] &&
-          (!reopens || *in.tier_recovery[i] < *reopens)) {
-        reopens = in.tier_recovery[i];
-      }
-    }
-    if (reopens)
+    if (const auto reopens = d.reopens_at[static_cast<size_t>(change)])
       reason += fmt::format("; {} deploys reopen around {} if no new errors", config::to_string(change),
                             format_rfc3339(*reopens));
   } else if (!rule.requirements.empty()) {
@@ -123,13 +147,34 @@ SloDecision decide(const SloAssessment& in, ChangeType change) {
   }
   d.reasons.push_back(std::move(reason));
 
+  if (budget.window.no_data()) {
+    d.insufficient_data = true;
+    const config::NoDataDecision choice = spec.policy.no_data;
+    if (no_data_holds(in, change)) {
+      if (choice == config::NoDataDecision::kDeny) {
+        d.verdict = Verdict::kDeny;
+        d.requirements.clear();
+      } else if (d.verdict != Verdict::kDeny) {
+        d.verdict = Verdict::kAllowWithRequirements;
+        if (std::find(d.requirements.begin(), d.requirements.end(), "canary") == d.requirements.end())
+          d.requirements.push_back("canary");
+      }
+    }
+    d.reasons.push_back(
+        fmt::format("{}: no data to judge the change by; policy.no_data is {}, so feature and risky changes are {}",
+                    spec.name, config::to_string(choice),
+                    choice == config::NoDataDecision::kAllow  ? "allowed as the untouched budget's tier allows them"
+                    : choice == config::NoDataDecision::kDeny ? "denied until events arrive"
+                                                              : "allowed with a canary"));
+  }
+
   for (const FiringPage& p : in.firing_pages) {
     d.reasons.push_back(
         fmt::format("{}: the page alert {} is firing (burn rate {:.1f}x over {} and {:.1f}x over {}): feature and "
                     "risky changes are "
                     "denied until it resolves",
                     spec.name, p.rule, p.long_burn_rate, p.long_window, p.short_burn_rate, p.short_window));
-    if (change == ChangeType::kFeature || change == ChangeType::kRisky) {
+    if (page_blocks(in, change)) {
       d.verdict = Verdict::kDeny;
       d.requirements.clear();
     }
@@ -147,6 +192,8 @@ GateDecision combine(std::vector<SloDecision> decisions) {
   const SloDecision& decider = *std::min_element(decisions.begin(), decisions.end(), stricter);
   g.verdict = decider.verdict;
   g.tier = decider.tier;
+  g.insufficient_data =
+      std::any_of(decisions.begin(), decisions.end(), [](const SloDecision& d) { return d.insufficient_data; });
   std::set<std::string> seen;
   for (const SloDecision& d : decisions) {
     for (const auto& r : d.reasons) g.reasons.push_back(r);

@@ -226,14 +226,14 @@ def test_list(driver, d):
     marks = {s: [m.text for m in driver.find_elements(By.CSS_SELECTOR, 'tr[data-slo="%s"] .mark' % s)]
              for s, _ in EXPECTED_ORDER}
     want = {"checkout-availability": [], "payments-availability": [], "search-availability": [],
-            "profile-availability": ["too few events"], "billing-availability": ["no data"]}
+            "profile-availability": ["insufficient data"], "billing-availability": ["no data"]}
     if marks != want:
-        fail("'no data' / 'too few events' marks: %s, expected %s" % (marks, want))
+        fail("'no data' / 'insufficient data' marks: %s, expected %s" % (marks, want))
     firing = driver.find_element(By.CSS_SELECTOR, 'tr[data-slo="checkout-availability"] td.firing').text
     if "page-1h" not in firing:
         fail("checkout-availability's row does not show page-1h firing: %r" % firing)
     weigh_page(driver, d)
-    ok("list: every SLO worst first with its tier word %s, no data and too few events marked" % [t for _, t in rows])
+    ok("list: every SLO worst first with its tier word %s, no data and insufficient data marked" % [t for _, t in rows])
     driver.save_screenshot(os.path.join(OUT, "dashboard-list.png"))
 
     driver.get(d.url + "/#/?tier=healthy")

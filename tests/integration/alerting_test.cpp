@@ -91,9 +91,10 @@ TEST(Gate, AnswersWithTheTierReasonsAndRequirements) {
   EXPECT_THAT(r.body, HasSubstr("'yolo' is not one of feature, risky, reliability, security"));
   EXPECT_EQ(c.get("/v1/gate?change=feature").status, 400);
   const std::string metrics = c.get("/metrics").body;
-  EXPECT_THAT(metrics, HasSubstr("budgetd_gate_decisions_total{decision=\"deny\"} 1\n"));
-  EXPECT_THAT(metrics, HasSubstr("budgetd_gate_decisions_total{decision=\"allow\"} 1\n"));
-  EXPECT_THAT(metrics, HasSubstr("budgetd_gate_decisions_total{decision=\"allow_with_requirements\"} 1\n"));
+  EXPECT_THAT(metrics, HasSubstr("budgetd_gate_decisions_total{service=\"checkout\",decision=\"deny\"} 1\n"));
+  EXPECT_THAT(metrics, HasSubstr("budgetd_gate_decisions_total{service=\"checkout\",decision=\"allow\"} 1\n"));
+  EXPECT_THAT(metrics,
+              HasSubstr("budgetd_gate_decisions_total{service=\"checkout\",decision=\"allow_with_requirements\"} 1\n"));
 }
 
 TEST(Alerts, FireResolveAndLeaveAnEpisodeForThePostmortem) {
@@ -155,15 +156,17 @@ TEST(Notify, WebhookGetsFiringThenResolvedDespiteFailures) {
   HttpClient c(d.port());
   burn(c, kT0Ms, 10);
   d.daemon().evaluate_now();
-  // The first delivered (200) request that carries the page-1h firing. Which request that is
-  // depends on timing: the evaluator loop's own first evaluation may land in the middle of the
-  // burn and fire other rules first, and each alert retries on its own backoff.
-  const auto delivered = [&](std::string_view status) {
+  // The first delivered (200) request whose incident carries page-1h in `state`. Which request
+  // that is depends on timing: the evaluator loop's own first evaluation may land in the middle
+  // of the burn and fire other rules first, and each incident retries on its own backoff.
+  const auto delivered = [&](std::string_view state) {
     for (const auto& r : hook.requests()) {
       if (r.answered != 200) continue;
       const json body_of_request = json::parse(r.body);
-      for (const auto& a : body_of_request["alerts"]) {
-        if (a["rule"] == "page-1h" && a["status"] == status) return std::make_pair(body_of_request, a);
+      for (const auto& i : body_of_request["incidents"]) {
+        for (const auto& a : i["rules"]) {
+          if (a["rule"] == "page-1h" && a["state"] == state) return std::make_pair(body_of_request, a);
+        }
       }
     }
     return std::make_pair(json(), json());
@@ -180,8 +183,9 @@ TEST(Notify, WebhookGetsFiringThenResolvedDespiteFailures) {
   EXPECT_EQ(reqs[0].method, "POST");
   EXPECT_EQ(reqs[0].target, "/budgetd");
   EXPECT_EQ(fired.first["source"], "budgetd");
+  EXPECT_EQ(fired.first["version"], "2");
   EXPECT_EQ(fired.second["slo"], "checkout-availability");
-  EXPECT_EQ(fired.second["url"], "http://budgetd.test/v1/slos/checkout-availability");
+  EXPECT_EQ(fired.first["incidents"][0]["url"], "http://budgetd.test/v1/slos/checkout-availability");
 
   // Resolve while the receiver fails again: the resolve is retried, not lost.
   hook.fail_next(1, 503);
@@ -190,7 +194,8 @@ TEST(Notify, WebhookGetsFiringThenResolvedDespiteFailures) {
   for (int i = 0; i < 360; ++i) events += (events.empty() ? "" : ",") + counts(kT0Ms + i * 10'000, 1000, 1000);
   push(c, events);
   d.daemon().evaluate_now();
-  // The page-1h resolve arrives in an answered (200) request after the failed one.
+  // The page-1h resolve arrives in an answered (200) request after the failed one: in the
+  // incident's update, since the ticket rules fire on.
   json resolved;
   for (int i = 0; i < 150 && resolved.is_null(); ++i) {
     resolved = delivered("resolved").second;
@@ -207,44 +212,55 @@ TEST(Notify, WebhookGetsFiringThenResolvedDespiteFailures) {
               HasSubstr("budgetd_notifications_total{target=\"" + hook.url() + "/budgetd\",result=\"failed\"} 3\n"));
 }
 
-// A receiver that refuses one alert (a 4xx for its content) drops that alert only: the refused
-// batch is resent one alert per request, and the others are delivered.
+// A receiver that refuses one incident (a 4xx for its content) drops that incident only: the
+// refused batch is resent one incident per request, and the others are delivered.
 // Regression: one alert a receiver refused (4xx) dropped every alert sent in the same request.
 TEST(NotifyRegression, OneRefusedAlertDroppedTheOthersOfItsBatch) {
   HttpReceiver hook;
-  hook.refuse_containing("\"rule\":\"page-6h\"", 422);
+  hook.refuse_containing("\"slo\":\"checkout-latency\"", 422);
   TestDaemon d(std::string("notify: {webhooks: [{url: \"") + hook.url() + "/budgetd\"}]}\n" + kSlos);
   HttpClient c(d.port());
-  burn(c, kT0Ms, 10);
+  // Both SLOs burn in one batch: two incidents, sent in one request.
+  std::string events;
+  for (int s = 720; s >= 1; --s) {
+    const int64_t ts = kT0Ms - s * 10'000;
+    const bool bad = s <= 60;
+    events += (events.empty() ? "" : ",") + counts(ts, bad ? 500 : 1000, 1000);
+    events += R"(,{"service":"checkout","ts":)" + std::to_string(ts) + R"(,"latency_ms":)" + (bad ? "900" : "20") + "}";
+  }
+  push(c, events);
   d.daemon().evaluate_now();
-  const auto delivered_rules = [&] {
-    std::set<std::string> rules;
+  const auto delivered_slos = [&] {
+    std::set<std::string> slos;
     for (const auto& r : hook.requests()) {
       if (r.answered != 200) continue;
       const json body = json::parse(r.body);
-      for (const auto& a : body["alerts"]) rules.insert(a["rule"].get<std::string>());
+      for (const auto& i : body["incidents"]) slos.insert(i["slo"].get<std::string>());
     }
-    return rules;
+    return slos;
   };
-  // The batch, then each of its alerts alone.
+  // The batch, then each of its incidents alone.
   ASSERT_TRUE(hook.wait_for(1, std::chrono::seconds(15)));
-  const size_t batch = json::parse(hook.requests()[0].body)["alerts"].size();
+  const size_t batch = json::parse(hook.requests()[0].body)["incidents"].size();
   ASSERT_TRUE(hook.wait_for(1 + batch, std::chrono::seconds(15)));
-  const auto rules = delivered_rules();
-  EXPECT_TRUE(rules.count("page-1h"));
-  EXPECT_TRUE(rules.count("ticket-1d"));
-  EXPECT_FALSE(rules.count("page-6h"));
+  const auto slos = delivered_slos();
+  EXPECT_TRUE(slos.count("checkout-availability"));
+  EXPECT_FALSE(slos.count("checkout-latency"));
   const auto reqs = hook.requests();
   EXPECT_EQ(reqs.size(), 1 + batch);
   EXPECT_EQ(reqs[0].answered, 422u);
-  EXPECT_GT(batch, 1u) << "the first request is the whole batch";
-  for (size_t i = 1; i < reqs.size(); ++i) EXPECT_EQ(json::parse(reqs[i].body)["alerts"].size(), 1u);
-  // The page-6h alert was refused twice (in the batch and alone) and then dropped, never retried.
-  size_t page_6h_requests = 0;
-  for (const auto& r : reqs) page_6h_requests += r.body.find("\"rule\":\"page-6h\"") != std::string::npos;
-  EXPECT_EQ(page_6h_requests, 2u);
-  EXPECT_THAT(c.get("/metrics").body,
-              HasSubstr("budgetd_notifications_total{target=\"" + hook.url() + "/budgetd\",result=\"refused\"} 2\n"));
+  EXPECT_EQ(batch, 2u) << "the first request is the whole batch: one incident per SLO";
+  for (size_t i = 1; i < reqs.size(); ++i) EXPECT_EQ(json::parse(reqs[i].body)["incidents"].size(), 1u);
+  // The latency incident was refused twice (in the batch and alone) and then dropped, never retried.
+  size_t latency_requests = 0;
+  for (const auto& r : reqs) latency_requests += r.body.find("\"slo\":\"checkout-latency\"") != std::string::npos;
+  EXPECT_EQ(latency_requests, 2u);
+  // The last refusal is counted once its answer is read, a moment after the receiver saw it.
+  const std::string refused =
+      "budgetd_notifications_total{target=\"" + hook.url() + "/budgetd\",result=\"refused\"} 2\n";
+  for (int i = 0; i < 50 && c.get("/metrics").body.find(refused) == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_THAT(c.get("/metrics").body, HasSubstr(refused));
 }
 
 // A restart keeps the alert state: a page that fired before it is still the same firing page
@@ -284,8 +300,10 @@ TEST(Alerts, FiringAlertsSurviveARestartAndResolveAfterOne) {
   for (int i = 0; i < 150 && resolved.is_null(); ++i) {
     for (const auto& r : hook.requests()) {
       const json body = json::parse(r.body);
-      for (const auto& a : body["alerts"]) {
-        if (a["rule"] == "page-1h" && a["slo"] == "checkout-availability" && a["status"] == "resolved") resolved = a;
+      for (const auto& incident : body["incidents"]) {
+        for (const auto& a : incident["rules"]) {
+          if (a["rule"] == "page-1h" && a["slo"] == "checkout-availability" && a["state"] == "resolved") resolved = a;
+        }
       }
     }
     if (resolved.is_null()) std::this_thread::sleep_for(std::chrono::milliseconds(100));

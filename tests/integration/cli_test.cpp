@@ -142,7 +142,7 @@ TEST(Cli, EverySubcommandRefusesUnknownFlagsAndStrayArgumentsWithItsUsage) {
   EXPECT_THAT(r.out, HasSubstr("budgetd backtest: --json takes no value"));
   r = run("export");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.out, HasSubstr("budgetd export: missing openslo"));
+  EXPECT_THAT(r.out, HasSubstr("budgetd export: missing openslo|alertmanager"));
   r = run("--bogus");  // no subcommand: serve's flags
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.out, HasSubstr("budgetd serve: unknown flag '--bogus'"));
@@ -183,12 +183,12 @@ TEST(Cli, EverySubcommandPrintsItsOwnUsageAndFlagsOnHelp) {
       {"check", {"--config FILE"}},
       {"gate",
        {"--url URL", "--service S", "--change C", "--slo NAME", "--fail-open", "--json", "--timeout D", "--token T",
-        "--ci-job J", "--commit C"}},
+        "--ci-job J", "--commit C", "--dry-run"}},
       {"deploy",
        {"--url URL", "--service S", "--version V", "--commit C", "--ci-job J", "--change T", "--link URL", "--ts T",
         "--fail-open", "--json", "--timeout D", "--token T"}},
       {"backtest", {"--config FILE", "--events FILE", "--from T", "--to T", "--step D", "--reorder D", "--json"}},
-      {"export", {"--config FILE"}},
+      {"export", {"--config FILE", "--receiver-url URL", "--group-wait D"}},
   };
   for (const auto& [cmd, names] : flags) {
     for (const char* help : {" --help", " -h"}) {

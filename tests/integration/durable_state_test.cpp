@@ -94,7 +94,8 @@ TEST(DurableState, ChangesSurviveARestartThroughTheSnapshot) {
   EXPECT_THAT(n.current().all(), ElementsAre("deployed v1", "deployed v2"));
   d.restart();  // a clean stop writes a final snapshot: nothing to replay
   EXPECT_THAT(n.current().all(), ElementsAre("deployed v1", "deployed v2"));
-  EXPECT_EQ(d.daemon().recovery().states_restored, 2u);  // "notes" and the daemon's own "deploys"
+  EXPECT_EQ(d.daemon().recovery().states_restored,
+            4u);  // "notes" and the daemon's deploys, gate_overrides, gate_decisions
   EXPECT_EQ(d.daemon().recovery().state_records_applied, 0u);
 }
 
@@ -114,7 +115,7 @@ TEST(DurableState, ChangesAfterTheLastSnapshotAreReplayedFromTheLog) {
   second.add_state(restored);
   ASSERT_TRUE(second.start().ok());
   EXPECT_THAT(restored.all(), ElementsAre("before the snapshot", "after it", "and again"));
-  EXPECT_EQ(second.recovery().states_restored, 2u);  // "notes" and the daemon's own "deploys"
+  EXPECT_EQ(second.recovery().states_restored, 4u);  // "notes" and the daemon's deploys, gate_overrides, gate_decisions
   EXPECT_EQ(second.recovery().state_records_applied, 2u);
   second.stop();
 }

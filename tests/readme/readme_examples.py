@@ -19,7 +19,8 @@ blocks of README.md in order:
   loops work). A directive `<!-- example: at 2026-11-24T10:00:10Z -->` before a block moves the
   clock there first, and waits until budgetd's evaluator has evaluated at that time
   (budgetd_slo_evaluation_timestamp_seconds), so alert states are those of that instant.
-- What must vary is normalised, and only that: the port (shown as localhost:8080).
+- What must vary is normalised, and only that: the port (shown as localhost:8080) and the ids of
+  gate overrides, which are random (shown as ovr-4f1c2a9b7d3e5f60).
 - Other blocks say with a directive what checks them:
     `config`        a complete budgetd config: `budgetd check` must accept it (run where
                     `slos/*.yaml` holds one OpenSLO SLO, for `include:`);
@@ -60,6 +61,7 @@ README = os.path.join(ROOT, "README.md")
 FAKETIME_LIB = (glob.glob("/usr/lib/*/faketime/libfaketimeMT.so.1") + ["libfaketimeMT.so.1 (package faketime)"])[0]
 START = "2026-11-24T10:00:00Z"
 PORT_SHOWN = "localhost:8080"
+OVERRIDE_ID_SHOWN = "ovr-4f1c2a9b7d3e5f60"
 
 failures = []
 passed = 0
@@ -311,6 +313,7 @@ def run_sh(env, block):
     except subprocess.TimeoutExpired:
         return fail(block, "still running after 60 s")
     out = r.stdout.replace("127.0.0.1:%d" % env.port, PORT_SHOWN).replace(":%d" % env.port, ":8080")
+    out = re.sub(r"ovr-[0-9a-f]{16}", OVERRIDE_ID_SHOWN, out)
     if PRINT_ACTUAL:
         try:
             shown = "\n".join(readable_json(v) for v in json_values(out)) + "\n" if out.strip() else out

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "budgetd/eval/alert_json.h"
+#include "budgetd/notify/incident.h"
 #include "budgetd/notify/notifier.h"
 
 namespace budgetd::eval {
@@ -42,7 +43,7 @@ TEST(AlertJson, OneSetOfNamesWithRfc3339Times) {
   EXPECT_THAT(keys(j),
               ::testing::ElementsAre("slo", "service", "rule", "severity", "state", "since", "resolved_at", "objective",
                                      "factor", "long_window", "short_window", "long_burn_rate", "short_burn_rate",
-                                     "budget_consumed", "postmortem_required", "runbook_url"));
+                                     "budget_consumed", "postmortem_required", "events", "min_events", "runbook_url"));
   EXPECT_EQ(j["since"], "2026-11-24T09:59:00Z");
   EXPECT_TRUE(j["resolved_at"].is_null());
   EXPECT_EQ(j["state"], "firing");
@@ -57,12 +58,17 @@ TEST(AlertJson, ReadsBackWhatItWrites) {
   EXPECT_EQ(alert_json(back), alert_json(a));
 }
 
-TEST(AlertJson, TheWebhookCarriesTheSameFieldsUnderTheSameNames) {
-  const AlertInstance a = firing_page();
-  const auto webhook = nlohmann::ordered_json::parse(notify::Notifier::webhook_item(a, "http://budgetd:8080"));
+TEST(AlertJson, TheWebhookIncidentCarriesEachRuleInTheSameForm) {
+  AlertInstance a = firing_page();
+  a.incident = "checkout-availability@2026-11-24T09:59:00Z";
+  const notify::Incident incident{a.incident, notify::Transition::kOpened, {a}};
+  const auto webhook = nlohmann::ordered_json::parse(notify::incident_json(incident, kNow, "http://budgetd:8080"));
   const nlohmann::ordered_json alert = alert_json(a);
-  for (const auto& [k, v] : alert.items()) EXPECT_EQ(webhook.at(k), v) << k;
+  ASSERT_EQ(webhook["rules"].size(), 1u);
+  for (const auto& [k, v] : alert.items()) EXPECT_EQ(webhook["rules"][0].at(k), v) << k;
   EXPECT_EQ(webhook["status"], "firing");
+  EXPECT_EQ(webhook["transition"], "opened");
+  EXPECT_EQ(webhook["id"], a.incident);
   EXPECT_EQ(webhook["url"], "http://budgetd:8080/v1/slos/checkout-availability");
 }
 

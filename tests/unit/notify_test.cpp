@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "budgetd/config/config.h"
+#include "budgetd/notify/incident.h"
 #include "budgetd/notify/notifier.h"
 
 namespace budgetd::notify {
@@ -29,9 +30,10 @@ TEST(Notify, AlertmanagerItemCarriesTheLabelsAnnotationsAndTimes) {
   a.since = kNow - kMinute;
   a.long_burn_rate = 20.5;
   a.short_burn_rate = 30;
+  a.incident = "checkout-availability@2026-11-24T09:59:00Z";
   auto j = nlohmann::json::parse(Notifier::alertmanager_item(a, kNow, kMinute, "http://budgetd:8080"));
   EXPECT_EQ(j["labels"], nlohmann::json::parse(R"({"alertname":"ErrorBudgetBurn","slo":"checkout-availability",
-      "service":"checkout","severity":"page","rule":"page-1h"})"));
+      "service":"checkout","severity":"page","rule":"page-1h","incident":"checkout-availability@2026-11-24T09:59:00Z"})"));
   EXPECT_EQ(j["annotations"]["runbook_url"], "https://rb/checkout");
   EXPECT_EQ(j["annotations"]["summary"], "checkout-availability: error budget burning 20.5x over 1h (page-1h)");
   EXPECT_EQ(j["startsAt"], "2026-11-24T09:59:00Z");
@@ -60,6 +62,83 @@ TEST(Notify, ReceiverUrlsAreParsedStrictlyAndJoinedWithoutDoubleSlashes) {
     const std::string want = std::string_view(base).starts_with("/am") ? "/am/api/v2/alerts" : "/api/v2/alerts";
     EXPECT_EQ(Notifier::alertmanager_path(base), want) << base;
   }
+}
+
+eval::AlertInstance rule(const std::string& name, config::Severity severity, Timestamp since) {
+  eval::AlertInstance a;
+  a.slo = "checkout-availability";
+  a.service = "checkout";
+  a.rule = name;
+  a.severity = severity;
+  a.state = eval::AlertState::kFiring;
+  a.since = since;
+  a.incident = "checkout-availability@2026-11-24T10:00:00Z";
+  return a;
+}
+
+eval::AlertChange fired(const eval::AlertInstance& a) { return {eval::AlertChange::Kind::kFired, a}; }
+eval::AlertChange resolved(eval::AlertInstance a, Timestamp at) {
+  a.state = eval::AlertState::kResolved;
+  a.resolved_at = at;
+  return {eval::AlertChange::Kind::kResolved, a};
+}
+
+// A slow burn opens a ticket incident; a page joining it escalates it at once; a rule that stops
+// while others fire is named (resolved) in the next update; the last one resolves the incident.
+TEST(Incidents, TicketOpensPageEscalatesRulesLeaveThenItResolves) {
+  IncidentLog log;
+  const auto ticket = rule("ticket-3d", config::Severity::kTicket, kNow);
+  auto out = log.step({fired(ticket)}, {ticket}, kNow, kMinute);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].transition, Transition::kOpened);
+  EXPECT_EQ(out[0].severity(), config::Severity::kTicket);
+
+  EXPECT_TRUE(log.step({}, {ticket}, kNow + kSecond * 10, kMinute).empty()) << "nothing new before the resend";
+
+  const auto page = rule("page-1h", config::Severity::kPage, kNow + 20 * kSecond);
+  out = log.step({fired(page)}, {ticket, page}, kNow + 20 * kSecond, kMinute);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].transition, Transition::kEscalated);
+  EXPECT_EQ(out[0].severity(), config::Severity::kPage);
+  EXPECT_EQ(out[0].rules.size(), 2u);
+  EXPECT_EQ(out[0].since(), kNow);
+
+  // The page stops; the ticket fires on. Nothing until the resend, then an update naming both.
+  EXPECT_TRUE(log.step({resolved(page, kNow + 30 * kSecond)}, {ticket}, kNow + 30 * kSecond, kMinute).empty());
+  out = log.step({}, {ticket}, kNow + 90 * kSecond, kMinute);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].transition, Transition::kUpdated);
+  ASSERT_EQ(out[0].rules.size(), 2u);
+  EXPECT_EQ(out[0].rules[1].rule, "page-1h");
+  EXPECT_EQ(out[0].rules[1].state, eval::AlertState::kResolved);
+  EXPECT_EQ(out[0].severity(), config::Severity::kTicket) << "the page that stopped no longer counts";
+  const auto sent = nlohmann::json::parse(incident_json(out[0], kNow + 90 * kSecond, ""));
+  EXPECT_EQ(sent["transition"], "updated");
+  EXPECT_EQ(sent["rules"][1]["state"], "resolved");
+
+  out = log.step({resolved(ticket, kNow + 2 * kMinute)}, {}, kNow + 2 * kMinute, kMinute);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].transition, Transition::kResolved);
+  EXPECT_EQ(out[0].rules.size(), 1u);
+  const auto end = nlohmann::json::parse(incident_json(out[0], kNow + 2 * kMinute, "http://budgetd"));
+  EXPECT_EQ(end["status"], "resolved");
+  EXPECT_EQ(end["resolved_at"], "2026-11-24T10:02:00Z");
+  EXPECT_EQ(end["url"], "http://budgetd/v1/slos/checkout-availability");
+  EXPECT_TRUE(log.step({}, {}, kNow + 3 * kMinute, kMinute).empty());
+}
+
+// After a restart the notifier has forgotten what it sent: an incident still firing is an
+// update (not a second "opened"), and one that ended while budgetd was down still resolves.
+TEST(Incidents, AfterARestartAnOpenIncidentIsUpdatedAndAnEndedOneResolves) {
+  IncidentLog log;
+  const auto page = rule("page-1h", config::Severity::kPage, kNow);
+  auto out = log.step({}, {page}, kNow, kMinute);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].transition, Transition::kUpdated);
+  IncidentLog fresh;
+  out = fresh.step({resolved(page, kNow + kHour)}, {}, kNow + kHour, kMinute);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].transition, Transition::kResolved);
 }
 
 }  // namespace

@@ -40,6 +40,10 @@ namespace budgetd::cluster {
 class ReplicationView;
 class ClusterView;
 }  // namespace budgetd::cluster
+namespace budgetd::policy {
+class GateOverrides;
+class DecisionLog;
+}  // namespace budgetd::policy
 
 namespace budgetd::api {
 
@@ -90,6 +94,11 @@ class Backend {
   virtual const cluster::ClusterView* cluster() const { return nullptr; }
   // A snapshot written now, as its bytes (GET /v1/admin/snapshot: a peer bootstraps from it).
   virtual Result<std::string> snapshot_bytes() { return Unavailable("this backend keeps no snapshots"); }
+  // The gate's break-glass overrides and its decision log (durable states, changed through
+  // committer()); null when the backend keeps none: then the override and decision routes
+  // answer 404 and the gate records nothing.
+  virtual policy::GateOverrides* overrides() { return nullptr; }
+  virtual policy::DecisionLog* decisions() { return nullptr; }
 };
 
 class Server {

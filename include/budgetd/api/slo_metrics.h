@@ -54,7 +54,18 @@ class SloMetricsWriter {
   std::shared_ptr<const SloMetrics> finish(Timestamp evaluated_at, std::chrono::nanoseconds took) &&;
 
  private:
-  enum Family { kObjective, kSli, kBurnRate, kRemaining, kEvents, kTier, kFiring, kFamilies };
+  enum Family {
+    kObjective,
+    kSli,
+    kBurnRate,
+    kRemaining,
+    kEvents,
+    kTier,
+    kFiring,
+    kInsufficientData,
+    kTooFewEvents,
+    kFamilies
+  };
   static constexpr size_t kChunkBytes = 64 * 1024;
   static constexpr size_t kSampleBytes = 1024;  // room left in a chunk for one more sample line
   // The family's chunk with room for another sample.

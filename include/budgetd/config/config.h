@@ -115,8 +115,17 @@ struct TierSpec {
   friend bool operator==(const TierSpec&, const TierSpec&) = default;
 };
 
+// What the gate answers for an SLO whose primary budget window has no events at all
+// (policy.no_data): nothing is known about the change's risk, so it is a choice.
+enum class NoDataDecision { kAllow, kDeny, kRequireCanary };
+const char* to_string(NoDataDecision d);
+
 struct PolicySpec {
   std::vector<TierSpec> tiers;  // healthiest first; thresholds strictly decreasing
+  NoDataDecision no_data = NoDataDecision::kAllow;
+  // The longest a gate override (POST /v1/gate/overrides) may last; a service's overrides are
+  // held to the shortest of its SLOs'.
+  Millis max_override = 24 * kHour;
   friend bool operator==(const PolicySpec&, const PolicySpec&) = default;
 };
 

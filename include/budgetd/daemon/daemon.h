@@ -34,6 +34,8 @@
 #include "budgetd/durable/wal.h"
 #include "budgetd/metrics/registry.h"
 #include "budgetd/notify/notifier.h"
+#include "budgetd/policy/decision_log.h"
+#include "budgetd/policy/overrides.h"
 #include "budgetd/store/write_gate.h"
 
 namespace budgetd {
@@ -89,11 +91,16 @@ class Daemon final : public api::Backend {
   // Whether this node sends notifications now: always when embedded, only while it holds the
   // leader lease in cluster mode.
   bool sends_notifications() const;
+  // The gate's overrides and decision log, registered by the daemon itself (add_gate_states).
+  policy::GateOverrides* overrides() override { return &overrides_; }
+  policy::DecisionLog* decisions() override { return &decisions_; }
 
  private:
   static std::shared_ptr<const api::ServingState> make_state(std::shared_ptr<const config::Config> config,
                                                              std::shared_ptr<const store::SloSet> slos);
   Status lock_storage_dir();
+  // Registers the gate's durable states (overrides, decision log); from the constructor.
+  void add_gate_states();
   void publish(std::shared_ptr<const api::ServingState> next);
   // Takes snapshot_mu_, then state_mu_ for the capture only.
   Result<std::string> write_snapshot();
@@ -139,6 +146,8 @@ class Daemon final : public api::Backend {
   std::shared_ptr<const api::SloMetrics> slo_metrics_;  // guarded by published_mu_; set by evaluate_now()
   durable::IdempotencyTable keys_;
   deploys::DeployLog deploys_;                  // safe for concurrent use; its retention set by publish()
+  policy::GateOverrides overrides_;             // safe for concurrent use
+  policy::DecisionLog decisions_;               // safe for concurrent use
   std::vector<durable::DurableState*> states_;  // add_state() before start(); fixed afterwards
   store::WriteGate gate_;                       // its one closer at a time: state_mu_
   std::unique_ptr<durable::Wal> wal_;

@@ -4,11 +4,11 @@
 //
 //   {"slo", "service", "rule", "severity", "state", "since", "resolved_at", "objective",
 //    "factor", "long_window", "short_window", "long_burn_rate", "short_burn_rate",
-//    "budget_consumed", "postmortem_required", "runbook_url"}
+//    "budget_consumed", "postmortem_required", "events", "min_events", "runbook_url", "incident"}
 //
 // Times are RFC 3339 UTC; resolved_at is null until the first firing span ends; runbook_url is
-// left out when the rule has none. Reading takes what writing gives, ignores fields it does not
-// know (a newer budgetd's) and gives missing ones their defaults (an older one's).
+// left out when the rule has none, incident until the rule first fires. Reading takes what writing gives, ignores
+// fields it does not know (a newer budgetd's) and gives missing ones their defaults (an older one's).
 //
 //   nlohmann::ordered_json j = alert_json(alert);
 //   Result<AlertInstance> back = alert_from_json(j);

@@ -22,7 +22,9 @@
 
 namespace budgetd::eval {
 
-enum class AlertState { kInactive, kFiring, kResolved };
+// kInsufficientData: not firing, and held back by min_events (the long window holds fewer
+// events than the rule needs), so "inactive" would claim more than is known.
+enum class AlertState { kInactive, kFiring, kResolved, kInsufficientData };
 const char* to_string(AlertState s);
 
 struct AlertInstance {
@@ -45,6 +47,12 @@ struct AlertInstance {
   // the start of the short window the rule fired on, until it resolved (or now).
   double budget_consumed = 0;
   bool postmortem_required = false;
+  // The incident this firing span belongs to: every rule of one SLO that fires while another of
+  // its rules is firing joins that rule's incident, so receivers see one incident per burn, not
+  // one per rule. "<slo>@<RFC 3339 time the first rule fired>"; kept after the span ends.
+  std::string incident;
+  uint64_t events = 0;      // in the long window at the last evaluation
+  uint64_t min_events = 0;  // what the rule needs there to fire
 
   std::string key() const { return slo + "/" + rule; }
 };
@@ -68,12 +76,15 @@ class AlertTracker {
   static constexpr double kPostmortemShare = 0.30;
   static constexpr size_t kEpisodesKept = 20;  // per SLO
 
-  // One evaluation of `slo` at `now`.
+  // One evaluation of `slo` at `now`. A change carries the alert as it stands after the whole
+  // evaluation (its burn rates and the budget its episode consumed): what the status shows.
   std::vector<AlertChange> observe(const store::StoredSlo& slo, const SloStatus& status, Timestamp now);
   // After a reload: rules and SLOs that no longer exist are forgotten; firing ones resolve.
   std::vector<AlertChange> retain(const store::SloSet& set, Timestamp now);
 
   std::vector<AlertInstance> firing() const;
+  // Alerts in state insufficient_data (held back by min_events).
+  std::vector<AlertInstance> insufficient_data() const;
   std::optional<AlertInstance> find(std::string_view slo, std::string_view rule) const;
   // The SLO's episodes, newest first: the firing ones and the last kEpisodesKept resolved ones.
   std::vector<AlertEpisode> episodes(std::string_view slo) const;
@@ -84,6 +95,9 @@ class AlertTracker {
   Status load(std::string_view saved);
 
  private:
+  // REQUIRES: mu_ held. The incident a rule of `slo` that fires at `since` joins.
+  std::string incident_for(const std::string& slo, Timestamp since) const;
+
   mutable std::mutex mu_;
   std::map<std::string, AlertInstance, std::less<>> alerts_;           // by key()
   std::map<std::string, std::deque<AlertEpisode>, std::less<>> past_;  // by SLO, newest first

@@ -32,4 +32,12 @@ inline double budget_remaining(const store::Counts& c, const config::Objective& 
 // boundary never flips on a rounding error (1 - 0.7 is 0.30000000000000004 in binary).
 bool budget_left_above(const store::Counts& c, const config::Objective& o, int64_t above);
 
+// The fewest events over which one bad event does not spend more than the whole budget:
+// ceil(1 / (1 - objective)), 1,000 at 99.9 %. A budget window with fewer is `too_few_events`:
+// (1 - objective) x total < 1, decided on the integers.
+uint64_t events_for_one_bad_event(const config::Objective& o);
+inline bool too_few_events(const store::Counts& c, const config::Objective& o) {
+  return c.total < events_for_one_bad_event(o);
+}
+
 }  // namespace budgetd::eval

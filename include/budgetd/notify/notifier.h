@@ -1,11 +1,14 @@
 #pragma once
 // Sends alert notifications to Alertmanager (v2 API) and to plain JSON webhooks, from its own
-// thread: evaluation and ingest never wait for a receiver.
+// thread: evaluation and ingest never wait for a receiver. Alertmanager gets every alert rule as
+// its own alert (labels slo, service, severity, rule and incident; `budgetd export
+// alertmanager` groups and inhibits them); a webhook gets one item per incident and transition
+// (incident.h), never one per rule.
 //
 //   Notifier n(config.notify, metrics);
 //   n.publish(changes, firing, now);   // each evaluation tick
 //
-// Every alert's latest state is kept per target until that target takes it: failed sends (no
+// Every alert's (webhook: incident's) latest state is kept per target until that target takes it: failed sends (no
 // answer, 5xx) are retried with backoff (1 s, 2 s, ... up to 1 min) for as long as it takes, and
 // a newer state of the same alert replaces an older one still waiting. So a resolve is never
 // lost, only delayed. Only a 4xx (the receiver refuses the request itself) drops an alert, with
@@ -28,6 +31,7 @@
 #include "budgetd/config/config.h"
 #include "budgetd/eval/alert_tracker.h"
 #include "budgetd/metrics/registry.h"
+#include "budgetd/notify/incident.h"
 
 namespace budgetd::notify {
 
@@ -48,7 +52,6 @@ class Notifier {
   // The JSON item of one alert, as sent (exposed for tests).
   static std::string alertmanager_item(const eval::AlertInstance& a, Timestamp now, Millis resend_interval,
                                        const std::string& external_url);
-  static std::string webhook_item(const eval::AlertInstance& a, const std::string& external_url);
   // The v2 alerts endpoint under an Alertmanager URL's path (a route prefix, with or without '/').
   static std::string alertmanager_path(std::string_view base);
 
@@ -63,7 +66,7 @@ class Notifier {
   struct Target {
     config::HttpTarget http;
     bool alertmanager;
-    std::map<std::string, Pending> pending;  // by alert key
+    std::map<std::string, Pending> pending;  // by alert key (webhooks: by incident id)
     metrics::Counter* sent;
     metrics::Counter* failed;   // will be retried
     metrics::Counter* refused;  // 4xx: dropped
@@ -78,6 +81,9 @@ class Notifier {
   std::condition_variable wake_;
   std::vector<Target> targets_;
   std::map<std::string, Timestamp> last_sent_;  // alert key -> budgetd time of its last firing send
+  IncidentLog incidents_;                       // what the webhooks last heard of each incident
+  // REQUIRES: mu_ held. Queues `item` under `key` for every target of the kind.
+  void enqueue(bool alertmanager, const std::string& key, const std::string& item);
   uint64_t version_ = 0;
   bool stop_ = false;
   std::thread thread_;

@@ -6,8 +6,12 @@
 //   GateDecision g = combine({d1, d2, ...});                      // a service's SLOs: strictest wins
 //
 // The tier decides per change type; a firing page alert denies feature and risky changes
-// whatever the tier. Every reason is a sentence a developer can act on.
+// whatever the tier; an SLO with no events in its primary budget window answers feature and
+// risky changes as its policy.no_data says (reliability fixes and security patches are never
+// held back for want of data). Every reason is a sentence a developer can act on, and the
+// structured parts (reopens_at, insufficient_data) say the same for a machine.
 
+#include <array>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +33,13 @@ struct SloDecision {
   Verdict verdict = Verdict::kAllow;
   std::vector<std::string> requirements;
   std::vector<std::string> reasons;
+  // The primary budget window has no events: policy.no_data decided feature and risky changes.
+  bool insufficient_data = false;
+  // Per change type (config::kChangeTypes order): when this SLO lets it through, if no new
+  // errors come in: `at` when it does now, the forecast time when a better tier comes back, or
+  // nullopt when no forecast says (only a firing page holds it back, no data must arrive, or
+  // the budget does not recover within its window).
+  std::array<std::optional<Timestamp>, 4> reopens_at{};
   bool allowed() const { return verdict != Verdict::kDeny; }
 };
 
@@ -40,6 +51,7 @@ struct GateDecision {
   std::vector<std::string> reasons;
   std::vector<std::string> requirements;
   std::vector<SloDecision> slos;
+  bool insufficient_data = false;  // some SLO had no data (its policy.no_data decided)
   bool allowed() const { return verdict != Verdict::kDeny; }
 };
 

@@ -40,7 +40,8 @@ function picker(services, chosen) {
 async function serviceSection(service, routes) {
   const q = encodeURIComponent(service);
   const answers = await Promise.all(CHANGES.map((c) =>
-    getJson(`/v1/gate?service=${q}&change=${c}`).catch((err) => ({ change: c, error: err.message }))));
+    // A dry run: looking at the page gates nothing, so it is neither counted nor recorded.
+    getJson(`/v1/gate?service=${q}&change=${c}&dry_run=true`).catch((err) => ({ change: c, error: err.message }))));
   const deploys = routes.deploys
     ? await getJson(`/v1/deploys?service=${q}&range=${DEPLOY_RANGE}`).catch((err) => ({ error: err.message }))
     : null;
@@ -57,13 +58,24 @@ function gateTable(service, answers) {
     ? h('tr', { 'data-change': a.change }, h('th', { scope: 'row' }, a.change), h('td', { colspan: 3 }, note(a.error, 'error')))
     : h('tr', { 'data-change': a.change, 'data-decision': a.decision },
       h('th', { scope: 'row' }, a.change),
-      h('td', {}, h('span', { class: `decision decision-${a.decision}` }, a.decision.replaceAll('_', ' '))),
+      h('td', {}, h('span', { class: `decision decision-${a.decision}` }, a.decision.replaceAll('_', ' ')),
+        a.override ? h('span', { class: 'mark', 'data-override': a.override.id }, `override by ${a.override.by || 'someone'} until `, time(a.override.expires_at)) : '',
+        reopens(a)),
       h('td', {}, a.requirements.length ? a.requirements.join(', ') : '—'),
       h('td', {}, a.reasons.length ? h('ul', { class: 'reasons' }, a.reasons.map((r) => h('li', {}, r))) : 'no objection')));
   return h('div', { class: 'scroll' }, h('table', { class: 'gate', id: `gate-${service}` },
     h('caption', {}, `What the gate answers now for ${service}`),
     h('thead', {}, h('tr', {}, ['Change', 'Decision', 'Requires', 'Reasons'].map((t) => h('th', { scope: 'col' }, t)))),
     h('tbody', {}, rows)));
+}
+
+// When a denied change gets through again, if no new errors come in (the latest of its SLOs').
+function reopens(a) {
+  if (a.allowed) return '';
+  const times = a.slos.map((s) => s.reopens_at?.[a.change]);
+  if (times.some((t) => t === null || t === undefined)) return h('span', { class: 'muted reopens' }, ' no forecast reopens it');
+  const latest = times.reduce((x, y) => (Date.parse(x) > Date.parse(y) ? x : y));
+  return h('span', { class: 'muted reopens' }, ' reopens around ', time(latest));
 }
 
 function deployLine(d) {

@@ -105,9 +105,15 @@ function row({ summary: s, detail, spark }, charts) {
   const marks = [];
   if (s.error) marks.push(h('span', { class: 'mark mark-error' }, s.error));
   if (s.no_data) marks.push(h('span', { class: 'mark', title: 'no events in the budget window' }, 'no data'));
-  const quiet = detail?.alerts?.filter((a) => a.low_traffic).map((a) => a.rule) ?? [];
-  if (!s.no_data && quiet.length) {
-    marks.push(h('span', { class: 'mark', title: `fewer than min_events in the long window of ${quiet.join(', ')}: those alerts cannot fire` },
+  // Low traffic is a state, not silence: rules min_events holds back, and an SLO whose budget
+  // window is too small for one bad event to matter.
+  const held = s.insufficient_data ?? [];
+  if (!s.no_data && held.length) {
+    marks.push(h('span', { class: 'mark', title: `fewer than min_events in the long window of ${held.join(', ')}: those alerts cannot fire` },
+      'insufficient data'));
+  }
+  if (!s.no_data && s.too_few_events) {
+    marks.push(h('span', { class: 'mark', title: 'the budget window holds fewer events than one bad event needs not to overspend the budget' },
       'too few events'));
   }
   const oneHour = detail?.windows?.find((w) => w.window === '1h')?.burn_rate ?? detail?.forecast?.burn_rate_1h;

@@ -151,8 +151,8 @@ function alertsSection(status) {
   const rows = status.alerts.map((a) => h('tr', { 'data-rule': a.rule, 'data-state': a.state ?? (a.firing ? 'firing' : 'inactive') },
     h('th', { scope: 'row' }, a.rule),
     h('td', {}, h('span', { class: `alert alert-${a.severity}` }, a.severity)),
-    h('td', { class: `state state-${a.state ?? 'inactive'}` }, a.state ?? (a.firing ? 'firing' : 'inactive'),
-      a.low_traffic ? h('span', { class: 'mark' }, 'too few events') : ''),
+    h('td', { class: `state state-${a.state ?? 'inactive'}` }, (a.state ?? (a.firing ? 'firing' : 'inactive')).replace('_', ' '),
+      a.insufficient_data ? h('span', { class: 'mark' }, `${count(a.events)} of ${count(a.min_events)} events`) : ''),
     h('td', {}, a.since ? time(a.since) : '—'),
     h('td', { class: 'num' }, `${burn(a.long_burn_rate)} (${a.long})`),
     h('td', { class: 'num' }, `${burn(a.short_burn_rate)} (${a.short})`),
@@ -160,7 +160,10 @@ function alertsSection(status) {
     h('td', { class: 'num' }, a.budget_consumed === undefined ? '—' : percent(a.budget_consumed)),
     h('td', {}, a.postmortem_required ? 'required' : '—'),
     h('td', {}, a.runbook_url ? h('a', { href: a.runbook_url, rel: 'noreferrer' }, 'runbook') : '—')));
+  const few = status.too_few_events;
   return h('section', { id: 'alerts' }, h('h2', {}, 'Alerts'),
+    few?.flagged ? h('p', { class: 'mark', id: 'too-few-events' },
+      `Too few events: ${count(few.events)} in the budget window, where one bad event needs ${count(few.needed)} not to overspend the budget.`) : '',
     rows.length ? table('alerts-table', head, rows) : note('No alert rules.'));
 }
 
