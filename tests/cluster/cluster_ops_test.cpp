@@ -345,6 +345,17 @@ slos:
     while (!done() && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(50ms);
     return done();
   };
+  const auto all_ready = [&] {
+    for (const uint16_t port : ports) {
+      try {
+        if (http_get(port, "/readyz").status != 200) return false;
+      } catch (const std::exception&) {
+        return false;  // not listening yet
+      }
+    }
+    return true;
+  };
+  ASSERT_TRUE(wait_until(all_ready, 30s)) << procs[0]->log() << procs[1]->log() << procs[2]->log();
   ASSERT_TRUE(wait_until([&] { return leader() >= 0; }, 15s)) << procs[0]->log();
   // 100 bad events on b: every replica counts them, every replica's alert fires, one sends.
   ASSERT_EQ(HttpClient(ports[1]).post("/v1/events", R"({"events":[{"service":"shop","good":0,"total":100}]})").status,
