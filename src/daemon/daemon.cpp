@@ -148,6 +148,7 @@ Status Daemon::start() {
   auto server = std::make_unique<api::Server>(snap->config->server, *this, clock_, metrics_);
   BUDGETD_RETURN_IF_ERROR(server->start());
   server_ = std::move(server);
+  start_heartbeats();
   ready_.store(true);
   size_t memory = 0;
   for (const auto& s : snap->slos->slos()) memory += s.series->memory_bytes();
