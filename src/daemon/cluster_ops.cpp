@@ -4,6 +4,9 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+#include <thread>
+
 #include "budgetd/cluster/bootstrap.h"
 #include "budgetd/cluster/stream_keys.h"
 #include "budgetd/core/log.h"
@@ -36,6 +39,12 @@ Status Daemon::bootstrap_from_peer(const std::string& why, bool required) {
   const auto started = std::chrono::steady_clock::now();
   cluster::RedisClient redis(cluster.redis);
   auto got = cluster::bootstrap_from_peer(env_, snap->config->storage.dir, cluster, redis);
+  // Peers that are live but give no snapshot are usually starting too (restarted together):
+  // ask again for about 5 s before refusing to start.
+  for (int attempt = 1; !got.ok() && attempt < 10; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    got = cluster::bootstrap_from_peer(env_, snap->config->storage.dir, cluster, redis);
+  }
   if (!got.ok()) return Unavailable("cluster bootstrap (" + why + "): " + got.status().message());
   if (!got->has_value()) {
     if (required) {
@@ -89,7 +98,11 @@ void Daemon::start_cluster_housekeeping() {
   membership_ = std::make_unique<cluster::Membership>(
       cluster, cluster::shard_keys(cluster), [this] { return state()->slos; }, *replication(), lease_.get(), clock_,
       metrics_);
-  membership_->start();
+}
+
+void Daemon::start_heartbeats() {
+  // Only once the server listens: a heartbeat tells peers they may fetch a snapshot from here.
+  if (membership_) membership_->start();
 }
 
 void Daemon::stop_cluster_housekeeping() {

@@ -133,6 +133,8 @@ Status Daemon::start() {
       [this] { return state()->slos; }, metrics_);
   wal_ = std::move(wal);
   start_replication();
+  // Before the evaluator starts: it reads lease_ (sends_notifications) from its thread.
+  start_cluster_housekeeping();
   snapshot_thread_ = std::thread([this] { snapshot_loop(); });
   notifier_ = std::make_unique<notify::Notifier>(snap->config->notify, metrics_);
   // Alerts restored for rules this config no longer has resolve now, so no receiver keeps them.
@@ -143,11 +145,11 @@ Status Daemon::start() {
   // alert states and the per-SLO metrics.
   evaluate_now();
   evaluator_thread_ = std::thread([this] { evaluator_loop(); });
-  start_cluster_housekeeping();
 
   auto server = std::make_unique<api::Server>(snap->config->server, *this, clock_, metrics_);
   BUDGETD_RETURN_IF_ERROR(server->start());
   server_ = std::move(server);
+  start_heartbeats();
   ready_.store(true);
   size_t memory = 0;
   for (const auto& s : snap->slos->slos()) memory += s.series->memory_bytes();

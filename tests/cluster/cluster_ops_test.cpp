@@ -321,6 +321,8 @@ slos:
     std::string yaml = replica_yaml(redis, node, port, slo);
     yaml.replace(yaml.find("HOOK"), 4, hook.url());
     yaml.replace(yaml.find("SELF"), 4, "http://" + node);
+    // A lease long enough that a renewal delayed by a loaded machine does not hand over by itself.
+    yaml.replace(yaml.find("lease: 600ms"), 12, "lease: 2s");
     yaml += "storage: {dir: \"" + dir.path() + "/" + node + "\"}\n";
     const std::string path = dir.path() + "/" + node + ".yaml";
     std::ofstream(path) << yaml;
@@ -343,6 +345,17 @@ slos:
     while (!done() && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(50ms);
     return done();
   };
+  const auto all_ready = [&] {
+    for (const uint16_t port : ports) {
+      try {
+        if (http_get(port, "/readyz").status != 200) return false;
+      } catch (const std::exception&) {
+        return false;  // not listening yet
+      }
+    }
+    return true;
+  };
+  ASSERT_TRUE(wait_until(all_ready, 30s)) << procs[0]->log() << procs[1]->log() << procs[2]->log();
   ASSERT_TRUE(wait_until([&] { return leader() >= 0; }, 15s)) << procs[0]->log();
   // 100 bad events on b: every replica counts them, every replica's alert fires, one sends.
   ASSERT_EQ(HttpClient(ports[1]).post("/v1/events", R"({"events":[{"service":"shop","good":0,"total":100}]})").status,
@@ -367,9 +380,8 @@ slos:
   int next = -1;
   ASSERT_TRUE(wait_until([&] { return (next = leader()) >= 0 && next != first; }, 10s));
   const double takeover = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count();
-  std::printf("leader %c SIGKILLed; %c took the lease after %.2f s (lease 0.6 s)\n", "abc"[first], "abc"[next],
-              takeover);
-  EXPECT_LT(takeover, 3.0);
+  std::printf("leader %c SIGKILLed; %c took the lease after %.2f s (lease 2 s)\n", "abc"[first], "abc"[next], takeover);
+  EXPECT_LT(takeover, 4.5) << "within about two lease periods";
   const uint16_t alive = ports[(first + 1) % 3 == next ? (first + 2) % 3 : (first + 1) % 3];
   ASSERT_EQ(
       HttpClient(alive).post("/v1/events", R"({"events":[{"service":"shop","good":200000,"total":200000}]})").status,

@@ -126,6 +126,8 @@ class Daemon final : public api::Backend {
   Status bootstrap_from_peer(const std::string& why, bool required);
   // The leader lease and the membership threads; stopped before the notifier.
   void start_cluster_housekeeping();
+  // Membership's heartbeats, once the server listens (peers fetch snapshots from advertise).
+  void start_heartbeats();
   void stop_cluster_housekeeping();
 
   // Who guards what. Set once by start() before any thread it starts, and reset by stop() only
