@@ -283,14 +283,18 @@ class BudgetdProcess {
 };
 
 struct Hooks {
-  // (sender, status) of each delivered webhook alert for rule fast-burn, in arrival order.
+  // (sender, status) of each delivered webhook incident holding rule fast-burn, in arrival order.
   static std::vector<std::pair<std::string, std::string>> of(const HttpReceiver& hook) {
     std::vector<std::pair<std::string, std::string>> out;
     for (const auto& r : hook.requests()) {
       if (r.answered != 200) continue;
-      const json body = json::parse(r.body);
-      for (const auto& a : body["alerts"]) {
-        if (a["rule"] == "fast-burn") out.emplace_back(a["url"].get<std::string>(), a["status"].get<std::string>());
+      const json body = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+      if (!body.is_object() || !body.contains("incidents")) continue;
+      for (const auto& incident : body["incidents"]) {
+        for (const auto& rule : incident.value("rules", json::array())) {
+          if (rule.value("rule", "") == "fast-burn")
+            out.emplace_back(incident.value("url", ""), incident.value("status", ""));
+        }
       }
     }
     return out;
