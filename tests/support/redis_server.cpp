@@ -74,26 +74,11 @@ std::string RedisProcess::log() const {
 }
 
 RedisServer::RedisServer(RedisOptions options) : dir_(make_temp_dir("redis")), port_(free_port()) {
-  std::vector<std::string> argv = {"/usr/bin/redis-server",
-                                   "--port",
-                                   std::to_string(port_),
-                                   "--bind",
-                                   "127.0.0.1",
-                                   "--dir",
-                                   dir_,
-                                   "--save",
-                                   "",
-                                   "--appendonly",
-                                   "yes",
-                                   "--appendfsync",
-                                   "always",
-                                   "--protected-mode",
-                                   "no",
-                                   "--daemonize",
-                                   "no",
+  std::vector<std::string> argv = {"/usr/bin/redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
+                                   "--dir", dir_, "--save", "", "--appendonly", "yes", "--appendfsync", "always",
+                                   "--protected-mode", "no", "--daemonize", "no",
                                    // A replica's full sync starts at once, not after the default 5 s.
-                                   "--repl-diskless-sync-delay",
-                                   "0"};
+                                   "--repl-diskless-sync-delay", "0"};
   if (options.replica_of != 0) {
     argv.insert(argv.end(), {"--replicaof", "127.0.0.1", std::to_string(options.replica_of)});
   }
