@@ -20,6 +20,7 @@
 
 #include "budgetd/cluster/redis_client.h"
 #include "budgetd/cluster/stream_keys.h"
+#include "budgetd_process.h"
 #include "external_process.h"
 #include "http_client.h"
 #include "http_receiver.h"
@@ -252,35 +253,7 @@ TEST(ClusterApi, StatusListAndGateCarryReplicationAndTheSnapshotRouteSendsADecod
 
 // --- one notification sender, real processes -------------------------------------------------
 
-class BudgetdProcess {
- public:
-  BudgetdProcess(std::string config, std::string log) : config_(std::move(config)), log_(std::move(log)) {}
-  ~BudgetdProcess() { kill_now(); }
-  void start() {
-    pid_ = fork();
-    if (pid_ == 0) {
-      const int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      dup2(fd, 2);
-      execl(BUDGETD_BINARY, BUDGETD_BINARY, "serve", "--config", config_.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-  }
-  void kill_now() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-  std::string log() const {
-    std::ifstream in(log_);
-    return {std::istreambuf_iterator<char>(in), {}};
-  }
-
- private:
-  std::string config_, log_;
-  pid_t pid_ = -1;
-};
+// BudgetdProcess (budgetd_process.h): a real budgetd, SIGKILLed with the test process too.
 
 struct Hooks {
   // (sender, status) of each delivered webhook incident holding rule fast-burn, in arrival order.
@@ -359,8 +332,8 @@ slos:
     }
     return true;
   };
-  ASSERT_TRUE(wait_until(all_ready, 30s)) << procs[0]->log() << procs[1]->log() << procs[2]->log();
-  ASSERT_TRUE(wait_until([&] { return leader() >= 0; }, 15s)) << procs[0]->log();
+  ASSERT_TRUE(wait_until(all_ready, 30s)) << procs[0]->log_text() << procs[1]->log_text() << procs[2]->log_text();
+  ASSERT_TRUE(wait_until([&] { return leader() >= 0; }, 15s)) << procs[0]->log_text();
   // 100 bad events on b: every replica counts them, every replica's alert fires, one sends.
   ASSERT_EQ(HttpClient(ports[1]).post("/v1/events", R"({"events":[{"service":"shop","good":0,"total":100}]})").status,
             200);
