@@ -67,6 +67,12 @@ class Api final : public RequestHandler {
     // log holds them in the order they were answered.
     decisions_ = net::make_strand(executors_.ingest);
   }
+  // Before the executors' contexts are destroyed: a strand's state lives in its context's
+  // strand service, so it must go first (ThreadSanitizer saw the strand lock a destroyed mutex).
+  void leave_executors() {
+    decisions_ = {};
+    executors_ = {};
+  }
 
   // SLOs the list evaluates per turn on the read executor: a few milliseconds.
   static constexpr size_t kListSlice = 64;

@@ -75,6 +75,9 @@ class ThreadPool {
 struct Server::Impl {
   Impl(const config::ServerConfig& c, Backend& backend, const Clock& clock, metrics::Registry& metrics)
       : config(c), api(c, backend, clock, metrics), hub(c, api, metrics) {}
+  // The pools are destroyed before api (members in reverse order), so api lets go of their
+  // executors first.
+  ~Impl() { api.leave_executors(); }
 
   const config::ServerConfig config;
   Api api;
