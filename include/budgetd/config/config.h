@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "budgetd/config/objective.h"
+#include "budgetd/config/source.h"
 #include "budgetd/core/calendar.h"
 #include "budgetd/core/status.h"
 #include "budgetd/core/time.h"
@@ -132,6 +133,16 @@ struct PolicySpec {
 // The default policy of DESIGN.md §3: healthy > 50 %, caution > 25 %, warning > 0 %, exhausted.
 PolicySpec default_policy();
 
+// Which label values burned the budget (attribution:): for each listed event label, exact
+// good/total counts per value, for up to `max_values` values per label; later values are
+// counted together as "other", so a label's parts always add up to the SLO.
+struct AttributionSpec {
+  std::vector<std::string> labels;  // empty: no attribution
+  uint32_t max_values = 64;
+  bool enabled() const { return !labels.empty(); }
+  friend bool operator==(const AttributionSpec&, const AttributionSpec&) = default;
+};
+
 struct SloSpec {
   std::string name;
   std::string service;
@@ -145,6 +156,8 @@ struct SloSpec {
   std::map<std::string, std::string> match;  // label matchers, all must hold
   std::vector<AlertRuleSpec> alert_rules;
   PolicySpec policy;
+  AttributionSpec attribution;
+  CountSource source;  // events (the default), or counters pushed over OTLP or remote_write
 
   const WindowSpec& primary_window() const { return windows[primary]; }
   // What makes two SLOs "the same data": reload keeps the counts of an SLO whose identity is
@@ -192,6 +205,7 @@ struct IngestConfig {
   // Memory the remembered answers may take: answers list per-event errors, so keys alone do not
   // bound it. The oldest keys go first past either limit.
   uint64_t idempotency_max_bytes = 256ull << 20;
+  OtlpIngestConfig otlp;  // ingest.otlp: how spans become events
 };
 
 enum class Scope : uint8_t { kIngest = 1, kRead = 2, kGate = 4, kAdmin = 8 };
