@@ -114,13 +114,7 @@ void Api::post_deploys(Request& req, Respond respond) {
       *kept, deploys::encode_deploy(*d), now,
       [this, kept, key = d->idempotency_key, respond = std::move(respond), answer, version,
        keep_alive](Status st) mutable {
-        if (!st.ok()) {
-          HttpResponse res =
-              error_response(http::status::service_unavailable, "unavailable",
-                             "the deploy was not recorded: " + st.message() + "; retry later", version, keep_alive);
-          res.set(http::field::retry_after, "5");
-          return respond(std::move(res));
-        }
+        if (!st.ok()) return respond(reply_not_recorded("the deploy", st, version, keep_alive));
         // Two retries with one key in flight at once: the log keeps one of them, and both
         // answers name that one.
         if (!key.empty()) {

@@ -109,13 +109,7 @@ void Api::post_override(Request& req, Respond respond) {
   backend_.committer().commit_state(
       *overrides, policy::encode_override(*o), now,
       [respond = std::move(respond), answer, version, keep_alive](Status st) mutable {
-        if (!st.ok()) {
-          HttpResponse res =
-              error_response(http::status::service_unavailable, "unavailable",
-                             "the override was not recorded: " + st.message() + "; retry later", version, keep_alive);
-          res.set(http::field::retry_after, "5");
-          return respond(std::move(res));
-        }
+        if (!st.ok()) return respond(reply_not_recorded("the override", st, version, keep_alive));
         log::warn("gate: override created; the gate allows these changes whatever the budget says")
             .field("id", answer["id"].get<std::string>())
             .field("service", answer["service"].get<std::string>())

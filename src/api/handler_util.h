@@ -32,6 +32,17 @@ inline HttpResponse reply_no_such_slo(const Request& req, std::string_view name)
   return reply_error(req, http::status::not_found, "no SLO named '" + std::string(name) + "'; GET /v1/slos lists them");
 }
 
+// The answer when the log refused a state change (a deploy, an override): 503 with Retry-After,
+// nothing recorded. `what` names it ("the deploy"); version and keep_alive are the request's,
+// taken before the request went away (the committer calls back after the handler returned).
+inline HttpResponse reply_not_recorded(std::string_view what, const Status& st, unsigned version, bool keep_alive) {
+  HttpResponse res = error_response(http::status::service_unavailable, "unavailable",
+                                    std::string(what) + " was not recorded: " + st.message() + "; retry later",
+                                    version, keep_alive);
+  res.set(http::field::retry_after, "5");
+  return res;
+}
+
 // An Idempotency-Key header's value as batches and deploys take it: 1-255 visible ASCII.
 inline bool valid_idempotency_key(std::string_view key) {
   constexpr size_t kMaxBytes = 255;

@@ -234,7 +234,7 @@ Result<std::string> Daemon::write_snapshot_locked() {
   durable::SnapshotCapture capture;
   {
     std::lock_guard lock(state_mu_);  // the gate has one closer at a time, and the SLO set is fixed
-    capture = snapshotter_->capture(gate_, *wal_, *state()->slos, clock_.now(), states_);
+    capture = snapshotter_->capture(gate_, *wal_, *state()->slos, keys_, clock_.now(), states_);
   }
   auto name = snapshotter_->write(std::move(capture), *wal_, keys_, alerts_.save());
   if (!name.ok()) return name.status();

@@ -66,6 +66,7 @@ void IdempotencyTable::complete(const IdempotentAnswer& answer) {
   auto [it, inserted] = entries_.try_emplace(answer.key);
   if (inserted) bytes_ += cost(it->second);
   set_answer_locked(it->second, answer);
+  it->second.stamp = ++stamp_;
   order_.emplace(answer.received, answer.key);
   evict_locked(answer.received);
 }
@@ -82,17 +83,23 @@ void IdempotencyTable::restore(const IdempotentAnswer& answer, Timestamp now) {
   auto [it, inserted] = entries_.try_emplace(answer.key);
   if (inserted) bytes_ += cost(it->second);
   set_answer_locked(it->second, answer);
+  it->second.stamp = ++stamp_;
   order_.emplace(answer.received, answer.key);
   evict_locked(now);
 }
 
-std::vector<IdempotentAnswer> IdempotencyTable::live(Timestamp now) const {
+std::vector<IdempotentAnswer> IdempotencyTable::live(Timestamp now, uint64_t through) const {
   std::lock_guard lock(mu_);
   std::vector<IdempotentAnswer> out;
   for (const auto& [key, e] : entries_) {
-    if (!e.in_flight && e.answer.received + ttl_ > now) out.push_back(e.answer);
+    if (!e.in_flight && e.stamp <= through && e.answer.received + ttl_ > now) out.push_back(e.answer);
   }
   return out;
+}
+
+uint64_t IdempotencyTable::stamp() const {
+  std::lock_guard lock(mu_);
+  return stamp_;
 }
 
 size_t IdempotencyTable::bytes() const {

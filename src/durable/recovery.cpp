@@ -133,7 +133,8 @@ Snapshotter::Snapshotter(Env& env, std::string dir, metrics::Registry& metrics)
       duration_seconds_(metrics.histogram("budgetd_snapshot_duration_seconds", "Time to take and write one snapshot",
                                           {}, metrics::kLatencyBuckets)) {}
 
-SnapshotCapture Snapshotter::capture(store::WriteGate& gate, const Wal& wal, const store::SloSet& set, Timestamp now,
+SnapshotCapture Snapshotter::capture(store::WriteGate& gate, const Wal& wal, const store::SloSet& set,
+                                     const IdempotencyTable& keys, Timestamp now,
                                      std::span<DurableState* const> states) {
   const auto start = Steady::now();
   SnapshotCapture c;
@@ -144,6 +145,7 @@ SnapshotCapture Snapshotter::capture(store::WriteGate& gate, const Wal& wal, con
     c.cut = wal.last_seq();
     c.bytes = encode_snapshot_store(c.cut, now, set);
     for (const DurableState* s : states) c.states.push_back({std::string(s->name()), s->save()});
+    c.keys_stamp = keys.stamp();  // keys are completed inside a batch's ticket, so none is half done
   }  // ... to here
   c.pause = Steady::now() - start;
   pause_seconds_.observe(std::chrono::duration<double>(c.pause).count());
@@ -161,8 +163,9 @@ Result<std::string> Snapshotter::write(SnapshotCapture c, Wal& wal, const Idempo
         .field("error", s.message());
     return s;
   };
-  // Keys of batches after the cut are in the log after it; replay restores them.
-  std::vector<IdempotentAnswer> live = keys.live(c.taken_at);
+  // Keys of batches after the cut are in the log after it; replay restores them. Keys of
+  // batches without a local seq that came after the capture are left out too (keys_stamp).
+  std::vector<IdempotentAnswer> live = keys.live(c.taken_at, c.keys_stamp);
   std::erase_if(live, [&](const IdempotentAnswer& k) { return k.seq > c.cut; });
   finish_snapshot(c.bytes, live, alerts, c.states);
   // Every record up to the cut must be on disk before a snapshot that covers it is: otherwise a
@@ -195,7 +198,7 @@ Result<std::string> Snapshotter::write(SnapshotCapture c, Wal& wal, const Idempo
 Result<std::string> Snapshotter::take(store::WriteGate& gate, Wal& wal, const store::SloSet& set,
                                       const IdempotencyTable& keys, Timestamp now, std::string_view alerts,
                                       std::span<DurableState* const> states) {
-  return write(capture(gate, wal, set, now, states), wal, keys, alerts);
+  return write(capture(gate, wal, set, keys, now, states), wal, keys, alerts);
 }
 
 }  // namespace budgetd::durable

@@ -38,8 +38,12 @@ class IdempotencyTable {
   void abandon(std::string_view key);
   // From the log or a snapshot at start-up; keys past the TTL at `now` are ignored.
   void restore(const IdempotentAnswer& answer, Timestamp now);
-  // The keys still within the TTL, for a snapshot.
-  std::vector<IdempotentAnswer> live(Timestamp now) const;
+  // The keys still within the TTL, for a snapshot: those completed (or restored) at or before
+  // `through` (a stamp()), or all of them.
+  std::vector<IdempotentAnswer> live(Timestamp now, uint64_t through = UINT64_MAX) const;
+  // Grows by one with every complete() and restore(): a point in the order keys were completed,
+  // which a snapshot's capture takes under the closed write gate.
+  uint64_t stamp() const;
   size_t size() const;
   size_t bytes() const;
 
@@ -49,6 +53,7 @@ class IdempotencyTable {
   struct Entry {
     bool in_flight = false;
     IdempotentAnswer answer;
+    uint64_t stamp = 0;  // when it was last completed or restored (stamp())
   };
   void evict_locked(Timestamp now);
   // REQUIRES: mu_. Sets `e`'s answer, keeping bytes_ true.
@@ -61,6 +66,7 @@ class IdempotencyTable {
   const size_t max_bytes_;
   mutable std::mutex mu_;
   size_t bytes_ = 0;  // cost() of every entry
+  uint64_t stamp_ = 0;
   std::unordered_map<std::string, Entry> entries_;
   std::multimap<Timestamp, std::string> order_;  // by first-acceptance time, for expiry
 };

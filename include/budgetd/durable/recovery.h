@@ -51,6 +51,12 @@ struct SnapshotCapture {
   Timestamp taken_at{};
   std::string bytes;
   std::vector<SavedState> states;  // saved under the closed gate too
+  // The Idempotency-Keys completed before the gate closed (IdempotencyTable::stamp): write()
+  // takes only those. A key completed after the capture belongs to a batch the captured store
+  // does not hold; a snapshot with it would answer a retry "already counted" for counts the
+  // snapshot lacks. Seqs alone cannot tell: batches applied from the replication stream, or
+  // acknowledged by it, have no local seq (0).
+  uint64_t keys_stamp = 0;
   size_t slos = 0;
   std::chrono::steady_clock::duration pause{};
 };
@@ -59,11 +65,11 @@ class Snapshotter {
  public:
   Snapshotter(Env& env, std::string dir, metrics::Registry& metrics);
 
-  // Closes the gate just long enough to encode the store and save the durable states as of the
-  // log's last seq.
-  SnapshotCapture capture(store::WriteGate& gate, const Wal& wal, const store::SloSet& set, Timestamp now,
-                          std::span<DurableState* const> states = {});
-  // Adds the keys up to the cut and the alert state, fsyncs the log through the cut, writes the
+  // Closes the gate just long enough to encode the store, save the durable states and note the
+  // keys' stamp as of the log's last seq.
+  SnapshotCapture capture(store::WriteGate& gate, const Wal& wal, const store::SloSet& set,
+                          const IdempotencyTable& keys, Timestamp now, std::span<DurableState* const> states = {});
+  // Adds the keys completed before the capture and the alert state, fsyncs the log through the cut, writes the
   // file atomically, keeps the two newest snapshots and deletes the log segments the older of
   // the two covers (so a damaged newest snapshot can still fall back on the other). Slow disk
   // I/O: callers keep it out of any lock a request or reload needs. Returns the file name.
