@@ -24,7 +24,7 @@ void CounterLedger::ingest(std::span<const SeriesInput> series, const store::Slo
                            const CounterLimits& limits, ingest::DeltaBatch& deltas, CounterReport& report,
                            Undo& undo) {
   std::lock_guard lock(mu_);
-  std::vector<CellKey> touched;
+  std::vector<CellKey> touched;  // the cells this request changed
   for (const SeriesInput& s : series)
     for (const CounterSample& c : s.samples) sample(s, c, slos, now, limits, report, undo, touched);
   settle(slos, now, limits, deltas, report, undo);

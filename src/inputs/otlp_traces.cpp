@@ -72,7 +72,9 @@ std::optional<std::string> SpanDecoder::decode(std::string_view body, Encoding e
     for (const auto& ss : rs.scope_spans()) {
       for (const Span& span : ss.spans()) {
         ++tally_.spans;
-        if ((kinds & (1u << static_cast<uint32_t>(span.kind()))) == 0) {
+        // proto3 enums are open: a kind this proto does not name is no configured kind.
+        const int kind = span.kind();
+        if (kind < 0 || kind > Span::SPAN_KIND_CONSUMER || (kinds & (1u << kind)) == 0) {
           ++tally_.other_kinds;
           continue;
         }
