@@ -99,8 +99,8 @@ TEST(CounterLedger, RetriesCountOnceOutOfOrderAndOutOfRangeAreRejected) {
   EXPECT_EQ(f.report.future, 1u);
   // Older than every window the SLO retains: rejected, but the baseline moves past it.
   Fixture old;
-  old.send({{"total", {{-40 * 86400, 1}}}});
-  EXPECT_EQ(old.send({{"total", {{-39 * 86400, 50}}}}), Counts{});
+  old.send({{"total", {{-400 * 86400, 1}}}});
+  EXPECT_EQ(old.send({{"total", {{-399 * 86400, 50}}}}), Counts{});
   EXPECT_EQ(old.report.too_old, 1u);
   EXPECT_EQ(old.send({{"total", {{-10, 53}}}, {"good", {{-10, 0}}}}).size(), 1u);
 }

@@ -174,7 +174,8 @@ std::map<int64_t, double> raw_samples(uint16_t port, const std::string& selector
   std::map<int64_t, double> out;
   const HttpResult r = http_get(port, "/api/v1/query?query=" + q);
   if (r.status != 200) return out;
-  for (const json& series : r.json()["data"]["result"])
+  const json answer = r.json();  // kept: a range-for over r.json()["data"] would outlive its temporary
+  for (const json& series : answer["data"]["result"])
     for (const json& v : series["values"])
       out[std::llround(v[0].get<double>() * 1000)] = std::stod(v[1].get<std::string>());
   return out;
@@ -205,6 +206,11 @@ TEST(RemoteWrite, TheRealPrometheusRemoteWritesExactCounts) {
                               "--web.listen-address=127.0.0.1:" + std::to_string(port)},
                              dir.path() + "/prometheus.log");
   ASSERT_TRUE(prometheus.wait_http_ok(port, "/-/ready", 30)) << prometheus.log();
+  // Prometheus' first scrape is the series' baseline everywhere; the increments come after it.
+  const auto first_scrape = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (raw_samples(port, "http_request_duration_seconds_count").empty() &&
+         std::chrono::steady_clock::now() < first_scrape)
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
   // Known increments, one step every 400 ms for ~8 s, so scrapes see several per interval.
   for (int step = 0; step < 20; ++step) {
     ok += 7 + step % 5;

@@ -150,7 +150,7 @@ slos: []
   EXPECT_EQ(r.config->ingest.counter_pairing_delay, Millis{0});
   EXPECT_THAT(errors(load("ingest:\n  otlp: {span_kinds: [SERVR], colour: 1}\nslos: []\n")),
               ElementsAre(HasSubstr("c.yaml:2:23: error: ingest.otlp.span_kinds: unknown kind 'SERVR'"),
-                          HasSubstr("c.yaml:2:32: error: ingest.otlp: unknown key 'colour'")));
+                          HasSubstr("c.yaml:2:31: error: ingest.otlp: unknown key 'colour'")));
 }
 
 }  // namespace
