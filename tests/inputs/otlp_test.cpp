@@ -208,6 +208,11 @@ TEST(OtlpMetrics, CumulativeSumsAreDifferencedDeltasAdded) {
   const auto w = window(c, "pay-availability");
   EXPECT_EQ(w["total"], 127);
   EXPECT_EQ(w["good"], 115);
+  // An SLO fed by counters takes no events, even for its service: they are unmatched.
+  const HttpResult e = c.post("/v1/events", R"({"events":[{"service":"pay","good":false}]})");
+  ASSERT_EQ(e.status, 200);
+  EXPECT_EQ(e.json()["unmatched"], 1);
+  EXPECT_EQ(window(c, "pay-availability")["total"], 127);
 }
 
 TEST(OtlpMetrics, HistogramBucketAtTheThresholdIsGood) {
