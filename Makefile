@@ -42,11 +42,12 @@ test: build test-tsan fuzz-smoke
 # integration tests, the alerting tests (evaluator, notifier and server threads together), the
 # gate tests (decisions committed from the ingest executor after the answer) and the cluster
 # tests (the replication log's publisher and tailers, the lease and heartbeats, beside the
-# server's threads).
+# server's threads), and the inputs tests (OTLP and remote_write requests on the ingest executor,
+# the counter ledger's lock).
 test-tsan: deps
 	cmake -S . -B $(TSAN_DIR) $(CMAKE_COMMON) $(TEST_FLAGS) -DBUDGETD_TSAN=ON -DBUDGETD_BENCH=OFF
-	cmake --build $(TSAN_DIR) -j $(JOBS) --target store_stress_test integration_tests alerting_tests deploys_tests gate_tests cluster_tests cluster_ops_tests
-	cd $(TSAN_DIR) && BUDGETD_STRESS_SCALE=5 TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -L 'stress|integration|cluster' -E '^Cli' --timeout 600
+	cmake --build $(TSAN_DIR) -j $(JOBS) --target store_stress_test integration_tests alerting_tests deploys_tests gate_tests cluster_tests cluster_ops_tests inputs_tests
+	cd $(TSAN_DIR) && BUDGETD_STRESS_SCALE=5 TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -L 'stress|integration|cluster|inputs' -E '^Cli' --timeout 600
 
 # libFuzzer harnesses (tests/fuzz/README.md): Debian's clang, every library instrumented with
 # -fsanitize=fuzzer-no-link,address,undefined, in a build dir of their own.

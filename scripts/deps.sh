@@ -26,7 +26,27 @@ packages=(
   python3-selenium           # tests/dashboard drives that Chromium (WebDriver)
   redis-server redis-sentinel  # the cluster's shared log (Redis Streams), Sentinel failover; started by the cluster tests
   libhiredis-dev             # the cluster's Redis client
+  libprotobuf-dev protobuf-compiler  # inputs: OTLP/HTTP and remote_write protobuf bodies (protoc-generated from proto/)
+  libsnappy-dev              # inputs: remote_write bodies are snappy (block format) compressed
+  libre2-dev                 # inputs: Prometheus label matchers =~ and !~ with RE2 semantics, as Prometheus uses
+  zlib1g-dev                 # inputs: OTLP/HTTP Content-Encoding: gzip
+  nodejs                     # tests/otel: the OpenTelemetry JS SDK (its npm comes with the nodejs package here)
 )
+
+# tests/otel: the OpenTelemetry JS SDK at the versions its checked-in package-lock.json pins.
+# npm ci only when node_modules is older than the lockfile (npm ci writes
+# node_modules/.package-lock.json), so a second run does no network work.
+install_otel_sdk() {
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/otel"
+  [ -f "$dir/package-lock.json" ] || return 0
+  if [ -f "$dir/node_modules/.package-lock.json" ] && [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]; then
+    echo "deps: tests/otel node_modules matches its lockfile"
+    return 0
+  fi
+  echo "deps: npm ci in tests/otel"
+  (cd "$dir" && npm ci --no-audit --no-fund --ignore-scripts)
+}
 
 missing=()
 for p in "${packages[@]}"; do
@@ -35,6 +55,7 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "deps: all ${#packages[@]} packages present"
+  install_otel_sdk
   exit 0
 fi
 
@@ -46,3 +67,5 @@ if ! "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"; th
   "${sudo[@]}" apt-get update
   "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
 fi
+
+install_otel_sdk

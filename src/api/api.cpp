@@ -53,12 +53,20 @@ Api::Api(const config::ServerConfig& config, Backend& backend, const Clock& cloc
       deploys_recorded_(
           metrics.counter("budgetd_deploys_total", "POST /v1/deploys, by result", {{"result", "recorded"}})),
       deploys_refused_(
-          metrics.counter("budgetd_deploys_total", "POST /v1/deploys, by result", {{"result", "refused"}})) {
+          metrics.counter("budgetd_deploys_total", "POST /v1/deploys, by result", {{"result", "refused"}})),
+      inputs_(make_inputs(metrics)) {
   const auto on = [this](void (Api::*h)(Request&, Respond)) {
     return [this, h](Request& r, Respond d) { (this->*h)(r, std::move(d)); };
   };
   const uint8_t open = 0;
   routes_.add(http::verb::post, "/v1/events", scope(config::Scope::kIngest), Lane::kIngest, {}, on(&Api::post_events));
+  // issue 16: OTLP/HTTP (OTEL_EXPORTER_OTLP_ENDPOINT=http://budgetd:8080/otlp) and remote_write
+  routes_.add(http::verb::post, "/otlp/v1/traces", scope(config::Scope::kIngest), Lane::kIngest, {},
+              on(&Api::post_otlp_traces));
+  routes_.add(http::verb::post, "/otlp/v1/metrics", scope(config::Scope::kIngest), Lane::kIngest, {},
+              on(&Api::post_otlp_metrics));
+  routes_.add(http::verb::post, "/api/v1/write", scope(config::Scope::kIngest), Lane::kIngest, {},
+              on(&Api::post_remote_write));
   routes_.add(http::verb::get, "/v1/slos", scope(config::Scope::kRead), Lane::kRead, {}, on(&Api::get_slos));
   routes_.add(http::verb::get, "/v1/slos/{name}", scope(config::Scope::kRead), Lane::kRead, {"at"}, on(&Api::get_slo));
   routes_.add(http::verb::get, "/v1/slos/{name}/history", scope(config::Scope::kRead), Lane::kRead,

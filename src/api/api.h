@@ -31,6 +31,7 @@
 #include "budgetd/api/server.h"
 #include "budgetd/core/move_only_function.h"
 #include "budgetd/ingest/batch.h"
+#include "budgetd/inputs/counter_ledger.h"
 #include "route_table.h"
 #include "session.h"
 
@@ -142,6 +143,28 @@ class Api final : public RequestHandler {
   // cluster_handler.cpp
   void get_cluster(Request& req, Respond respond);         // GET /v1/cluster
   void get_admin_snapshot(Request& req, Respond respond);  // GET /v1/admin/snapshot
+  // inputs_handler.cpp (issue 16): OTLP/HTTP and Prometheus remote_write
+  struct Inputs;
+  static std::shared_ptr<Inputs> make_inputs(metrics::Registry& m);
+  void post_otlp_traces(Request& req, Respond respond);   // POST /otlp/v1/traces
+  void post_remote_write(Request& req, Respond respond);  // POST /api/v1/write
+  void post_otlp_metrics(Request& req, Respond respond);  // POST /otlp/v1/metrics
+  std::optional<HttpResponse> decoded_body(Request& req, std::string& out, bool allow_gzip);
+  // How an OTLP metrics request is answered (a remote_write one: 204, or 400 naming refusals).
+  struct OtlpAnswer {
+    bool protobuf = true;
+    uint32_t rejected = 0;  // points the decoder refused
+    std::string first_error;
+  };
+  void ingest_counters(Request& req, const std::shared_ptr<const ServingState>& state,
+                       std::span<const inputs::SeriesInput> series, Timestamp now, Respond respond,
+                       std::optional<OtlpAnswer> otlp = std::nullopt);
+  // Commits like commit_and_answer, answering with answer(version, keep_alive) once applied;
+  // on_failure (if any) runs when nothing was applied.
+  void commit_input(const Request& req, durable::PendingBatch batch,
+                    MoveOnlyFunction<HttpResponse(unsigned, bool)> answer, std::function<void()> on_failure,
+                    Respond respond);
+
   // dashboard_handler.cpp
   void get_dashboard(Request& req, Respond respond);  // GET /
   void get_ui_asset(Request& req, Respond respond);   // GET /ui/{asset}
@@ -166,6 +189,7 @@ class Api final : public RequestHandler {
   metrics::Counter& auth_failures_;
   metrics::Counter& deploys_recorded_;
   metrics::Counter& deploys_refused_;
+  std::shared_ptr<Inputs> inputs_;  // inputs_handler.cpp; guards what it changes itself
 };
 
 }  // namespace budgetd::api

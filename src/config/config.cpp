@@ -81,6 +81,7 @@ std::string SloSpec::identity() const {
   if (sli.type == SliType::kLatency)
     id += fmt::format(",threshold_ms={},failed_requests_are_bad={}", sli.threshold_ms, sli.failed_requests_are_bad);
   for (const auto& [k, v] : match) id += fmt::format("\nmatch {}={}", k, v);
+  if (source.from_counters()) id += "\nsource " + source.describe();  // events-fed SLOs keep their old identity
   return id;
 }
 

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "budgetd/core/log.h"
+#include "source_reader.h"
 
 namespace budgetd::config {
 namespace {
@@ -118,6 +119,20 @@ void read_ingest(MapReader& m, IngestConfig& s) {
   }
   if (auto v = m.unsigned_integer("idempotency_max_keys", 1, 100'000'000)) s.idempotency_max_keys = *v;
   if (auto v = m.unsigned_integer("idempotency_max_bytes", 1 << 20, uint64_t{64} << 30)) s.idempotency_max_bytes = *v;
+  // issue 16: how OTLP spans become events, and how long counter halves wait for each other.
+  if (const YAML::Node otlp = m.get("otlp"); otlp.IsDefined()) {
+    MapReader o(otlp, m.diags(), "ingest.otlp");
+    if (o.valid()) read_otlp_ingest(o, s.otlp);
+  }
+  // 0s is valid here (count at the end of each request), which durations elsewhere are not.
+  if (const YAML::Node n = m.get("counter_pairing_delay"); n.IsScalar() && (n.Scalar() == "0s" || n.Scalar() == "0")) {
+    s.counter_pairing_delay = Millis{0};
+  } else if (auto v = m.duration("counter_pairing_delay")) {
+    if (*v > kHour)
+      m.diags().error(m.get("counter_pairing_delay"), "ingest.counter_pairing_delay must be at most 1h");
+    else
+      s.counter_pairing_delay = *v;
+  }
 }
 
 std::optional<uint8_t> parse_hex_byte(std::string_view two) {

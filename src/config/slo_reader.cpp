@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "budget_windows.h"
+#include "source_reader.h"
 #include "sections.h"
 
 namespace budgetd::config {
@@ -184,6 +185,7 @@ void read_slo(const YAML::Node& node, size_t index, const AlertingDefaults& glob
     ok = false;
   }
   read_match(m, slo);
+  ok = read_source(m, slo) && ok;  // issue 16: counts from OTLP metrics or remote_write
   // Read alerting even when the SLO is already invalid, so its own problems are reported too;
   // only the factor checks need a valid objective and window.
   AlertingDefaults mine = global;

@@ -103,4 +103,17 @@ std::optional<MalformedBody> prepare_batch(BatchDecoder& decoder, const char* da
   return bad;
 }
 
+std::optional<std::string> prepare_events(const EventProducer& produce, Timestamp now, const Router& router,
+                                          const IngestLimits& limits, DeltaBatch& deltas, BatchReport& report) {
+  deltas.clear();
+  report.clear();
+  BatchBuilder builder(now, router, limits, deltas, report);
+  std::optional<std::string> bad = produce(builder);
+  if (bad) {
+    deltas.clear();
+    report.clear();
+  }
+  return bad;
+}
+
 }  // namespace budgetd::ingest

@@ -206,6 +206,10 @@ struct IngestConfig {
   // bound it. The oldest keys go first past either limit.
   uint64_t idempotency_max_bytes = 256ull << 20;
   OtlpIngestConfig otlp;  // ingest.otlp: how spans become events
+  // How long the increase of an SLO's total counter waits in a bucket for its good/bad
+  // counter's (remote_write may send the two series in different requests) before it is
+  // counted on its own (issue 16).
+  Millis counter_pairing_delay = kMinute;
 };
 
 enum class Scope : uint8_t { kIngest = 1, kRead = 2, kGate = 4, kAdmin = 8 };

@@ -13,6 +13,7 @@
 // every window of the SLOs it matches.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,5 +54,12 @@ struct IngestLimits {
                                                          size_t capacity, BodyFormat format, Timestamp now,
                                                          const Router& router, const IngestLimits& limits,
                                                          DeltaBatch& deltas, BatchReport& report);
+
+// The same for events another decoder makes (OTLP spans, issue 16): `produce` gives each event
+// of the body to the sink, or returns why the body is undecodable (then both are empty).
+using EventProducer = std::function<std::optional<std::string>(EventSink&)>;
+[[nodiscard]] std::optional<std::string> prepare_events(const EventProducer& produce, Timestamp now,
+                                                        const Router& router, const IngestLimits& limits,
+                                                        DeltaBatch& deltas, BatchReport& report);
 
 }  // namespace budgetd::ingest
