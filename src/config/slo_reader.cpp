@@ -148,6 +148,44 @@ void read_match(MapReader& m, SloSpec& slo) {
   }
 }
 
+// `attribution: {labels: [endpoint, region], max_values: 64}`: which labels' values the SLO
+// counts apart (store/attribution.h). Memory grows with labels x max_values, hence the limits.
+constexpr size_t kMaxAttributedLabels = 8;
+constexpr uint32_t kMaxAttributedValues = 1024;  // store::kMaxAttributedValues
+
+void read_attribution(MapReader& m, SloSpec& slo) {
+  const YAML::Node node = m.get("attribution");
+  if (!node.IsDefined()) return;
+  MapReader a(node, m.diags(), m.what() + ": attribution");
+  if (!a.valid()) return;
+  Diagnostics& diags = m.diags();
+  if (auto n = a.unsigned_integer("max_values", 1, kMaxAttributedValues))
+    slo.attribution.max_values = static_cast<uint32_t>(*n);
+  const YAML::Node labels = a.get("labels");
+  if (!labels.IsDefined() || !labels.IsSequence() || labels.size() == 0 || labels.size() > kMaxAttributedLabels) {
+    diags.error(labels.IsDefined() ? labels : node,
+                fmt::format("{}: attribution.labels must be a list of 1-{} label names, e.g. [endpoint, region]",
+                            m.what(), kMaxAttributedLabels));
+    return;
+  }
+  for (size_t i = 0; i < labels.size(); ++i) {
+    const auto label = scalar_text(labels[i], diags, fmt::format("{}: attribution.labels[{}]", m.what(), i));
+    if (!label) continue;
+    if (label->empty() || label->size() > 128 || !is_printable(*label)) {
+      diags.error(labels[i], fmt::format("{}: attribution.labels[{}] must be 1-128 printable characters", m.what(), i));
+    } else if (std::find(slo.attribution.labels.begin(), slo.attribution.labels.end(), *label) !=
+               slo.attribution.labels.end()) {
+      diags.error(labels[i], fmt::format("{}: attribution label '{}' is listed twice", m.what(), *label));
+    } else {
+      if (slo.match.contains(*label)) {
+        diags.warning(labels[i], fmt::format("{}: attribution label '{}' is also matched on, so it has one value",
+                                             m.what(), *label));
+      }
+      slo.attribution.labels.push_back(*label);
+    }
+  }
+}
+
 void read_slo(const YAML::Node& node, size_t index, const AlertingDefaults& global, const PolicySpec& global_policy,
               Diagnostics& diags, std::vector<SloSpec>& out) {
   MapReader m(node, diags, fmt::format("slos[{}]", index));
@@ -184,6 +222,7 @@ void read_slo(const YAML::Node& node, size_t index, const AlertingDefaults& glob
     ok = false;
   }
   read_match(m, slo);
+  read_attribution(m, slo);
   // Read alerting even when the SLO is already invalid, so its own problems are reported too;
   // only the factor checks need a valid objective and window.
   AlertingDefaults mine = global;
