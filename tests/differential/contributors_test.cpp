@@ -121,7 +121,9 @@ void check_against_model(HttpClient& c, const Model& m, int64_t now, int round) 
         EXPECT_EQ(v["total"], want.at(key).second) << target << " " << key;
         EXPECT_LE(v["bad"].get<uint64_t>(), last_bad) << "ranked by bad events";
         last_bad = v["bad"].get<uint64_t>();
-        if (bad != 0) EXPECT_DOUBLE_EQ(v["share_of_bad"].get<double>(), double(want.at(key).first) / double(bad));
+        if (bad != 0) {
+          EXPECT_DOUBLE_EQ(v["share_of_bad"].get<double>(), static_cast<double>(want.at(key).first) / static_cast<double>(bad));
+        }
       }
     }
   }

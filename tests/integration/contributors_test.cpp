@@ -172,8 +172,10 @@ TEST(Contributors, FiringRulesIncidentsAndTheGateNameThem) {
   const json status = get(c, "/v1/slos/pay");
   const json& firing = status["contributors"]["firing"];
   ASSERT_FALSE(firing.empty()) << status["contributors"].dump();
-  EXPECT_EQ(firing[0]["rule"], "page-1h");
-  EXPECT_EQ(firing[0]["window"], "1h");
+  // The burn was ten minutes ago: page-1h's 5m short window has none of it; page-6h fires first.
+  EXPECT_EQ(firing[0]["rule"], "page-6h");
+  EXPECT_EQ(firing[0]["window"], "6h");
+  EXPECT_EQ(firing[0]["resolution"], "5m");
   EXPECT_EQ(firing[0]["labels"][0]["values"][0]["value"], "/pay");
 
   ASSERT_TRUE(hook.wait_for(1, std::chrono::seconds(15)));
