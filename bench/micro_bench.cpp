@@ -91,6 +91,60 @@ void BM_IngestBatch(benchmark::State& state) {
 }
 BENCHMARK(BM_IngestBatch)->Arg(100)->Arg(1000);
 
+// `slos` SLOs as make_slos, attributing the first `labels` of endpoint, region, version.
+std::shared_ptr<const store::SloSet> make_attributed_slos(int slos, int labels) {
+  static const char* const kLabels[] = {"endpoint", "region", "version"};
+  std::string attribution;
+  for (int l = 0; l < labels; ++l) attribution += fmt::format("{}{}", l ? ", " : "", kLabels[l]);
+  std::string yaml = "slos:\n";
+  for (int i = 0; i < slos; ++i) {
+    yaml += fmt::format("  - {{name: slo-{0}, service: svc-{0}, objective: 99.9, sli: {{type: ratio}}{1}}}\n", i,
+                        labels ? fmt::format(", attribution: {{labels: [{}], max_values: 64}}", attribution) : "");
+  }
+  auto r = config::load_config_string(yaml, "bench.yaml");
+  if (!r.ok()) std::abort();
+  return store::SloSet::build(*r.config, nullptr);
+}
+
+// make_batch's events, each with an endpoint (of 20), a region (of 4) and a version (of 3).
+std::string make_labelled_batch(int n, int services) {
+  std::mt19937_64 rng(7);
+  std::string body = R"({"events":[)";
+  for (int i = 0; i < n; ++i) {
+    body += fmt::format(
+        R"({}{{"service":"svc-{}","ts":{},"good":{},"labels":{{"endpoint":"/api/v1/e{}","region":"r{}","version":"v1.{}"}}}})",
+        i ? "," : "", rng() % services, to_unix_ms(kNow) - static_cast<int64_t>(rng() % 60'000), rng() % 100 != 0,
+        rng() % 20, rng() % 4, rng() % 3);
+  }
+  body += "]}";
+  body.reserve(body.size() + ingest::required_padding());
+  return body;
+}
+
+// BM_IngestBatch on labelled events, with 0 or 3 attributed labels per SLO (attribution:): what
+// counting per label value costs at ingest. Same events either way; only the config differs.
+void BM_IngestBatchAttributed(benchmark::State& state) {
+  auto slos = make_attributed_slos(100, static_cast<int>(state.range(1)));
+  ingest::Router router(slos);
+  const std::string body = make_labelled_batch(static_cast<int>(state.range(0)), 100);
+  ingest::BatchDecoder decoder;
+  ingest::DeltaBatch deltas;
+  ingest::BatchReport report;
+  for (auto _ : state) {
+    const auto bad =
+        ingest::prepare_batch(decoder, body.data(), body.size(), body.capacity(), ingest::BodyFormat::kJson, kNow,
+                              router, ingest::IngestLimits{}, deltas, report);
+    const store::WriteStats ws = store::apply_deltas(deltas.deltas(), *slos, kNow);
+    const store::WriteStats wa = store::apply_attributed(deltas.attributed(), *slos, kNow);
+    benchmark::DoNotOptimize(bad);
+    benchmark::DoNotOptimize(ws);
+    benchmark::DoNotOptimize(wa);
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+  state.counters["slo_memory_bytes"] = static_cast<double>(slos->slos()[0].memory_bytes());
+}
+BENCHMARK(BM_IngestBatchAttributed)->ArgNames({"events", "attributed_labels"})->Args({1000, 0})->Args({1000, 3});
+
 // One delta into one SLO's rings (all four resolutions and coverage).
 void BM_StoreAdd(benchmark::State& state) {
   auto slos = make_slos(1);

@@ -54,6 +54,8 @@ Api::Api(const config::ServerConfig& config, Backend& backend, const Clock& cloc
           metrics.counter("budgetd_deploys_total", "POST /v1/deploys, by result", {{"result", "recorded"}})),
       deploys_refused_(
           metrics.counter("budgetd_deploys_total", "POST /v1/deploys, by result", {{"result", "refused"}})),
+      contributors_refused_(metrics.counter("budgetd_contributors_refused_total",
+                                            "GET /v1/slos/{name}/contributors requests answered 400")),
       inputs_(make_inputs(metrics)) {
   const auto on = [this](void (Api::*h)(Request&, Respond)) {
     return [this, h](Request& r, Respond d) { (this->*h)(r, std::move(d)); };
@@ -71,6 +73,8 @@ Api::Api(const config::ServerConfig& config, Backend& backend, const Clock& cloc
   routes_.add(http::verb::get, "/v1/slos/{name}", scope(config::Scope::kRead), Lane::kRead, {"at"}, on(&Api::get_slo));
   routes_.add(http::verb::get, "/v1/slos/{name}/history", scope(config::Scope::kRead), Lane::kRead,
               {"range", "step", "from", "to", "periods"}, on(&Api::get_history));
+  routes_.add(http::verb::get, "/v1/slos/{name}/contributors", scope(config::Scope::kRead), Lane::kRead,
+              {"window", "label"}, on(&Api::get_contributors));
   routes_.add(http::verb::get, "/v1/alerts", scope(config::Scope::kRead), Lane::kRead, {}, on(&Api::get_alerts));
   routes_.add(http::verb::get, "/v1/gate", scope(config::Scope::kGate), Lane::kRead,
               {"service", "change", "slo", "ci_job", "commit", "dry_run"}, on(&Api::get_gate));

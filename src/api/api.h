@@ -123,6 +123,8 @@ class Api final : public RequestHandler {
   void get_openapi(Request& req, Respond respond);      // GET /openapi.yaml
   // history_handler.cpp
   void get_history(Request& req, Respond respond);  // GET /v1/slos/{name}/history
+  // contributors_handler.cpp
+  void get_contributors(Request& req, Respond respond);  // GET /v1/slos/{name}/contributors
   // gate_handler.cpp
   void get_gate(Request& req, Respond respond);           // GET /v1/gate
   void post_gate_webhook(Request& req, Respond respond);  // POST /v1/gate/webhook (Flagger)
@@ -189,6 +191,7 @@ class Api final : public RequestHandler {
   metrics::Counter& auth_failures_;
   metrics::Counter& deploys_recorded_;
   metrics::Counter& deploys_refused_;
+  metrics::Counter& contributors_refused_;  // GET .../contributors answered 400
   std::shared_ptr<Inputs> inputs_;  // inputs_handler.cpp; guards what it changes itself
 };
 

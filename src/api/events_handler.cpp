@@ -131,6 +131,7 @@ void Api::post_events(Request& req, Respond respond) {
   durable::PendingBatch batch;
   batch.slos = state->slos;
   batch.deltas.assign(scratch.deltas.deltas().begin(), scratch.deltas.deltas().end());
+  batch.attributed = scratch.deltas.attributed();
   batch.now = now;
   if (claim.key) {
     claim.key->answer = answer;

@@ -138,6 +138,7 @@ void Api::answer_gate(Request& req, GateQuestion q, http::status denied_status, 
     if (slo.spec->service != q.service || (!q.slo.empty() && slo.spec->name != q.slo)) continue;
     auto view = policy::assess_slo(slo, now, now, snap->config->storage.status_lookback, backend_.alerts());
     if (!view.ok()) return respond(reply_error(req, http::status::service_unavailable, view.status().message()));
+    policy::name_budget_contributors(*view, slo);
     decisions.push_back(policy::decide(*view, q.change));
   }
   if (decisions.empty()) {

@@ -52,7 +52,7 @@ json history_json(const store::StoredSlo& slo, const policy::HistoryAssessment& 
     for (const eval::PeriodReport& p : h.periods) periods.push_back(period_json(p));
     out["periods"] = std::move(periods);
   }
-  out["memory_bytes"] = slo.series->memory_bytes();
+  out["memory_bytes"] = slo.memory_bytes();
   return out;
 }
 

@@ -2,6 +2,7 @@
 // and (no scope) /healthz, /readyz, /openapi.yaml.
 
 #include "api.h"
+#include "contributors_json.h"
 #include "budgetd/api/slo_metrics.h"
 #include "budgetd/core/log.h"
 #include "budgetd/eval/alert_json.h"
@@ -76,6 +77,8 @@ void Api::get_slo(Request& req, Respond respond) {
   auto view = policy::assess_slo(*slo, at, now, snap->config->storage.status_lookback, backend_.alerts());
   if (!view.ok()) return respond(reply_error(req, http::status::bad_request, view.status().message()));
   json answer = status_json(*view);
+  // Only SLOs with attribution: have the key, so other answers stay as they were.
+  if (slo->attribution) answer["contributors"] = status_contributors_json(*slo, *view, now);
   add_replication(answer, backend_);
   respond(reply(req, http::status::ok, answer));
 }

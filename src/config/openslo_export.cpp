@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
 #include "budgetd/config/loader.h"
@@ -179,6 +180,9 @@ void slo_document(YAML::Emitter& out, const SloSpec& s, std::vector<std::string>
   if (!s.alert_rules.empty()) alert_policies(out, s);
   out << YAML::EndMap << YAML::EndMap;  // spec, document
   if (s.sla) notes.push_back(fmt::format("SLO '{}': its sla has no OpenSLO field and is not exported", s.name));
+  if (s.attribution.enabled())
+    notes.push_back(fmt::format("SLO '{}': attribution (labels {}) has no OpenSLO field and is not exported", s.name,
+                                fmt::join(s.attribution.labels, ", ")));
   if (!s.alert_rules.empty() && s.alert_rules.front().min_events != 10) {
     notes.push_back(fmt::format("SLO '{}': alert min_events has no OpenSLO field and is not exported", s.name));
   }

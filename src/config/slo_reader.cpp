@@ -149,6 +149,52 @@ void read_match(MapReader& m, SloSpec& slo) {
   }
 }
 
+// `attribution: {labels: [endpoint, region], max_values: 64}`: which labels' values the SLO
+// counts apart (store/attribution.h). Memory grows with labels x max_values, hence the limits.
+constexpr size_t kMaxAttributedLabels = 8;
+constexpr uint32_t kMaxAttributedValues = 1024;  // store::kMaxAttributedValues
+
+void read_attribution(MapReader& m, SloSpec& slo) {
+  const YAML::Node node = m.get("attribution");
+  if (!node.IsDefined()) return;
+  MapReader a(node, m.diags(), m.what() + ": attribution");
+  if (!a.valid()) return;
+  Diagnostics& diags = m.diags();
+  if (slo.source.from_counters()) {
+    // Counters arrive as totals per series, with no event labels to split them by: the parts
+    // could never add up to the SLO.
+    diags.error(node, fmt::format("{}: attribution: needs events with labels, and this SLO counts pushed counters "
+                                  "(source:); remove attribution:, or count events (POST /v1/events, OTLP spans)",
+                                  m.what()));
+    return;
+  }
+  if (auto n = a.unsigned_integer("max_values", 1, kMaxAttributedValues))
+    slo.attribution.max_values = static_cast<uint32_t>(*n);
+  const YAML::Node labels = a.get("labels");
+  if (!labels.IsDefined() || !labels.IsSequence() || labels.size() == 0 || labels.size() > kMaxAttributedLabels) {
+    diags.error(labels.IsDefined() ? labels : node,
+                fmt::format("{}: attribution.labels must be a list of 1-{} label names, e.g. [endpoint, region]",
+                            m.what(), kMaxAttributedLabels));
+    return;
+  }
+  for (size_t i = 0; i < labels.size(); ++i) {
+    const auto label = scalar_text(labels[i], diags, fmt::format("{}: attribution.labels[{}]", m.what(), i));
+    if (!label) continue;
+    if (label->empty() || label->size() > 128 || !is_printable(*label)) {
+      diags.error(labels[i], fmt::format("{}: attribution.labels[{}] must be 1-128 printable characters", m.what(), i));
+    } else if (std::find(slo.attribution.labels.begin(), slo.attribution.labels.end(), *label) !=
+               slo.attribution.labels.end()) {
+      diags.error(labels[i], fmt::format("{}: attribution label '{}' is listed twice", m.what(), *label));
+    } else {
+      if (slo.match.contains(*label)) {
+        diags.warning(labels[i], fmt::format("{}: attribution label '{}' is also matched on, so it has one value",
+                                             m.what(), *label));
+      }
+      slo.attribution.labels.push_back(*label);
+    }
+  }
+}
+
 void read_slo(const YAML::Node& node, size_t index, const AlertingDefaults& global, const PolicySpec& global_policy,
               Diagnostics& diags, std::vector<SloSpec>& out) {
   MapReader m(node, diags, fmt::format("slos[{}]", index));
@@ -186,6 +232,7 @@ void read_slo(const YAML::Node& node, size_t index, const AlertingDefaults& glob
   }
   read_match(m, slo);
   ok = read_source(m, slo) && ok;  // issue 16: counts from OTLP metrics or remote_write
+  read_attribution(m, slo);
   // Read alerting even when the SLO is already invalid, so its own problems are reported too;
   // only the factor checks need a valid objective and window.
   AlertingDefaults mine = global;

@@ -152,7 +152,7 @@ Status Daemon::start() {
   start_heartbeats();
   ready_.store(true);
   size_t memory = 0;
-  for (const auto& s : snap->slos->slos()) memory += s.series->memory_bytes();
+  for (const auto& s : snap->slos->slos()) memory += s.memory_bytes();
   log::info("budgetd: serving")
       .field("config", snap->config->source)
       .field("slos", uint64_t{snap->slos->slos().size()})

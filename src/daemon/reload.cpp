@@ -101,6 +101,9 @@ api::ReloadOutcome Daemon::apply_config(config::Config config) {
         out.removed.push_back(s.spec->name);
       } else {
         if (prev->series != s.series) s.series->migrate_from(*prev->series, now);  // windows changed
+        // attribution: changed (or the windows): the values and counts of the labels kept carry over.
+        if (s.attribution && prev->attribution && prev->attribution != s.attribution)
+          s.attribution->migrate_from(*prev->attribution, now);
         if (!(*prev->spec == *s.spec)) out.changed.push_back(s.spec->name);
         ++out.kept;
       }

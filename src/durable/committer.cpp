@@ -25,7 +25,16 @@ void Committer::commit(PendingBatch batch, Done done) {
   // A reload swaps the SLO set only while the gate is closed, so inside it the set is fixed. If
   // one came between routing and here, the deltas follow their SLOs into the new set.
   if (auto current = current_(); current != batch.slos) reroute(batch, std::move(current));
-  const std::string payload = encode_batch(batch.deltas, *batch.slos, batch.key ? &*batch.key : nullptr);
+  std::unique_lock<std::mutex> in_log_order;
+  if (brings_new_values(batch)) {
+    in_log_order = std::unique_lock(assign_mu_);
+    for (const store::AttributedDelta& d : batch.attributed.deltas) {
+      if (store::Attribution* a = batch.slos->slos()[d.slo].attribution.get())
+        a->slot_for(d.label, batch.attributed.value(d.value));
+    }
+  }
+  const std::string payload =
+      encode_batch(batch.deltas, *batch.slos, batch.key ? &*batch.key : nullptr, &batch.attributed);
   // The log calls back at once under fsync interval/never, after the group fsync under always.
   log_.append(RecordType::kBatch, payload,
               [this, ticket = std::move(ticket), batch = std::move(batch),
@@ -57,8 +66,19 @@ void Committer::commit_state(DurableState& state, std::string record, Timestamp 
               });
 }
 
+bool Committer::brings_new_values(const PendingBatch& batch) {
+  for (const store::AttributedDelta& d : batch.attributed.deltas) {
+    const store::Attribution* a = batch.slos->slos()[d.slo].attribution.get();
+    if (a != nullptr && a->would_assign(d.label, batch.attributed.value(d.value))) return true;
+  }
+  return false;
+}
+
 void Committer::apply(PendingBatch& batch, uint64_t seq) {
-  const store::WriteStats ws = store::apply_deltas(batch.deltas, *batch.slos, batch.now);
+  store::WriteStats ws = store::apply_deltas(batch.deltas, *batch.slos, batch.now);
+  const store::WriteStats wa = store::apply_attributed(batch.attributed, *batch.slos, batch.now);
+  ws.expired += wa.expired;
+  ws.saturated += wa.saturated;
   expired_writes_.inc(ws.expired);
   if (ws.saturated != 0) {
     saturated_writes_.inc(ws.saturated);
@@ -69,6 +89,22 @@ void Committer::apply(PendingBatch& batch, uint64_t seq) {
     batch.key->seq = seq;
     keys_.complete(*batch.key);
   }
+}
+
+// The attributed deltas follow their SLO (to_after, as reroute() filled it) and their label, by
+// name, into the new set; a label the new set does not attribute is dropped.
+void Committer::reroute_attributed(PendingBatch& batch, const store::SloSet& before, const store::SloSet& after,
+                                   const std::vector<int>& to_after) {
+  std::erase_if(batch.attributed.deltas, [&](store::AttributedDelta& d) {
+    const int i = to_after[d.slo];
+    if (i < 0) return true;
+    const store::Attribution* a = after.slos()[static_cast<size_t>(i)].attribution.get();
+    const int l = a == nullptr ? -1 : a->label_index(before.slos()[d.slo].spec->attribution.labels[d.label]);
+    if (l < 0) return true;
+    d.slo = static_cast<uint32_t>(i);
+    d.label = static_cast<uint32_t>(l);
+    return false;
+  });
 }
 
 void Committer::reroute(PendingBatch& batch, std::shared_ptr<const store::SloSet> current) {
@@ -90,6 +126,7 @@ void Committer::reroute(PendingBatch& batch, std::shared_ptr<const store::SloSet
     d.slo = static_cast<uint32_t>(i);
     return false;
   });
+  reroute_attributed(batch, before, after, to_after);
   if (dropped != 0) {
     reload_dropped_updates_.inc(dropped);
     log::warn("ingest: a reload removed or redefined SLOs while a batch for them was in flight; dropped its updates")

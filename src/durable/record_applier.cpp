@@ -40,11 +40,33 @@ Status RecordApplier::apply_batch(std::string_view payload, uint64_t seq, Timest
     set_.slos()[static_cast<size_t>(i)].series->add(now, d.bucket, d.good, d.total, stats_);
     ++deltas_applied_;
   }
+  apply_values(*batch, to_set, now);
   if (batch->idempotency) {
     batch->idempotency->seq = seq;
     keys_.restore(*batch->idempotency, now);
   }
   return Status::Ok();
+}
+
+void RecordApplier::apply_values(const BatchRecord& batch, const std::vector<int>& to_set, Timestamp now) {
+  if (batch.value_deltas.empty()) return;
+  // Each record label's attribution and label index here, or null when not attributed here.
+  std::vector<std::pair<store::Attribution*, size_t>> to_label(batch.labels.size(), {nullptr, 0});
+  for (size_t i = 0; i < batch.labels.size(); ++i) {
+    const int j = to_set[batch.labels[i].slo];
+    if (j < 0) continue;
+    store::Attribution* a = set_.slos()[static_cast<size_t>(j)].attribution.get();
+    const int l = a == nullptr ? -1 : a->label_index(batch.labels[i].label);
+    if (l >= 0) to_label[i] = {a, static_cast<size_t>(l)};
+  }
+  // Slots are assigned here in record order, the first time each value is seen: replaying the
+  // log in order rebuilds the tables the live applies built (docs/storage.md, "Attribution").
+  for (const BatchRecord::ValueDelta& d : batch.value_deltas) {
+    const BatchRecord::Value& v = batch.values[d.value];
+    const auto [a, label] = to_label[v.label];
+    if (a == nullptr) continue;
+    a->add(label, a->slot_for(label, v.value), now, d.bucket, d.good, d.total, stats_);
+  }
 }
 
 Status RecordApplier::apply_state(std::string_view payload, Timestamp now) {

@@ -93,6 +93,11 @@ Result<RecoveryReport> recover(Env& env, const std::string& dir, const store::Sl
         old.load_words(s.words);
         series.migrate_from(old, now);
       }
+      // Counts per label value: a snapshot before version 4, or of an SLO without attribution
+      // then, has none, and the contributors start from here.
+      if (store::Attribution* a = set.slos()[static_cast<size_t>(i)].attribution.get()) {
+        for (const store::LabelImage& image : s.attribution) a->load(image, s.attribution_plan, now);
+      }
       ++report.slos_restored;
     }
     for (IdempotentAnswer k : snap->keys) {

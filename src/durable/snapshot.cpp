@@ -10,9 +10,10 @@
 namespace budgetd::durable {
 
 namespace {
-// Version 2 added the alert-state section, version 3 the durable states' sections; older files
-// still load (without them).
-constexpr uint32_t kVersion = 3;
+// Version 2 added the alert-state section, version 3 the durable states' sections, version 4 the
+// SLO's counts per label value (attribution:) at the end of its section; older files still load
+// (without them).
+constexpr uint32_t kVersion = 4;
 constexpr std::string_view kEndMarker = "BDSNAPND";
 
 // A section is u32 length | u32 crc32c | body; the body is written in place, then sealed.
@@ -31,6 +32,57 @@ void end_section(std::string& out, size_t at) {
     out[at + 4 + i] = static_cast<char>(crc >> (8 * i));
   }
 }
+void put_plan(std::string& out, const store::SeriesPlan& p) {
+  for (const uint32_t slots : p.slots) put_u32(out, slots);
+  put_u32(out, p.coverage_minutes);
+  put_u64(out, static_cast<uint64_t>(p.max_future.count()));
+}
+store::SeriesPlan read_plan(Reader& s) {
+  store::SeriesPlan p;
+  for (uint32_t& slots : p.slots) slots = s.u32();
+  p.coverage_minutes = s.u32();
+  p.max_future = Millis{static_cast<int64_t>(s.u64())};
+  return p;
+}
+
+// An SLO's attribution: u32 labels (0: none), the plan, then per label its name, max_values,
+// values (slot order) and the words of its max_values + 1 series.
+void put_attribution(std::string& out, const store::Attribution* a) {
+  put_u32(out, a == nullptr ? 0 : static_cast<uint32_t>(a->label_count()));
+  if (a == nullptr) return;
+  put_plan(out, a->plan());
+  for (size_t l = 0; l < a->label_count(); ++l) {
+    put_bytes(out, a->label(l));
+    put_u32(out, a->max_values());
+    const uint32_t n = a->assigned(l);
+    put_varint(out, n);
+    for (uint32_t v = 0; v < n; ++v) put_bytes(out, a->value(l, v));
+    put_u64(out, a->words_per_label());
+    a->append_words(l, out);
+  }
+}
+
+Status read_attribution(Reader& s, SnapshotView::Slo& slo) {
+  const uint32_t n = s.u32();
+  if (n == 0) return Status::Ok();
+  if (n > 64) return DataLoss("an attribution with too many labels");
+  slo.attribution_plan = read_plan(s);
+  for (uint32_t l = 0; l < n && s.ok(); ++l) {
+    store::LabelImage image;
+    image.label = s.bytes();
+    image.max_values = s.u32();
+    const uint64_t values = s.varint();
+    if (!s.ok() || values > s.remaining()) return DataLoss("a bad attribution value count");
+    for (uint64_t v = 0; v < values && s.ok(); ++v) image.values.push_back(s.bytes());
+    const uint64_t words = s.u64();
+    if (!s.ok() || words > s.remaining() / 8) return DataLoss("attribution words past its end");
+    image.words = s.raw(words * 8);
+    if (auto bad = store::Attribution::check(image, slo.attribution_plan))
+      return DataLoss(fmt::format("attribution label '{}': {}", image.label, *bad));
+    slo.attribution.push_back(std::move(image));
+  }
+  return s.ok() ? Status::Ok() : DataLoss("attribution truncated");
+}
 }  // namespace
 
 std::string snapshot_name(uint64_t cut) { return fmt::format("snapshot-{:020}.snap", cut); }
@@ -46,7 +98,10 @@ std::optional<uint64_t> parse_snapshot_name(std::string_view name) {
 std::string encode_snapshot_store(uint64_t cut, Timestamp taken_at, const store::SloSet& set) {
   std::string out;
   size_t words = 0;
-  for (const auto& s : set.slos()) words += s.series->word_count();
+  for (const auto& s : set.slos()) {
+    words += s.series->word_count();
+    if (s.attribution) words += s.attribution->label_count() * s.attribution->words_per_label();
+  }
   out.reserve(64 + 8 * words + 128 * set.slos().size());
   out.append(kSnapshotMagic);
   put_u32(out, kVersion);
@@ -57,12 +112,10 @@ std::string encode_snapshot_store(uint64_t cut, Timestamp taken_at, const store:
     const size_t at = begin_section(out);
     put_bytes(out, s.spec->name);
     put_u64(out, s.identity_hash);
-    const store::SeriesPlan& p = s.series->plan();
-    for (const uint32_t slots : p.slots) put_u32(out, slots);
-    put_u32(out, p.coverage_minutes);
-    put_u64(out, static_cast<uint64_t>(p.max_future.count()));
+    put_plan(out, s.series->plan());
     put_u64(out, s.series->word_count());
     s.series->append_words(out);
+    put_attribution(out, s.attribution.get());
     end_section(out, at);
   }
   return out;
@@ -128,9 +181,7 @@ Result<SnapshotView> decode_snapshot(std::string_view bytes) {
     SnapshotView::Slo slo;
     slo.name = std::string(s.bytes());
     slo.identity_hash = s.u64();
-    for (uint32_t& slots : slo.plan.slots) slots = s.u32();
-    slo.plan.coverage_minutes = s.u32();
-    slo.plan.max_future = Millis{static_cast<int64_t>(s.u64())};
+    slo.plan = read_plan(s);
     const uint64_t words = s.u64();
     // Checked before anything is loaded, so a bad section never leaves a series half restored.
     const auto planned = store::SloSeries::planned_word_count(slo.plan);
@@ -138,6 +189,10 @@ Result<SnapshotView> decode_snapshot(std::string_view bytes) {
       return DataLoss(
           fmt::format("snapshot SLO section {} ({}) has a ring layout that does not match its size", i, slo.name));
     slo.words = s.raw(words * 8);
+    if (version >= 4) {
+      if (Status st = read_attribution(s, slo); !st.ok())
+        return DataLoss(fmt::format("snapshot SLO section {} ({}): {}", i, slo.name, st.message()));
+    }
     if (!s.ok() || !s.at_end()) return DataLoss(fmt::format("snapshot SLO section {} is malformed", i));
     if (auto bad = store::SloSeries::check_words(slo.plan, slo.words))
       return DataLoss(fmt::format("snapshot SLO section {} ({}): {}", i, slo.name, *bad));

@@ -49,6 +49,7 @@ AlertInstance common_fields(const nlohmann::json& j) {
   a.incident = j.value("incident", "");
   a.events = j.value("events", uint64_t{0});
   a.min_events = j.value("min_events", uint64_t{0});
+  a.top_contributors = j.value("top_contributors", "");
   return a;
 }
 
@@ -83,6 +84,7 @@ ordered alert_json(const AlertInstance& a) {
                {"min_events", a.min_events}};
   if (!a.runbook_url.empty()) j["runbook_url"] = a.runbook_url;
   if (!a.incident.empty()) j["incident"] = a.incident;
+  if (!a.top_contributors.empty()) j["top_contributors"] = a.top_contributors;
   return j;
 }
 

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "budgetd/eval/budget_math.h"
+#include "budgetd/eval/contributors.h"
 
 namespace budgetd::eval {
 
@@ -88,6 +89,12 @@ std::vector<AlertChange> AlertTracker::observe(const store::StoredSlo& slo, cons
       // The episode so far; it can require a postmortem before it ends.
       a.budget_consumed = consumed_between(slo, status, episode_start(a.since, rule), now, now);
       a.postmortem_required = a.budget_consumed >= kPostmortemShare;
+      // Who burned it, over the long window the rule fires on; kept as it was once resolved.
+      if (slo.attribution) {
+        const WindowBounds& w = report.long_window.bounds;
+        auto c = contributors(slo, w.start, w.end, "", now);
+        a.top_contributors = c.ok() ? top_contributors_text(*c, 3) : std::string();
+      }
       // Alert state from before incidents (an older snapshot) joins one now.
       if (a.incident.empty()) a.incident = incident_for(spec.name, a.since);
     }

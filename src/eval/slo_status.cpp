@@ -134,7 +134,7 @@ Result<SloStatus> evaluate_slo(const store::StoredSlo& slo, Timestamp at, Timest
   SloStatus status;
   status.spec = slo.spec;
   status.at = at;
-  status.memory_bytes = slo.series->memory_bytes();
+  status.memory_bytes = slo.memory_bytes();  // the series and the attribution
   for (const config::WindowSpec& bw : spec.windows) {
     BUDGETD_ASSIGN_OR_RETURN(BudgetReport b, evaluate_budget(slo, bw, at));
     status.windows.push_back(b.window);

@@ -26,6 +26,12 @@ class BatchBuilder final : public EventSink {
     const int64_t bucket = bucket_index(event.ts, kFinestResolution);
     const Routed routed = route_event(routes_for(event.service), event, now_, [&](const Route& route, EventCounts c) {
       deltas_.add(route.slo, bucket, c.good, c.total);
+      if (route.attribution.empty()) return;
+      const int64_t at = attribution_bucket(route.slo, bucket);
+      for (size_t i = 0; i < route.attribution.size(); ++i) {
+        deltas_.add_attributed(route.slo, static_cast<uint32_t>(i), route.attributed_value(event, i), at, c.good,
+                               c.total);
+      }
     });
     switch (routed) {
       case Routed::kFed:
@@ -60,6 +66,20 @@ class BatchBuilder final : public EventSink {
     } else {
       ++report_.errors_omitted;
     }
+  }
+
+  // The first 10 s bucket of the finest attribution bucket holding `bucket`: every attribution
+  // ring is that coarse or coarser, so summing there first writes the same ring buckets with
+  // fewer deltas (a batch's minute of one value is one delta, not six).
+  int64_t attribution_bucket(uint32_t slo, int64_t bucket) const {
+    const store::Attribution* a = router_.slos().slos()[slo].attribution.get();
+    if (a == nullptr) return bucket;
+    for (size_t i = 0; i < kResolutions.size(); ++i) {
+      if (a->plan().slots[i] == 0) continue;
+      const int64_t per = kResolutions[i] / kFinestResolution;
+      return floor_div(bucket, per) * per;
+    }
+    return bucket;
   }
 
   // Batches usually carry one service over and over: remember the last lookup.

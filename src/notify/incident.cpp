@@ -159,6 +159,12 @@ std::string incident_json(const Incident& incident, Timestamp now, const std::st
                                : fmt::format("{}: the burn has stopped ({}); it consumed {:.1f} % of the budget",
                                              first.slo, fmt::join(names, ", "), consumed * 100);
   if (incident.postmortem_required()) summary += "; a postmortem is required";
+  // Who burned it: the first rule that names contributors (the firing ones come first).
+  std::string top;
+  for (const auto& r : incident.rules) {
+    if (top.empty()) top = r.top_contributors;
+  }
+  if (!top.empty()) summary += "; top contributors: " + top;
   json j = {{"id", incident.id},
             {"transition", to_string(incident.transition)},
             {"status", firing ? "firing" : "resolved"},
@@ -169,7 +175,8 @@ std::string incident_json(const Incident& incident, Timestamp now, const std::st
             {"resolved_at", resolved_at ? json(format_rfc3339(*resolved_at)) : json(nullptr)},
             {"budget_consumed", consumed},
             {"postmortem_required", incident.postmortem_required()},
-            {"summary", std::move(summary)}};
+            {"summary", std::move(summary)},
+            {"top_contributors", top}};
   if (!external_url.empty()) j["url"] = external_url + "/v1/slos/" + first.slo;
   j["rules"] = std::move(rules);
   return j.dump(-1, ' ', false, json::error_handler_t::replace);

@@ -31,6 +31,7 @@ std::string description(const eval::AlertInstance& a) {
   if (a.budget_consumed > 0)
     d += fmt::format(" This burn has consumed {:.1f} % of the budget.", a.budget_consumed * 100);
   if (a.postmortem_required) d += " It consumed 30 % or more of the budget: a postmortem is required.";
+  if (!a.top_contributors.empty()) d += fmt::format(" Top contributors over {}: {}.", a.long_window, a.top_contributors);
   return d;
 }
 
@@ -43,6 +44,7 @@ std::string Notifier::alertmanager_item(const eval::AlertInstance& a, Timestamp 
   json annotations = {{"summary", summary(a)}, {"description", description(a)}};
   if (!a.runbook_url.empty()) annotations["runbook_url"] = a.runbook_url;
   if (a.postmortem_required) annotations["postmortem_required"] = "true";
+  if (!a.top_contributors.empty()) annotations["top_contributors"] = a.top_contributors;
   // While firing, endsAt lies a few resend intervals ahead: Alertmanager resolves the alert by
   // itself if budgetd stops re-sending it. A resolve carries the moment it ended.
   const Timestamp ends = a.state == eval::AlertState::kFiring ? now + 4 * resend_interval : a.resolved_at.value_or(now);

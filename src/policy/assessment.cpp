@@ -1,6 +1,7 @@
 #include "budgetd/policy/assessment.h"
 
 #include "budgetd/eval/budget.h"
+#include "budgetd/eval/contributors.h"
 
 namespace budgetd::policy {
 
@@ -34,6 +35,13 @@ SloAssessment assess(const store::StoredSlo& slo, eval::SloStatus status, const 
   }
   a.episodes = alerts->episodes(slo.spec->name);
   return a;
+}
+
+void name_budget_contributors(SloAssessment& a, const store::StoredSlo& slo) {
+  const eval::WindowReport& w = a.status.primary().window;
+  if (!slo.attribution || w.no_data() || a.status.primary().remaining > 0) return;
+  auto c = eval::contributors(slo, w.bounds.start, w.bounds.end, "", a.status.at);
+  if (c.ok()) a.budget_contributors = eval::top_contributors_text(*c, 3);
 }
 
 Result<SloAssessment> assess_slo(const store::StoredSlo& slo, Timestamp at, Timestamp now, Millis lookback,

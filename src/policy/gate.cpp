@@ -134,6 +134,7 @@ SloDecision decide(const SloAssessment& in, ChangeType change) {
     state = fmt::format("{} has {} of its {} error budget left", spec.name, percent(budget.remaining), window);
   }
   std::string reason = fmt::format("{} ({}): {}", state, tier.name, describe_tier(tier));
+  if (!in.budget_contributors.empty()) reason += fmt::format("; spent mostly by {}", in.budget_contributors);
 
   const config::ChangeRule& rule = tier.rule(change);
   if (!rule.allow) {

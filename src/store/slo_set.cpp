@@ -67,6 +67,17 @@ std::shared_ptr<const SloSet> SloSet::build(const config::Config& config, const 
       }
     }
     if (!s.series) s.series = std::make_shared<SloSeries>(plan);
+    if (spec.attribution.enabled()) {
+      const SeriesPlan aplan = attribution_plan(spec, config);
+      const StoredSlo* old = previous != nullptr ? previous->find(spec.name) : nullptr;
+      // Shared only when nothing about it changed; else a reload migrates (daemon/reload.cpp).
+      if (old != nullptr && old->attribution && old->attribution->spec() == spec.attribution &&
+          old->attribution->plan().slots == aplan.slots && old->attribution->plan().max_future == aplan.max_future) {
+        s.attribution = old->attribution;
+      } else {
+        s.attribution = std::make_shared<Attribution>(spec.attribution, aplan);
+      }
+    }
     set->slos_.push_back(std::move(s));
   }
   for (size_t i = 0; i < set->slos_.size(); ++i) set->by_name_.emplace(set->slos_[i].spec->name, static_cast<int>(i));
@@ -79,6 +90,16 @@ WriteStats apply_deltas(std::span<const BucketDelta> deltas, const SloSet& set, 
     SloSeries& series = *set.slos()[d.slo].series;
     series.add(now, d.bucket, d.good, d.total, stats);
     series.count_ingested(d.good, d.total - d.good);
+  }
+  return stats;
+}
+
+WriteStats apply_attributed(const AttributedDeltas& deltas, const SloSet& set, Timestamp now) {
+  WriteStats stats;
+  for (const AttributedDelta& d : deltas.deltas) {
+    Attribution* a = set.slos()[d.slo].attribution.get();
+    if (a == nullptr || d.label >= a->label_count()) continue;
+    a->add(d.label, a->slot_for(d.label, deltas.value(d.value)), now, d.bucket, d.good, d.total, stats);
   }
   return stats;
 }

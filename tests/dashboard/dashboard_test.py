@@ -55,7 +55,8 @@ log: {level: info}
 alerting: {evaluation_interval: 1s, runbook_url: "https://runbooks.example.com/{slo}#{rule}"}
 %(auth)s
 slos:
-  - {name: checkout-availability, service: checkout, objective: 99.9, windows: ["30d"], sli: {type: ratio}}
+  - {name: checkout-availability, service: checkout, objective: 99.9, windows: ["30d"], sli: {type: ratio},
+     attribution: {labels: [endpoint]}}
   - {name: payments-availability, service: payments, objective: 99, windows: ["30d"], sli: {type: ratio}}
   - {name: search-availability, service: search, objective: 99.5, windows: ["7d"], sli: {type: ratio}}
   - {name: profile-availability, service: profile, objective: 99.9, windows: ["30d"], sli: {type: ratio}}
@@ -134,7 +135,9 @@ def seed(d, token=None):
     # events (fewer than min_events in their long windows) and say so.
     for service in ("payments", "search"):
         events.append({"service": service, "ts": now - 2 * 60 * 1000, "good": 100, "total": 100})
-    events.append({"service": "checkout", "ts": now - 60 * 1000, "good": 25000, "total": 30000})
+    # The burst is all /pay's (attribution: endpoint); the hourly counts carry no endpoint.
+    events.append({"service": "checkout", "ts": now - 60 * 1000, "good": 25000, "total": 30000,
+                   "labels": {"endpoint": "/pay"}})
     status, answer = d.call("POST", "/v1/events", {"events": events}, token)
     if status != 200 or answer["accepted"] != len(events):
         fail("seeding events: %s %s" % (status, answer))
@@ -272,7 +275,22 @@ def test_slo_page(driver, d):
     if "v1.4.2" not in has_marker or "deploys (1)" not in legend:
         fail("the burn-down has no marker for deploy v1.4.2: %s / %r" % (has_marker, legend))
     ok("SLO page: the burn-down marks deploy v1.4.2")
+    test_contributors_panel(driver)
     driver.save_screenshot(os.path.join(OUT, "dashboard-slo.png"))
+
+
+def test_contributors_panel(driver):
+    """attribution: the panel ranks /pay first with every bad event; the unlabelled hours follow."""
+    table = driver.find_element(By.ID, "contributors-endpoint")
+    caption = table.find_element(By.TAG_NAME, "caption").text
+    rows = table.find_elements(By.CSS_SELECTOR, "tbody tr")
+    first = [c.text for c in rows[0].find_elements(By.CSS_SELECTOR, "th, td")] if rows else []
+    heading = driver.find_element(By.CSS_SELECTOR, "#contributors h2").text
+    if heading != "Contributors over 30d" or not caption.startswith("endpoint: 5,000 bad of ") \
+            or rows[0].get_attribute("data-value") != "/pay" or first[1:2] != ["5,000"] or first[-1] != "100.0 %" \
+            or len(rows) != 2 or rows[1].get_attribute("data-value") != "":
+        fail("contributors panel: %r / %r / %s / %d rows" % (heading, caption, first, len(rows)))
+    ok("SLO page: the contributors panel ranks endpoint /pay first (%s)" % ", ".join(first))
 
 
 def test_gate_page(driver, d):

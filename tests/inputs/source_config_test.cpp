@@ -47,6 +47,23 @@ slos:
   EXPECT_THAT(r.config->slos[0].identity(), HasSubstr("source prometheus total=http_requests_total{job=\"checkout\"}"));
 }
 
+// Counters carry no event labels: attribution's parts could never add up to such an SLO.
+TEST(SourceConfig, AttributionNeedsEventsNotCounters) {
+  const LoadResult r = load(R"(
+slos:
+  - name: checkout
+    service: checkout
+    objective: 99.9
+    sli: {type: ratio}
+    source:
+      prometheus:
+        total: 'http_requests_total{job="checkout"}'
+        bad: 'http_requests_total{job="checkout", code=~"5.."}'
+    attribution: {labels: [endpoint]}
+)");
+  EXPECT_THAT(errors(r), ElementsAre(HasSubstr("c.yaml:11:18: slos[0]: attribution: needs events with labels")));
+}
+
 TEST(SourceConfig, NameInBracesAndErrorsAtTheirPlace) {
   EXPECT_EQ(parse_prometheus_selector("{__name__=\"up\",job=\"a\"}")->metric, "up");
   EXPECT_THAT(parse_prometheus_selector("{job=\"a\"}").status().message(), HasSubstr("metric name is required"));

@@ -148,7 +148,7 @@ slos:
           HasSubstr("c.yaml:9:10: error: SLO 'Bad_Name': sli: a latency SLI needs threshold_ms"),
           HasSubstr("c.yaml:14:11: error: SLO name 'dup' is used more than once"),
           HasSubstr(
-              "c.yaml:18:5: error: SLO 'dup': unknown key 'colour' (valid keys: alerting, budgeting, description, ")));
+              "c.yaml:18:5: error: SLO 'dup': unknown key 'colour' (valid keys: alerting, attribution, budgeting, description, ")));
 }
 
 // Regression (issue 11, finding 9): windows: ["2d-1h"] loaded and was served as 1d23h.

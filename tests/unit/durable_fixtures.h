@@ -16,6 +16,8 @@
 #include "budgetd/durable/wal.h"
 #include "budgetd/durable/wal_reader.h"
 #include "budgetd/store/slo_set.h"
+#include "budgetd/durable/crc32c.h"
+#include "durable/encoding.h"
 
 namespace budgetd::durable::fixtures {
 
@@ -78,6 +80,25 @@ inline WalOptions options(const std::string& dir, FsyncPolicy p = FsyncPolicy::k
   o.fsync_interval = Millis{20};
   o.recovery_retry = std::chrono::milliseconds{10};
   return o;
+}
+
+// A snapshot as version 3 wrote it: SLO sections without the attribution count.
+inline std::string as_version3(const std::string& v4) {
+  std::string out = v4.substr(0, 32);
+  out[8] = 3;
+  const uint32_t n = get_u32(v4.data() + 28);
+  size_t at = 32;
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint32_t len = get_u32(v4.data() + at);
+    const std::string body = v4.substr(at + 8, len);
+    EXPECT_EQ(body.substr(len - 4), std::string(4, '\0')) << "an SLO without attribution";
+    const std::string old = body.substr(0, len - 4);
+    put_u32(out, static_cast<uint32_t>(old.size()));
+    put_u32(out, crc32c::value(old));
+    out += old;
+    at += 8 + len;
+  }
+  return out + v4.substr(at);
 }
 
 }  // namespace budgetd::durable::fixtures

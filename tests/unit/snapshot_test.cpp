@@ -124,7 +124,8 @@ TEST(Snapshot, KeepsTheAlertStateAndTheDurableStatesAndReadsVersion1And2Files) {
   flipped[flipped.size() - 8 - 1] ^= 1;  // the last byte of the last state section
   EXPECT_THAT(decode_snapshot(flipped).status().message(), HasSubstr("state section 1 fails its CRC check"));
   // The tail of a version 3 file without states: empty alert section (8), no states (u32 0), end (8).
-  const std::string v3_empty = encode_snapshot(3, kNow, *set, {});
+  const std::string v3_empty = as_version3(encode_snapshot(3, kNow, *set, {}));
+  ASSERT_TRUE(decode_snapshot(v3_empty).ok()) << decode_snapshot(v3_empty).status().message();
   // Version 2: no state count.
   std::string v2 = v3_empty;
   v2.erase(v2.size() - 8 - 4, 4);

@@ -43,14 +43,37 @@ struct BatchRecord {
     uint64_t total;
     friend bool operator==(const Delta&, const Delta&) = default;
   };
+  // Format 2 (attribution:): the label values the batch counted, by name, and their deltas.
+  struct Label {
+    uint32_t slo;  // index into slos
+    std::string label;
+    friend bool operator==(const Label&, const Label&) = default;
+  };
+  struct Value {
+    uint32_t label;  // index into labels
+    std::string value;
+    friend bool operator==(const Value&, const Value&) = default;
+  };
+  struct ValueDelta {
+    uint32_t value;  // index into values
+    int64_t bucket;
+    uint64_t good;
+    uint64_t total;
+    friend bool operator==(const ValueDelta&, const ValueDelta&) = default;
+  };
   std::vector<Slo> slos;
   std::vector<Delta> deltas;
   std::optional<IdempotentAnswer> idempotency;
+  std::vector<Label> labels;
+  std::vector<Value> values;
+  std::vector<ValueDelta> value_deltas;
 };
 
-// Encodes the deltas routed with `set` (their .slo indexes are into set.slos()).
+// Encodes the deltas routed with `set` (their .slo indexes are into set.slos()); format 1 when
+// `attributed` is null or empty, else format 2 with the label values (docs/storage.md).
 std::string encode_batch(std::span<const store::BucketDelta> deltas, const store::SloSet& set,
-                         const IdempotentAnswer* idempotency);
+                         const IdempotentAnswer* idempotency, const store::AttributedDeltas* attributed = nullptr);
+// Reads both formats.
 Result<BatchRecord> decode_batch(std::string_view payload);
 
 }  // namespace budgetd::durable

@@ -19,6 +19,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -38,6 +39,7 @@ namespace budgetd::durable {
 struct PendingBatch {
   std::shared_ptr<const store::SloSet> slos;  // the set its deltas were routed with
   std::vector<store::BucketDelta> deltas;
+  store::AttributedDeltas attributed;  // per label value (attribution:), beside `deltas`
   std::optional<IdempotentAnswer> key;  // remembered once the batch is applied
   Timestamp now;                        // the receipt time: what "retained" is judged against
 };
@@ -64,8 +66,12 @@ class Committer {
   // REQUIRES: inside the gate. Moves the deltas of a batch routed with an older SLO set onto
   // `current`, dropping those of SLOs it removed or redefined.
   void reroute(PendingBatch& batch, std::shared_ptr<const store::SloSet> current);
+  static void reroute_attributed(PendingBatch& batch, const store::SloSet& before, const store::SloSet& after,
+                                 const std::vector<int>& to_after);
   // REQUIRES: inside the gate, the batch's record durable.
   void apply(PendingBatch& batch, uint64_t seq);
+  // Whether the batch names a label value that has no slot yet in a table with room left.
+  static bool brings_new_values(const PendingBatch& batch);
 
   RecordLog& log_;
   store::WriteGate& gate_;
@@ -74,6 +80,10 @@ class Committer {
   metrics::Counter& expired_writes_;
   metrics::Counter& saturated_writes_;
   metrics::Counter& reload_dropped_updates_;
+  // Held from assigning a batch's new label values their slots until its record is appended, so
+  // slots are assigned in log order and a replay assigns the same ones (docs/storage.md,
+  // "Attribution"). Taken only by the few batches that bring a new value to a table with room.
+  std::mutex assign_mu_;
 };
 
 }  // namespace budgetd::durable

@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "budgetd/durable/durable_state.h"
 #include "budgetd/durable/idempotency.h"
@@ -22,6 +23,8 @@
 #include "budgetd/store/slo_set.h"
 
 namespace budgetd::durable {
+
+struct BatchRecord;
 
 class RecordApplier {
  public:
@@ -38,6 +41,7 @@ class RecordApplier {
  private:
   Status apply_batch(std::string_view payload, uint64_t seq, Timestamp now);
   Status apply_state(std::string_view payload, Timestamp now);
+  void apply_values(const BatchRecord& batch, const std::vector<int>& to_set, Timestamp now);
 
   const store::SloSet& set_;
   IdempotencyTable& keys_;

@@ -49,6 +49,9 @@ struct SnapshotView {
     uint64_t identity_hash;
     store::SeriesPlan plan;
     std::string_view words;
+    // Version 4 (attribution:): its plan and each label's values and words; empty before.
+    store::SeriesPlan attribution_plan;
+    std::vector<store::LabelImage> attribution;
   };
   uint64_t cut = 0;
   Timestamp taken_at{};

@@ -51,6 +51,9 @@ struct AlertInstance {
   // its rules is firing joins that rule's incident, so receivers see one incident per burn, not
   // one per rule. "<slo>@<RFC 3339 time the first rule fired>"; kept after the span ends.
   std::string incident;
+  // The largest contributors over the long window while firing (attribution:), e.g.
+  // "endpoint=/pay: 91 % of bad events; region=eu: 80 % of bad events"; empty without.
+  std::string top_contributors;
   uint64_t events = 0;      // in the long window at the last evaluation
   uint64_t min_events = 0;  // what the rule needs there to fire
 

@@ -31,9 +31,15 @@ struct Route {
   const store::SloSeries* series;
   config::SliSpec sli;
   std::vector<std::pair<std::string, std::string>> match;
+  std::vector<std::string> attribution;  // the labels whose values it counts (attribution:)
 
   // The counts `event` adds to this SLO, or nullopt when it does not feed it.
   std::optional<EventCounts> counts(const Event& event) const;
+  // The value of attributed label `i` on `event`; an event without the label counts under "".
+  std::string_view attributed_value(const Event& event, size_t i) const {
+    const std::string_view* v = event.label(attribution[i]);
+    return v == nullptr ? std::string_view{} : *v;
+  }
 };
 
 // What routing one event came to.

@@ -41,6 +41,9 @@ struct SloAssessment {
   std::vector<std::optional<eval::AlertInstance>> alert_states;
   std::vector<eval::AlertEpisode> episodes;  // newest first (with alert states only)
   std::vector<FiringPage> firing_pages;
+  // When the primary budget is spent: its largest contributors (attribution:), e.g.
+  // "endpoint=/pay: 91 % of bad events"; set by name_budget_contributors, which the gate calls.
+  std::string budget_contributors;
 
   const config::TierSpec& tier() const { return status.spec->policy.tiers[tier_index]; }
 };
@@ -50,6 +53,11 @@ struct SloAssessment {
 // under ratio_timeslices, whose budget is a mean of ratios. So exactly 50 % is caution.
 size_t tier_index(const config::PolicySpec& policy, const eval::BudgetReport& primary,
                   const config::Objective& objective);
+
+// Sets a.budget_contributors when the primary budget is spent and the SLO attributes labels:
+// the gate's reasons then name who spent it. Separate from assess() because it reads every
+// value's ring, which only a spent budget's gate answer needs.
+void name_budget_contributors(SloAssessment& a, const store::StoredSlo& slo);
 
 // Assesses a status already evaluated. `alerts`: the alert states as of status.at (the
 // daemon's tracker when status.at is now, the backtest's at each step); nullptr when there are

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "budgetd/config/config.h"
+#include "budgetd/store/attribution.h"
 #include "budgetd/store/slo_series.h"
 
 namespace budgetd::store {
@@ -28,6 +29,38 @@ struct BucketDelta {
   uint64_t total;
 };
 
+// Counts to add to one label value's series of one SLO (attribution:). The value is carried as a
+// string (an index into AttributedDeltas::values), never as a slot: slots are assigned when the
+// deltas are applied, so the log decides them (docs/storage.md, "Attribution").
+struct AttributedDelta {
+  uint32_t slo;    // index in the SloSet it was routed with
+  uint32_t label;  // index in that SLO's attribution labels
+  uint32_t value;  // index in AttributedDeltas::values
+  int64_t bucket;  // kFinestResolution (10 s) bucket index
+  uint64_t good;
+  uint64_t total;
+  friend bool operator==(const AttributedDelta&, const AttributedDelta&) = default;
+};
+
+// A batch's attributed deltas and the value strings they name (each distinct value once).
+struct AttributedDeltas {
+  std::vector<AttributedDelta> deltas;
+  std::string text;                              // the values, back to back
+  std::vector<std::pair<uint32_t, uint32_t>> values;  // (offset, length) in text
+  std::string_view value(uint32_t i) const { return std::string_view(text).substr(values[i].first, values[i].second); }
+  uint32_t add_value(std::string_view v) {
+    values.emplace_back(static_cast<uint32_t>(text.size()), static_cast<uint32_t>(v.size()));
+    text.append(v);
+    return static_cast<uint32_t>(values.size() - 1);
+  }
+  bool empty() const { return deltas.empty(); }
+  void clear() {
+    deltas.clear();
+    text.clear();
+    values.clear();
+  }
+};
+
 struct StoredSlo {
   std::shared_ptr<const config::SloSpec> spec;
   std::shared_ptr<SloSeries> series;
@@ -37,6 +70,10 @@ struct StoredSlo {
   // The rolling windows evaluated beside the budget windows (alert windows, and 1h for the
   // forecast), shortest first.
   std::vector<Millis> windows;
+  // Counts per label value (attribution:), or null when the SLO attributes nothing. Not part of
+  // the identity: changing attribution keeps the SLO's counts (docs/storage.md).
+  std::shared_ptr<Attribution> attribution;
+  size_t memory_bytes() const { return series->memory_bytes() + (attribution ? attribution->memory_bytes() : 0); }
 };
 
 class SloSet {
@@ -57,6 +94,11 @@ class SloSet {
 // `now`, and counts them as ingested (SloSeries::count_ingested). The one place accepted
 // batches reach the store; replaying the log at start-up adds to the series directly.
 WriteStats apply_deltas(std::span<const BucketDelta> deltas, const SloSet& set, Timestamp now);
+
+// Adds each attributed delta to its label value's series, assigning slots in the order given
+// (Attribution::slot_for). Deltas of an SLO without attribution, or of a label it no longer
+// attributes, are skipped.
+WriteStats apply_attributed(const AttributedDeltas& deltas, const SloSet& set, Timestamp now);
 
 // Previous calendar periods a calendar primary window keeps beside the current one: what
 // GET /v1/slos/{name}/history?periods=N can report.
