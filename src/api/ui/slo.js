@@ -5,6 +5,7 @@
 import { getJson, availableRoutes } from './api.js';
 import { h, percent, burn, count, time, tierBadge, note, durationMs } from './format.js';
 import { burnDownChart, burnRateChart } from './charts.js';
+import { episodesSection } from './episodes.js';
 
 export function mount(root, _params, name) {
   let charts = [];
@@ -57,6 +58,7 @@ function page(status, history, deploys, routes, charts) {
     burnDownSection(status, history, deploys, routes, charts),
     burnRateSection(status, history, routes, charts),
     alertsSection(status),
+    episodesSection(status.slo),
     windowsSection(status),
     periodsSection(history),
   ];
