@@ -126,11 +126,12 @@ void episodes_text(const SloHistory& h, std::string& out) {
   if (!h.episodes.empty()) out += fmt::format("  burn episodes: {}\n", h.episodes.size() + h.episodes_omitted);
   for (const EpisodeRecord& r : h.episodes) {
     const episodes::Episode& e = r.episode;
-    out += fmt::format("    {}: {} to {}; first alert {} after the first bad event; rules {}; peak burn {:.1f}x; "
-                       "used {} of the {} budget{}\n",
-                       e.id, format_rfc3339(e.start), e.end ? format_rfc3339(*e.end) : std::string("the end (ongoing)"),
-                       delay_text(e.detection - e.start), fmt::join(e.rules(), ","), e.peak_burn_rate,
-                       percent(e.budget_consumed), e.window, e.postmortem_required ? " (postmortem required)" : "");
+    out += fmt::format(
+        "    {}: {} to {}; first alert {} after the first bad event; rules {}; peak burn {:.1f}x; "
+        "used {} of the {} budget{}\n",
+        e.id, format_rfc3339(e.start), e.end ? format_rfc3339(*e.end) : std::string("the end (ongoing)"),
+        delay_text(e.detection - e.start), fmt::join(e.rules(), ","), e.peak_burn_rate, percent(e.budget_consumed),
+        e.window, e.postmortem_required ? " (postmortem required)" : "");
     if (const std::string top = eval::top_contributors_text(r.contributors, 3); !top.empty()) {
       out += "      top contributors: " + top + "\n";
     }

@@ -1,7 +1,7 @@
 #include "cli/postmortem_report.h"
 
-#include <algorithm>
 #include <fmt/format.h>
+#include <algorithm>
 
 #include "budgetd/core/time.h"
 
@@ -46,7 +46,8 @@ ojson timeline(const json& e) {
   if (const auto a = e.find("alerts"); a != e.end() && a->is_array()) {
     for (const json& x : *a) {
       events.push_back({str(x, "fired"), 2, "alert " + str(x, "rule") + " (" + str(x, "severity") + ") fired"});
-      if (!str(x, "resolved").empty()) events.push_back({str(x, "resolved"), 3, "alert " + str(x, "rule") + " resolved"});
+      if (!str(x, "resolved").empty())
+        events.push_back({str(x, "resolved"), 3, "alert " + str(x, "rule") + " resolved"});
     }
   }
   // RFC 3339 UTC with the same precision sorts as text.
@@ -70,14 +71,17 @@ ojson contributors(const json& e) {
   for (const json& l : (*c)["labels"]) {
     if (!l.contains("values") || !l["values"].is_array()) continue;
     for (const json& v : l["values"]) {
-      rows.push_back({str(l, "label"), str(v, "value"), num(v, "share_of_bad"),
-                      static_cast<uint64_t>(num(v, "bad")), static_cast<uint64_t>(num(v, "total"))});
+      rows.push_back({str(l, "label"), str(v, "value"), num(v, "share_of_bad"), static_cast<uint64_t>(num(v, "bad")),
+                      static_cast<uint64_t>(num(v, "total"))});
     }
   }
   std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.share > b.share; });
   for (size_t i = 0; i < rows.size() && i < 3; ++i) {
-    out.push_back({{"label", rows[i].label}, {"value", rows[i].value}, {"share_of_bad", rows[i].share},
-                   {"bad", rows[i].bad}, {"total", rows[i].total}});
+    out.push_back({{"label", rows[i].label},
+                   {"value", rows[i].value},
+                   {"share_of_bad", rows[i].share},
+                   {"bad", rows[i].bad},
+                   {"total", rows[i].total}});
   }
   return out;
 }
@@ -89,8 +93,8 @@ ojson sources(const json& answer, const json& e) {
        fmt::format("bad events from start to end ({}), counted from budgetd's rings at the finest resolution "
                    "holding the span, divided by the bad events the {} budget allowed at the episode's last "
                    "evaluation ({:.1f}): {} fields bad_events / allowed_bad_events",
-                   static_cast<uint64_t>(num(e, "bad_events")), str(e, "budget_window"),
-                   num(e, "allowed_bad_events"), from)},
+                   static_cast<uint64_t>(num(e, "bad_events")), str(e, "budget_window"), num(e, "allowed_bad_events"),
+                   from)},
       {"start", "the " + str(e, "start_resolution") +
                     " bucket where the burn began: from there to detection, the bad events in excess of the first "
                     "rule's threshold rate, summed back over its long window, are largest"},
@@ -110,7 +114,8 @@ ojson sources(const json& answer, const json& e) {
 ojson postmortem_data(const json& answer, const json& e) {
   const bool ongoing = str(e, "status") == "ongoing";
   const std::string start = str(e, "start");
-  return {{"title", "Postmortem: " + str(answer, "slo") + " burn of " + start.substr(0, std::min<size_t>(10, start.size()))},
+  return {{"title",
+           "Postmortem: " + str(answer, "slo") + " burn of " + start.substr(0, std::min<size_t>(10, start.size()))},
           {"episode", str(e, "id")},
           {"slo", str(answer, "slo")},
           {"service", str(answer, "service")},
@@ -145,22 +150,25 @@ std::string postmortem_markdown(const ojson& d) {
   md += fmt::format("- **Episode:** {}\n- **SLO:** {} ({} % objective), service {}\n", d["episode"].get<std::string>(),
                     d["slo"].get<std::string>(), d["objective"].get<double>(), d["service"].get<std::string>());
   md += "- **Date:** " + d["date"].get<std::string>() + "\n";
-  const std::string end = d["end"].is_null() ? "ongoing at " + d["as_of"].get<std::string>() : d["end"].get<std::string>();
-  md += "- **Duration:** " + duration_text(d["duration_seconds"].get<double>()) + " (" +
-        d["start"].get<std::string>() + " to " + end + ")\n";
+  const std::string end =
+      d["end"].is_null() ? "ongoing at " + d["as_of"].get<std::string>() : d["end"].get<std::string>();
+  md += "- **Duration:** " + duration_text(d["duration_seconds"].get<double>()) + " (" + d["start"].get<std::string>() +
+        " to " + end + ")\n";
   md += "- **Status:** " + d["status"].get<std::string>() + "\n\n";
   md += "## Impact\n\n";
-  md += fmt::format("- SLO impact: error budget consumed: {:.1f} % of the {} budget ({} bad events of {:.1f} allowed)\n",
-                    100 * impact["budget_consumed"].get<double>(), impact["budget_window"].get<std::string>(),
-                    impact["bad_events"].get<uint64_t>(), impact["allowed_bad_events"].get<double>());
+  md +=
+      fmt::format("- SLO impact: error budget consumed: {:.1f} % of the {} budget ({} bad events of {:.1f} allowed)\n",
+                  100 * impact["budget_consumed"].get<double>(), impact["budget_window"].get<std::string>(),
+                  impact["bad_events"].get<uint64_t>(), impact["allowed_bad_events"].get<double>());
   md += fmt::format("- Peak burn rate: {:.1f} ({})\n", impact["peak_burn_rate"].get<double>(),
                     impact["peak_rule"].get<std::string>());
   md += std::string("- Postmortem required: ") + (impact["postmortem_required"].get<bool>() ? "yes" : "no") + "\n";
-  md += "- Detection delay: " + duration_text(detection["delay_seconds"].get<double>()) + " from the first bad event (" +
-        detection["first_bad_event"].get<std::string>() + ") to the first alert (" +
+  md += "- Detection delay: " + duration_text(detection["delay_seconds"].get<double>()) +
+        " from the first bad event (" + detection["first_bad_event"].get<std::string>() + ") to the first alert (" +
         detection["first_alert"].get<std::string>() + ")\n\n";
   md += "## Timeline (UTC)\n\n| time | event |\n|---|---|\n";
-  for (const ojson& t : d["timeline"]) md += "| " + t["at"].get<std::string>() + " | " + t["event"].get<std::string>() + " |\n";
+  for (const ojson& t : d["timeline"])
+    md += "| " + t["at"].get<std::string>() + " | " + t["event"].get<std::string>() + " |\n";
   md += "\n## Top contributors\n\n";
   if (d["top_contributors"].empty()) md += "None recorded (the SLO has no attribution:, or no bad events by label).\n";
   for (const ojson& c : d["top_contributors"]) {

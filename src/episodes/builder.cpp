@@ -53,8 +53,8 @@ void update_spans(Episode& e, const std::vector<eval::AlertInstance>& alerts,
     s.resolved = known ? *a->resolved_at : now;
   }
   for (const auto* a : firing) {
-    const bool has_open =
-        std::any_of(e.spans.begin(), e.spans.end(), [&](const RuleSpan& s) { return s.rule == a->rule && !s.resolved; });
+    const bool has_open = std::any_of(e.spans.begin(), e.spans.end(),
+                                      [&](const RuleSpan& s) { return s.rule == a->rule && !s.resolved; });
     if (has_open || e.spans.size() >= Episode::kMaxSpans) continue;
     e.spans.push_back({a->rule, a->severity, std::max(a->since, e.detection), std::nullopt});
   }

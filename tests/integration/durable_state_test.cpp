@@ -115,7 +115,8 @@ TEST(DurableState, ChangesAfterTheLastSnapshotAreReplayedFromTheLog) {
   second.add_state(restored);
   ASSERT_TRUE(second.start().ok());
   EXPECT_THAT(restored.all(), ElementsAre("before the snapshot", "after it", "and again"));
-  EXPECT_EQ(second.recovery().states_restored, 5u);  // "notes" and the daemon's deploys, gate_overrides, gate_decisions, episodes
+  // "notes" and the daemon's deploys, gate_overrides, gate_decisions, episodes
+  EXPECT_EQ(second.recovery().states_restored, 5u);
   EXPECT_EQ(second.recovery().state_records_applied, 2u);
   second.stop();
 }

@@ -158,10 +158,6 @@ class Daemon final : public api::Backend {
   policy::GateOverrides overrides_;             // safe for concurrent use
   policy::DecisionLog decisions_;               // safe for concurrent use
   episodes::EpisodeLog episodes_;               // safe for concurrent use; its retention set by publish()
-  // The last episode version this node committed per SLO, until the log has applied it (under
-  // fsync: always, or a cluster's ack, that is after the evaluation): the next tick builds on it,
-  // not on an older one. Guarded by evaluate_mu_.
-  std::map<std::string, episodes::Episode, std::less<>> episodes_committed_;
   std::vector<durable::DurableState*> states_;  // add_state() before start(); fixed afterwards
   store::WriteGate gate_;                       // its one closer at a time: state_mu_
   std::unique_ptr<durable::Wal> wal_;
@@ -173,6 +169,10 @@ class Daemon final : public api::Backend {
   eval::AlertTracker alerts_;
   std::unique_ptr<notify::Notifier> notifier_;
   std::mutex evaluate_mu_;  // one evaluation at a time, in time order; alert changes reach the notifier in order
+  // The last episode version this node committed per SLO, until the log has applied it (under
+  // fsync: always, or a cluster's ack, that is after the evaluation): the next tick builds on it,
+  // not on an older one. Guarded by evaluate_mu_.
+  std::map<std::string, episodes::Episode, std::less<>> episodes_committed_;
   std::thread evaluator_thread_;
   int lock_fd_ = -1;  // start() and the destructor only
 

@@ -37,18 +37,18 @@ struct Episode {
   // Where the burn began: the bucket where the first rule's excess of bad events over its
   // threshold rate, summed back from detection over its long window, peaks (builder.h).
   Timestamp start{};
-  Millis start_resolution{0};      // the bucket size `start` was found at
-  Timestamp detection{};           // the first alert fired
-  std::optional<Timestamp> end;    // the last alert resolved; nullopt while ongoing
-  std::vector<RuleSpan> spans;     // in firing order (kMaxSpans at most)
-  double peak_burn_rate = 0;       // the highest long-window burn rate of a firing rule, per evaluation
+  Millis start_resolution{0};    // the bucket size `start` was found at
+  Timestamp detection{};         // the first alert fired
+  std::optional<Timestamp> end;  // the last alert resolved; nullopt while ongoing
+  std::vector<RuleSpan> spans;   // in firing order (kMaxSpans at most)
+  double peak_burn_rate = 0;     // the highest long-window burn rate of a firing rule, per evaluation
   std::string peak_rule;
   Timestamp peak_at{};
-  uint64_t bad_events = 0;         // in [start, end or updated)
-  double allowed_bad_events = 0;   // what the primary budget allowed at the last update
-  double budget_consumed = 0;      // bad_events / allowed_bad_events
+  uint64_t bad_events = 0;           // in [start, end or updated)
+  double allowed_bad_events = 0;     // what the primary budget allowed at the last update
+  double budget_consumed = 0;        // bad_events / allowed_bad_events
   bool postmortem_required = false;  // budget_consumed >= eval::AlertTracker::kPostmortemShare
-  Timestamp updated{};             // the evaluation this version of the episode is from
+  Timestamp updated{};               // the evaluation this version of the episode is from
 
   static constexpr size_t kMaxSpans = 64;
   bool ongoing() const { return !end.has_value(); }
