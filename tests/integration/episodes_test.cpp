@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -229,8 +230,14 @@ Cli postmortem_cli(const std::string& args) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
-std::string expected_file(const std::string& name) {
-  std::ifstream in(std::string(BUDGETD_SOURCE_DIR) + "/tests/data/postmortem/" + name);
+// The checked-in expected output. BUDGETD_UPDATE_EXPECTED=1 writes what was printed instead,
+// for a deliberate change (then read the diff before committing it).
+std::string expected_file(const std::string& name, const std::string& actual) {
+  const std::string path = std::string(BUDGETD_SOURCE_DIR) + "/tests/data/postmortem/" + name;
+  if (const char* update = std::getenv("BUDGETD_UPDATE_EXPECTED"); update != nullptr && std::string(update) == "1") {
+    std::ofstream(path) << actual;
+  }
+  std::ifstream in(path);
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
@@ -246,10 +253,10 @@ TEST(PostmortemCli, PrintsTheSeededIncidentsFirstPageAsTheCheckedInFiles) {
   const std::string url = "--url http://127.0.0.1:" + std::to_string(d.port());
   Cli r = postmortem_cli(url + " --slo checkout-availability");
   EXPECT_EQ(r.exit_code, 0) << r.out;
-  EXPECT_EQ(r.out, expected_file("checkout-burn.md"));
+  EXPECT_EQ(r.out, expected_file("checkout-burn.md", r.out));
   r = postmortem_cli(url + " --slo checkout-availability --episode checkout-availability@2026-11-24T10:07:00Z --json");
   EXPECT_EQ(r.exit_code, 0) << r.out;
-  EXPECT_EQ(json::parse(r.out), json::parse(expected_file("checkout-burn.json")));
+  EXPECT_EQ(json::parse(r.out), json::parse(expected_file("checkout-burn.json", r.out)));
   // Refused: an episode or SLO it does not have (exit 3); could not ask: nothing listening (exit 2).
   r = postmortem_cli(url + " --slo checkout-availability --episode nope");
   EXPECT_EQ(r.exit_code, 3) << r.out;
