@@ -46,7 +46,7 @@ test: build test-tsan fuzz-smoke
 # the counter ledger's lock).
 test-tsan: deps
 	cmake -S . -B $(TSAN_DIR) $(CMAKE_COMMON) $(TEST_FLAGS) -DBUDGETD_TSAN=ON -DBUDGETD_BENCH=OFF
-	cmake --build $(TSAN_DIR) -j $(JOBS) --target store_stress_test integration_tests alerting_tests deploys_tests gate_tests cluster_tests cluster_ops_tests inputs_tests
+	cmake --build $(TSAN_DIR) -j $(JOBS) --target store_stress_test integration_tests alerting_tests deploys_tests gate_tests cluster_tests cluster_ops_tests inputs_tests episodes_tests
 	cd $(TSAN_DIR) && BUDGETD_STRESS_SCALE=5 TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -L 'stress|integration|cluster|inputs' -E '^Cli' --timeout 600
 
 # libFuzzer harnesses (tests/fuzz/README.md): Debian's clang, every library instrumented with

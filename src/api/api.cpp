@@ -91,6 +91,8 @@ Api::Api(const config::ServerConfig& config, Backend& backend, const Clock& cloc
   routes_.add(http::verb::post, "/v1/deploys", scope(config::Scope::kGate), Lane::kIngest, {}, on(&Api::post_deploys));
   routes_.add(http::verb::get, "/v1/deploys", scope(config::Scope::kRead), Lane::kRead, {"service", "range"},
               on(&Api::get_deploys));
+  routes_.add(http::verb::get, "/v1/slos/{name}/episodes", scope(config::Scope::kRead), Lane::kRead, {"range"},
+              on(&Api::get_episodes));
   routes_.add(http::verb::get, "/metrics", scope(config::Scope::kRead), Lane::kRead, {}, on(&Api::get_metrics));
   routes_.add(http::verb::post, "/-/reload", scope(config::Scope::kAdmin), Lane::kAdmin, {}, on(&Api::post_reload));
   routes_.add(http::verb::post, "/-/snapshot", scope(config::Scope::kAdmin), Lane::kAdmin, {}, on(&Api::post_snapshot));

@@ -139,6 +139,8 @@ class Api final : public RequestHandler {
   // deploys_handler.cpp
   void post_deploys(Request& req, Respond respond);  // POST /v1/deploys
   void get_deploys(Request& req, Respond respond);   // GET /v1/deploys
+  // episodes_handler.cpp
+  void get_episodes(Request& req, Respond respond);  // GET /v1/slos/{name}/episodes
   // admin_handlers.cpp
   void post_reload(Request& req, Respond respond);    // POST /-/reload
   void post_snapshot(Request& req, Respond respond);  // POST /-/snapshot

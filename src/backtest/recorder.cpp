@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "budgetd/episodes/builder.h"
+
 namespace budgetd::backtest {
 
 void AlertOnset::add(double k, uint64_t good, uint64_t total, Timestamp first_bad) {
@@ -52,6 +54,7 @@ void Recorder::on_counts(uint32_t slo, uint64_t good, uint64_t total, Timestamp 
 
 void Recorder::evaluate(Timestamp t) {
   ++evaluations_;
+  last_evaluation_ = t;
   const auto& slos = slos_->slos();
   std::vector<std::optional<policy::SloAssessment>> assessed(slos.size());
   for (uint32_t i = 0; i < slos.size(); ++i) {
@@ -62,6 +65,7 @@ void Recorder::evaluate(Timestamp t) {
     }
     // The alert states first: the tier, the gate and the firing pages see this evaluation's.
     for (const eval::AlertChange& c : tracker_.observe(slos[i], *s, t)) record_alert_change(i, c);
+    record_episode(i, *s, t);
     assessed[i] = policy::assess(slos[i], std::move(*s), &tracker_);
     record_budget(i, *assessed[i], t);
   }
@@ -103,6 +107,29 @@ void Recorder::record_alert_change(uint32_t slo, const eval::AlertChange& c) {
   }
   open_alerts_[key] = h.alerts.size();
   h.alerts.push_back(std::move(r));
+}
+
+void Recorder::record_episode(uint32_t slo, const eval::SloStatus& status, Timestamp t) {
+  SloState& st = state_[slo];
+  std::optional<episodes::Episode> next = episodes::step_episode(slos_->slos()[slo], status, tracker_, st.episode, t);
+  if (!next) return;
+  if (next->ongoing()) {
+    st.episode = std::move(next);
+    return;
+  }
+  st.episode.reset();
+  list_episode(slo, std::move(*next), t);
+}
+
+void Recorder::list_episode(uint32_t slo, episodes::Episode e, Timestamp t) {
+  SloHistory& h = history_[slo];
+  if (h.episodes.size() >= kMaxListed) {
+    ++h.episodes_omitted;
+    return;
+  }
+  // Read now, while the rings still hold the episode's span at a fine resolution.
+  auto c = eval::contributors(slos_->slos()[slo], e.start, e.end.value_or(t), "");
+  h.episodes.push_back({std::move(e), c.ok() ? std::move(*c) : std::vector<eval::LabelContributors>{}});
 }
 
 void Recorder::record_budget(uint32_t slo, const policy::SloAssessment& a, Timestamp t) {
@@ -200,7 +227,8 @@ void Recorder::finish(BacktestReport& report) {
       r.postmortem_required = a->postmortem_required;
     }
   }
-  for (size_t i = 0; i < slos.size(); ++i) {
+  for (uint32_t i = 0; i < slos.size(); ++i) {
+    if (state_[i].episode && last_evaluation_) list_episode(i, std::move(*state_[i].episode), *last_evaluation_);
     const auto& last = state_[i].last_sample;
     SloHistory& h = history_[i];
     if (last && (h.daily.empty() || h.daily.back().at != last->at)) h.daily.push_back(*last);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "budgetd/backtest/backtest.h"
+#include "budgetd/episodes/episode.h"
 #include "budgetd/eval/alert_tracker.h"
 #include "budgetd/policy/assessment.h"
 #include "budgetd/store/slo_set.h"
@@ -57,6 +58,7 @@ class Recorder {
     std::optional<size_t> tier;
     std::optional<BudgetSample> last_sample;
     int64_t last_sample_day = 0;
+    std::optional<episodes::Episode> episode;  // ongoing, as last built
   };
   struct ServiceGate {
     std::string service;
@@ -68,12 +70,16 @@ class Recorder {
   };
 
   void record_alert_change(uint32_t slo, const eval::AlertChange& c);
+  // After the tracker observed SLO `slo` at `t`: the next version of its burn episode, listed once it ends.
+  void record_episode(uint32_t slo, const eval::SloStatus& status, Timestamp t);
+  void list_episode(uint32_t slo, episodes::Episode e, Timestamp t);
   void record_budget(uint32_t slo, const policy::SloAssessment& a, Timestamp t);
   void record_gate(ServiceGate& g, const std::vector<std::optional<policy::SloAssessment>>& assessed, Timestamp t);
 
   std::shared_ptr<const store::SloSet> slos_;
   Millis lookback_;
   eval::AlertTracker tracker_;
+  std::optional<Timestamp> last_evaluation_;
   std::vector<SloState> state_;
   std::vector<SloHistory> history_;
   std::vector<ServiceGate> services_;

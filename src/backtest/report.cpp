@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "budgetd/backtest/backtest.h"
+#include "budgetd/episodes/episode_json.h"
 
 namespace budgetd::backtest {
 namespace {
@@ -38,9 +39,22 @@ json alert_json(const AlertRecord& a) {
           {"postmortem_required", a.postmortem_required}};
 }
 
+// The episode as GET /v1/slos/{name}/episodes shows it (without deploys: a replay has none),
+// an ongoing one as of the last evaluation.
+json episode_json(const BacktestReport& r, const EpisodeRecord& e) {
+  json j = episodes::episode_json(e.episode, r.to.value_or(e.episode.updated));
+  j["contributors"] = {{"start", format_rfc3339(e.episode.start)},
+                       {"end", format_rfc3339(e.episode.end.value_or(e.episode.updated))},
+                       {"labels", episodes::contributors_json(e.contributors)},
+                       {"top", eval::top_contributors_text(e.contributors, 3)}};
+  return j;
+}
+
 json slo_json(const BacktestReport& r, const SloHistory& h) {
   json alerts = json::array();
   for (const auto& a : h.alerts) alerts.push_back(alert_json(a));
+  json episodes = json::array();
+  for (const auto& e : h.episodes) episodes.push_back(episode_json(r, e));
   json tiers = json::array();
   for (const auto& t : h.tiers)
     tiers.push_back({{"at", format_rfc3339(t.at)}, {"tier", t.tier}, {"remaining", t.remaining}});
@@ -62,6 +76,8 @@ json slo_json(const BacktestReport& r, const SloHistory& h) {
           {"tickets_per_week", r.per_week(h.tickets)},
           {"alerts", std::move(alerts)},
           {"alerts_omitted", h.alerts_omitted},
+          {"episodes", std::move(episodes)},
+          {"episodes_omitted", h.episodes_omitted},
           {"budget", std::move(budget)},
           {"tiers", std::move(tiers)},
           {"tier_changes_omitted", h.tier_changes_omitted},
@@ -106,6 +122,23 @@ std::string delay_text(Millis d) {
   return d < kMinute ? fmt::format("{:g}s", seconds(d)) : fmt::format("{} ({:g}s)", format_duration(d), seconds(d));
 }
 
+void episodes_text(const SloHistory& h, std::string& out) {
+  if (!h.episodes.empty()) out += fmt::format("  burn episodes: {}\n", h.episodes.size() + h.episodes_omitted);
+  for (const EpisodeRecord& r : h.episodes) {
+    const episodes::Episode& e = r.episode;
+    out += fmt::format(
+        "    {}: {} to {}; first alert {} after the first bad event; rules {}; peak burn {:.1f}x; "
+        "used {} of the {} budget{}\n",
+        e.id, format_rfc3339(e.start), e.end ? format_rfc3339(*e.end) : std::string("the end (ongoing)"),
+        delay_text(e.detection - e.start), fmt::join(e.rules(), ","), e.peak_burn_rate, percent(e.budget_consumed),
+        e.window, e.postmortem_required ? " (postmortem required)" : "");
+    if (const std::string top = eval::top_contributors_text(r.contributors, 3); !top.empty()) {
+      out += "      top contributors: " + top + "\n";
+    }
+  }
+  if (h.episodes_omitted != 0) out += fmt::format("    ... and {} more episodes\n", h.episodes_omitted);
+}
+
 void slo_text(const BacktestReport& r, const SloHistory& h, std::string& out) {
   out += fmt::format("\nSLO {} (service {}): objective {} %, budget window {}\n", h.slo, h.service, h.objective_percent,
                      h.window);
@@ -127,6 +160,7 @@ void slo_text(const BacktestReport& r, const SloHistory& h, std::string& out) {
                        percent(a.budget_consumed), a.postmortem_required ? " (postmortem required)" : "");
   }
   if (h.alerts_omitted != 0) out += fmt::format("    ... and {} more alerts\n", h.alerts_omitted);
+  episodes_text(h, out);
   if (!h.daily.empty()) {
     out += fmt::format("  budget left: {} at the start, {} at the end", percent(h.daily.front().remaining),
                        percent(h.daily.back().remaining));

@@ -17,6 +17,7 @@ int serve(const ParsedFlags& flags);
 int check(const ParsedFlags& flags);
 int gate(const ParsedFlags& flags);
 int deploy(const ParsedFlags& flags);
+int postmortem(const ParsedFlags& flags);
 int backtest(const ParsedFlags& flags);
 int export_config(const ParsedFlags& flags);
 
@@ -24,6 +25,7 @@ extern const Command kServeCommand;
 extern const Command kCheckCommand;
 extern const Command kGateCommand;
 extern const Command kDeployCommand;
+extern const Command kPostmortemCommand;
 extern const Command kBacktestCommand;
 extern const Command kExportCommand;
 

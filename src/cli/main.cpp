@@ -31,6 +31,7 @@ const Subcommand kSubcommands[] = {
     {&budgetd::cli::kCheckCommand, budgetd::cli::check},
     {&budgetd::cli::kGateCommand, budgetd::cli::gate},
     {&budgetd::cli::kDeployCommand, budgetd::cli::deploy},
+    {&budgetd::cli::kPostmortemCommand, budgetd::cli::postmortem},
     {&budgetd::cli::kBacktestCommand, budgetd::cli::backtest},
     {&budgetd::cli::kExportCommand, budgetd::cli::export_config},
     {&kVersionCommand, version},

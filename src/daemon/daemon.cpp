@@ -27,6 +27,7 @@ Daemon::Daemon(config::Config config, const Clock& clock, durable::Env& env)
   auto shared = std::make_shared<const config::Config>(std::move(config));
   add_state(deploys_);
   add_gate_states();
+  add_state(episodes_);
   publish(make_state(shared, store::SloSet::build(*shared, nullptr)));
   metrics_
       .gauge("budgetd_build_info", "Always 1; the labels say which build is running", {{"version", BUDGETD_VERSION}})
@@ -257,6 +258,7 @@ void Daemon::evaluate_now() {
       continue;
     }
     auto observed = alerts_.observe(slo, *status, now);
+    record_episode(slo, *status, now);
     // GET /metrics is rendered here, from the status the alert rules just used: scrapes share
     // this one rendering until the next tick.
     slo_metrics.add(slo, *status, alerts_);
@@ -371,6 +373,7 @@ void Daemon::publish(std::shared_ptr<const api::ServingState> next) {
     for (const config::WindowSpec& w : slo.windows) longest = std::max(longest, w.span());
   }
   if (longest > Millis{0}) deploys_.set_retention(longest);
+  if (longest > Millis{0}) episodes_.set_retention(longest);  // the same reach: no window sees older ones
   std::lock_guard lock(published_mu_);
   published_ = std::move(next);
 }

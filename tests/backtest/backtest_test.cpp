@@ -317,6 +317,50 @@ TEST(Backtest, PagesPerWeekAndTheReports) {
   EXPECT_THAT(text, HasSubstr("page   page-1h    fired "));
 }
 
+// The burn of tests/integration/episodes_test.cpp replayed: the same builder gives the same
+// episode, figure for figure, as the daemon did live (README "Episodes and postmortems").
+TEST(Backtest, ListsTheBurnEpisodesAsTheDaemonRecordsThem) {
+  const std::string yaml = R"(
+slos:
+  - name: checkout-availability
+    service: checkout
+    objective: 99
+    windows: ["30d"]
+    sli: {type: ratio}
+    alerting:
+      rules:
+        - {name: page-fast, severity: page, long: 1h, short: 5m, factor: 5}
+        - {name: ticket-slow, severity: ticket, long: 6h, short: 30m, factor: 1}
+)";
+  std::string history;
+  for (int m = -24 * 60; m < 45; ++m) history += event(kT0 + m * kMinute, m >= 0 && m < 10 ? 300 : 600, 600);
+  BacktestOptions o;
+  o.step = kMinute;
+  const BacktestReport r = run(yaml, history, o);
+  ASSERT_EQ(r.slos[0].episodes.size(), 1u);
+  const episodes::Episode& e = r.slos[0].episodes[0].episode;
+  EXPECT_EQ(e.id, "checkout-availability@2026-11-24T10:07:00Z");
+  EXPECT_EQ(e.start, kT0);
+  EXPECT_EQ(e.detection, kT0 + 7 * kMinute);
+  EXPECT_EQ(e.end, kT0 + 40 * kMinute);
+  ASSERT_EQ(e.spans.size(), 2u);
+  EXPECT_EQ(e.spans[0].resolved, kT0 + 15 * kMinute);
+  EXPECT_EQ(e.spans[1].fired, kT0 + 8 * kMinute);
+  EXPECT_EQ(e.bad_events, 3000u);
+  EXPECT_DOUBLE_EQ(e.budget_consumed, 3000.0 / 8880.0);
+  EXPECT_TRUE(e.postmortem_required);
+  EXPECT_NEAR(e.peak_burn_rate, 3000.0 / 36000.0 / 0.01, 1e-9);
+  const auto j = nlohmann::json::parse(report_json(r));
+  EXPECT_EQ(j["slos"][0]["episodes"][0]["id"], "checkout-availability@2026-11-24T10:07:00Z");
+  EXPECT_EQ(j["slos"][0]["episodes"][0]["end"], "2026-11-24T10:40:00Z");
+  EXPECT_EQ(j["slos"][0]["episodes"][0]["contributors"]["labels"], nlohmann::json::array());
+  EXPECT_EQ(j["slos"][0]["episodes_omitted"], 0);
+  EXPECT_THAT(report_text(r), HasSubstr("  burn episodes: 1\n    checkout-availability@2026-11-24T10:07:00Z: "
+                                        "2026-11-24T10:00:00Z to 2026-11-24T10:40:00Z; first alert 7m (420s) after "
+                                        "the first bad event; rules page-fast,ticket-slow; peak burn 8.3x; used "
+                                        "33.78 % of the 30d budget (postmortem required)\n"));
+}
+
 TEST(Backtest, OptionsThatCannotWorkAreRefused) {
   std::istringstream in("");
   BacktestOptions o;

@@ -263,6 +263,13 @@ def test_slo_page(driver, d):
             or cells[8] != "required" or cells[9] != "runbook":
         fail("alerts table row for page-1h: %s" % cells)
     ok("SLO page: the alerts table shows page-1h firing (%s)" % ", ".join(cells[:6]))
+    episode = '#episodes-table tr[data-status="ongoing"]'
+    wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, episode)), "the episodes table's ongoing burn")
+    cells = wait(driver, lambda drv: [c.text for c in drv.find_element(By.CSS_SELECTOR, episode)
+                                      .find_elements(By.CSS_SELECTOR, "th, td")], "the episode's cells")
+    if cells[1] != "ongoing" or "page-1h" not in cells[4] or "v1.4.2 (before)" not in cells[8]:
+        fail("episodes table row: %s" % cells)
+    ok("SLO page: the episodes table shows the ongoing burn, its rules and the deploy before it")
     windows = driver.find_element(By.ID, "window-table").text
     if "30d" not in windows or "5m" not in windows:
         fail("the window table lacks the 30d budget or the 5m window: %r" % windows)

@@ -61,7 +61,7 @@ TEST(Dashboard, ThePageAndEveryFileItLoadsAreServedWithTheirTypes) {
     for (const std::string& more : referenced_assets(r.body)) todo.insert(more);
   }
   EXPECT_EQ(seen, (std::set<std::string>{"app.css", "chart.min.js", "app.js", "api.js", "format.js", "list.js",
-                                         "slo.js", "gate.js", "charts.js", "contributors.js"}));
+                                         "slo.js", "gate.js", "charts.js", "contributors.js", "episodes.js"}));
 }
 
 TEST(Dashboard, AMatchingETagIsABodiless304) {

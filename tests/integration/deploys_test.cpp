@@ -334,7 +334,7 @@ TEST(Deploys, SurviveARestartThroughTheSnapshotAndTheLog) {
     ManualClock clock(t0());
     Daemon second(parse_config(kSlos, crashed.path()), clock);
     ASSERT_TRUE(second.start().ok());
-    EXPECT_EQ(second.recovery().states_restored, 3u);  // deploys, gate_overrides, gate_decisions
+    EXPECT_EQ(second.recovery().states_restored, 4u);  // deploys, gate_overrides, gate_decisions, episodes
     EXPECT_EQ(second.recovery().state_records_applied, 2u);
     EXPECT_EQ(http_get(second.port(), "/v1/deploys").json(), listed);
     second.stop();

@@ -95,7 +95,7 @@ TEST(DurableState, ChangesSurviveARestartThroughTheSnapshot) {
   d.restart();  // a clean stop writes a final snapshot: nothing to replay
   EXPECT_THAT(n.current().all(), ElementsAre("deployed v1", "deployed v2"));
   EXPECT_EQ(d.daemon().recovery().states_restored,
-            4u);  // "notes" and the daemon's deploys, gate_overrides, gate_decisions
+            5u);  // "notes" and the daemon's deploys, gate_overrides, gate_decisions, episodes
   EXPECT_EQ(d.daemon().recovery().state_records_applied, 0u);
 }
 
@@ -115,7 +115,8 @@ TEST(DurableState, ChangesAfterTheLastSnapshotAreReplayedFromTheLog) {
   second.add_state(restored);
   ASSERT_TRUE(second.start().ok());
   EXPECT_THAT(restored.all(), ElementsAre("before the snapshot", "after it", "and again"));
-  EXPECT_EQ(second.recovery().states_restored, 4u);  // "notes" and the daemon's deploys, gate_overrides, gate_decisions
+  // "notes" and the daemon's deploys, gate_overrides, gate_decisions, episodes
+  EXPECT_EQ(second.recovery().states_restored, 5u);
   EXPECT_EQ(second.recovery().state_records_applied, 2u);
   second.stop();
 }

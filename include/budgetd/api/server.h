@@ -40,6 +40,9 @@ namespace budgetd::cluster {
 class ReplicationView;
 class ClusterView;
 }  // namespace budgetd::cluster
+namespace budgetd::episodes {
+class EpisodeLog;
+}  // namespace budgetd::episodes
 namespace budgetd::policy {
 class GateOverrides;
 class DecisionLog;
@@ -99,6 +102,8 @@ class Backend {
   // answer 404 and the gate records nothing.
   virtual policy::GateOverrides* overrides() { return nullptr; }
   virtual policy::DecisionLog* decisions() { return nullptr; }
+  // Burn episodes (GET /v1/slos/{name}/episodes); null when the backend keeps none (404 then).
+  virtual const episodes::EpisodeLog* episodes() const { return nullptr; }
 };
 
 class Server {

@@ -31,6 +31,8 @@
 #include "budgetd/config/config.h"
 #include "budgetd/core/status.h"
 #include "budgetd/core/time.h"
+#include "budgetd/episodes/episode.h"
+#include "budgetd/eval/contributors.h"
 #include "budgetd/policy/gate.h"
 
 namespace budgetd::backtest {
@@ -85,6 +87,14 @@ struct AlertRecord {
   bool postmortem_required = false;
 };
 
+// A burn episode over the replayed history, built as the daemon builds them
+// (episodes::step_episode), with the label values that burned it, read when it ended (or at
+// the end of the replay while ongoing).
+struct EpisodeRecord {
+  episodes::Episode episode;
+  std::vector<eval::LabelContributors> contributors;
+};
+
 struct TierChange {
   Timestamp at{};
   std::string tier;
@@ -108,6 +118,8 @@ struct SloHistory {
   uint64_t pages = 0;
   uint64_t tickets = 0;
   uint64_t alerts_omitted = 0;
+  std::vector<EpisodeRecord> episodes;  // oldest first; the one still ongoing at the end last
+  uint64_t episodes_omitted = 0;
   std::vector<TierChange> tiers;  // the tier at the first evaluation, then every change
   uint64_t tier_changes_omitted = 0;
   std::vector<BudgetSample> daily;  // the first evaluation, then the first one of each UTC day, and the last

@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -32,6 +33,7 @@
 #include "budgetd/durable/idempotency.h"
 #include "budgetd/durable/recovery.h"
 #include "budgetd/durable/wal.h"
+#include "budgetd/episodes/episode_log.h"
 #include "budgetd/metrics/registry.h"
 #include "budgetd/notify/notifier.h"
 #include "budgetd/policy/decision_log.h"
@@ -94,6 +96,8 @@ class Daemon final : public api::Backend {
   // The gate's overrides and decision log, registered by the daemon itself (add_gate_states).
   policy::GateOverrides* overrides() override { return &overrides_; }
   policy::DecisionLog* decisions() override { return &decisions_; }
+  // Burn episodes (a durable state registered by the daemon itself; episode_recording.cpp).
+  const episodes::EpisodeLog* episodes() const override { return &episodes_; }
 
  private:
   static std::shared_ptr<const api::ServingState> make_state(std::shared_ptr<const config::Config> config,
@@ -110,6 +114,9 @@ class Daemon final : public api::Backend {
   void evaluator_loop();
   // Wakes the evaluator loop for an evaluation now (after a reload changed the SLOs).
   void evaluate_soon();
+  // REQUIRES: evaluate_mu_ held. After the alert tracker observed `slo`: commits the next version
+  // of its burn episode, when this node sends notifications (the one recorder in a cluster).
+  void record_episode(const store::StoredSlo& slo, const eval::SloStatus& status, Timestamp now);
   // Cluster mode: the replication log's state joins the durable states (before recovery).
   void create_replication();
   // Cluster mode, after recovery and before the WAL opens: raises `next_seq` above what this
@@ -150,6 +157,7 @@ class Daemon final : public api::Backend {
   deploys::DeployLog deploys_;                  // safe for concurrent use; its retention set by publish()
   policy::GateOverrides overrides_;             // safe for concurrent use
   policy::DecisionLog decisions_;               // safe for concurrent use
+  episodes::EpisodeLog episodes_;               // safe for concurrent use; its retention set by publish()
   std::vector<durable::DurableState*> states_;  // add_state() before start(); fixed afterwards
   store::WriteGate gate_;                       // its one closer at a time: state_mu_
   std::unique_ptr<durable::Wal> wal_;
@@ -161,6 +169,10 @@ class Daemon final : public api::Backend {
   eval::AlertTracker alerts_;
   std::unique_ptr<notify::Notifier> notifier_;
   std::mutex evaluate_mu_;  // one evaluation at a time, in time order; alert changes reach the notifier in order
+  // The last episode version this node committed per SLO, until the log has applied it (under
+  // fsync: always, or a cluster's ack, that is after the evaluation): the next tick builds on it,
+  // not on an older one. Guarded by evaluate_mu_.
+  std::map<std::string, episodes::Episode, std::less<>> episodes_committed_;
   std::thread evaluator_thread_;
   int lock_fd_ = -1;  // start() and the destructor only
 

@@ -6,6 +6,7 @@ import { getJson, availableRoutes } from './api.js';
 import { h, percent, burn, count, time, tierBadge, note, durationMs } from './format.js';
 import { burnDownChart, burnRateChart } from './charts.js';
 import { contributorsSection } from './contributors.js';
+import { episodesSection } from './episodes.js';
 
 export function mount(root, _params, name) {
   let charts = [];
@@ -59,6 +60,7 @@ function page(status, history, deploys, routes, charts) {
     burnRateSection(status, history, routes, charts),
     alertsSection(status),
     contributorsSection(status),
+    episodesSection(status.slo),
     windowsSection(status),
     periodsSection(history),
   ];
