@@ -1,24 +1,10 @@
 #include "contributors_json.h"
 
+#include "budgetd/eval/contributors_json.h"
+
 namespace budgetd::api {
 
 using json = nlohmann::ordered_json;
-
-void contributors_json(json& out, const std::vector<eval::LabelContributors>& labels) {
-  out = json::array();
-  for (const eval::LabelContributors& l : labels) {
-    json values = json::array();
-    for (const eval::Contributor& c : l.values) {
-      values.push_back({{"value", c.value},
-                        {"bad", c.bad},
-                        {"total", c.total},
-                        {"error_ratio", c.error_ratio},
-                        {"share_of_bad", c.share_of_bad},
-                        {"other", c.other}});
-    }
-    out.push_back({{"label", l.label}, {"bad", l.bad}, {"total", l.total}, {"values", std::move(values)}});
-  }
-}
 
 json contributors_window_json(std::string window, const eval::ContributorsSpan& span,
                               const std::vector<eval::LabelContributors>& labels) {
@@ -26,7 +12,7 @@ json contributors_window_json(std::string window, const eval::ContributorsSpan& 
               {"start", format_rfc3339(span.start)},
               {"end", format_rfc3339(span.end)},
               {"resolution", format_duration(span.resolution)}};
-  contributors_json(out["labels"], labels);
+  out["labels"] = eval::contributors_json(labels);
   return out;
 }
 

@@ -17,8 +17,6 @@
 
 namespace budgetd::api {
 
-// The "labels" array.
-void contributors_json(nlohmann::ordered_json& out, const std::vector<eval::LabelContributors>& labels);
 // The whole object for `window` over `span`.
 nlohmann::ordered_json contributors_window_json(std::string window, const eval::ContributorsSpan& span,
                                                 const std::vector<eval::LabelContributors>& labels);

@@ -6,6 +6,7 @@
 
 #include "budgetd/backtest/backtest.h"
 #include "budgetd/episodes/episode_json.h"
+#include "budgetd/eval/contributors_json.h"
 
 namespace budgetd::backtest {
 namespace {
@@ -45,7 +46,7 @@ json episode_json(const BacktestReport& r, const EpisodeRecord& e) {
   json j = episodes::episode_json(e.episode, r.to.value_or(e.episode.updated));
   j["contributors"] = {{"start", format_rfc3339(e.episode.start)},
                        {"end", format_rfc3339(e.episode.end.value_or(e.episode.updated))},
-                       {"labels", episodes::contributors_json(e.contributors)},
+                       {"labels", eval::contributors_json(e.contributors)},
                        {"top", eval::top_contributors_text(e.contributors, 3)}};
   return j;
 }

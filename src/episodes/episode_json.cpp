@@ -1,5 +1,7 @@
 #include "budgetd/episodes/episode_json.h"
 
+#include "budgetd/eval/contributors_json.h"
+
 namespace budgetd::episodes {
 namespace {
 
@@ -42,22 +44,6 @@ json episode_json(const Episode& e, Timestamp now) {
           {"updated", format_rfc3339(e.updated)}};
 }
 
-json contributors_json(const std::vector<eval::LabelContributors>& labels) {
-  json out = json::array();
-  for (const eval::LabelContributors& l : labels) {
-    json values = json::array();
-    for (const eval::Contributor& c : l.values) {
-      values.push_back({{"value", c.value},
-                        {"bad", c.bad},
-                        {"total", c.total},
-                        {"error_ratio", c.error_ratio},
-                        {"share_of_bad", c.share_of_bad}});
-    }
-    out.push_back({{"label", l.label}, {"bad", l.bad}, {"total", l.total}, {"values", std::move(values)}});
-  }
-  return out;
-}
-
 json episode_contributors_json(const store::StoredSlo& slo, const Episode& e, Timestamp now) {
   const Timestamp end = e.end.value_or(now);
   json out = {{"start", format_rfc3339(e.start)}, {"end", format_rfc3339(end)}};
@@ -68,7 +54,7 @@ json episode_contributors_json(const store::StoredSlo& slo, const Episode& e, Ti
     out["error"] = c.status().message();
     return out;
   }
-  out["labels"] = contributors_json(*c);
+  out["labels"] = eval::contributors_json(*c);
   out["top"] = eval::top_contributors_text(*c, 3);
   return out;
 }

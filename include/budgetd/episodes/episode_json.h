@@ -26,10 +26,9 @@ nlohmann::ordered_json episode_json(const Episode& e, Timestamp now);
 
 // The label values that burned the episode's budget: eval::contributors over [start, end) (to
 // `now` while ongoing), from the rings as they are now. {"start", "end", "labels": [{"label",
-// "bad", "total", "values": [{"value", "bad", "total", "error_ratio", "share_of_bad"}]}],
+// "bad", "total", "values": [...]}] in eval/contributors_json.h's one form,
 // "top": "endpoint=/pay: 91 % of bad events; ..."}; labels is empty for an SLO without
 // attribution:, and "error" says why when the rings no longer hold the span.
 nlohmann::ordered_json episode_contributors_json(const store::StoredSlo& slo, const Episode& e, Timestamp now);
-nlohmann::ordered_json contributors_json(const std::vector<eval::LabelContributors>& labels);
 
 }  // namespace budgetd::episodes
