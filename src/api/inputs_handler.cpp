@@ -17,15 +17,15 @@ namespace budgetd::api {
 // counter routes of the SLO set in force (rebuilt when a reload swaps it).
 struct Api::Inputs {
   explicit Inputs(metrics::Registry& m)
-      : samples_counted(m.counter("budgetd_counter_samples_total", "Pushed counter samples, by outcome",
+      : samples_counted(m.counter("budgetd_pushed_samples_total", "Pushed counter samples, by outcome",
                                   {{"outcome", "counted"}})),
-        samples_baseline(m.counter("budgetd_counter_samples_total", "Pushed counter samples, by outcome",
+        samples_baseline(m.counter("budgetd_pushed_samples_total", "Pushed counter samples, by outcome",
                                    {{"outcome", "baseline"}})),
-        samples_rejected(m.counter("budgetd_counter_samples_total", "Pushed counter samples, by outcome",
+        samples_rejected(m.counter("budgetd_pushed_samples_total", "Pushed counter samples, by outcome",
                                    {{"outcome", "rejected"}})),
-        samples_skipped(m.counter("budgetd_counter_samples_total", "Pushed counter samples, by outcome",
+        samples_skipped(m.counter("budgetd_pushed_samples_total", "Pushed counter samples, by outcome",
                                   {{"outcome", "stale_or_duplicate"}})),
-        unpaired(m.counter("budgetd_counter_unpaired_total",
+        unpaired(m.counter("budgetd_pushed_unpaired_total",
                            "Increases of a good/bad counter that no total increase covered (dropped)")),
         bodies_refused(m.counter("budgetd_input_bodies_refused_total",
                                  "OTLP and remote_write bodies refused whole (undecodable, too large)")),

@@ -160,14 +160,6 @@ void read_attribution(MapReader& m, SloSpec& slo) {
   MapReader a(node, m.diags(), m.what() + ": attribution");
   if (!a.valid()) return;
   Diagnostics& diags = m.diags();
-  if (slo.source.from_counters()) {
-    // Counters arrive as totals per series, with no event labels to split them by: the parts
-    // could never add up to the SLO.
-    diags.error(node, fmt::format("{}: attribution: needs events with labels, and this SLO counts pushed counters "
-                                  "(source:); remove attribution:, or count events (POST /v1/events, OTLP spans)",
-                                  m.what()));
-    return;
-  }
   if (auto n = a.unsigned_integer("max_values", 1, kMaxAttributedValues))
     slo.attribution.max_values = static_cast<uint32_t>(*n);
   const YAML::Node labels = a.get("labels");
@@ -192,6 +184,14 @@ void read_attribution(MapReader& m, SloSpec& slo) {
       }
       slo.attribution.labels.push_back(*label);
     }
+  }
+  if (slo.source.from_counters() && slo.attribution.enabled()) {
+    // Counters arrive as totals per series, with no event labels to split them by: the parts
+    // could never add up to the SLO.
+    diags.error(node, fmt::format("{}: attribution: needs events with labels, and this SLO counts pushed counters "
+                                  "(source:); remove attribution:, or count events (POST /v1/events, OTLP spans)",
+                                  m.what()));
+    slo.attribution.labels.clear();
   }
 }
 

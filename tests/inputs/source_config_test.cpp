@@ -61,7 +61,7 @@ slos:
         bad: 'http_requests_total{job="checkout", code=~"5.."}'
     attribution: {labels: [endpoint]}
 )");
-  EXPECT_THAT(errors(r), ElementsAre(HasSubstr("c.yaml:11:18: slos[0]: attribution: needs events with labels")));
+  EXPECT_THAT(errors(r), ElementsAre(HasSubstr("c.yaml:11:18: error: SLO 'checkout': attribution: needs events with labels")));
 }
 
 TEST(SourceConfig, NameInBracesAndErrorsAtTheirPlace) {

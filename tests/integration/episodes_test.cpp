@@ -212,8 +212,8 @@ TEST(Episodes, NameTheLabelValuesThatBurnedTheBudget) {
   expect_the_seeded_episode(e);
   // Over [10:00, 10:40): 40 minutes of 300 /pay and 300 /cart requests; every failure on /pay.
   EXPECT_EQ(e["contributors"]["labels"], json::parse(R"([{"label":"endpoint","bad":3000,"total":24000,"values":[
-      {"value":"/pay","bad":3000,"total":12000,"error_ratio":0.25,"share_of_bad":1.0},
-      {"value":"/cart","bad":0,"total":12000,"error_ratio":0.0,"share_of_bad":0.0}]}])"));
+      {"value":"/pay","bad":3000,"total":12000,"error_ratio":0.25,"share_of_bad":1.0,"other":false},
+      {"value":"/cart","bad":0,"total":12000,"error_ratio":0.0,"share_of_bad":0.0,"other":false}]}])"));
   EXPECT_THAT(e["contributors"]["top"].get<std::string>(), ::testing::StartsWith("endpoint=/pay: 100 % of bad events"));
 }
 
