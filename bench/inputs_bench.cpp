@@ -29,7 +29,8 @@ std::shared_ptr<const store::SloSet> make_slos() {
     yaml += fmt::format("  - {{name: slo-{0}, service: svc-{0}, objective: 99.9, sli: {{type: ratio}}}}\n", i);
     yaml += fmt::format(
         "  - {{name: c-{0}, service: c-{0}, objective: 99.9, sli: {{type: ratio}}, source: {{prometheus: "
-        "{{total: 'http_requests_total{{job=\"svc-{0}\"}}', bad: 'http_requests_total{{job=\"svc-{0}\",code=~\"5..\"}}'}}}}}}\n",
+        "{{total: 'http_requests_total{{job=\"svc-{0}\"}}', bad: "
+        "'http_requests_total{{job=\"svc-{0}\",code=~\"5..\"}}'}}}}}}\n",
         i);
   }
   auto r = config::load_config_string(yaml, "bench.yaml");

@@ -194,7 +194,7 @@ class Api final : public RequestHandler {
   metrics::Counter& deploys_recorded_;
   metrics::Counter& deploys_refused_;
   metrics::Counter& contributors_refused_;  // GET .../contributors answered 400
-  std::shared_ptr<Inputs> inputs_;  // inputs_handler.cpp; guards what it changes itself
+  std::shared_ptr<Inputs> inputs_;          // inputs_handler.cpp; guards what it changes itself
 };
 
 }  // namespace budgetd::api

@@ -34,7 +34,8 @@ json status_contributors_json(const store::StoredSlo& slo, const policy::SloAsse
   json out = window_contributors(slo, primary.name, primary.bounds, now);
   json firing = json::array();
   for (size_t i = 0; i < s.alerts.size(); ++i) {
-    const bool on = view.alert_states[i] ? view.alert_states[i]->state == eval::AlertState::kFiring : s.alerts[i].firing;
+    const bool on =
+        view.alert_states[i] ? view.alert_states[i]->state == eval::AlertState::kFiring : s.alerts[i].firing;
     if (!on) continue;
     const eval::WindowReport& w = s.alerts[i].long_window;
     json one = window_contributors(slo, w.name, w.bounds, now);

@@ -110,23 +110,24 @@ void Api::post_deploys(Request& req, Respond respond) {
   json answer = deploy_json(*d);
   const unsigned version = req.raw.version();
   const bool keep_alive = req.raw.keep_alive();
-  backend_.committer().commit_state(
-      *kept, deploys::encode_deploy(*d), now,
-      [this, kept, key = d->idempotency_key, respond = std::move(respond), answer, version,
-       keep_alive](Status st) mutable {
-        if (!st.ok()) return respond(reply_not_recorded("the deploy", st, version, keep_alive));
-        // Two retries with one key in flight at once: the log keeps one of them, and both
-        // answers name that one.
-        if (!key.empty()) {
-          if (std::optional<deploys::Deploy> winner = kept->by_key(key)) answer = deploy_json(*winner);
-        }
-        deploys_recorded_.inc();
-        log::info("deploys: recorded")
-            .field("id", answer["id"].get<std::string>())
-            .field("service", answer["service"].get<std::string>())
-            .field("version", answer["version"].get<std::string>());
-        respond(json_response(http::status::created, answer, version, keep_alive));
-      });
+  backend_.committer().commit_state(*kept, deploys::encode_deploy(*d), now,
+                                    [this, kept, key = d->idempotency_key, respond = std::move(respond), answer,
+                                     version, keep_alive](Status st) mutable {
+                                      if (!st.ok())
+                                        return respond(reply_not_recorded("the deploy", st, version, keep_alive));
+                                      // Two retries with one key in flight at once: the log keeps one of them, and both
+                                      // answers name that one.
+                                      if (!key.empty()) {
+                                        if (std::optional<deploys::Deploy> winner = kept->by_key(key))
+                                          answer = deploy_json(*winner);
+                                      }
+                                      deploys_recorded_.inc();
+                                      log::info("deploys: recorded")
+                                          .field("id", answer["id"].get<std::string>())
+                                          .field("service", answer["service"].get<std::string>())
+                                          .field("version", answer["version"].get<std::string>());
+                                      respond(json_response(http::status::created, answer, version, keep_alive));
+                                    });
 }
 
 void Api::get_deploys(Request& req, Respond respond) {

@@ -36,9 +36,9 @@ inline HttpResponse reply_no_such_slo(const Request& req, std::string_view name)
 // nothing recorded. `what` names it ("the deploy"); version and keep_alive are the request's,
 // taken before the request went away (the committer calls back after the handler returned).
 inline HttpResponse reply_not_recorded(std::string_view what, const Status& st, unsigned version, bool keep_alive) {
-  HttpResponse res = error_response(http::status::service_unavailable, "unavailable",
-                                    std::string(what) + " was not recorded: " + st.message() + "; retry later",
-                                    version, keep_alive);
+  HttpResponse res =
+      error_response(http::status::service_unavailable, "unavailable",
+                     std::string(what) + " was not recorded: " + st.message() + "; retry later", version, keep_alive);
   res.set(http::field::retry_after, "5");
   return res;
 }

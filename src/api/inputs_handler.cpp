@@ -17,12 +17,12 @@ namespace budgetd::api {
 // counter routes of the SLO set in force (rebuilt when a reload swaps it).
 struct Api::Inputs {
   explicit Inputs(metrics::Registry& m)
-      : samples_counted(m.counter("budgetd_pushed_samples_total", "Pushed counter samples, by outcome",
-                                  {{"outcome", "counted"}})),
-        samples_baseline(m.counter("budgetd_pushed_samples_total", "Pushed counter samples, by outcome",
-                                   {{"outcome", "baseline"}})),
-        samples_rejected(m.counter("budgetd_pushed_samples_total", "Pushed counter samples, by outcome",
-                                   {{"outcome", "rejected"}})),
+      : samples_counted(
+            m.counter("budgetd_pushed_samples_total", "Pushed counter samples, by outcome", {{"outcome", "counted"}})),
+        samples_baseline(
+            m.counter("budgetd_pushed_samples_total", "Pushed counter samples, by outcome", {{"outcome", "baseline"}})),
+        samples_rejected(
+            m.counter("budgetd_pushed_samples_total", "Pushed counter samples, by outcome", {{"outcome", "rejected"}})),
         samples_skipped(m.counter("budgetd_pushed_samples_total", "Pushed counter samples, by outcome",
                                   {{"outcome", "stale_or_duplicate"}})),
         unpaired(m.counter("budgetd_pushed_unpaired_total",
@@ -118,7 +118,8 @@ void Api::post_otlp_traces(Request& req, Respond respond) {
     if (!report.errors.empty()) message += "; the first: " + report.errors.front().error;
   }
   std::string answer = inputs::trace_response(encoding, report.rejected, message);
-  const std::string answer_type = encoding == inputs::Encoding::kProtobuf ? "application/x-protobuf" : "application/json";
+  const std::string answer_type =
+      encoding == inputs::Encoding::kProtobuf ? "application/x-protobuf" : "application/json";
   const EventTally tally(report);
   if (deltas.empty()) {
     count_events(tally);
@@ -128,11 +129,13 @@ void Api::post_otlp_traces(Request& req, Respond respond) {
   batch.slos = state->slos;
   batch.deltas.assign(deltas.deltas().begin(), deltas.deltas().end());
   batch.now = now;
-  commit_input(req, std::move(batch), [this, tally, answer = std::move(answer), answer_type](unsigned version,
-                                                                                          bool keep_alive) mutable {
-    count_events(tally);
-    return text_response(http::status::ok, std::move(answer), answer_type, version, keep_alive);
-  }, nullptr, std::move(respond));
+  commit_input(
+      req, std::move(batch),
+      [this, tally, answer = std::move(answer), answer_type](unsigned version, bool keep_alive) mutable {
+        count_events(tally);
+        return text_response(http::status::ok, std::move(answer), answer_type, version, keep_alive);
+      },
+      nullptr, std::move(respond));
 }
 
 void Api::post_remote_write(Request& req, Respond respond) {
@@ -186,7 +189,8 @@ void Api::post_otlp_metrics(Request& req, Respond respond) {
     return respond(reply_error(req, http::status::bad_request, *bad + "; nothing of it was applied"));
   }
   inputs_->samples_rejected.inc(tally.rejected);
-  ingest_counters(req, state, series, now, std::move(respond), OtlpAnswer{encoding == inputs::Encoding::kProtobuf, tally.rejected, tally.first_error});
+  ingest_counters(req, state, series, now, std::move(respond),
+                  OtlpAnswer{encoding == inputs::Encoding::kProtobuf, tally.rejected, tally.first_error});
 }
 
 void Api::ingest_counters(Request& req, const std::shared_ptr<const ServingState>& state,
@@ -213,9 +217,11 @@ void Api::ingest_counters(Request& req, const std::shared_ptr<const ServingState
       const uint32_t rejected = otlp->rejected + report.rejected();
       const std::string first = otlp->first_error.empty() ? report.first_error : otlp->first_error;
       const auto enc = otlp->protobuf ? inputs::Encoding::kProtobuf : inputs::Encoding::kJson;
-      return text_response(http::status::ok,
-                           inputs::metrics_response(enc, rejected, rejected ? fmt::format("{} data points rejected; the first: {}", rejected, first) : ""),
-                           otlp->protobuf ? "application/x-protobuf" : "application/json", version, keep_alive);
+      return text_response(
+          http::status::ok,
+          inputs::metrics_response(
+              enc, rejected, rejected ? fmt::format("{} data points rejected; the first: {}", rejected, first) : ""),
+          otlp->protobuf ? "application/x-protobuf" : "application/json", version, keep_alive);
     }
     if (report.rejected() == 0) {
       HttpResponse res{http::status::no_content, version};
@@ -233,7 +239,8 @@ void Api::ingest_counters(Request& req, const std::shared_ptr<const ServingState
   batch.slos = state->slos;
   batch.deltas.assign(deltas.deltas().begin(), deltas.deltas().end());
   batch.now = now;
-  commit_input(req, std::move(batch), answer, [this, undo] { inputs_->ledger.undo(*undo); }, std::move(respond));
+  commit_input(
+      req, std::move(batch), answer, [this, undo] { inputs_->ledger.undo(*undo); }, std::move(respond));
 }
 
 void Api::commit_input(const Request& req, durable::PendingBatch batch,
@@ -250,9 +257,9 @@ void Api::commit_input(const Request& req, durable::PendingBatch batch,
                                     "the batch was not applied: " + st.message(), version, keep_alive));
     }
     batches_unavailable_.inc();
-    HttpResponse res = error_response(http::status::service_unavailable, "unavailable",
-                                      "the batch was not applied: " + st.message() + "; retry later", version,
-                                      keep_alive);
+    HttpResponse res =
+        error_response(http::status::service_unavailable, "unavailable",
+                       "the batch was not applied: " + st.message() + "; retry later", version, keep_alive);
     res.set(http::field::retry_after, "5");
     respond(std::move(res));
   });

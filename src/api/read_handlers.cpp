@@ -2,13 +2,13 @@
 // and (no scope) /healthz, /readyz, /openapi.yaml.
 
 #include "api.h"
-#include "contributors_json.h"
 #include "budgetd/api/slo_metrics.h"
 #include "budgetd/core/log.h"
 #include "budgetd/eval/alert_json.h"
 #include "budgetd/eval/slo_status.h"
 #include "budgetd/policy/assessment.h"
 #include "cluster_json.h"
+#include "contributors_json.h"
 #include "handler_util.h"
 #include "openapi.h"
 #include "status_json.h"

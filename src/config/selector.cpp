@@ -72,7 +72,8 @@ class SelectorParser {
     if (m.op == MatchOp::kRegex || m.op == MatchOp::kNotRegex) {
       const RE2 re("^(?:" + m.value + ")$", RE2::Quiet);
       if (!re.ok())
-        return InvalidArgument(fmt::format("'{}': label {} has an invalid regular expression: {}", s_, m.name, re.error()));
+        return InvalidArgument(
+            fmt::format("'{}': label {} has an invalid regular expression: {}", s_, m.name, re.error()));
     }
     return Status::Ok();
   }
@@ -128,7 +129,8 @@ class SelectorParser {
 std::string describe_selector(const CounterSelector& s) {
   std::string out = s.metric + "{";
   for (size_t i = 0; i < s.matchers.size(); ++i)
-    out += fmt::format("{}{}{}\"{}\"", i ? "," : "", s.matchers[i].name, to_string(s.matchers[i].op), s.matchers[i].value);
+    out +=
+        fmt::format("{}{}{}\"{}\"", i ? "," : "", s.matchers[i].name, to_string(s.matchers[i].op), s.matchers[i].value);
   return out + "}";
 }
 
@@ -136,10 +138,14 @@ std::string describe_selector(const CounterSelector& s) {
 
 const char* to_string(MatchOp op) {
   switch (op) {
-    case MatchOp::kEqual: return "=";
-    case MatchOp::kNotEqual: return "!=";
-    case MatchOp::kRegex: return "=~";
-    case MatchOp::kNotRegex: return "!~";
+    case MatchOp::kEqual:
+      return "=";
+    case MatchOp::kNotEqual:
+      return "!=";
+    case MatchOp::kRegex:
+      return "=~";
+    case MatchOp::kNotRegex:
+      return "!~";
   }
   return "=";
 }

@@ -8,8 +8,8 @@
 #include <fmt/format.h>
 
 #include "budget_windows.h"
-#include "source_reader.h"
 #include "sections.h"
+#include "source_reader.h"
 
 namespace budgetd::config {
 namespace {

@@ -69,7 +69,8 @@ bool check_bucket_bound(const CounterSelector& good, const YAML::Node& at, const
   const auto [p, ec] = std::from_chars(le->value.data(), le->value.data() + le->value.size(), bound);
   const bool seconds = good.metric.find("_seconds") != std::string::npos;
   const double bound_ms = seconds ? bound * 1000 : bound;
-  if (ec != std::errc() || p != le->value.data() + le->value.size() || std::abs(bound_ms - slo.sli.threshold_ms) > 1e-9) {
+  if (ec != std::errc() || p != le->value.data() + le->value.size() ||
+      std::abs(bound_ms - slo.sli.threshold_ms) > 1e-9) {
     diags.error(at, fmt::format("{}: le=\"{}\" is a bucket bound of {} {}, but threshold_ms is {}: the good "
                                 "requests are exactly those in the bucket whose bound is the threshold",
                                 what, le->value, bound_ms, "ms", slo.sli.threshold_ms));
@@ -123,9 +124,8 @@ bool read_otlp_source(MapReader& m, SloSpec& slo) {
     diags.error(histogram, m.what() + ".histogram: histograms feed latency SLIs; a ratio SLI reads Sums");
     return false;
   }
-  return read_pair(m, slo.source, [&](const YAML::Node& n, const std::string& what) {
-    return read_otlp_selector(n, diags, what);
-  });
+  return read_pair(m, slo.source,
+                   [&](const YAML::Node& n, const std::string& what) { return read_otlp_selector(n, diags, what); });
 }
 
 bool read_prometheus_source(MapReader& m, SloSpec& slo) {
@@ -165,8 +165,9 @@ bool read_source(MapReader& slo_map, SloSpec& slo) {
     return true;
   }
   if (!slo.match.empty()) {
-    diags.error(slo_map.get("match"), slo_map.what() + ": 'match' filters events; an SLO fed by counters selects "
-                                                       "its series in source: (labels, attributes) instead");
+    diags.error(slo_map.get("match"), slo_map.what() +
+                                          ": 'match' filters events; an SLO fed by counters selects "
+                                          "its series in source: (labels, attributes) instead");
     return false;
   }
   if (otlp.IsDefined()) {
@@ -181,7 +182,8 @@ void read_otlp_ingest(MapReader& m, OtlpIngestConfig& out) {
   Diagnostics& diags = m.diags();
   if (const YAML::Node kinds = m.get("span_kinds"); kinds.IsDefined()) {
     if (!kinds.IsSequence() || kinds.size() == 0) {
-      diags.error(kinds, "ingest.otlp.span_kinds must be a non-empty list of SERVER, CONSUMER, CLIENT, PRODUCER, INTERNAL");
+      diags.error(kinds,
+                  "ingest.otlp.span_kinds must be a non-empty list of SERVER, CONSUMER, CLIENT, PRODUCER, INTERNAL");
     } else {
       out.span_kinds.clear();
       for (const auto& k : kinds) {
@@ -189,7 +191,8 @@ void read_otlp_ingest(MapReader& m, OtlpIngestConfig& out) {
         if (!v) continue;
         if (*v != "SERVER" && *v != "CONSUMER" && *v != "CLIENT" && *v != "PRODUCER" && *v != "INTERNAL")
           diags.error(k, fmt::format("ingest.otlp.span_kinds: unknown kind '{}' (valid: SERVER, CONSUMER, CLIENT, "
-                                     "PRODUCER, INTERNAL)", *v));
+                                     "PRODUCER, INTERNAL)",
+                                     *v));
         else
           out.span_kinds.push_back(*v);
       }
@@ -197,12 +200,15 @@ void read_otlp_ingest(MapReader& m, OtlpIngestConfig& out) {
   }
   if (const YAML::Node labels = m.get("labels"); labels.IsDefined()) {
     if (!labels.IsMap()) {
-      diags.error(labels, "ingest.otlp.labels must map a budgetd label to a span attribute, e.g. {endpoint: http.route}");
+      diags.error(labels,
+                  "ingest.otlp.labels must map a budgetd label to a span attribute, e.g. {endpoint: http.route}");
     } else {
       for (const auto& kv : labels) {
         const auto v = scalar_text(kv.second, diags, "ingest.otlp.labels." + kv.first.Scalar());
-        if (v && !v->empty() && !kv.first.Scalar().empty()) out.labels[kv.first.Scalar()] = *v;
-        else if (v) diags.error(kv.first, "ingest.otlp.labels: label and attribute names must not be empty");
+        if (v && !v->empty() && !kv.first.Scalar().empty())
+          out.labels[kv.first.Scalar()] = *v;
+        else if (v)
+          diags.error(kv.first, "ingest.otlp.labels: label and attribute names must not be empty");
       }
     }
   }

@@ -17,9 +17,9 @@ constexpr uint64_t kFormat = 2;
 // The attribution part of format 2: label names per SLO ref, values per label, then deltas.
 void put_attributed(std::string& out, const store::AttributedDeltas& a, const store::SloSet& set,
                     std::unordered_map<uint32_t, uint32_t>& ref_of) {
-  std::unordered_map<uint64_t, uint32_t> label_ref;  // (set slo << 32 | label) -> record label
+  std::unordered_map<uint64_t, uint32_t> label_ref;   // (set slo << 32 | label) -> record label
   std::vector<std::pair<uint32_t, uint32_t>> labels;  // record label -> (set slo, label)
-  std::unordered_map<uint64_t, uint32_t> value_ref;  // (record label << 32 | batch value) -> record value
+  std::unordered_map<uint64_t, uint32_t> value_ref;   // (record label << 32 | batch value) -> record value
   std::vector<std::pair<uint32_t, uint32_t>> values;  // record value -> (record label, batch value)
   std::vector<uint32_t> delta_value(a.deltas.size(), UINT32_MAX);
   size_t kept = 0;
@@ -29,7 +29,8 @@ void put_attributed(std::string& out, const store::AttributedDeltas& a, const st
     ++kept;
     const auto [l, fresh] = label_ref.emplace(uint64_t{d.slo} << 32 | d.label, static_cast<uint32_t>(labels.size()));
     if (fresh) labels.emplace_back(d.slo, d.label);
-    const auto [v, vfresh] = value_ref.emplace(uint64_t{l->second} << 32 | d.value, static_cast<uint32_t>(values.size()));
+    const auto [v, vfresh] =
+        value_ref.emplace(uint64_t{l->second} << 32 | d.value, static_cast<uint32_t>(values.size()));
     if (vfresh) values.emplace_back(l->second, d.value);
     delta_value[i] = v->second;
   }

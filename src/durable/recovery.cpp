@@ -151,7 +151,7 @@ SnapshotCapture Snapshotter::capture(store::WriteGate& gate, const Wal& wal, con
     c.bytes = encode_snapshot_store(c.cut, now, set);
     for (const DurableState* s : states) c.states.push_back({std::string(s->name()), s->save()});
     c.keys_stamp = keys.stamp();  // keys are completed inside a batch's ticket, so none is half done
-  }  // ... to here
+  }                               // ... to here
   c.pause = Steady::now() - start;
   pause_seconds_.observe(std::chrono::duration<double>(c.pause).count());
   return c;

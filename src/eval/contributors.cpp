@@ -67,8 +67,7 @@ std::string askable_windows(const store::StoredSlo& slo) {
   return out;
 }
 
-Result<ContributorsSpan> contributors_span(const store::StoredSlo& slo, Timestamp start, Timestamp end,
-                                           Timestamp now) {
+Result<ContributorsSpan> contributors_span(const store::StoredSlo& slo, Timestamp start, Timestamp end, Timestamp now) {
   if (!slo.attribution) return InvalidArgument(fmt::format("SLO '{}' has no attribution: configured", slo.spec->name));
   if (end <= start) return InvalidArgument("the span to attribute is empty");
   const store::SloSeries& any = slo.attribution->series(0, slo.attribution->other_slot());

@@ -22,7 +22,10 @@ Router::Router(std::shared_ptr<const store::SloSet> slos) : slos_(std::move(slos
   for (size_t i = 0; i < all.size(); ++i) {
     const config::SloSpec& spec = *all[i].spec;
     if (spec.source.from_counters()) continue;  // fed by pushed counters (issue 16), never by events
-    Route r{static_cast<uint32_t>(i), all[i].series.get(), spec.sli, {spec.match.begin(), spec.match.end()},
+    Route r{static_cast<uint32_t>(i),
+            all[i].series.get(),
+            spec.sli,
+            {spec.match.begin(), spec.match.end()},
             spec.attribution.labels};
     by_service_[spec.service].push_back(std::move(r));
   }

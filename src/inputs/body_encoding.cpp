@@ -42,8 +42,8 @@ Result<std::string> snappy_uncompress(std::string_view compressed, uint64_t max_
   if (!snappy::GetUncompressedLength(compressed.data(), compressed.size(), &length))
     return InvalidArgument("the body is not snappy-compressed (block format)");
   if (length > max_bytes)
-    return OutOfRange(fmt::format("the body is {} bytes once decompressed, over server.max_body_bytes ({})", length,
-                                  max_bytes));
+    return OutOfRange(
+        fmt::format("the body is {} bytes once decompressed, over server.max_body_bytes ({})", length, max_bytes));
   std::string out;
   if (!snappy::Uncompress(compressed.data(), compressed.size(), &out))
     return InvalidArgument("the snappy body is corrupt");

@@ -21,8 +21,7 @@ uint64_t whole(double v) { return v > 0 && std::isfinite(v) ? static_cast<uint64
 }  // namespace
 
 void CounterLedger::ingest(std::span<const SeriesInput> series, const store::SloSet& slos, Timestamp now,
-                           const CounterLimits& limits, ingest::DeltaBatch& deltas, CounterReport& report,
-                           Undo& undo) {
+                           const CounterLimits& limits, ingest::DeltaBatch& deltas, CounterReport& report, Undo& undo) {
   std::lock_guard lock(mu_);
   std::vector<CellKey> touched;  // the cells this request changed
   for (const SeriesInput& s : series)

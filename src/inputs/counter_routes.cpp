@@ -29,10 +29,18 @@ struct CounterRoutes::Selector {
         if (l.name == m.name) v = l.value;
       bool ok = false;
       switch (m.op) {
-        case config::MatchOp::kEqual: ok = v == m.value; break;
-        case config::MatchOp::kNotEqual: ok = v != m.value; break;
-        case config::MatchOp::kRegex: ok = RE2::FullMatch(v, *m.re); break;
-        case config::MatchOp::kNotRegex: ok = !RE2::FullMatch(v, *m.re); break;
+        case config::MatchOp::kEqual:
+          ok = v == m.value;
+          break;
+        case config::MatchOp::kNotEqual:
+          ok = v != m.value;
+          break;
+        case config::MatchOp::kRegex:
+          ok = RE2::FullMatch(v, *m.re);
+          break;
+        case config::MatchOp::kNotRegex:
+          ok = !RE2::FullMatch(v, *m.re);
+          break;
       }
       if (!ok) return false;
     }

@@ -86,9 +86,10 @@ void read_histogram(const pb::Metric& m, const Attributes& resource, const Count
       if (!good) {
         ++tally.rejected;
         if (tally.first_error.empty())
-          tally.first_error = fmt::format("histogram '{}' has no bucket bound at the SLO's threshold_ms {} (its bounds, "
-                                          "in {}: {})", m.name(), threshold, scale == 1.0 ? "ms" : "s",
-                                          fmt::join(p.explicit_bounds(), ", "));
+          tally.first_error = fmt::format(
+              "histogram '{}' has no bucket bound at the SLO's threshold_ms {} (its bounds, "
+              "in {}: {})",
+              m.name(), threshold, scale == 1.0 ? "ms" : "s", fmt::join(p.explicit_bounds(), ", "));
         continue;
       }
       const int64_t ts = point_ms(p.time_unix_nano());
@@ -115,8 +116,8 @@ std::optional<std::string> decode_otlp_metrics(std::string_view body, Encoding e
   } else {
     google::protobuf::util::JsonParseOptions options;
     options.ignore_unknown_fields = true;
-    const auto st =
-        google::protobuf::util::JsonStringToMessage(google::protobuf::StringPiece(body.data(), body.size()), req, options);
+    const auto st = google::protobuf::util::JsonStringToMessage(google::protobuf::StringPiece(body.data(), body.size()),
+                                                                req, options);
     if (!st.ok()) return fmt::format("the body is not OTLP/JSON metrics: {}", std::string(st.message()));
   }
   PointLabels pl;

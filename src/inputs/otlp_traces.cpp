@@ -48,8 +48,8 @@ struct SpanDecoder::Impl {
     // but budgetd never reads them, and hex digits are valid base64, so they parse harmlessly.
     google::protobuf::util::JsonParseOptions options;
     options.ignore_unknown_fields = true;
-    const auto st = google::protobuf::util::JsonStringToMessage(
-        google::protobuf::StringPiece(body.data(), body.size()), request, options);
+    const auto st = google::protobuf::util::JsonStringToMessage(google::protobuf::StringPiece(body.data(), body.size()),
+                                                                request, options);
     if (!st.ok()) return fmt::format("the body is not OTLP/JSON traces: {}", std::string(st.message()));
     return std::nullopt;
   }

@@ -31,7 +31,8 @@ std::string description(const eval::AlertInstance& a) {
   if (a.budget_consumed > 0)
     d += fmt::format(" This burn has consumed {:.1f} % of the budget.", a.budget_consumed * 100);
   if (a.postmortem_required) d += " It consumed 30 % or more of the budget: a postmortem is required.";
-  if (!a.top_contributors.empty()) d += fmt::format(" Top contributors over {}: {}.", a.long_window, a.top_contributors);
+  if (!a.top_contributors.empty())
+    d += fmt::format(" Top contributors over {}: {}.", a.long_window, a.top_contributors);
   return d;
 }
 

@@ -143,8 +143,8 @@ void Attribution::load(const LabelImage& image, const SeriesPlan& image_plan, Ti
   std::vector<uint32_t> to(image.max_values + 1, other_slot());  // image slot -> slot here
   for (size_t s = 0; s < image.values.size(); ++s) to[s] = slot_for(li, image.values[s]);
   const size_t per = *SloSeries::planned_word_count(image_plan);
-  const bool same = fresh && image.max_values == spec_.max_values && image_plan.slots == plan_.slots && image_plan.max_future == plan_.max_future &&
-                    image_plan.coverage_minutes == plan_.coverage_minutes;
+  const bool same = fresh && image.max_values == spec_.max_values && image_plan.slots == plan_.slots &&
+                    image_plan.max_future == plan_.max_future && image_plan.coverage_minutes == plan_.coverage_minutes;
   for (uint32_t s = 0; s <= image.max_values; ++s) {
     const std::string_view words = image.words.substr(8 * per * s, 8 * per);
     if (same) {

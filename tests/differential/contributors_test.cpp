@@ -90,13 +90,16 @@ std::string event_json(const ModelEvent& e) {
 void check_against_model(HttpClient& c, const Model& m, int64_t now, int round) {
   for (const int64_t w : {kHourMs, 6 * kHourMs, 30 * kDayMs}) {
     const int64_t r = attribution_resolution(w);
-    const int64_t status_res = w <= kHourMs ? 10 * kSec : w <= 6 * kHourMs ? kMin : w <= 3 * kDayMs ? 5 * kMin : kHourMs;
+    const int64_t status_res = w <= kHourMs       ? 10 * kSec
+                               : w <= 6 * kHourMs ? kMin
+                               : w <= 3 * kDayMs  ? 5 * kMin
+                                                  : kHourMs;
     const int64_t end = (fdiv(now, status_res) + 1) * status_res;
     const int64_t start = fdiv(end - w, r) * r;
     const int64_t snapped_end = -fdiv(-end, r) * r;
     for (const std::string& label : kLabels) {
-      const std::string target = fmt::format("/v1/slos/pay/contributors?window={}&label={}",
-                                             format_duration(Millis{w}), label);
+      const std::string target =
+          fmt::format("/v1/slos/pay/contributors?window={}&label={}", format_duration(Millis{w}), label);
       const HttpResult res = c.get(target);
       ASSERT_EQ(res.status, 200) << target << ": " << res.body;
       const json j = res.json();
@@ -122,7 +125,8 @@ void check_against_model(HttpClient& c, const Model& m, int64_t now, int round) 
         EXPECT_LE(v["bad"].get<uint64_t>(), last_bad) << "ranked by bad events";
         last_bad = v["bad"].get<uint64_t>();
         if (bad != 0) {
-          EXPECT_DOUBLE_EQ(v["share_of_bad"].get<double>(), static_cast<double>(want.at(key).first) / static_cast<double>(bad));
+          EXPECT_DOUBLE_EQ(v["share_of_bad"].get<double>(),
+                           static_cast<double>(want.at(key).first) / static_cast<double>(bad));
         }
       }
     }

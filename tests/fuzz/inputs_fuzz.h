@@ -33,7 +33,8 @@ slos:
     objective: 99
     sli: {type: latency, threshold_ms: 250}
     source: {otlp: {histogram: {metric: duration}}}
-)", "fuzz.yaml");
+)",
+                                        "fuzz.yaml");
     check(r.ok(), "the harness's config loads");
     return store::SloSet::build(*r.config, nullptr);
   }();

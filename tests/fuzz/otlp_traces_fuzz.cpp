@@ -43,8 +43,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     checking.next = &sink;
     return decoder.decode(body, encoding, otlp, checking);
   };
-  const auto bad = ingest::prepare_events(produce, from_unix_ms(1795514400000), router, ingest::IngestLimits{},
-                                          deltas, report);
+  const auto bad =
+      ingest::prepare_events(produce, from_unix_ms(1795514400000), router, ingest::IngestLimits{}, deltas, report);
   if (bad) fuzz::check(deltas.empty() && report.accepted == 0, "an undecodable body applies nothing");
   fuzz::check_deltas(deltas);
   (void)inputs::trace_response(encoding, report.rejected, "x");

@@ -37,7 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   inputs::CounterReport report;
   inputs::CounterLedger::Undo undo;
   ledger->ingest(series, routes.slos(), from_unix_ms(1795514400000), inputs::CounterLimits{5 * kMinute, Millis{0}},
-                deltas, report, undo);
+                 deltas, report, undo);
   fuzz::check_deltas(deltas);
   fuzz::check(report.samples >= report.counted + report.rejected(), "every sample is counted once");
   if (data[0] & 4) ledger->undo(undo);

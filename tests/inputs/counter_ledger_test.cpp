@@ -24,18 +24,22 @@ slos:
     service: a
     objective: 99
     sli: {type: ratio}
-    source: {prometheus: {total: 'req_total', )" + part_role + R"(: 'req_ok_total'}}
-)", "c.yaml");
+    source: {prometheus: {total: 'req_total', )" +
+                                                part_role + R"(: 'req_ok_total'}}
+)",
+                                            "c.yaml");
   EXPECT_TRUE(r.ok()) << r.error_text();
   return store::SloSet::build(*r.config, nullptr);
 }
 
 struct Fixture {
-  explicit Fixture(const std::string& role = "good", Millis delay = Millis{0}) : set(slos(role)), limits{5 * kMinute, delay} {}
+  explicit Fixture(const std::string& role = "good", Millis delay = Millis{0})
+      : set(slos(role)), limits{5 * kMinute, delay} {}
 
   // One request: each (series, [(ts offset s, value)...]); returns good/total per bucket offset.
   std::map<int64_t, std::pair<uint64_t, uint64_t>> send(
-      const std::vector<std::pair<std::string, std::vector<std::pair<int64_t, double>>>>& series, Timestamp now = kNow) {
+      const std::vector<std::pair<std::string, std::vector<std::pair<int64_t, double>>>>& series,
+      Timestamp now = kNow) {
     std::vector<SeriesInput> in;
     for (const auto& [name, samples] : series) {
       SeriesInput s;

@@ -51,12 +51,12 @@ TEST(OtelSdk, SpansAndMetricsFromBothExportersAreCountedExactly) {
   ASSERT_EQ(access((dir + "/node_modules/@opentelemetry/sdk-trace-base").c_str(), R_OK), 0)
       << "the OpenTelemetry JS SDK is missing: scripts/deps.sh installs it (npm ci in tests/otel)";
   // The SDK stamps metric points with the wall clock: budgetd's clock starts there.
-  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
+  const int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   TestDaemon d(kConfig, from_unix_ms(now_ms));
-  const CommandResult sent = run_command("cd " + dir + " && node send.js http://127.0.0.1:" +
-                                         std::to_string(d.port()) + "/otlp 200 2>&1");
+  const CommandResult sent =
+      run_command("cd " + dir + " && node send.js http://127.0.0.1:" + std::to_string(d.port()) + "/otlp 200 2>&1");
   ASSERT_EQ(sent.exit_code, 0) << sent.out;
   const json s = json::parse(sent.out);
   HttpClient c(d.port());

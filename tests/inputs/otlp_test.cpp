@@ -104,10 +104,10 @@ TEST(OtlpTraces, SpansBecomeEventsThroughTheSameRouting) {
   HttpClient c(d.port());
   const HttpResult r = c.post("/otlp/v1/traces",
                               traces("checkout", {{},
-                                                  {.duration_ms = 400},                        // slow
-                                                  {.error = true, .route = "/pay"},            // ERROR status
-                                                  {.http_status = 503},                        // 5xx
-                                                  {.kind = pb::Span::SPAN_KIND_CLIENT},        // not counted
+                                                  {.duration_ms = 400},                  // slow
+                                                  {.error = true, .route = "/pay"},      // ERROR status
+                                                  {.http_status = 503},                  // 5xx
+                                                  {.kind = pb::Span::SPAN_KIND_CLIENT},  // not counted
                                                   {.kind = pb::Span::SPAN_KIND_CONSUMER}}),
                               "application/x-protobuf");
   ASSERT_EQ(r.status, 200) << r.body;
@@ -120,9 +120,9 @@ TEST(OtlpTraces, SpansBecomeEventsThroughTheSameRouting) {
   EXPECT_EQ(avail["good"], 3);
   const auto latency = window(c, "checkout-latency");
   EXPECT_EQ(latency["total"], 5);
-  EXPECT_EQ(latency["good"], 2);  // the slow one, and the two failed ones, are bad
+  EXPECT_EQ(latency["good"], 2);                     // the slow one, and the two failed ones, are bad
   const auto cart = window(c, "cart-availability");  // labels from ingest.otlp.labels
-  EXPECT_EQ(cart["total"], 4);  // not the /pay one
+  EXPECT_EQ(cart["total"], 4);                       // not the /pay one
   EXPECT_EQ(cart["good"], 3);
 }
 
@@ -140,8 +140,7 @@ TEST(OtlpTraces, JsonGzipAndPartialSuccess) {
        "startTimeUnixNano":"1790000000000000000","endTimeUnixNano":"1790000000100000000"},
       {"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b176","name":"c","kind":2,
        "startTimeUnixNano":"1795514394000000000","endTimeUnixNano":"1795514394050000000","futureField":1}]}]}]})";
-  const HttpResult r =
-      c.post("/otlp/v1/traces", gzip(body), "application/json", {{"Content-Encoding", "gzip"}});
+  const HttpResult r = c.post("/otlp/v1/traces", gzip(body), "application/json", {{"Content-Encoding", "gzip"}});
   ASSERT_EQ(r.status, 200) << r.body;
   const auto j = r.json();
   EXPECT_EQ(j["partialSuccess"]["rejectedSpans"], "1");  // an int64: a string in OTLP/JSON
@@ -201,10 +200,10 @@ TEST(OtlpMetrics, CumulativeSumsAreDifferencedDeltasAdded) {
     EXPECT_EQ(res.status, 200) << res.body;
   };
   const uint64_t start = kT0Ms - 3'600'000;
-  post(sums(kT0Ms - 60'000, start, 1000, 990));  // baseline
-  post(sums(kT0Ms - 50'000, start, 1100, 1080));  // +100 / +90
+  post(sums(kT0Ms - 60'000, start, 1000, 990));        // baseline
+  post(sums(kT0Ms - 50'000, start, 1100, 1080));       // +100 / +90
   post(sums(kT0Ms - 40'000, kT0Ms - 45'000, 20, 20));  // a new start time: a reset, +20 / +20
-  post(sums(kT0Ms - 30'000, 0, 7, 5, true));  // delta temporality: +7 / +5 as they are
+  post(sums(kT0Ms - 30'000, 0, 7, 5, true));           // delta temporality: +7 / +5 as they are
   const auto w = window(c, "pay-availability");
   EXPECT_EQ(w["total"], 127);
   EXPECT_EQ(w["good"], 115);
@@ -236,8 +235,8 @@ TEST(OtlpMetrics, HistogramBucketAtTheThresholdIsGood) {
     return req.SerializeAsString();
   };
   // Buckets (..0.1], (0.1..0.25], (0.25..1], (1..): 250 ms is a bound, so 5 + 3 are good of 12.
-  HttpResult r = c.post("/otlp/v1/metrics", histogram(kT0Ms - 20'000, {5, 3, 2, 2}, {0.1, 0.25, 1}),
-                        "application/x-protobuf");
+  HttpResult r =
+      c.post("/otlp/v1/metrics", histogram(kT0Ms - 20'000, {5, 3, 2, 2}, {0.1, 0.25, 1}), "application/x-protobuf");
   ASSERT_EQ(r.status, 200);
   auto w = window(c, "pay-latency");
   EXPECT_EQ(w["total"], 12);

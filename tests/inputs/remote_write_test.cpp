@@ -21,8 +21,8 @@
 namespace budgetd::test {
 namespace {
 
-using ::testing::HasSubstr;
 using nlohmann::json;
+using ::testing::HasSubstr;
 
 constexpr const char* kSlos = R"(
 slos:
@@ -88,18 +88,18 @@ TEST(RemoteWrite, CountersAreDifferencedPerSeries) {
   };
   // Two series match the total (200 and 500); the 500 one matches bad too. A staging series
   // matches nothing.
-  HttpResult r = post_write(c, write_request({series("200", {{t, 1000}, {t + 15'000, 1100}, {t + 30'000, 1250}}),
-                                              series("500", {{t, 10}, {t + 15'000, 12}, {t + 30'000, 12}}),
-                                              Series{{{"__name__", "http_requests_total"}, {"job", "staging"}},
-                                                     {{t, 5}, {t + 15'000, 9}}}}));
+  HttpResult r = post_write(
+      c, write_request({series("200", {{t, 1000}, {t + 15'000, 1100}, {t + 30'000, 1250}}),
+                        series("500", {{t, 10}, {t + 15'000, 12}, {t + 30'000, 12}}),
+                        Series{{{"__name__", "http_requests_total"}, {"job", "staging"}}, {{t, 5}, {t + 15'000, 9}}}}));
   ASSERT_EQ(r.status, 204) << r.body;
   json b = budget(c, "checkout-availability");
   EXPECT_EQ(b["total"], 252);  // 100 + 150 + 2
   EXPECT_EQ(b["bad"], 2);
   // The 200 series resets (the pod restarted) and is resent (a retry); the 500 one goes stale.
   const double stale = std::bit_cast<double>(uint64_t{0x7ff0000000000002});
-  r = post_write(c, write_request({series("200", {{t + 30'000, 1250}, {t + 45'000, 40}}),
-                                   series("500", {{t + 45'000, stale}})}));
+  r = post_write(
+      c, write_request({series("200", {{t + 30'000, 1250}, {t + 45'000, 40}}), series("500", {{t + 45'000, stale}})}));
   ASSERT_EQ(r.status, 204) << r.body;
   b = budget(c, "checkout-availability");
   EXPECT_EQ(b["total"], 292);
@@ -150,13 +150,13 @@ TEST(RemoteWrite, BadBodiesAre400AndNeverRetried) {
 // A Prometheus text exposition with the counters the exporter serves.
 std::string exposition(uint64_t ok, uint64_t errors, uint64_t fast, uint64_t all) {
   return "# TYPE http_requests_total counter\n"
-         "http_requests_total{code=\"200\"} " + std::to_string(ok) + "\n" +
-         "http_requests_total{code=\"503\"} " + std::to_string(errors) + "\n" +
+         "http_requests_total{code=\"200\"} " +
+         std::to_string(ok) + "\n" + "http_requests_total{code=\"503\"} " + std::to_string(errors) + "\n" +
          "# TYPE http_request_duration_seconds histogram\n"
-         "http_request_duration_seconds_bucket{le=\"0.3\"} " + std::to_string(fast) + "\n" +
-         "http_request_duration_seconds_bucket{le=\"+Inf\"} " + std::to_string(all) + "\n" +
-         "http_request_duration_seconds_sum 0\n" +
-         "http_request_duration_seconds_count " + std::to_string(all) + "\n";
+         "http_request_duration_seconds_bucket{le=\"0.3\"} " +
+         std::to_string(fast) + "\n" + "http_request_duration_seconds_bucket{le=\"+Inf\"} " + std::to_string(all) +
+         "\n" + "http_request_duration_seconds_sum 0\n" + "http_request_duration_seconds_count " + std::to_string(all) +
+         "\n";
 }
 
 // Prometheus' raw samples of one series (a range vector query): ts ms -> value.
@@ -184,8 +184,9 @@ std::map<int64_t, double> raw_samples(uint16_t port, const std::string& selector
 TEST(RemoteWrite, TheRealPrometheusRemoteWritesExactCounts) {
   ASSERT_EQ(access("/usr/bin/prometheus", X_OK), 0) << "scripts/deps.sh installs prometheus";
   // budgetd's clock starts at the wall clock's: Prometheus stamps samples with the real time.
-  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch()).count();
+  const int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   TestDaemon d(kSlos, from_unix_ms(now_ms));
   HttpReceiver exporter;
   uint64_t ok = 100, errors = 0, fast = 90, all = 100;
@@ -200,11 +201,11 @@ TEST(RemoteWrite, TheRealPrometheusRemoteWritesExactCounts) {
       << "  - url: http://127.0.0.1:" << d.port() << "/api/v1/write\n"
       << "    queue_config: {batch_send_deadline: 500ms, min_backoff: 100ms, max_backoff: 1s}\n";
   const uint16_t port = free_port();
-  ExternalProcess prometheus("/usr/bin/prometheus",
-                             {"--config.file=" + dir.path() + "/prometheus.yml",
-                              "--storage.tsdb.path=" + dir.path() + "/data",
-                              "--web.listen-address=127.0.0.1:" + std::to_string(port)},
-                             dir.path() + "/prometheus.log");
+  ExternalProcess prometheus(
+      "/usr/bin/prometheus",
+      {"--config.file=" + dir.path() + "/prometheus.yml", "--storage.tsdb.path=" + dir.path() + "/data",
+       "--web.listen-address=127.0.0.1:" + std::to_string(port)},
+      dir.path() + "/prometheus.log");
   ASSERT_TRUE(prometheus.wait_http_ok(port, "/-/ready", 30)) << prometheus.log();
   // Prometheus' first scrape is the series' baseline everywhere; the increments come after it.
   const auto first_scrape = std::chrono::steady_clock::now() + std::chrono::seconds(30);

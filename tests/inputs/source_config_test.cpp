@@ -61,7 +61,8 @@ slos:
         bad: 'http_requests_total{job="checkout", code=~"5.."}'
     attribution: {labels: [endpoint]}
 )");
-  EXPECT_THAT(errors(r), ElementsAre(HasSubstr("c.yaml:11:18: error: SLO 'checkout': attribution: needs events with labels")));
+  EXPECT_THAT(errors(r),
+              ElementsAre(HasSubstr("c.yaml:11:18: error: SLO 'checkout': attribution: needs events with labels")));
 }
 
 TEST(SourceConfig, NameInBracesAndErrorsAtTheirPlace) {
@@ -80,7 +81,9 @@ slos:
     source:
       prometheus: {total: 'x_total', bad: 'x_total{code=~"5(.."}'}
 )");
-  EXPECT_THAT(errors(r), ElementsAre(HasSubstr("c.yaml:8:43: error: SLO 'checkout': source.prometheus.bad: 'x_total{code=~\"5(..\"}': label code has an invalid regular expression")));
+  EXPECT_THAT(errors(r),
+              ElementsAre(HasSubstr("c.yaml:8:43: error: SLO 'checkout': source.prometheus.bad: "
+                                    "'x_total{code=~\"5(..\"}': label code has an invalid regular expression")));
 }
 
 TEST(SourceConfig, LatencyNeedsTheBucketAtTheThreshold) {

@@ -28,8 +28,7 @@ slos:
   - {name: plain, service: pay, objective: 99, sli: {type: ratio}}
 )";
 
-std::string counted(int64_t ts, const std::string& endpoint, const std::string& region, uint64_t good,
-                    uint64_t total) {
+std::string counted(int64_t ts, const std::string& endpoint, const std::string& region, uint64_t good, uint64_t total) {
   return fmt::format(R"({{"service":"pay","ts":{},"good":{},"total":{},"labels":{{"endpoint":"{}","region":"{}"}}}})",
                      ts, good, total, endpoint, region);
 }
@@ -53,7 +52,7 @@ std::map<std::string, std::pair<uint64_t, uint64_t>> figures(const json& label) 
   std::map<std::string, std::pair<uint64_t, uint64_t>> out;
   for (const json& v : label["values"]) {
     out[(v["other"].get<bool>() ? "(other)" : "") + v["value"].get<std::string>()] = {v["bad"].get<uint64_t>(),
-                                                                                         v["total"].get<uint64_t>()};
+                                                                                      v["total"].get<uint64_t>()};
   }
   return out;
 }
@@ -83,20 +82,20 @@ TEST(Contributors, ExactPerValueWithOtherPastMaxValues) {
   EXPECT_EQ(l["bad"], 1'000 + 100 + 10 + 0 + 10);
   EXPECT_EQ(l["total"], 32'000);
   // /pay, /cart and /search came first; /login and /admin count as other.
-  EXPECT_EQ(figures(l), (Figures{{"/pay", {1000, 10000}},
-                                 {"/cart", {100, 10000}},
-                                 {"/search", {10, 10000}},
-                                 {"(other)other", {10, 2000}}}));
+  EXPECT_EQ(
+      figures(l),
+      (Figures{
+          {"/pay", {1000, 10000}}, {"/cart", {100, 10000}}, {"/search", {10, 10000}}, {"(other)other", {10, 2000}}}));
   EXPECT_EQ(l["values"][0]["value"], "/pay");
   EXPECT_DOUBLE_EQ(l["values"][0]["share_of_bad"].get<double>(), 1000.0 / 1120.0);
   EXPECT_DOUBLE_EQ(l["values"][0]["error_ratio"].get<double>(), 0.1);
-  EXPECT_EQ(a["top"], "endpoint=/pay: 89 % of bad events; endpoint=/cart: 9 % of bad events; "
-                      "endpoint=/search: 0.9 % of bad events");
+  EXPECT_EQ(a["top"],
+            "endpoint=/pay: 89 % of bad events; endpoint=/cart: 9 % of bad events; "
+            "endpoint=/search: 0.9 % of bad events");
   // Both labels add up to the SLO's own counts over the same span.
   const json both = get(c, "/v1/slos/pay/contributors?window=6h");
   ASSERT_EQ(both["labels"].size(), 2u);
-  EXPECT_EQ(figures(both["labels"][1]),
-            (Figures{{"eu", {1100, 20000}}, {"us", {10, 11000}}, {"ap", {10, 1000}}}));
+  EXPECT_EQ(figures(both["labels"][1]), (Figures{{"eu", {1100, 20000}}, {"us", {10, 11000}}, {"ap", {10, 1000}}}));
   EXPECT_EQ(both["labels"][0]["bad"], both["labels"][1]["bad"]);
   const json status = get(c, "/v1/slos/pay");
   EXPECT_EQ(status["budget"]["bad"], 1120);
@@ -114,7 +113,8 @@ TEST(Contributors, MemoryIsFixedWhateverTheValues) {
   // plus the value names and tables.
   EXPECT_GT(before, 2u * 4 * 1151 * 16);
   std::vector<std::string> many;
-  for (int i = 0; i < 500; ++i) many.push_back(counted(kT0Ms - i * 1000, "/e" + std::to_string(i), "r" + std::to_string(i), 0, 1));
+  for (int i = 0; i < 500; ++i)
+    many.push_back(counted(kT0Ms - i * 1000, "/e" + std::to_string(i), "r" + std::to_string(i), 0, 1));
   post(c, many);
   EXPECT_EQ(get(c, "/v1/slos/pay")["memory_bytes"], before);
   const json l = get(c, "/v1/slos/pay/contributors?window=1h&label=region")["labels"][0];
@@ -180,8 +180,9 @@ TEST(Contributors, FiringRulesIncidentsAndTheGateNameThem) {
 
   ASSERT_TRUE(hook.wait_for(1, std::chrono::seconds(15)));
   const json incident = json::parse(hook.requests()[0].body)["incidents"][0];
-  EXPECT_EQ(incident["top_contributors"], "region=eu: 98 % of bad events; endpoint=/pay: 89 % of bad events; "
-                                          "endpoint=/cart: 9 % of bad events");
+  EXPECT_EQ(incident["top_contributors"],
+            "region=eu: 98 % of bad events; endpoint=/pay: 89 % of bad events; "
+            "endpoint=/cart: 9 % of bad events");
   EXPECT_THAT(incident["summary"].get<std::string>(), HasSubstr("; top contributors: region=eu: 98 %"));
 
   // 1,120 bad of 32,000 at 99.9 %: the 30d budget (32) is spent; the gate says who spent it.

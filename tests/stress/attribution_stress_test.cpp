@@ -34,8 +34,10 @@ TEST(AttributionStress, ConcurrentAssignmentGivesEachValueOneSlotAndCountsExactl
       for (uint32_t s = 0; s < n; ++s) ASSERT_TRUE(seen.insert(std::string(a.value(0, s))).second);
       uint64_t total = 0;
       for (uint32_t s = 0; s <= a.other_slot(); ++s) {
-        const BucketSum sum = a.series(0, s).ring(kFinestResolution)->sum(bucket_index(kNow, kFinestResolution),
-                                                                         bucket_index(kNow, kFinestResolution) + 1);
+        const BucketSum sum =
+            a.series(0, s)
+                .ring(kFinestResolution)
+                ->sum(bucket_index(kNow, kFinestResolution), bucket_index(kNow, kFinestResolution) + 1);
         ASSERT_LE(sum.counts.good, sum.counts.total);
         total += sum.counts.total;
       }

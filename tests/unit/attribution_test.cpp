@@ -64,8 +64,9 @@ TEST(AttributionConfig, ReadsLabelsAndMaxValuesAndIsNotPartOfTheIdentity) {
 }
 
 TEST(AttributionConfig, EveryMistakeIsReportedAtItsLineAndColumn) {
-  EXPECT_THAT(errors(with_attribution("{labels: []}")),
-              ::testing::ElementsAre(HasSubstr("c.yaml:6:27: error: SLO 'a': attribution.labels must be a list of 1-8")));
+  EXPECT_THAT(
+      errors(with_attribution("{labels: []}")),
+      ::testing::ElementsAre(HasSubstr("c.yaml:6:27: error: SLO 'a': attribution.labels must be a list of 1-8")));
   EXPECT_THAT(errors(with_attribution("{max_values: 3}")),
               ::testing::ElementsAre(HasSubstr("c.yaml:6:18: error: SLO 'a': attribution.labels must be a list")));
   EXPECT_THAT(errors(with_attribution("{labels: [a, a]}")),
@@ -81,8 +82,9 @@ TEST(AttributionConfig, EveryMistakeIsReportedAtItsLineAndColumn) {
 TEST(AttributionConfig, OpenSloExportSaysAttributionIsNotExported) {
   std::vector<std::string> notes;
   config::export_openslo(*config_of(kAttributed), notes);
-  EXPECT_THAT(notes, ::testing::Contains(HasSubstr(
-                         "SLO 'checkout': attribution (labels endpoint, region) has no OpenSLO field and is not exported")));
+  EXPECT_THAT(notes,
+              ::testing::Contains(HasSubstr(
+                  "SLO 'checkout': attribution (labels endpoint, region) has no OpenSLO field and is not exported")));
 }
 
 TEST(Attribution, AssignsSlotsInFirstSeenOrderThenCountsTheRestAsOther) {
@@ -162,8 +164,8 @@ TEST(BatchRecordFormat2, CarriesValueStringsAndFormat1StaysReadable) {
   ASSERT_TRUE(r2.idempotency);
   EXPECT_EQ(r2.labels, (std::vector<durable::BatchRecord::Label>{{0, "endpoint"}, {0, "region"}}));
   EXPECT_EQ(r2.values, (std::vector<durable::BatchRecord::Value>{{0, "/pay"}, {1, "eu"}, {0, "/cart"}}));
-  EXPECT_EQ(r2.value_deltas, (std::vector<durable::BatchRecord::ValueDelta>{{0, 100, 2, 3}, {1, 100, 3, 5},
-                                                                            {2, 100, 1, 2}}));
+  EXPECT_EQ(r2.value_deltas,
+            (std::vector<durable::BatchRecord::ValueDelta>{{0, 100, 2, 3}, {1, 100, 3, 5}, {2, 100, 1, 2}}));
   for (size_t n = 0; n < v2.size(); ++n) EXPECT_FALSE(durable::decode_batch(v2.substr(0, n)).ok()) << n;
   std::string future = v2;
   future[2] = 3;  // a format this build does not know
@@ -183,8 +185,8 @@ TEST(BatchRecordFormat2, ReplayAssignsSlotsInRecordOrderAndSkipsLabelsNoLongerAt
     records.push_back(durable::encode_batch(std::vector<store::BucketDelta>{{0, b, 0, 1}}, *writer, nullptr, &a));
   }
   // The reader attributes endpoint only.
-  const auto cr = config_of(std::string(kAttributed).replace(std::string(kAttributed).find("[endpoint, region]"), 18,
-                                                             "[endpoint]"));
+  const auto cr = config_of(
+      std::string(kAttributed).replace(std::string(kAttributed).find("[endpoint, region]"), 18, "[endpoint]"));
   auto reader = store::SloSet::build(*cr, nullptr);
   durable::IdempotencyTable keys(kDay, 10);
   durable::RecordApplier applier(*reader, keys, {});
@@ -198,7 +200,7 @@ TEST(BatchRecordFormat2, ReplayAssignsSlotsInRecordOrderAndSkipsLabelsNoLongerAt
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].bad, 5u);
   ASSERT_EQ(got[0].values.size(), 3u);
-  EXPECT_EQ(got[0].values[0].value, "/a");  // 2 bad, ranked before other's 2 by value
+  EXPECT_EQ(got[0].values[0].value, "/a");     // 2 bad, ranked before other's 2 by value
   EXPECT_EQ(got[0].values[1].value, "other");  // /b and /d
   EXPECT_EQ(got[0].values[1].bad, 2u);
   EXPECT_EQ(got[0].values[2].value, "/c");
@@ -245,8 +247,8 @@ TEST(AttributionSnapshot, RoundTripsValuesAndCountsAndVersion3FilesStillLoad) {
   EXPECT_TRUE(store::Attribution::check(bad, v.slos[0].attribution_plan).has_value());
 
   // Version 3 (no attribution anywhere) still loads.
-  auto plain = store::SloSet::build(*config_of("slos: [{name: p, service: s, objective: 99, sli: {type: ratio}}]"),
-                                    nullptr);
+  auto plain =
+      store::SloSet::build(*config_of("slos: [{name: p, service: s, objective: 99, sli: {type: ratio}}]"), nullptr);
   const std::string v3 = durable::fixtures::as_version3(durable::encode_snapshot(5, kNow, *plain, {}));
   const auto old = durable::decode_snapshot(v3);
   ASSERT_TRUE(old.ok()) << old.status().message();
@@ -260,7 +262,7 @@ TEST(Contributors, RankAddUpAndNameWhatCanBeAsked) {
   store::Attribution& a = *slo.attribution;
   store::WriteStats st;
   const int64_t b = bucket_index(kNow, kFinestResolution);
-  a.add(0, a.slot_for(0, "/pay"), kNow, b, 9, 100, st);   // 91 bad
+  a.add(0, a.slot_for(0, "/pay"), kNow, b, 9, 100, st);    // 91 bad
   a.add(0, a.slot_for(0, "/cart"), kNow, b, 91, 100, st);  // 9 bad
   a.add(1, a.slot_for(1, "eu"), kNow, b, 100, 200, st);    // 100 bad
   const auto all = eval::contributors(slo, kNow - kHour, kNow + kMinute, "", kNow).value();

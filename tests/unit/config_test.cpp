@@ -147,8 +147,8 @@ slos:
               "c.yaml:8:22: error: SLO 'Bad_Name': windows[1]: '7h3m' is not a multiple of its bucket resolution 5m"),
           HasSubstr("c.yaml:9:10: error: SLO 'Bad_Name': sli: a latency SLI needs threshold_ms"),
           HasSubstr("c.yaml:14:11: error: SLO name 'dup' is used more than once"),
-          HasSubstr(
-              "c.yaml:18:5: error: SLO 'dup': unknown key 'colour' (valid keys: alerting, attribution, budgeting, description, ")));
+          HasSubstr("c.yaml:18:5: error: SLO 'dup': unknown key 'colour' (valid keys: alerting, attribution, "
+                    "budgeting, description, ")));
 }
 
 // Regression (issue 11, finding 9): windows: ["2d-1h"] loaded and was served as 1d23h.

@@ -13,10 +13,10 @@
 #include <gtest/gtest.h>
 
 #include "budgetd/config/loader.h"
+#include "budgetd/durable/crc32c.h"
 #include "budgetd/durable/wal.h"
 #include "budgetd/durable/wal_reader.h"
 #include "budgetd/store/slo_set.h"
-#include "budgetd/durable/crc32c.h"
 #include "durable/encoding.h"
 
 namespace budgetd::durable::fixtures {

@@ -35,8 +35,8 @@ struct LabelMatcher {
 // One counter an SLO reads (source.otlp.good / .total / .bad, source.prometheus.*): a metric
 // name and the labels (attributes) its series must have.
 struct CounterSelector {
-  std::string text;    // as written, for diagnostics and the status
-  std::string metric;  // Prometheus: __name__; OTLP: the metric's name
+  std::string text;                    // as written, for diagnostics and the status
+  std::string metric;                  // Prometheus: __name__; OTLP: the metric's name
   std::vector<LabelMatcher> matchers;  // OTLP attributes are all kEqual
   friend bool operator==(const CounterSelector&, const CounterSelector&) = default;
 };

@@ -39,7 +39,7 @@ namespace budgetd::durable {
 struct PendingBatch {
   std::shared_ptr<const store::SloSet> slos;  // the set its deltas were routed with
   std::vector<store::BucketDelta> deltas;
-  store::AttributedDeltas attributed;  // per label value (attribution:), beside `deltas`
+  store::AttributedDeltas attributed;   // per label value (attribution:), beside `deltas`
   std::optional<IdempotentAnswer> key;  // remembered once the batch is applied
   Timestamp now;                        // the receipt time: what "retained" is judged against
 };

@@ -20,7 +20,7 @@
 namespace budgetd::eval {
 
 struct Contributor {
-  std::string value;    // the label value, or "other"
+  std::string value;  // the label value, or "other"
   uint64_t bad = 0;
   uint64_t total = 0;
   double error_ratio = 0;   // bad / total (0 when total is 0)
@@ -30,8 +30,8 @@ struct Contributor {
 
 struct LabelContributors {
   std::string label;
-  uint64_t bad = 0;    // the window's bad events (== the SLO's)
-  uint64_t total = 0;  // the window's events
+  uint64_t bad = 0;                 // the window's bad events (== the SLO's)
+  uint64_t total = 0;               // the window's events
   std::vector<Contributor> values;  // by bad descending, then value ascending; "other" included
 };
 

@@ -51,7 +51,7 @@ class DeltaBatch {
   store::AttributedDeltas attributed_;
   std::vector<int32_t> attributed_index_;  // open addressing over (slo, label, value, bucket)
   std::vector<size_t> attributed_used_;
-  std::vector<int32_t> value_index_;  // open addressing over the value strings
+  std::vector<int32_t> value_index_;    // open addressing over the value strings
   std::vector<uint64_t> value_hashes_;  // per interned value
   std::vector<size_t> value_used_;
 };

@@ -26,8 +26,8 @@ struct MetricsTally {
 };
 
 [[nodiscard]] std::optional<std::string> decode_otlp_metrics(std::string_view body, Encoding encoding,
-                                                             const CounterRoutes& routes,
-                                                             std::vector<SeriesInput>& out, MetricsTally& tally);
+                                                             const CounterRoutes& routes, std::vector<SeriesInput>& out,
+                                                             MetricsTally& tally);
 
 // The ExportMetricsServiceResponse, in the request's encoding.
 std::string metrics_response(Encoding encoding, int64_t rejected, std::string_view message);

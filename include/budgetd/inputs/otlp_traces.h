@@ -24,8 +24,8 @@ namespace budgetd::inputs {
 enum class Encoding { kProtobuf, kJson };
 
 struct SpanTally {
-  uint32_t spans = 0;          // spans in the body
-  uint32_t other_kinds = 0;    // spans of kinds that are not events (not rejected: OTLP has no such error)
+  uint32_t spans = 0;        // spans in the body
+  uint32_t other_kinds = 0;  // spans of kinds that are not events (not rejected: OTLP has no such error)
 };
 
 class SpanDecoder {

@@ -109,7 +109,7 @@ class Attribution {
     std::unique_ptr<std::atomic<uint32_t>[]> index;
     size_t index_mask = 0;
     std::atomic<uint32_t> assigned{0};
-    std::mutex mu;                                  // serialises assignment
+    std::mutex mu;                                   // serialises assignment
     std::vector<std::unique_ptr<SloSeries>> series;  // max_values + 1; other last
   };
   std::optional<uint32_t> find(const Label& l, std::string_view value, uint64_t hash) const;

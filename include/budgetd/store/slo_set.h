@@ -45,7 +45,7 @@ struct AttributedDelta {
 // A batch's attributed deltas and the value strings they name (each distinct value once).
 struct AttributedDeltas {
   std::vector<AttributedDelta> deltas;
-  std::string text;                              // the values, back to back
+  std::string text;                                   // the values, back to back
   std::vector<std::pair<uint32_t, uint32_t>> values;  // (offset, length) in text
   std::string_view value(uint32_t i) const { return std::string_view(text).substr(values[i].first, values[i].second); }
   uint32_t add_value(std::string_view v) {
