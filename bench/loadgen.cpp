@@ -13,6 +13,9 @@
 //   budgetd-loadgen --write-config FILE --slos 100 [--fsync interval]   a matching budgetd config
 //
 // Events are single requests ("good": true/false, 1 % bad) of the services svc-0 .. svc-(slos-1),
+// each with a "ts" in the minute before the run starts, as services send them and as the
+// micro-benchmark's ceiling (BM_IngestBatch) decodes them; --no-ts leaves it out (the server
+// stamps arrival time), the shape the first figures were measured with.
 // whose SLOs (slo-i, ratio, 99.9 %, default alert rules) --write-config writes. Each batch's
 // 200 is counted by its "accepted" figure, so a refused or partly rejected batch is not counted
 // as acknowledged.
@@ -61,6 +64,7 @@ struct Options {
   int scrapers = 0;       // connections scraping /metrics back to back
   double probe_rate = 0;  // GET /healthz per second
   int bodies = 16;        // distinct batch bodies, sent round-robin
+  bool ts = true;         // a "ts" on every event (--no-ts: none)
   std::optional<std::string> write_config;
   std::string fsync = "interval";
   std::string data = "./bench-data";
@@ -70,7 +74,7 @@ struct Options {
   std::cerr << "budgetd-loadgen: " << why
             << "\nusage: budgetd-loadgen [--host H] [--port P] [--connections N] [--batch N] [--duration 10s]\n"
                "                       [--slos N] [--rate BATCHES_PER_S] [--query-rate QUERIES_PER_S]\n"
-               "                       [--scrapers N] [--probe-rate PROBES_PER_S]\n"
+               "                       [--scrapers N] [--probe-rate PROBES_PER_S] [--no-ts]\n"
                "       budgetd-loadgen --write-config FILE [--slos N] [--port P] [--fsync always|interval|never] "
                "[--data DIR]\n";
   std::exit(2);
@@ -90,6 +94,10 @@ Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
+    if (a == "--no-ts") {  // the one flag without a value
+      o.ts = false;
+      continue;
+    }
     if (i + 1 >= argc) usage(a + " needs a value");
     const std::string v = argv[++i];
     if (a == "--host")
@@ -127,14 +135,16 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
-std::string make_body(int batch, int slos, uint64_t seed) {
+// `now_ms`: the run's start (Unix ms); events get a "ts" in the minute before it, or none when 0.
+std::string make_body(int batch, int slos, uint64_t seed, int64_t now_ms) {
   std::mt19937_64 rng(seed);
   std::string body = R"({"events":[)";
-  body.reserve(static_cast<size_t>(batch) * 48 + 16);
+  body.reserve(static_cast<size_t>(batch) * 68 + 16);
   for (int i = 0; i < batch; ++i) {
     body += i ? "," : "";
-    body += R"({"service":"svc-)" + std::to_string(rng() % static_cast<uint64_t>(slos)) + R"(","good":)" +
-            (rng() % 100 == 0 ? "false" : "true") + "}";
+    body += R"({"service":"svc-)" + std::to_string(rng() % static_cast<uint64_t>(slos)) + "\"";
+    if (now_ms != 0) body += R"(,"ts":)" + std::to_string(now_ms - static_cast<int64_t>(rng() % 60'000));
+    body += std::string(R"(,"good":)") + (rng() % 100 == 0 ? "false" : "true") + "}";
   }
   return body + "]}";
 }
@@ -172,7 +182,13 @@ class Load {
   // Queries run on their own io_context (and thread), so their latency is budgetd's, not the
   // wait behind this tool's own ingest work.
   Load(const Options& o, asio::io_context& ioc, asio::io_context& query_ioc) : o_(o), ioc_(ioc), qioc_(query_ioc) {
-    for (int i = 0; i < o.bodies; ++i) bodies_.push_back(make_body(o.batch, o.slos, static_cast<uint64_t>(i) + 1));
+    const int64_t now_ms =
+        o.ts
+            ? std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+                  .count()
+            : 0;
+    for (int i = 0; i < o.bodies; ++i)
+      bodies_.push_back(make_body(o.batch, o.slos, static_cast<uint64_t>(i) + 1, now_ms));
   }
 
   void start() {
