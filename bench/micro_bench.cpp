@@ -15,7 +15,6 @@
 #include "budgetd/durable/snapshot.h"
 #include "budgetd/durable/wal.h"
 #include "budgetd/eval/alert_tracker.h"
-#include "budgetd/eval/running_status.h"
 #include "budgetd/eval/slo_status.h"
 #include "budgetd/ingest/batch.h"
 #include "budgetd/ingest/router.h"
@@ -222,45 +221,6 @@ void BM_EvaluateAllSlos(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * n);
 }
 BENCHMARK(BM_EvaluateAllSlos)->Arg(10'000)->Unit(benchmark::kMillisecond)->Iterations(3);
-
-// The evaluation loop's tick over the same 10,000 SLOs: running window sums (eval/running_status.h)
-// instead of BM_EvaluateAllSlos's fresh reads. Each iteration is one tick 10 s after the last,
-// with one new event per SLO in the bucket being written (written untimed: that is ingest's cost).
-// The first, full read happens before timing starts, as it does once at start-up.
-void BM_EvaluateTickRunning(benchmark::State& state) {
-  const int n = static_cast<int>(state.range(0));
-  auto slos = make_slos(n);
-  store::WriteStats ws;
-  for (const auto& slo : slos->slos()) {
-    for (int64_t b = 0; b < 30 * 24 * 360; b += 97) {
-      slo.series->add(kNow, bucket_index(kNow, kFinestResolution) - b, 99, 100, ws);
-    }
-  }
-  eval::AlertTracker tracker;
-  std::vector<eval::RunningStatus> running(slos->slos().size());
-  Timestamp now = kNow;
-  for (size_t i = 0; i < running.size(); ++i) (void)running[i].evaluate(slos->slos()[i], now);
-  size_t tiers = 0;
-  uint64_t rebuilt = 0;
-  for (auto _ : state) {
-    state.PauseTiming();
-    now = now + 10 * kSecond;
-    for (const auto& slo : slos->slos()) slo.series->add(now, bucket_index(now, kFinestResolution), 99, 100, ws);
-    state.ResumeTiming();
-    for (size_t i = 0; i < running.size(); ++i) {
-      const store::StoredSlo& slo = slos->slos()[i];
-      auto s = running[i].evaluate(slo, now);
-      auto changes = tracker.observe(slo, *s, now);
-      tiers += policy::tier_index(slo.spec->policy, s->primary(), slo.spec->objective);
-      rebuilt += running[i].rebuilt_windows();
-      benchmark::DoNotOptimize(changes);
-    }
-  }
-  benchmark::DoNotOptimize(tiers);
-  state.counters["rebuilt_windows_per_tick"] = static_cast<double>(rebuilt) / static_cast<double>(state.iterations());
-  state.SetItemsProcessed(state.iterations() * n);
-}
-BENCHMARK(BM_EvaluateTickRunning)->Arg(10'000)->Arg(100'000)->Unit(benchmark::kMillisecond)->Iterations(20);
 
 // Encoding a batch of 100 deltas and appending it to the log (fsync never: the write path only).
 void BM_WalAppend(benchmark::State& state) {

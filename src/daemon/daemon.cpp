@@ -249,15 +249,8 @@ void Daemon::evaluate_now() {
   const Timestamp now = clock_.now();
   std::vector<eval::AlertChange> changes;
   api::SloMetricsWriter slo_metrics;
-  if (running_for_ != snap->slos) {
-    running_for_ = snap->slos;
-    running_ = std::vector<eval::RunningStatus>(snap->slos->slos().size());
-  }
-  for (size_t i = 0; i < snap->slos->slos().size(); ++i) {
-    const store::StoredSlo& slo = snap->slos->slos()[i];
-    // The running sums answer what evaluate_slo(slo, now, now, ...) would, reading only the
-    // buckets that changed (eval/running_status.h).
-    auto status = running_[i].evaluate(slo, now);
+  for (const store::StoredSlo& slo : snap->slos->slos()) {
+    auto status = eval::evaluate_slo(slo, now, now, snap->config->storage.status_lookback);
     if (!status.ok()) {
       log::warn("evaluate: an SLO could not be evaluated")
           .field("slo", slo.spec->name)

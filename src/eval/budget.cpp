@@ -1,7 +1,6 @@
 #include "budgetd/eval/budget.h"
 
 #include "window_report.h"
-#include "window_sums.h"
 
 #include <algorithm>
 #include <cmath>
@@ -117,20 +116,14 @@ Result<BudgetReport> budget_from_sums(const config::SloSpec& spec, const config:
 }
 
 Result<BudgetReport> read_budget(const store::StoredSlo& slo, const config::WindowSpec& window, Timestamp at) {
-  return read_budget(slo, window, at, nullptr);
-}
-
-Result<BudgetReport> read_budget(const store::StoredSlo& slo, const config::WindowSpec& window, Timestamp at,
-                                 const WindowReader* reader) {
   const config::SloSpec& spec = *slo.spec;
   std::optional<Period> period;
   const WindowBounds bounds = budget_bounds(spec, window, at, &period);
   SliceReport slices;
   store::BucketSum sum;
   if (!spec.budgeting.timesliced()) {
-    sum = reader != nullptr ? reader->sum(bounds) : slo.series->sum(bounds);
+    sum = slo.series->sum(bounds);
   } else {
-    // Slices are judged one by one: always a pass over the window's buckets.
     sum = slo.series->ring(bounds.resolution)
               ->scan(bounds.first_bucket(), bounds.end_bucket(),
                      [&](int64_t, store::Counts c) { count_slice(slices, c, spec.budgeting); });
@@ -138,24 +131,14 @@ Result<BudgetReport> read_budget(const store::StoredSlo& slo, const config::Wind
   return budget_from_sums(spec, window, bounds, period, sum, slices, at);
 }
 
-Timestamp coverage_end(const WindowBounds& w, Timestamp at) {
-  // Coverage counts the minutes that have begun by `at`; the rest of the last bucket is future.
-  return std::min(w.end, from_unix_ms((bucket_index(at, kMinute) + 1) * kMinute.count()));
-}
-
 Result<BudgetReport> evaluate_budget(const store::StoredSlo& slo, const config::WindowSpec& window, Timestamp at) {
-  return evaluate_budget(slo, window, at, nullptr);
-}
-
-Result<BudgetReport> evaluate_budget(const store::StoredSlo& slo, const config::WindowSpec& window, Timestamp at,
-                                     const WindowReader* reader) {
-  BUDGETD_ASSIGN_OR_RETURN(BudgetReport b, read_budget(slo, window, at, reader));
+  BUDGETD_ASSIGN_OR_RETURN(BudgetReport b, read_budget(slo, window, at));
+  // Coverage counts the minutes that have begun by `at`; the rest of the last bucket is future.
   const WindowReport& w = b.window;
-  const Timestamp elapsed_end = coverage_end(w.bounds, at);
+  const Timestamp elapsed_end = std::min(w.bounds.end, from_unix_ms((bucket_index(at, kMinute) + 1) * kMinute.count()));
   b.elapsed_minutes = static_cast<uint32_t>((elapsed_end - w.bounds.start) / kMinute);
   bool expired = false;
-  b.covered_minutes = reader != nullptr ? reader->covered_minutes(w.bounds.start, elapsed_end, expired)
-                                        : slo.series->covered_minutes(w.bounds.start, elapsed_end, expired);
+  b.covered_minutes = slo.series->covered_minutes(w.bounds.start, elapsed_end, expired);
   if (expired) {
     return OutOfRange(fmt::format("the coverage of the {} window at {} reaches data that is no longer retained", w.name,
                                   format_rfc3339(at)));

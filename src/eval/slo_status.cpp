@@ -1,6 +1,5 @@
 #include "budgetd/eval/slo_status.h"
 
-#include "status_assembly.h"
 #include "window_report.h"
 #include "window_sums.h"
 
@@ -85,7 +84,7 @@ std::vector<std::pair<Millis, Millis>> longest_per_resolution(const store::Store
 }
 
 // A window over the sums: rolling (the bucket holding `at` included) or of completed buckets.
-Result<WindowReport> window_report(const WindowReader& sums, Millis length, std::string name, WindowBounds bounds,
+Result<WindowReport> window_report(const WindowSums& sums, Millis length, std::string name, WindowBounds bounds,
                                    const config::Objective& objective, Timestamp at) {
   WindowReport w;
   w.length = length;
@@ -95,7 +94,7 @@ Result<WindowReport> window_report(const WindowReader& sums, Millis length, std:
   return w;
 }
 
-Result<AlertRuleReport> alert_report(const config::AlertRuleSpec& rule, const WindowReader& sums,
+Result<AlertRuleReport> alert_report(const config::AlertRuleSpec& rule, const WindowSums& sums,
                                      const config::Objective& objective, Timestamp at) {
   AlertRuleReport a;
   a.rule = &rule;
@@ -129,39 +128,19 @@ Forecast forecast(const BudgetReport& primary, double burn_rate_1h, Timestamp at
 
 }  // namespace
 
-StatusWindows status_windows(const store::StoredSlo& slo, Timestamp at) {
-  const config::SloSpec& spec = *slo.spec;
-  StatusWindows need;
-  for (const config::WindowSpec& bw : spec.windows) {
-    const WindowBounds b = budget_bounds(spec, bw, at, nullptr);
-    if (!spec.budgeting.timesliced()) need.sums.push_back(b);
-    need.coverage.push_back({b.start, coverage_end(b, at), kMinute});
-  }
-  for (const Millis length : slo.windows) need.sums.push_back(window_bounds(length, at));
-  for (const config::AlertRuleSpec& rule : spec.alert_rules) {
-    need.sums.push_back(completed_window_bounds(rule.long_window.length, at));
-    need.sums.push_back(completed_window_bounds(rule.short_window.length, at));
-  }
-  need.sums.push_back(completed_window_bounds(kHour, at));
-  return need;
-}
-
 Result<SloStatus> evaluate_slo(const store::StoredSlo& slo, Timestamp at, Timestamp now, Millis lookback) {
   BUDGETD_RETURN_IF_ERROR(check_instant(at, now, lookback));
-  return status_from(slo, at, WindowSums(*slo.series, at, longest_per_resolution(slo)));
-}
-
-Result<SloStatus> status_from(const store::StoredSlo& slo, Timestamp at, const WindowReader& sums) {
   const config::SloSpec& spec = *slo.spec;
   SloStatus status;
   status.spec = slo.spec;
   status.at = at;
   status.memory_bytes = slo.memory_bytes();  // the series and the attribution
   for (const config::WindowSpec& bw : spec.windows) {
-    BUDGETD_ASSIGN_OR_RETURN(BudgetReport b, evaluate_budget(slo, bw, at, &sums));
+    BUDGETD_ASSIGN_OR_RETURN(BudgetReport b, evaluate_budget(slo, bw, at));
     status.windows.push_back(b.window);
     status.budgets.push_back(std::move(b));
   }
+  const WindowSums sums(*slo.series, at, longest_per_resolution(slo));
   for (const Millis length : slo.windows) {
     std::string name = format_duration(length);
     if (status.window(name) != nullptr) continue;  // a budget window of the same length

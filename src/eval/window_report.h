@@ -29,14 +29,4 @@ Result<BudgetReport> budget_from_sums(const config::SloSpec& spec, const config:
 // into a budget by budget_from_sums(). REQUIRES: the series has a ring at the window's resolution.
 Result<BudgetReport> read_budget(const store::StoredSlo& slo, const config::WindowSpec& window, Timestamp at);
 
-class WindowReader;  // window_sums.h
-// read_budget() and evaluate_budget() with an occurrence budget's sum and the coverage taken from
-// `reader` (the store directly when null); timeslice budgets always scan their slices.
-Result<BudgetReport> read_budget(const store::StoredSlo& slo, const config::WindowSpec& window, Timestamp at,
-                                 const WindowReader* reader);
-Result<BudgetReport> evaluate_budget(const store::StoredSlo& slo, const config::WindowSpec& window, Timestamp at,
-                                     const WindowReader* reader);
-// Where a budget window's coverage ends at `at`: the end of the minute holding `at`, within w.
-Timestamp coverage_end(const WindowBounds& w, Timestamp at);
-
 }  // namespace budgetd::eval

@@ -18,18 +18,7 @@
 
 namespace budgetd::eval {
 
-// Where a status's window sums come from: a fresh pass over the rings (WindowSums) or the
-// evaluation loop's running sums (running_windows.h). Both give the figures BucketRing::sum and
-// SloSeries::covered_minutes would.
-class WindowReader {
- public:
-  virtual ~WindowReader() = default;
-  virtual store::BucketSum sum(const WindowBounds& bounds) const = 0;
-  // Minutes of [start, end) that saw events. REQUIRES: the series has a coverage ring.
-  virtual uint32_t covered_minutes(Timestamp start, Timestamp end, bool& expired) const = 0;
-};
-
-class WindowSums final : public WindowReader {
+class WindowSums {
  public:
   // `longest`: per resolution, the longest window that will be asked for. Both the windows
   // ending with the bucket holding `at` and the completed-bucket ones ending just before it
@@ -37,10 +26,7 @@ class WindowSums final : public WindowReader {
   WindowSums(const store::SloSeries& series, Timestamp at, const std::vector<std::pair<Millis, Millis>>& longest);
 
   // As series.sum(bounds); reads the ring directly for bounds outside what was loaded.
-  store::BucketSum sum(const WindowBounds& bounds) const override;
-  uint32_t covered_minutes(Timestamp start, Timestamp end, bool& expired) const override {
-    return series_.covered_minutes(start, end, expired);
-  }
+  store::BucketSum sum(const WindowBounds& bounds) const;
 
  private:
   struct Prefix {  // totals of the loaded buckets before this one

@@ -99,15 +99,6 @@ void SloSeries::add(Timestamp now, int64_t bucket, uint64_t good, uint64_t total
       ++stats.expired;
     }
   }
-  lower_written_floor(bucket);
-}
-
-void SloSeries::lower_written_floor(int64_t bucket) {
-  // seq_cst fence: the ring and coverage writes above come before the floor check (see the header).
-  std::atomic_thread_fence(std::memory_order_seq_cst);
-  int64_t floor = written_floor_.load(std::memory_order_seq_cst);
-  while (bucket < floor && !written_floor_.compare_exchange_weak(floor, bucket, std::memory_order_seq_cst)) {
-  }
 }
 
 const BucketRing* SloSeries::ring(Millis resolution) const { return rings_[ladder_index(resolution)].get(); }
@@ -184,7 +175,6 @@ void SloSeries::load_words(std::string_view bytes) {
     p += 8 * r->word_count();
   }
   if (coverage_) coverage_->load_words(p);
-  written_floor_.store(0, std::memory_order_seq_cst);  // every bucket may differ from what was read
 }
 
 void SloSeries::migrate_from(const SloSeries& from, Timestamp now) {
@@ -222,7 +212,6 @@ void SloSeries::migrate_from(const SloSeries& from, Timestamp now) {
       if (from.coverage_->count(m, m + 1, expired) != 0) coverage_->mark(m);
     }
   }
-  written_floor_.store(0, std::memory_order_seq_cst);  // a new series: nothing was read from it yet
 }
 
 }  // namespace budgetd::store

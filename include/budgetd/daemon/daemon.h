@@ -34,7 +34,6 @@
 #include "budgetd/durable/recovery.h"
 #include "budgetd/durable/wal.h"
 #include "budgetd/episodes/episode_log.h"
-#include "budgetd/eval/running_status.h"
 #include "budgetd/metrics/registry.h"
 #include "budgetd/notify/notifier.h"
 #include "budgetd/policy/decision_log.h"
@@ -174,10 +173,6 @@ class Daemon final : public api::Backend {
   // fsync: always, or a cluster's ack, that is after the evaluation): the next tick builds on it,
   // not on an older one. Guarded by evaluate_mu_.
   std::map<std::string, episodes::Episode, std::less<>> episodes_committed_;
-  // Each SLO's running window sums, for the SLO set they were built over (a reload starts them
-  // afresh). Guarded by evaluate_mu_: a RunningStatus has one caller (eval/running_status.h).
-  std::shared_ptr<const store::SloSet> running_for_;
-  std::vector<eval::RunningStatus> running_;
   std::thread evaluator_thread_;
   int lock_fd_ = -1;  // start() and the destructor only
 

@@ -13,15 +13,6 @@
 // events up to `max_future` ahead are accepted.
 //
 // Thread safety: as BucketRing: any number of concurrent writers and readers, no locks.
-//
-// The written-since floor (take_written_since) tells the evaluator's running sums
-// (src/eval/running_windows.h) which buckets may have changed since it last looked: every add()
-// lowers it to its bucket *after* writing the rings, and the evaluator swaps it for "none" *before*
-// reading them. Both sides put a seq_cst fence between their two steps (the store-buffering
-// pattern): a writer whose floor check missed the evaluator's swap wrote its counts before the
-// evaluator's reads, which see them; a writer that saw the swap lowers the floor of the next look.
-// Either way no write stays unseen. Writers only load the floor unless it is above their bucket, so
-// concurrent writers to one SLO do not contend on it.
 
 #include <array>
 #include <memory>
@@ -99,17 +90,6 @@ class SloSeries {
   // REQUIRES: no concurrent writers to this series.
   void migrate_from(const SloSeries& from, Timestamp now);
 
-  // The lowest 10 s bucket add() wrote since the last call (kNothingWritten if none), and a new
-  // period of looking starts. load_words() and migrate_from() count as writes of every bucket.
-  // One caller: the evaluation loop's running sums; a second would steal the first one's floors.
-  static constexpr int64_t kNothingWritten = INT64_MAX;
-  int64_t take_written_since() {
-    // seq_cst exchange and fence: pairs with add()'s fence (see the header).
-    const int64_t floor = written_floor_.exchange(kNothingWritten, std::memory_order_seq_cst);
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    return floor;
-  }
-
   // Good and bad events ingested by this process (the budgetd_slo_events_total counters).
   // Ingest adds to them beside add(); replaying the log at start-up does not, so within a
   // process they only grow, as Prometheus counters must. A reload carries them over.
@@ -122,11 +102,7 @@ class SloSeries {
   uint64_t ingested_bad() const { return ingested_bad_.load(std::memory_order_relaxed); }
 
  private:
-  void lower_written_floor(int64_t bucket);
-
   SeriesPlan plan_;
-  // The written-since floor: read by every writer, own cache line.
-  alignas(64) std::atomic<int64_t> written_floor_{0};
   // Own cache lines: every ingest thread bumps them.
   alignas(64) std::atomic<uint64_t> ingested_good_{0};
   alignas(64) std::atomic<uint64_t> ingested_bad_{0};
