@@ -101,6 +101,27 @@ void read_storage(MapReader& m, StorageConfig& s) {
       s.snapshot_interval = *v;
   }
   if (auto v = m.unsigned_integer("wal_segment_bytes", 1 << 20, uint64_t{1} << 32)) s.wal_segment_bytes = *v;
+  // Unset, it is at least two segments whatever wal_segment_bytes says.
+  s.wal_max_bytes = std::max(s.wal_max_bytes, 2 * s.wal_segment_bytes);
+  if (auto v = m.unsigned_integer("wal_max_bytes", 1, uint64_t{1} << 50)) {
+    // A snapshot frees whole segments only: a limit of fewer than two would be passed again by
+    // the segments a snapshot must keep, and snapshots would follow one another for nothing.
+    if (*v < 2 * s.wal_segment_bytes)
+      m.diags().error(m.get("wal_max_bytes"),
+                      fmt::format("storage.wal_max_bytes must be at least twice storage.wal_segment_bytes ({}): "
+                                  "a snapshot deletes whole log segments",
+                                  2 * s.wal_segment_bytes));
+    else
+      s.wal_max_bytes = *v;
+  }
+  if (auto v = m.number("wal_max_store_ratio", 0, 1000)) {
+    if (*v < 1)
+      m.diags().error(m.get("wal_max_store_ratio"),
+                      "storage.wal_max_store_ratio must be at least 1: a log smaller than one snapshot of the store "
+                      "would be snapshotted again and again");
+    else
+      s.wal_max_store_ratio = *v;
+  }
 }
 
 void read_ingest(MapReader& m, IngestConfig& s) {

@@ -122,6 +122,13 @@ api::ReloadOutcome Daemon::apply_config(config::Config config) {
   }
   // The per-SLO metrics follow the new SLOs at once, not at the next tick.
   evaluate_soon();
+  {
+    // storage.wal_max_bytes and wal_max_store_ratio apply at once: the snapshot loop watches the
+    // log with them (it takes snapshot_mu_, which must not be taken under state_mu_).
+    std::lock_guard l(loop_mu_);
+    log_limit_changed_ = true;
+  }
+  loop_wake_.notify_all();
   log::Level level = log::Level::info;
   if (log::parse_level(shared->log.level, level)) log::init(level);
   metrics_.gauge("budgetd_slos", "SLOs configured").set(static_cast<double>(shared->slos.size()));

@@ -126,6 +126,12 @@ class PosixEnv final : public Env {
     return names;
   }
 
+  Result<uint64_t> file_size(const std::string& path) override {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return io_error("stat", path, errno);
+    return static_cast<uint64_t>(st.st_size);
+  }
+
   Status create_dirs(const std::string& dir) override {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);

@@ -124,11 +124,25 @@ Result<RecoveryReport> recover(Env& env, const std::string& dir, const store::Sl
   return report;
 }
 
+std::string_view to_string(SnapshotReason reason) {
+  switch (reason) {
+    case SnapshotReason::kInterval:
+      return "interval";
+    case SnapshotReason::kLogSize:
+      return "log_size";
+    case SnapshotReason::kShutdown:
+      return "shutdown";
+    case SnapshotReason::kAdmin:
+      return "admin";
+    case SnapshotReason::kPeer:
+      return "peer";
+  }
+  return "admin";
+}
+
 Snapshotter::Snapshotter(Env& env, std::string dir, metrics::Registry& metrics)
     : env_(env),
       dir_(std::move(dir)),
-      taken_(metrics.counter("budgetd_snapshots_total", "Snapshots written")),
-      failed_(metrics.counter("budgetd_snapshot_failures_total", "Snapshots that could not be written")),
       last_success_(metrics.gauge("budgetd_snapshot_last_success_timestamp_seconds",
                                   "When the last snapshot was written, in unix seconds (0: none yet)")),
       bytes_(metrics.gauge("budgetd_snapshot_bytes", "Size of the last snapshot written")),
@@ -136,7 +150,15 @@ Snapshotter::Snapshotter(Env& env, std::string dir, metrics::Registry& metrics)
                                        "Time ingest waited while a snapshot copied the store", {},
                                        metrics::kLatencyBuckets)),
       duration_seconds_(metrics.histogram("budgetd_snapshot_duration_seconds", "Time to take and write one snapshot",
-                                          {}, metrics::kLatencyBuckets)) {}
+                                          {}, metrics::kLatencyBuckets)) {
+  // Every reason from the start, so rate() and increase() see the first one of each.
+  for (size_t i = 0; i < kSnapshotReasons; ++i) {
+    const metrics::Labels reason{{"reason", std::string(to_string(static_cast<SnapshotReason>(i)))}};
+    taken_[i] = &metrics.counter("budgetd_snapshots_total", "Snapshots written, by why", reason);
+    failed_[i] =
+        &metrics.counter("budgetd_snapshot_failures_total", "Snapshots that could not be written, by why", reason);
+  }
+}
 
 SnapshotCapture Snapshotter::capture(store::WriteGate& gate, const Wal& wal, const store::SloSet& set,
                                      const IdempotencyTable& keys, Timestamp now,
@@ -158,14 +180,19 @@ SnapshotCapture Snapshotter::capture(store::WriteGate& gate, const Wal& wal, con
 }
 
 Result<std::string> Snapshotter::write(SnapshotCapture c, Wal& wal, const IdempotencyTable& keys,
-                                       std::string_view alerts) {
+                                       std::string_view alerts, SnapshotReason reason) {
   const auto start = Steady::now();
   const std::string name = snapshot_name(c.cut);
+  const size_t why = static_cast<size_t>(reason);
   const auto fail = [&](const Status& s) {
-    failed_.inc();
-    log::error("snapshot: could not write a snapshot; the log keeps growing until one succeeds")
-        .field("snapshot", name)
-        .field("error", s.message());
+    failed_[why]->inc();
+    // Once per run of failures (a full disk fails every try): the metric counts the rest.
+    if (failures_in_a_row_++ == 0) {
+      log::error("snapshot: could not write a snapshot; the log keeps growing until one succeeds")
+          .field("snapshot", name)
+          .field("reason", to_string(reason))
+          .field("error", s.message());
+    }
     return s;
   };
   // Keys of batches after the cut are in the log after it; replay restores them. Keys of
@@ -177,7 +204,13 @@ Result<std::string> Snapshotter::write(SnapshotCapture c, Wal& wal, const Idempo
   // power loss could leave the log with a gap below records that come after it.
   if (Status s = wal.sync_now(); !s.ok()) return fail(s);
   if (Status s = env_.write_file_atomically(dir_ + "/" + name, c.bytes); !s.ok()) return fail(s);
-  taken_.inc();
+  taken_[why]->inc();
+  if (failures_in_a_row_ > 0) {
+    log::info("snapshot: written again").field("failed_before", failures_in_a_row_);
+    failures_in_a_row_ = 0;
+  }
+  last_bytes_.store(c.bytes.size(), std::memory_order_relaxed);
+  last_cut_.store(c.cut, std::memory_order_relaxed);
   bytes_.set(static_cast<double>(c.bytes.size()));
   last_success_.set(static_cast<double>(to_unix_ms(c.taken_at)) / 1000.0);
 
@@ -196,14 +229,15 @@ Result<std::string> Snapshotter::write(SnapshotCapture c, Wal& wal, const Idempo
       .field("snapshot", name)
       .field("bytes", uint64_t{c.bytes.size()})
       .field("slos", uint64_t{c.slos})
-      .field("keys", uint64_t{live.size()});
+      .field("keys", uint64_t{live.size()})
+      .field("reason", to_string(reason));
   return name;
 }
 
 Result<std::string> Snapshotter::take(store::WriteGate& gate, Wal& wal, const store::SloSet& set,
                                       const IdempotencyTable& keys, Timestamp now, std::string_view alerts,
-                                      std::span<DurableState* const> states) {
-  return write(capture(gate, wal, set, keys, now, states), wal, keys, alerts);
+                                      std::span<DurableState* const> states, SnapshotReason reason) {
+  return write(capture(gate, wal, set, keys, now, states), wal, keys, alerts, reason);
 }
 
 }  // namespace budgetd::durable

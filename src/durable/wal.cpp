@@ -25,6 +25,8 @@ Wal::Wal(Env& env, WalOptions options, uint64_t next_seq, metrics::Registry& met
                                        "Time one fsync of the write-ahead log took", {}, metrics::kLatencyBuckets)),
       healthy_(
           metrics.gauge("budgetd_wal_healthy", "1 while the write-ahead log takes appends, 0 while it refuses them")),
+      bytes_(metrics.gauge("budgetd_wal_bytes",
+                           "Bytes the write-ahead log's segments take on disk (a snapshot lets the older ones go)")),
       next_seq_(next_seq),
       durable_seq_(next_seq - 1),
       durable_offset_(0) {}
@@ -42,6 +44,9 @@ Status Wal::start_segment_locked(uint64_t first_seq) {
   BUDGETD_RETURN_IF_ERROR(file->append(kSegmentMagic));
   BUDGETD_RETURN_IF_ERROR(file->sync());
   BUDGETD_RETURN_IF_ERROR(env_.sync_dir(options_.dir));
+  // The segment given up stays on disk until a snapshot covers it (unless this one reuses its
+  // name: a failed segment that got no record).
+  if (file_ && file_path_ != path) closed_bytes_ += file_->size();
   file_ = std::move(file);
   file_path_ = path;
   durable_offset_ = file_->size();
@@ -50,9 +55,20 @@ Status Wal::start_segment_locked(uint64_t first_seq) {
 
 Status Wal::open() {
   BUDGETD_RETURN_IF_ERROR(env_.create_dirs(options_.dir));
+  // Earlier processes' segments count until a snapshot lets them go; the one named like the new
+  // segment is started afresh.
+  uint64_t earlier = 0;
+  if (auto names = env_.list(options_.dir); names.ok()) {
+    for (const auto& n : *names) {
+      if (!parse_segment_name(n) || n == segment_name(next_seq_)) continue;
+      if (auto size = env_.file_size(options_.dir + "/" + n); size.ok()) earlier += *size;
+    }
+  }
   {
     std::lock_guard lock(mu_);
+    closed_bytes_ = earlier;
     BUDGETD_RETURN_IF_ERROR(start_segment_locked(next_seq_));
+    publish_size_locked();
   }
   healthy_.set(1);
   sync_thread_ = std::thread([this] { sync_loop(); });
@@ -82,6 +98,7 @@ std::vector<Wal::Completion> Wal::fail_locked(const std::string& reason) {
       }
     }
     next_seq_ = durable_seq_ + 1;
+    publish_size_locked();
     for (auto& w : waiters_) {
       failed.push_back(
           {std::move(w.done), Unavailable("the write-ahead log could not make the batch durable: " + reason)});
@@ -106,6 +123,7 @@ std::vector<Wal::Completion> Wal::take_ready_locked() {
 
 void Wal::append(RecordType type, std::string_view payload, Done done) {
   std::vector<Completion> completions;
+  bool outgrown = false;
   {
     std::lock_guard lock(mu_);
     const auto refuse = [&](Status s) { completions.push_back({std::move(done), std::move(s)}); };
@@ -155,7 +173,9 @@ void Wal::append(RecordType type, std::string_view payload, Done done) {
         }
       }
     }
+    outgrown = passed_limit_locked();
   }
+  if (outgrown && options_.outgrown) options_.outgrown();
   for (auto& c : completions) c.done(std::move(c.result));
 }
 
@@ -245,6 +265,7 @@ void Wal::sync_loop() {
   auto next_interval_sync = Steady::now() + options_.fsync_interval;
   for (;;) {
     std::vector<Completion> completions;
+    bool outgrown = false;
     {
       std::unique_lock lock(mu_);
       if (!failure_.empty()) {
@@ -257,6 +278,11 @@ void Wal::sync_loop() {
           publish_failure_locked();
           healthy_.set(1);
           durable_seq_ = next_seq_ - 1;
+          outgrown = passed_limit_locked();  // the fresh segment's header
+        }
+        if (outgrown && options_.outgrown) {
+          lock.unlock();
+          options_.outgrown();
         }
         continue;
       }
@@ -300,13 +326,48 @@ void Wal::drop_through(uint64_t seq) {
   }
   std::sort(segments.begin(), segments.end());
   // A segment's records end just before the next segment's first seq.
+  uint64_t removed = 0;
   for (size_t i = 0; i + 1 < segments.size(); ++i) {
     const std::string path = options_.dir + "/" + segments[i].second;
     if (segments[i + 1].first - 1 > seq || path == open_segment) break;
-    if (Status s = env_.remove(path); !s.ok()) {
+    // Its size first, so the log's count of bytes on disk stays exact; a segment that cannot be
+    // measured stays (the next snapshot tries again).
+    auto size = env_.file_size(path);
+    Status s = size.ok() ? env_.remove(path) : size.status();
+    if (!s.ok()) {
       log::warn("wal: could not delete a segment a snapshot covers").field("segment", path).field("error", s.message());
+      continue;
     }
+    removed += *size;
   }
+  std::lock_guard lock(mu_);
+  closed_bytes_ -= std::min(closed_bytes_, removed);
+  publish_size_locked();
+}
+
+uint64_t Wal::publish_size_locked() {
+  const uint64_t bytes = closed_bytes_ + (file_ ? file_->size() : 0);
+  disk_bytes_.store(bytes, std::memory_order_relaxed);
+  bytes_.set(static_cast<double>(bytes));
+  return bytes;
+}
+
+bool Wal::passed_limit_locked() {
+  if (publish_size_locked() <= outgrown_limit_) return false;
+  outgrown_limit_ = kUnarmed;
+  return true;
+}
+
+uint64_t Wal::disk_bytes() const { return disk_bytes_.load(std::memory_order_relaxed); }
+
+bool Wal::notify_when_over(uint64_t limit) {
+  std::lock_guard lock(mu_);
+  if (publish_size_locked() > limit) {
+    outgrown_limit_ = kUnarmed;
+    return true;
+  }
+  outgrown_limit_ = limit;
+  return false;
 }
 
 void Wal::close() {

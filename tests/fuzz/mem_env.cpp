@@ -65,6 +65,12 @@ Result<std::vector<std::string>> MemEnv::list(const std::string& dir) {
   return names;
 }
 
+Result<uint64_t> MemEnv::file_size(const std::string& path) {
+  const auto it = files_.find(path);
+  if (it == files_.end()) return not_found("file: " + path);
+  return uint64_t{it->second.size()};
+}
+
 Status MemEnv::create_dirs(const std::string& dir) {
   dirs_.insert(dir);
   return Status::Ok();

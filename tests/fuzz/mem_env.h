@@ -27,6 +27,7 @@ class MemEnv final : public durable::Env {
   Result<std::string> read_file(const std::string& path) override;
   Status write_file_atomically(const std::string& path, std::string_view data) override;
   Result<std::vector<std::string>> list(const std::string& dir) override;
+  Result<uint64_t> file_size(const std::string& path) override;
   Status create_dirs(const std::string& dir) override;
   Status rename(const std::string& from, const std::string& to) override;
   Status remove(const std::string& path) override;

@@ -49,6 +49,7 @@ Result<std::unique_ptr<durable::WritableFile>> FaultyEnv::open_append(const std:
 Status FaultyEnv::write_file_atomically(const std::string& path, std::string_view data) {
   if (const int err = open_errno.load()) return fault(err, "open " + path);
   if (const int err = append_errno.load()) return fault(err, "write " + path);
+  if (const int err = write_file_errno.load()) return fault(err, "write " + path);
   return base().write_file_atomically(path, data);
 }
 

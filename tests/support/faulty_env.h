@@ -16,6 +16,8 @@ class FaultyEnv final : public durable::Env {
   std::atomic<int> append_errno{0};
   std::atomic<int> sync_errno{0};
   std::atomic<int> open_errno{0};
+  // Fails write_file_atomically() alone (snapshots), while the log's appends still work.
+  std::atomic<int> write_file_errno{0};
   // If set, a failing append first writes this many bytes of the data (a partial write).
   std::atomic<size_t> partial_bytes{0};
   std::atomic<uint64_t> syncs{0};
@@ -41,6 +43,7 @@ class FaultyEnv final : public durable::Env {
   Result<std::string> read_file(const std::string& path) override { return base().read_file(path); }
   Status write_file_atomically(const std::string& path, std::string_view data) override;
   Result<std::vector<std::string>> list(const std::string& dir) override { return base().list(dir); }
+  Result<uint64_t> file_size(const std::string& path) override { return base().file_size(path); }
   Status create_dirs(const std::string& dir) override { return base().create_dirs(dir); }
   Status rename(const std::string& from, const std::string& to) override { return base().rename(from, to); }
   Status remove(const std::string& path) override { return base().remove(path); }

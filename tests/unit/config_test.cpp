@@ -272,6 +272,43 @@ slos:
                                      HasSubstr("severity must be page or ticket, not 'pag'")));
 }
 
+// A snapshot is also taken once the log outgrows max(wal_max_bytes, wal_max_store_ratio x the
+// store): the defaults, the values read, and what is refused (issue 17).
+TEST(Config, LogSizeLimitForSnapshots) {
+  const LoadResult defaults = load("slos: []\n");
+  ASSERT_TRUE(defaults.ok()) << defaults.error_text();
+  EXPECT_EQ(defaults.config->storage.wal_max_bytes, uint64_t{1} << 30);
+  EXPECT_EQ(defaults.config->storage.wal_max_store_ratio, 4.0);
+
+  const LoadResult set = load(R"(
+storage: {wal_segment_bytes: 1048576, wal_max_bytes: 4194304, wal_max_store_ratio: 2.5}
+slos: []
+)");
+  ASSERT_TRUE(set.ok()) << set.error_text();
+  EXPECT_EQ(set.config->storage.wal_max_bytes, 4u << 20);
+  EXPECT_EQ(set.config->storage.wal_max_store_ratio, 2.5);
+
+  // Unset, the limit still holds two segments of a large wal_segment_bytes.
+  const LoadResult big_segments = load("storage: {wal_segment_bytes: 1073741824}\nslos: []\n");
+  ASSERT_TRUE(big_segments.ok()) << big_segments.error_text();
+  EXPECT_EQ(big_segments.config->storage.wal_max_bytes, uint64_t{2} << 30);
+
+  const auto refused = [&](const std::string& storage) { return errors(load("storage: " + storage + "\nslos: []\n")); };
+  EXPECT_THAT(
+      refused("{wal_max_bytes: 0}"),
+      ::testing::ElementsAre(HasSubstr("c.yaml:1:26: error: storage.wal_max_bytes must be a whole number from 1")));
+  EXPECT_THAT(refused("{wal_max_bytes: 100000000}"),  // under two default (64 MiB) segments
+              ::testing::ElementsAre(HasSubstr(
+                  "storage.wal_max_bytes must be at least twice storage.wal_segment_bytes (134217728): a snapshot "
+                  "deletes whole log segments")));
+  EXPECT_THAT(refused("{wal_max_store_ratio: 0.5}"),
+              ::testing::ElementsAre(HasSubstr("storage.wal_max_store_ratio must be at least 1")));
+  EXPECT_THAT(refused("{wal_max_store_ratio: 0}"),
+              ::testing::ElementsAre(HasSubstr("storage.wal_max_store_ratio must be a number above 0")));
+  EXPECT_THAT(refused("{wal_max_store_ratio: lots}"),
+              ::testing::ElementsAre(HasSubstr("storage.wal_max_store_ratio must be a number above 0")));
+}
+
 TEST(Config, StorageAndAuth) {
   const LoadResult r = load(R"(
 storage: {dir: /d, fsync: always, fsync_interval: 200ms, snapshot_interval: 1m, wal_segment_bytes: 1048576}

@@ -74,6 +74,50 @@ TEST(Wal, AppendsAndReplaysInOrderAcrossSegments) {
   EXPECT_EQ(r.payloads.back(), "record-20");
 }
 
+// Bytes of the segment files under dir, as the file system counts them.
+uint64_t bytes_on_disk(const std::string& dir) {
+  uint64_t n = 0;
+  for (const auto& e : fs::directory_iterator(dir)) n += fs::file_size(e.path());
+  return n;
+}
+
+// issue 17: the log counts its bytes on disk exactly (through segment switches, deletions and
+// earlier processes' segments) and says once when they pass the limit it is given.
+TEST(Wal, CountsItsBytesOnDiskAndSaysOnceWhenTheyPassTheLimit) {
+  TempDir d;
+  metrics::Registry m;
+  std::atomic<int> outgrown{0};
+  WalOptions o = options(d / "wal");
+  o.segment_bytes = 200;  // a new segment every few records
+  o.outgrown = [&] { ++outgrown; };
+  {
+    Wal wal(Env::posix(), o, 1, m);
+    ASSERT_TRUE(wal.open().ok());
+    EXPECT_EQ(wal.disk_bytes(), bytes_on_disk(d / "wal"));
+    EXPECT_FALSE(wal.notify_when_over(500));
+    for (int i = 1; i <= 20; ++i)
+      ASSERT_TRUE(wal.append_and_wait(RecordType::kBatch, "record-" + std::to_string(i)).ok());
+    EXPECT_EQ(wal.disk_bytes(), bytes_on_disk(d / "wal"));
+    EXPECT_GT(wal.disk_bytes(), 500u);
+    EXPECT_EQ(outgrown.load(), 1) << "once per notify_when_over()";
+    EXPECT_TRUE(wal.notify_when_over(500)) << "past it already: nothing is armed";
+    ASSERT_TRUE(wal.append_and_wait(RecordType::kBatch, "one more").ok());
+    EXPECT_EQ(outgrown.load(), 1);
+
+    wal.drop_through(14);  // the segments holding records 1-14 only
+    EXPECT_EQ(wal.disk_bytes(), bytes_on_disk(d / "wal"));
+    EXPECT_LT(wal.disk_bytes(), 500u);
+    EXPECT_FALSE(wal.notify_when_over(500));
+    EXPECT_THAT(m.render(), HasSubstr("budgetd_wal_bytes " + std::to_string(wal.disk_bytes()) + "\n"));
+  }
+  // A new process counts the segments it finds from the start.
+  Wal again(Env::posix(), o, 22, m);
+  ASSERT_TRUE(again.open().ok());
+  EXPECT_EQ(again.disk_bytes(), bytes_on_disk(d / "wal"));
+  EXPECT_TRUE(again.notify_when_over(100));
+  EXPECT_EQ(outgrown.load(), 1);
+}
+
 // The log retries a fresh segment every recovery_retry (10 ms here): wait for a state it reaches
 // by itself, for up to 5 s.
 template <typename Pred>

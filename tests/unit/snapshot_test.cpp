@@ -164,7 +164,7 @@ TEST(Recovery, SnapshotPlusLogRestoresExactCountsAndFallsBackOnADamagedSnapshot)
       }
       ASSERT_TRUE(snaps.take(gate, wal, *set, keys, kNow).ok());
     }
-    EXPECT_THAT(m.render(), HasSubstr("budgetd_snapshots_total 3\n"));
+    EXPECT_THAT(m.render(), HasSubstr("budgetd_snapshots_total{reason=\"admin\"} 3\n"));
   }
   const auto check = [&](const std::string& expect_snapshot) {
     auto set = slo_set(kTwoSlos);

@@ -192,6 +192,11 @@ struct StorageConfig {
   Millis fsync_interval = kSecond;
   Millis snapshot_interval = 5 * kMinute;
   uint64_t wal_segment_bytes = 64ull << 20;
+  // A snapshot is also taken as soon as the log's segments on disk hold more than
+  // max(wal_max_bytes, wal_max_store_ratio x the last snapshot's size), so a log that grows
+  // faster than snapshot_interval is trimmed (and a restart replays less) all the same.
+  uint64_t wal_max_bytes = 1ull << 30;
+  double wal_max_store_ratio = 4;
   // How far back `GET /v1/slos/{name}?at=T` can ask while every window stays answerable; the
   // rings keep this much beyond their longest window.
   Millis status_lookback = kHour;
@@ -264,8 +269,8 @@ struct ClusterConfig {
   RedisConfig redis;
   std::string stream = "budgetd";  // prefix of every key budgetd keeps in Redis
   AckMode ack = AckMode::kReplicated;
-  int wait_replicas = 1;             // Redis replicas that must hold a record before a replicated 200
-  std::string peer_token_file;       // admin token for a peer's snapshot, when auth is on
+  int wait_replicas = 1;        // Redis replicas that must hold a record before a replicated 200
+  std::string peer_token_file;  // admin token for a peer's snapshot, when auth is on
   Millis heartbeat_interval = kSecond;
   Millis node_timeout = 10 * kSecond;  // a node whose heartbeat is older is not live (trim ignores it)
   Millis lease = 3 * kSecond;          // the notification leader's lease; renewed every lease / 3

@@ -58,9 +58,13 @@ class Daemon final : public api::Backend {
   void stop();
   // The recovery that start() ran.
   const durable::RecoveryReport& recovery() const { return recovery_; }
-  // Writes a snapshot now (POST /-/snapshot, for backups; the snapshot thread calls it every
-  // snapshot_interval). Returns its path.
+  // Writes a snapshot now (POST /-/snapshot, for backups). Returns its path. The snapshot thread
+  // writes one every snapshot_interval, and as soon as the log outgrows its limit (see
+  // snapshot_loop()).
   Result<std::string> take_snapshot() override;
+  // The log size past which a snapshot is taken: max(storage.wal_max_bytes,
+  // storage.wal_max_store_ratio x the last snapshot's bytes, or the store's memory before one).
+  uint64_t log_limit_bytes() const;
   // A snapshot written now, read back (GET /v1/admin/snapshot: a peer bootstraps from it).
   Result<std::string> snapshot_bytes() override;
   // One evaluation of every SLO at the clock's now: alert states, notifications. The evaluator
@@ -107,9 +111,15 @@ class Daemon final : public api::Backend {
   void add_gate_states();
   void publish(std::shared_ptr<const api::ServingState> next);
   // Takes snapshot_mu_, then state_mu_ for the capture only.
-  Result<std::string> write_snapshot();
+  Result<std::string> write_snapshot(durable::SnapshotReason reason);
   // REQUIRES: snapshot_mu_ held.
-  Result<std::string> write_snapshot_locked();
+  Result<std::string> write_snapshot_locked(durable::SnapshotReason reason);
+  // REQUIRES: snapshot_mu_ held, wal_ set. Asks the log to say when it passes log_limit_bytes()
+  // (now: after a snapshot trimmed it, or the config changed); notes at once if it has.
+  void watch_log_size_locked();
+  // The log passed its limit: wakes the snapshot loop. From the log's `outgrown` (an appending
+  // thread, outside the log's lock) and watch_log_size_locked().
+  void log_outgrown();
   void snapshot_loop();
   void evaluator_loop();
   // Wakes the evaluator loop for an evaluation now (after a reload changed the SLOs).
@@ -181,8 +191,13 @@ class Daemon final : public api::Backend {
   std::atomic<bool> shutting_down_{false};
   std::mutex loop_mu_;
   std::condition_variable loop_wake_;
-  bool stopping_ = false;       // guarded by loop_mu_: wakes the background loops
-  bool evaluate_soon_ = false;  // guarded by loop_mu_: the evaluator evaluates at once
+  bool stopping_ = false;           // guarded by loop_mu_: wakes the background loops
+  bool evaluate_soon_ = false;      // guarded by loop_mu_: the evaluator evaluates at once
+  bool log_outgrown_ = false;       // guarded by loop_mu_: the log passed its limit; a snapshot is due
+  bool log_limit_changed_ = false;  // guarded by loop_mu_: a reload may have changed the limit
+  // relaxed: the log's limit, written under snapshot_mu_, read by log_limit_bytes() anywhere.
+  std::atomic<uint64_t> log_limit_bytes_{0};
+  metrics::Gauge& log_limit_gauge_;
   std::thread snapshot_thread_;
   std::atomic<bool> ready_{false};
   metrics::Counter& reloads_ok_;

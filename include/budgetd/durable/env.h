@@ -40,6 +40,7 @@ class Env {
   virtual Result<std::string> read_file(const std::string& path) = 0;
   virtual Status write_file_atomically(const std::string& path, std::string_view data) = 0;
   virtual Result<std::vector<std::string>> list(const std::string& dir) = 0;  // file names
+  virtual Result<uint64_t> file_size(const std::string& path) = 0;
   virtual Status create_dirs(const std::string& dir) = 0;
   virtual Status rename(const std::string& from, const std::string& to) = 0;
   virtual Status remove(const std::string& path) = 0;

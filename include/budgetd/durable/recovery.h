@@ -8,6 +8,8 @@
 // SLOs are matched by name and identity hash (name, service, SLI, matchers): counts recorded for
 // an SLO whose identity changed, or that was removed, are dropped and counted in the report.
 
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <span>
 #include <string>
@@ -61,6 +63,20 @@ struct SnapshotCapture {
   std::chrono::steady_clock::duration pause{};
 };
 
+// Why a snapshot was written: the `reason` label of budgetd_snapshots_total and
+// budgetd_snapshot_failures_total.
+enum class SnapshotReason : uint8_t {
+  kInterval,  // storage.snapshot_interval passed
+  kLogSize,   // the log outgrew its limit (storage.wal_max_bytes, wal_max_store_ratio)
+  kShutdown,  // the clean stop's final snapshot
+  kAdmin,     // POST /-/snapshot, tools and tests
+  kPeer,      // GET /v1/admin/snapshot: a replica bootstraps from it
+};
+inline constexpr size_t kSnapshotReasons = 5;
+std::string_view to_string(SnapshotReason reason);
+
+// Thread safety: one write() at a time (the daemon holds its snapshot lock); the accessors
+// from any thread.
 class Snapshotter {
  public:
   Snapshotter(Env& env, std::string dir, metrics::Registry& metrics);
@@ -73,16 +89,26 @@ class Snapshotter {
   // file atomically, keeps the two newest snapshots and deletes the log segments the older of
   // the two covers (so a damaged newest snapshot can still fall back on the other). Slow disk
   // I/O: callers keep it out of any lock a request or reload needs. Returns the file name.
-  Result<std::string> write(SnapshotCapture capture, Wal& wal, const IdempotencyTable& keys, std::string_view alerts);
+  // A failure is counted every time and logged once until a snapshot is written again.
+  Result<std::string> write(SnapshotCapture capture, Wal& wal, const IdempotencyTable& keys, std::string_view alerts,
+                            SnapshotReason reason = SnapshotReason::kAdmin);
   // Both.
   Result<std::string> take(store::WriteGate& gate, Wal& wal, const store::SloSet& set, const IdempotencyTable& keys,
-                           Timestamp now, std::string_view alerts = {}, std::span<DurableState* const> states = {});
+                           Timestamp now, std::string_view alerts = {}, std::span<DurableState* const> states = {},
+                           SnapshotReason reason = SnapshotReason::kAdmin);
+  // Bytes and cut of the last snapshot this snapshotter wrote; 0 before the first.
+  uint64_t last_bytes() const { return last_bytes_.load(std::memory_order_relaxed); }
+  uint64_t last_cut() const { return last_cut_.load(std::memory_order_relaxed); }
 
  private:
   Env& env_;
   const std::string dir_;
-  metrics::Counter& taken_;
-  metrics::Counter& failed_;
+  std::array<metrics::Counter*, kSnapshotReasons> taken_{};
+  std::array<metrics::Counter*, kSnapshotReasons> failed_{};
+  // relaxed: sizes for the log's limit and metrics, ordering nothing.
+  std::atomic<uint64_t> last_bytes_{0};
+  std::atomic<uint64_t> last_cut_{0};
+  uint64_t failures_in_a_row_ = 0;  // write() only
   metrics::Gauge& last_success_;
   metrics::Gauge& bytes_;
   metrics::Histogram& pause_seconds_;

@@ -26,9 +26,16 @@
 // drops them; only a crash before that fresh segment exists could still apply them (retries
 // with the same Idempotency-Key then count once).
 //
+// Size: the log counts the bytes its segment files take on disk (budgetd_wal_bytes), the open
+// one and those a snapshot has not yet let drop_through() delete. notify_when_over() asks for
+// `outgrown` once they pass a limit, so the daemon can snapshot (and trim) a log that grows
+// faster than the snapshot interval; the check costs an append one compare.
+//
 // Thread safety: every method may be called from any thread.
 
+#include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -52,6 +59,10 @@ struct WalOptions {
   Millis fsync_interval = kSecond;
   uint64_t segment_bytes = 64ull << 20;
   std::chrono::milliseconds recovery_retry{1000};  // how often a failed log tries a fresh segment
+  // Called once the segments on disk pass the limit of notify_when_over(): on the thread whose
+  // append passed it, after the log's lock is released, so it may take locks of its own but
+  // should only note the fact and return (the append's batch is waiting for its answer).
+  std::function<void()> outgrown;
 };
 
 class Wal final : public RecordLog {
@@ -74,6 +85,13 @@ class Wal final : public RecordLog {
   uint64_t last_seq() const;
   // Deletes the segments whose records all have seq <= `seq`; never the open one.
   void drop_through(uint64_t seq);
+  // Bytes of every segment file on disk: what the log takes, and what a restart without a
+  // snapshot would read. Never waits (scrapes and tests call it).
+  uint64_t disk_bytes() const;
+  // Arms `options.outgrown` to be called once disk_bytes() exceeds `limit`; a call replaces the
+  // previous limit, and each one is good for one call of `outgrown`. Returns true, arming
+  // nothing, when the log is past `limit` already.
+  bool notify_when_over(uint64_t limit);
   // Empty while the log takes appends; otherwise why it does not. Never waits for an append or
   // an fsync (readiness probes call it).
   std::string failure() const;
@@ -103,6 +121,11 @@ class Wal final : public RecordLog {
   Status start_segment_locked(uint64_t first_seq);
   // REQUIRES: mu_. Copies failure_ to where failure() reads it.
   void publish_failure_locked();
+  // REQUIRES: mu_. Publishes the bytes on disk after they changed, and returns them.
+  uint64_t publish_size_locked();
+  // REQUIRES: mu_. publish_size_locked(); true when the bytes just passed the armed limit (which
+  // disarms it): the caller runs `outgrown` once the lock is released.
+  bool passed_limit_locked();
   // Unsynced bytes past which the sync thread runs before its interval is up (kInterval).
   uint64_t unsynced_wake_bytes() const { return options_.segment_bytes / 4; }
 
@@ -114,6 +137,7 @@ class Wal final : public RecordLog {
   metrics::Counter& failures_;
   metrics::Histogram& fsync_seconds_;
   metrics::Gauge& healthy_;
+  metrics::Gauge& bytes_;
 
   mutable std::mutex mu_;
   std::condition_variable wake_;
@@ -127,6 +151,14 @@ class Wal final : public RecordLog {
   // failure_ as failure() reads it. A leaf lock of its own, taken under mu_ only to write.
   mutable std::mutex failure_mu_;
   std::string failure_text_;  // guarded by failure_mu_
+  // Bytes of the segment files on disk other than the open one (a failed segment that was
+  // given up for a fresh one counts here until drop_through() deletes it).
+  uint64_t closed_bytes_ = 0;
+  uint64_t outgrown_limit_ = kUnarmed;  // notify_when_over()'s limit; kUnarmed once it fired
+  static constexpr uint64_t kUnarmed = ~uint64_t{0};
+  // closed_bytes_ + the open segment's size, written under mu_ for readers that must not take
+  // it. relaxed: a size for metrics and the daemon's limit, ordering nothing else.
+  std::atomic<uint64_t> disk_bytes_{0};
   bool stop_ = false;
   bool closed_ = false;
   std::thread sync_thread_;
