@@ -104,7 +104,8 @@ void Replicator::tail_loop(int shard) {
       }
     }
     if (consumed < records.size()) {
-      // This node's own record, which its publisher is still confirming: look again shortly.
+      // This node's own record, which its publisher is still confirming, or a batch whose key
+      // this node is committing: look again shortly.
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     uint64_t lag = 0;
@@ -142,13 +143,19 @@ size_t Replicator::apply_entries(int shard, const std::vector<StreamRecord>& rec
     if (!r.origin.empty()) {
       const ReplicationState::Verdict v = state_->judge(r, epoch);
       if (v == ReplicationState::Verdict::kWait) break;
-      if (v == ReplicationState::Verdict::kApply &&
-          (r.type != durable::RecordType::kBatch || admit_batch(r, *slos, now))) {
+      const Admission a = v != ReplicationState::Verdict::kApply ? Admission::kSkip
+                          : r.type == durable::RecordType::kBatch ? admit_batch(r, *slos, now)
+                                                                   : Admission::kApply;
+      if (a == Admission::kWait) break;
+      if (a == Admission::kApply) {
         if (Status s = applier.apply(r.type, r.payload, 0, now); !s.ok()) {
           log::error("replication: a record could not be applied; skipped")
               .field("id", r.id)
               .field("origin", r.origin)
               .field("error", s.message());
+          // Its key was claimed above and never completed: free it, or it stays in flight.
+          if (auto b = durable::decode_batch(r.payload); b.ok() && b->idempotency)
+            deps_.keys.abandon(b->idempotency->key);
         } else {
           applied_records_.inc();
         }
@@ -159,19 +166,22 @@ size_t Replicator::apply_entries(int shard, const std::vector<StreamRecord>& rec
   return i;
 }
 
-bool Replicator::admit_batch(const StreamRecord& r, const store::SloSet& set, Timestamp now) {
+Replicator::Admission Replicator::admit_batch(const StreamRecord& r, const store::SloSet& set, Timestamp now) {
   auto batch = durable::decode_batch(r.payload);
-  if (!batch.ok()) return true;  // the applier reports it
+  if (!batch.ok()) return Admission::kApply;  // the applier reports it
   // A key past its TTL is forgotten everywhere (restore() ignores it): nothing to claim.
   if (batch->idempotency && batch->idempotency->received + deps_.idempotency_ttl > now) {
     const durable::IdempotentAnswer& key = *batch->idempotency;
     std::string first;
     const auto claim = deps_.keys.claim(key.key, key.body_hash, now, &first);
     // Counted here already under this key (the same batch, retried on two replicas): once.
-    if (claim == durable::IdempotencyTable::Claim::kReplay) return false;
-    // kNew left the key in flight: the applier's restore() completes it. kInFlight: this
-    // replica is committing the same key right now; under ack: replicated its publisher finds
-    // the key held in Redis and refuses it, so the stream's copy is the one that counts.
+    if (claim == durable::IdempotencyTable::Claim::kReplay) return Admission::kSkip;
+    // This replica is committing a retry of the same batch right now. Applying the stream's
+    // copy as well would count it twice here, so wait for that commit: under ack: local it
+    // completes the key (then kReplay above); under ack: replicated its publisher finds the
+    // key held in Redis and refuses it (then kNew, and the stream's copy is the one that counts).
+    if (claim == durable::IdempotencyTable::Claim::kInFlight) return Admission::kWait;
+    // kNew left the key in flight: the applier's restore() completes it.
   }
   std::lock_guard lock(mismatch_mu_);
   for (const durable::BatchRecord::Slo& slo : batch->slos) {
@@ -196,7 +206,7 @@ bool Replicator::admit_batch(const StreamRecord& r, const store::SloSet& set, Ti
     ++it->second.records;
   }
   mismatched_slos_.set(static_cast<double>(mismatched_.size()));
-  return true;
+  return Admission::kApply;
 }
 
 ReplicationStatus Replicator::status() const {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "budgetd/cluster/replicator.h"
+#include "budgetd/durable/idempotency.h"
 #include "cluster_fixture.h"
 #include "redis_server.h"
 
@@ -109,6 +110,50 @@ void retry_on_another_replica_counts_once(const std::string& ack) {
 
 TEST(Replication, RetryOnAnotherReplicaCountsOnceReplicated) { retry_on_another_replica_counts_once("replicated"); }
 TEST(Replication, RetryOnAnotherReplicaCountsOnceLocal) { retry_on_another_replica_counts_once("local"); }
+
+}  // namespace
+}  // namespace budgetd::test
+
+namespace budgetd::test {
+namespace {
+
+// The race behind a retry's double count: the stream's copy of a batch reaches a replica while
+// that replica is committing a retry of the same batch (its Idempotency-Key in flight there).
+// The tailer must wait for that commit instead of applying both; here the "commit" is the key
+// claimed directly in replica b's table, so the moment is exact rather than a matter of luck.
+TEST(Replication, AStreamCopyWaitsWhileThisReplicaCommitsTheSameKey) {
+  RedisServer redis;
+  Replicas r(redis, "local", 2);
+  TestDaemon& a = *r.nodes[0];
+  TestDaemon& b = *r.nodes[1];
+  std::mt19937_64 rng(5);
+  const RandomBatch batch = random_batch(rng, 5);
+  const std::map<std::string, std::string> key = {{"Idempotency-Key", "in-flight-on-b"}};
+  durable::IdempotencyTable& b_keys = b.daemon().idempotency();
+  std::string unused;
+  ASSERT_EQ(b_keys.claim("in-flight-on-b", durable::IdempotencyTable::hash_body(batch.body), b.clock().now(), &unused),
+            durable::IdempotencyTable::Claim::kNew);
+  const Model before = widest(all_windows(b.port()));
+
+  const HttpResult first = HttpClient(a.port()).post("/v1/events", batch.body, batch.content_type, key);
+  ASSERT_EQ(first.status, 200) << first.body;
+  // b's tailer reaches the record and holds it back (it stays unapplied, counted in the lag).
+  ASSERT_TRUE(eventually([&] { return b.daemon().replication_view()->status().lag_records >= 1; }));
+  EXPECT_EQ(widest(all_windows(b.port())), before);
+
+  // b's commit gives up (as an ack: replicated publisher does when Redis holds the key for a):
+  // the stream's copy is now the one that counts, once.
+  b_keys.abandon("in-flight-on-b");
+  Model expected = before;
+  add(expected, batch.adds);
+  ASSERT_TRUE(eventually([&] { return r.converged(expected); }))
+      << describe(expected) << " vs " << describe(widest(all_windows(b.port())));
+  const HttpResult retry = HttpClient(b.port()).post("/v1/events", batch.body, batch.content_type, key);
+  EXPECT_EQ(retry.status, 200);
+  EXPECT_EQ(retry.header("idempotent-replayed"), "true");
+  EXPECT_EQ(retry.body, first.body);
+  EXPECT_EQ(widest(all_windows(b.port())), expected);
+}
 
 }  // namespace
 }  // namespace budgetd::test

@@ -113,12 +113,17 @@ class Replicator final : public durable::RecordLog, public ReplicationView {
   void claim_keys(class RedisClient& redis, std::vector<Pending>& batch);
   void tail_loop(int shard);
   // Applies the entries of one XREAD reply inside the gate; returns how many it consumed (it
-  // stops before a record of this node's that its publisher is still deciding about).
+  // stops before a record of this node's that its publisher is still deciding about, and before
+  // a batch whose Idempotency-Key this node is committing right now).
   size_t apply_entries(int shard, const std::vector<StreamRecord>& records);
-  // Before a batch record from the stream is applied: false when this replica already counted
-  // the batch under its Idempotency-Key (a retry another replica accepted too). Notes the SLOs
+  // Before a batch record from the stream is applied. kSkip: this replica already counted the
+  // batch under its Idempotency-Key (a retry another replica accepted too). kWait: this replica
+  // is committing a batch under the same key at this moment; once that commit is done or
+  // abandoned, the record is judged again (so the batch counts once here either way). kApply
+  // leaves the record's key claimed (in flight) until the applier completes it. Notes the SLOs
   // it names that this node cannot apply it to.
-  bool admit_batch(const StreamRecord& r, const store::SloSet& set, Timestamp now);
+  enum class Admission { kApply, kSkip, kWait };
+  Admission admit_batch(const StreamRecord& r, const store::SloSet& set, Timestamp now);
   // Redis's answer for stream keys' lag when a tailer is behind (one Lua call, no payloads).
   void update_lag(class RedisClient& redis, int shard, const std::string& position);
   void fail_all(std::vector<Pending>& batch, const Status& why);
