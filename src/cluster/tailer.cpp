@@ -143,9 +143,9 @@ size_t Replicator::apply_entries(int shard, const std::vector<StreamRecord>& rec
     if (!r.origin.empty()) {
       const ReplicationState::Verdict v = state_->judge(r, epoch);
       if (v == ReplicationState::Verdict::kWait) break;
-      const Admission a = v != ReplicationState::Verdict::kApply ? Admission::kSkip
+      const Admission a = v != ReplicationState::Verdict::kApply  ? Admission::kSkip
                           : r.type == durable::RecordType::kBatch ? admit_batch(r, *slos, now)
-                                                                   : Admission::kApply;
+                                                                  : Admission::kApply;
       if (a == Admission::kWait) break;
       if (a == Admission::kApply) {
         if (Status s = applier.apply(r.type, r.payload, 0, now); !s.ok()) {
@@ -153,9 +153,6 @@ size_t Replicator::apply_entries(int shard, const std::vector<StreamRecord>& rec
               .field("id", r.id)
               .field("origin", r.origin)
               .field("error", s.message());
-          // Its key was claimed above and never completed: free it, or it stays in flight.
-          if (auto b = durable::decode_batch(r.payload); b.ok() && b->idempotency)
-            deps_.keys.abandon(b->idempotency->key);
         } else {
           applied_records_.inc();
         }

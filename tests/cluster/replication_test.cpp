@@ -153,6 +153,22 @@ TEST(Replication, AStreamCopyWaitsWhileThisReplicaCommitsTheSameKey) {
   EXPECT_EQ(retry.header("idempotent-replayed"), "true");
   EXPECT_EQ(retry.body, first.body);
   EXPECT_EQ(widest(all_windows(b.port())), expected);
+
+  // The other outcome: b's commit of a second batch's key completes (ack: local commits a retry
+  // as its own batch); the stream's copy is then skipped on b, which counted it already.
+  const RandomBatch second = random_batch(rng, 5);
+  const std::map<std::string, std::string> key2 = {{"Idempotency-Key", "completed-on-b"}};
+  durable::IdempotentAnswer answer;
+  answer.key = "completed-on-b";
+  answer.body_hash = durable::IdempotencyTable::hash_body(second.body);
+  answer.received = b.clock().now();
+  ASSERT_EQ(b_keys.claim(answer.key, answer.body_hash, answer.received, &unused),
+            durable::IdempotencyTable::Claim::kNew);
+  ASSERT_EQ(HttpClient(a.port()).post("/v1/events", second.body, second.content_type, key2).status, 200);
+  ASSERT_TRUE(eventually([&] { return b.daemon().replication_view()->status().lag_records >= 1; }));
+  b_keys.complete(answer);
+  ASSERT_TRUE(eventually([&] { return b.daemon().replication_view()->status().lag_records == 0; }));
+  EXPECT_EQ(widest(all_windows(b.port())), expected);  // not counted a second time on b
 }
 
 }  // namespace
