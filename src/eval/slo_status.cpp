@@ -60,27 +60,18 @@ Status check_instant(Timestamp at, Timestamp now, Millis lookback) {
   return Status::Ok();
 }
 
-// The longest window evaluated at each resolution: how far back each ring is read (one pass per
-// ring serves every rolling and alert window, window_sums.h).
-std::vector<std::pair<Millis, Millis>> longest_per_resolution(const store::StoredSlo& slo) {
-  std::vector<std::pair<Millis, Millis>> longest;
-  const auto need = [&](Millis length) {
-    const Millis r = resolution_for(length);
-    for (auto& [res, w] : longest) {
-      if (res == r) {
-        w = std::max(w, length);
-        return;
-      }
-    }
-    longest.emplace_back(r, length);
-  };
-  for (const Millis length : slo.windows) need(length);
+// Every window evaluate_slo() reads from the sums: the rolling ones (the bucket holding `at`
+// included), the alert rules' completed-bucket windows and the forecast's completed hour.
+std::vector<WindowBounds> windows_read(const store::StoredSlo& slo, Timestamp at) {
+  std::vector<WindowBounds> wanted;
+  wanted.reserve(slo.windows.size() + 2 * slo.spec->alert_rules.size() + 1);
+  for (const Millis length : slo.windows) wanted.push_back(window_bounds(length, at));
   for (const config::AlertRuleSpec& rule : slo.spec->alert_rules) {
-    need(rule.long_window.length);
-    need(rule.short_window.length);
+    wanted.push_back(completed_window_bounds(rule.long_window.length, at));
+    wanted.push_back(completed_window_bounds(rule.short_window.length, at));
   }
-  need(kHour);
-  return longest;
+  wanted.push_back(completed_window_bounds(kHour, at));
+  return wanted;
 }
 
 // A window over the sums: rolling (the bucket holding `at` included) or of completed buckets.
@@ -140,7 +131,7 @@ Result<SloStatus> evaluate_slo(const store::StoredSlo& slo, Timestamp at, Timest
     status.windows.push_back(b.window);
     status.budgets.push_back(std::move(b));
   }
-  const WindowSums sums(*slo.series, at, longest_per_resolution(slo));
+  const WindowSums sums(*slo.series, windows_read(slo, at));
   for (const Millis length : slo.windows) {
     std::string name = format_duration(length);
     if (status.window(name) != nullptr) continue;  // a budget window of the same length

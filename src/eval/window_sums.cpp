@@ -1,38 +1,92 @@
 #include "window_sums.h"
 
-#include "prefix_scan.h"
+#include <algorithm>
+
+#include "budgetd/store/tagged_word.h"
 
 namespace budgetd::eval {
 
-WindowSums::WindowSums(const store::SloSeries& series, Timestamp at,
-                       const std::vector<std::pair<Millis, Millis>>& longest)
-    : series_(series) {
-  for (const auto& [resolution, window] : longest) {
+namespace {
+
+// The edges the windows at `resolution` start and end on, sorted, each once.
+std::vector<int64_t> edges_at(Millis resolution, const std::vector<WindowBounds>& wanted) {
+  std::vector<int64_t> edges;
+  for (const WindowBounds& w : wanted) {
+    if (w.resolution != resolution) continue;
+    edges.push_back(w.first_bucket());
+    edges.push_back(w.end_bucket());
+  }
+  std::sort(edges.begin(), edges.end());
+  edges.erase(std::unique(edges.begin(), edges.end()), edges.end());
+  return edges;
+}
+
+}  // namespace
+
+WindowSums::WindowSums(const store::SloSeries& series, const std::vector<WindowBounds>& wanted) : series_(series) {
+  for (const Millis resolution : kResolutions) {
     const store::BucketRing* ring = series.ring(resolution);
     if (ring == nullptr) continue;
+    const std::vector<int64_t> at = edges_at(resolution, wanted);
+    if (at.empty()) continue;
+    const int64_t first = at.front();
+    const int64_t end = at.back();
+    // A range longer than the ring would count slots twice: leave such windows to sum().
+    if (end - first > static_cast<int64_t>(ring->slots())) continue;
     Loaded l;
     l.resolution = resolution;
-    const int64_t end = bucket_index(at, resolution) + 1;  // the bucket holding `at` included
-    // One bucket more than the window: the completed-bucket window ends one bucket earlier.
-    l.first = end - window.count() / resolution.count() - 1;
-    append_prefix_sums(*ring, l.first, end, l.prefix, [](Prefix&, store::Counts) {});
+    l.edges.reserve(at.size());
+    Run run;
+    size_t next_edge = 0;
+    int64_t next = first;  // the next bucket to account for
+    // Records the totals before bucket `b` at each edge there is at b.
+    const auto mark = [&](int64_t b) {
+      for (; next_edge < at.size() && at[next_edge] == b; ++next_edge) {
+        run.bucket = b;
+        l.edges.push_back(run);
+      }
+    };
+    // scan() skips expired buckets (and those before bucket 0, which sum() does not count as
+    // expired): the gaps say which.
+    const auto skip_to = [&](int64_t b) {
+      for (; next < b; ++next) {
+        mark(next);
+        if (next >= 0) ++run.expired;
+      }
+    };
+    ring->scan(first, end, [&](int64_t b, store::Counts c) {
+      skip_to(b);
+      mark(b);
+      run.good += c.good;
+      run.total += c.total;
+      run.nonempty += c.total != 0 ? 1 : 0;
+      run.saturated += (c.total == store::tagged::kPayloadMax || c.good == store::tagged::kPayloadMax) ? 1 : 0;
+      ++next;
+    });
+    skip_to(end);
+    mark(end);
     loaded_.push_back(std::move(l));
   }
+}
+
+const WindowSums::Run* WindowSums::edge(const Loaded& l, int64_t bucket) const {
+  for (const Run& r : l.edges) {
+    if (r.bucket == bucket) return &r;
+  }
+  return nullptr;
 }
 
 store::BucketSum WindowSums::sum(const WindowBounds& bounds) const {
   for (const Loaded& l : loaded_) {
     if (l.resolution != bounds.resolution) continue;
-    const int64_t from = bounds.first_bucket() - l.first;
-    const int64_t to = bounds.end_bucket() - l.first;
-    if (from < 0 || to >= static_cast<int64_t>(l.prefix.size()) || from > to) break;
-    const Prefix& a = l.prefix[static_cast<size_t>(from)];
-    const Prefix& b = l.prefix[static_cast<size_t>(to)];
+    const Run* a = edge(l, bounds.first_bucket());
+    const Run* b = edge(l, bounds.end_bucket());
+    if (a == nullptr || b == nullptr || a->bucket > b->bucket) break;
     store::BucketSum s;
-    s.counts = {b.good - a.good, b.total - a.total};
-    s.nonempty_buckets = b.nonempty - a.nonempty;
-    s.expired_buckets = b.expired - a.expired;
-    s.saturated_buckets = b.saturated - a.saturated;
+    s.counts = {b->good - a->good, b->total - a->total};
+    s.nonempty_buckets = b->nonempty - a->nonempty;
+    s.expired_buckets = b->expired - a->expired;
+    s.saturated_buckets = b->saturated - a->saturated;
     return s;
   }
   return series_.sum(bounds);
