@@ -38,12 +38,13 @@ void header(std::string& out, const FamilyText& f) {
   fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} {}\n", f.name, f.help, f.name, f.type);
 }
 
-// `,name="value"` with the value escaped.
-std::string label(std::string_view name, std::string_view value) {
-  std::string out = fmt::format(",{}=\"", name);
+// Appends `,name="value"` with the value escaped.
+void append_label(std::string& out, std::string_view name, std::string_view value) {
+  out += ',';
+  out += name;
+  out += "=\"";
   metrics::append_label_value(out, value);
   out += '"';
-  return out;
 }
 
 }  // namespace
@@ -84,34 +85,42 @@ void SloMetricsWriter::add(const store::StoredSlo& slo, const eval::SloStatus& s
   labels_ += '"';
 
   sample(kObjective, "", spec.objective.ratio());
+  // One buffer for every sample's extra labels: a string per label was ~20 allocations per SLO
+  // per tick.
+  std::string extra;
   for (const eval::WindowReport& w : status.windows) {
     double sli = eval::sli_ratio(w.counts);
     for (const eval::BudgetReport& b : status.budgets) {
       if (b.window.name == w.name) sli = b.sli;
     }
-    const std::string window = label("window", w.name);
-    sample(kSli, window, sli);
-    sample(kBurnRate, window, w.burn_rate);
+    extra.clear();
+    append_label(extra, "window", w.name);
+    sample(kSli, extra, sli);
+    sample(kBurnRate, extra, w.burn_rate);
   }
   for (size_t i = 0; i < status.budgets.size(); ++i) {
     const eval::BudgetReport& b = status.budgets[i];
-    sample(kRemaining,
-           label("window", b.window.name) + (i == spec.primary ? ",primary=\"true\"" : ",primary=\"false\""),
-           b.remaining);
+    extra.clear();
+    append_label(extra, "window", b.window.name);
+    extra += i == spec.primary ? ",primary=\"true\"" : ",primary=\"false\"";
+    sample(kRemaining, extra, b.remaining);
   }
   sample(kEvents, ",result=\"good\"", static_cast<double>(slo.series->ingested_good()));
   sample(kEvents, ",result=\"bad\"", static_cast<double>(slo.series->ingested_bad()));
   const size_t tier = policy::tier_index(spec.policy, status.primary(), spec.objective);
   for (size_t i = 0; i < spec.policy.tiers.size(); ++i) {
-    sample(kTier, label("tier", spec.policy.tiers[i].name), i == tier ? 1.0 : 0.0);
+    extra.clear();
+    append_label(extra, "tier", spec.policy.tiers[i].name);
+    sample(kTier, extra, i == tier ? 1.0 : 0.0);
   }
   for (const eval::AlertRuleReport& a : status.alerts) {
     const config::AlertRuleSpec& rule = *a.rule;
-    const auto state = alerts.find(spec.name, rule.name);
-    const bool firing = state && state->state == eval::AlertState::kFiring;
-    const std::string rule_labels = label("rule", rule.name) + label("severity", config::to_string(rule.severity));
-    sample(kFiring, rule_labels, firing ? 1.0 : 0.0);
-    sample(kInsufficientData, rule_labels, !firing && a.low_traffic ? 1.0 : 0.0);
+    const bool firing = alerts.is_firing(spec.name, rule.name);
+    extra.clear();
+    append_label(extra, "rule", rule.name);
+    append_label(extra, "severity", config::to_string(rule.severity));
+    sample(kFiring, extra, firing ? 1.0 : 0.0);
+    sample(kInsufficientData, extra, !firing && a.low_traffic ? 1.0 : 0.0);
   }
   const eval::BudgetReport& primary = status.primary();
   const bool too_few = primary.method == config::BudgetingMethod::kOccurrences &&

@@ -45,7 +45,9 @@ std::vector<AlertChange> AlertTracker::observe(const store::StoredSlo& slo, cons
   const config::SloSpec& spec = *slo.spec;
   for (const AlertRuleReport& report : status.alerts) {
     const config::AlertRuleSpec& rule = *report.rule;
-    AlertInstance& a = alerts_[spec.name + "/" + rule.name];
+    auto it = alerts_.find(key_of(spec.name, rule.name));
+    if (it == alerts_.end()) it = alerts_.emplace(key_, AlertInstance{}).first;
+    AlertInstance& a = it->second;
     bool fired = false;
     a.slo = spec.name;
     a.service = spec.service;
@@ -155,11 +157,24 @@ std::vector<AlertInstance> AlertTracker::insufficient_data() const {
   return out;
 }
 
+const std::string& AlertTracker::key_of(std::string_view slo, std::string_view rule) const {
+  key_.assign(slo);
+  key_ += '/';
+  key_ += rule;
+  return key_;
+}
+
 std::optional<AlertInstance> AlertTracker::find(std::string_view slo, std::string_view rule) const {
   std::lock_guard lock(mu_);
-  const auto it = alerts_.find(std::string(slo) + "/" + std::string(rule));
+  const auto it = alerts_.find(key_of(slo, rule));
   if (it == alerts_.end()) return std::nullopt;
   return it->second;
+}
+
+bool AlertTracker::is_firing(std::string_view slo, std::string_view rule) const {
+  std::lock_guard lock(mu_);
+  const auto it = alerts_.find(key_of(slo, rule));
+  return it != alerts_.end() && it->second.state == AlertState::kFiring;
 }
 
 std::vector<AlertEpisode> AlertTracker::episodes(std::string_view slo) const {
