@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """End-to-end benchmarks of a Release budgetd with budgetd-loadgen on the same machine.
 
-Usage: bench/e2e.py BUILD_DIR [--runs 3] [--duration 5]
+Usage: bench/e2e.py BUILD_DIR [--runs 3] [--duration 5] [--groups ingest,fsync,many,spread,huge]
 
 Starts budgetd on generated configs (100 ratio SLOs, default alert rules, fsync interval unless
-said otherwise; 10,000 SLOs for the scrape, list and start-up rows), drives it with
-budgetd-loadgen, and prints a markdown table of medians of --runs runs next to the targets of
-issues 5, 11 and 17. Each figure's command is printed above the table.
+said otherwise; 10,000 SLOs for the scrape, list and start-up rows; 1,000 for the spread and
+disk rows; 100,000 for the scale rows), drives it with budgetd-loadgen (and wrk, with the same
+body, where it is installed), and prints a markdown table of medians of --runs runs next to the
+targets of issues 5, 11 and 17. Each figure's command is printed above the table.
 """
 
 import argparse
@@ -18,6 +19,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import shutil
+import threading
 import urllib.request
 
 PORT = 18080
@@ -68,6 +71,24 @@ class Budgetd:
         with urllib.request.urlopen(f"http://127.0.0.1:{PORT}{path}", timeout=60) as r:
             return json.load(r)
 
+    def metric(self, name):
+        """The sum of every sample of `name` (any labels) in GET /metrics."""
+        with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/metrics", timeout=600) as r:
+            text = r.read().decode()
+        total = 0.0
+        for line in text.splitlines():
+            if line.startswith(name + " ") or line.startswith(name + "{"):
+                total += float(line.rsplit(" ", 1)[1])
+        return total
+
+    def written_bytes(self):
+        """Bytes this process passed to write(2) and friends so far (/proc/PID/io wchar)."""
+        with open(f"/proc/{self.proc.pid}/io") as f:
+            for line in f:
+                if line.startswith("wchar:"):
+                    return int(line.split()[1])
+        return 0
+
     def stop(self):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -77,6 +98,29 @@ class Budgetd:
 def loadgen(build, *args):
     out = sh([f"{build}/bench/budgetd-loadgen", "--port", str(PORT), *map(str, args)])
     return json.loads(out)
+
+
+def wrk_events_per_s(build, tmp, d, slos, ts):
+    """wrk posting budgetd-loadgen's own first batch body (1,000 events), 4 connections, 1 thread."""
+    if shutil.which("wrk") is None:
+        return None
+    body = os.path.join(tmp, f"body-{slos}-{int(ts)}.json")
+    sh([f"{build}/bench/budgetd-loadgen", "--write-body", body, "--batch", "1000", "--slos", str(slos),
+        *([] if ts else ["--no-ts"])])
+    script = os.path.join(tmp, "post.lua")
+    with open(script, "w") as f:
+        f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+                f'local f = io.open("{body}", "rb")\nwrk.body = f:read("*a")\nf:close()\n'
+                'done = function(summary, latency, requests)\n'
+                '  io.write(string.format("REQUESTS %d ERRORS %d SECONDS %f\\n", summary.requests,\n'
+                '    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write\n'
+                '    + summary.errors.timeout, summary.duration / 1e6))\nend\n')
+    out = sh(["wrk", "-t1", "-c4", f"-d{d}", "-s", script, f"http://127.0.0.1:{PORT}/v1/events"])
+    fields = out.split("REQUESTS", 1)[1].split()
+    requests, errors, seconds = int(fields[0]), int(fields[2]), float(fields[4])
+    if errors:
+        raise SystemExit(f"wrk saw {errors} errors: {out}")
+    return requests * 1000 / seconds
 
 
 def median(runs, key):
@@ -120,82 +164,207 @@ def scrape_rows(b, srv, n, d):
     return rows
 
 
+def ts_rows(b, n, d, ceiling, tmp):
+    """Ingest of events with and without a `ts`, by budgetd-loadgen and by wrk on the same body (issue 17)."""
+    rows = []
+    shapes = {True: [], False: [], "wrk-ts": [], "wrk-nots": []}
+    for _ in range(n):  # interleaved, so a noisy minute hits both shapes alike
+        for ts in (True, False):
+            shapes[ts].append(loadgen(b, "--connections", 4, "--batch", 1000, "--duration", d, "--slos", 100,
+                                      *([] if ts else ["--no-ts"]))["events_per_s"])
+            w = wrk_events_per_s(b, tmp, d, 100, ts)
+            if w is not None:
+                shapes["wrk-ts" if ts else "wrk-nots"].append(w)
+    for ts in (True, False):
+        e = statistics.median(shapes[ts])
+        rows.append((f"end-to-end ingest, batches of 1,000 {'with' if ts else 'without'} `ts`, budgetd-loadgen",
+                     f"{e:,.0f} events/s, {e / ceiling:.2f} of the ceiling ({ceiling:,.0f})",
+                     ">= 0.9 of the ceiling with `ts`"))
+        wk = shapes["wrk-ts" if ts else "wrk-nots"]
+        if wk:
+            e = statistics.median(wk)
+            rows.append((f"the same body {'with' if ts else 'without'} `ts`, wrk (1 thread, 4 connections)",
+                         f"{e:,.0f} events/s, {e / ceiling:.2f} of the ceiling", ">= 0.9 of the ceiling with `ts`"))
+    return rows
+
+
+def spread_rows(b, n, d, tmp):
+    """Batches spread over 1,000 SLOs against 10, and the disk each accepted event costs (issue 17)."""
+    rows = []
+    srv = Budgetd(b, 1000, "interval", os.path.join(tmp, "spread"))
+    srv.start()
+    try:
+        narrow, wide, per_event, wchar_per_event, peaks = [], [], [], [], []
+        for _ in range(n):
+            narrow.append(loadgen(b, "--connections", 4, "--batch", 1000, "--duration", d, "--slos", 10)["events_per_s"])
+            log0, wchar0 = srv.metric("budgetd_wal_append_bytes_total"), srv.written_bytes()
+            peak, stop = [0.0, 0.0], threading.Event()
+
+            def sample():  # the log's size and the store's (the last snapshot) while the load runs
+                while not stop.wait(0.5):
+                    log = srv.metric("budgetd_wal_bytes")
+                    if log > peak[0]:
+                        peak[0], peak[1] = log, srv.metric("budgetd_snapshot_bytes")
+            t = threading.Thread(target=sample)
+            t.start()
+            r = loadgen(b, "--connections", 4, "--batch", 1000, "--duration", d, "--slos", 1000)
+            stop.set()
+            t.join()
+            wide.append(r["events_per_s"])
+            per_event.append((srv.metric("budgetd_wal_append_bytes_total") - log0) / r["events_acked"])
+            wchar_per_event.append((srv.written_bytes() - wchar0) / r["events_acked"])
+            peaks.append(peak)
+    finally:
+        srv.stop()
+    rows.append(("ingest, batches of 1,000 spread over 1,000 SLOs (budgetd holds 1,000)",
+                 f"{statistics.median(wide):,.0f} events/s", ">= 4,000,000 events/s"))
+    rows.append(("the same, the batches' events over 10 of those SLOs", f"{statistics.median(narrow):,.0f} events/s",
+                 "report"))
+    peak = max(peaks)
+    rows.append(("disk per accepted event, events over 1,000 SLOs: log appended / everything written (wchar)",
+                 f"{statistics.median(per_event):.1f} / {statistics.median(wchar_per_event):.1f} bytes", "<= 8 bytes"))
+    rows.append(("largest log seen during those runs, and the store (last snapshot) then",
+                 f"{peak[0] / 2**20:,.0f} MiB, store {peak[1] / 2**20:,.0f} MiB",
+                 "<= max(1 GiB, 4 x the store)"))
+    return rows
+
+
+def huge_rows(b, tmp):
+    """100,000 SLOs: start from a snapshot, resident memory, one evaluation tick (issue 17)."""
+    srv = Budgetd(b, 100_000, "interval", os.path.join(tmp, "huge"))
+    first = srv.start()
+    try:
+        loadgen(b, "--connections", 4, "--batch", 1000, "--duration", "5s", "--slos", 100_000)
+        srv.post("/-/snapshot")
+    finally:
+        srv.stop()
+    start = srv.start()
+    try:
+        rss = srv.rss_mib()
+        # The gauge is the last tick's: start-up ran one, the loop the next an evaluation_interval
+        # later; the second is the steady state's.
+        first_tick = srv.metric("budgetd_slo_evaluation_timestamp_seconds")
+        deadline = time.monotonic() + 300
+        while srv.metric("budgetd_slo_evaluation_timestamp_seconds") == first_tick and time.monotonic() < deadline:
+            time.sleep(1)
+        tick = srv.metric("budgetd_slo_evaluation_duration_seconds")
+        rss = max(rss, srv.rss_mib())
+    finally:
+        srv.stop()
+    return [
+        ("100,000 SLOs: start-up from a snapshot (to /readyz 200); the first start, empty, beside it",
+         f"{start:.1f} s (empty: {first:.1f} s)", "<= 20 s"),
+        ("100,000 SLOs: resident memory after start-up and a tick", f"{rss / 1024:.2f} GiB", "<= 7 GiB"),
+        ("100,000 SLOs: one evaluation tick, with the `/metrics` rendering (budgetd's own gauge)",
+         f"{tick * 1000:,.0f} ms", "<= 500 ms"),
+    ]
+
+
+def ingest_rows(b, n, d, ceiling, tmp):
+    """100 SLOs: ingest by batch size, single events, reads beside ingest, memory per SLO."""
+    rows = []
+    srv = Budgetd(b, 100, "interval", os.path.join(tmp, "interval"))
+    srv.start()
+    try:
+        big = [loadgen(b, "--connections", 4, "--batch", 1000, "--duration", d, "--slos", 100) for _ in range(n)]
+        eps = median(big, lambda r: r["events_per_s"])
+        rows.append(("end-to-end ingest, batches of 1,000, 4 connections", f"{eps:,.0f} events/s",
+                     ">= 2,000,000 (stretch 4,000,000)"))
+        rows.append(("end-to-end / in-process ceiling (BM_IngestBatch/1000, same run)",
+                     f"{eps / ceiling:.2f} ({eps:,.0f} / {ceiling:,.0f})", ">= 0.5"))
+        rows.extend(ts_rows(b, n, d, ceiling, tmp))
+        hundred = [loadgen(b, "--connections", 4, "--batch", 100, "--duration", d, "--slos", 100) for _ in range(n)]
+        rows.append(("batches of 100, 4 connections", f"{median(hundred, lambda r: r['events_per_s']):,.0f} events/s",
+                     "report"))
+        single = [loadgen(b, "--connections", 8, "--batch", 1, "--duration", d, "--slos", 100) for _ in range(n)]
+        rows.append(("single-event requests, 8 connections",
+                     f"{median(single, lambda r: r['requests_per_s']):,.0f} requests/s", ">= 30,000 requests/s"))
+        # Queries at 500/s while ingest runs open-loop at 80 % of the closed-loop maximum.
+        rate = 0.8 * median(big, lambda r: r["requests_per_s"])
+        mixed = [loadgen(b, "--connections", 4, "--batch", 1000, "--duration", d, "--slos", 100,
+                         "--rate", f"{rate:.1f}", "--query-rate", 500) for _ in range(n)]
+        for kind in ("status", "gate"):
+            rows.append((f"{kind} latency at 500 queries/s, ingest at 80 % ({rate:,.0f} batches/s)",
+                         f"p99 {median(mixed, lambda r: r[kind + '_latency']['p99_ms']):.3f} ms, "
+                         f"p99.9 {median(mixed, lambda r: r[kind + '_latency']['p999_ms']):.3f} ms",
+                         "p99 <= 1 ms, p99.9 <= 5 ms"))
+        rows.append(("ingest under that mix",
+                     f"{median(mixed, lambda r: r['events_per_s']):,.0f} events/s, ack p99 "
+                     f"{median(mixed, lambda r: r['ingest_latency']['p99_ms']):.2f} ms", "report"))
+        status = srv.get("/v1/slos/slo-0")
+        rows.append(("memory per ratio SLO, 30d window + default alert windows (status memory_bytes)",
+                     f"{status['memory_bytes'] / 1024:.1f} KiB", "<= 64 KiB"))
+    finally:
+        srv.stop()
+    return rows, eps
+
+
+def fsync_rows(b, n, d, eps, tmp):
+    always = Budgetd(b, 100, "always", os.path.join(tmp, "always"))
+    always.start()
+    try:
+        runs = [loadgen(b, "--connections", 32, "--batch", 1000, "--duration", d, "--slos", 100) for _ in range(n)]
+    finally:
+        always.stop()
+    e = median(runs, lambda r: r["events_per_s"])
+    share = f" ({e / eps:.0%} of interval)" if eps else ""
+    return [("fsync: always, 32 connections, batches of 1,000",
+             f"{e:,.0f} events/s{share}, ack p99 {median(runs, lambda r: r['ingest_latency']['p99_ms']):.2f} ms",
+             ">= 20 % of interval")]
+
+
+def many_rows(b, n, d, tmp):
+    rows = []
+    many = Budgetd(b, 10_000, "interval", os.path.join(tmp, "many"))
+    many.start()
+    try:
+        loadgen(b, "--connections", 4, "--batch", 1000, "--duration", "2s", "--slos", 10_000)
+        rss = many.rss_mib()
+        many.post("/-/snapshot")
+        rows.extend(scrape_rows(b, many, n, d))
+    finally:
+        many.stop()
+    starts = []
+    for _ in range(n):
+        starts.append(many.start())
+        many.stop()
+    rows.append(("10,000 SLOs loaded: resident memory", f"{rss:,.0f} MiB", "<= 1 GiB"))
+    rows.append(("start-up with 10,000 SLOs from a snapshot (to /readyz 200)",
+                 f"{statistics.median(starts):.2f} s", "<= 5 s"))
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("build")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--duration", type=float, default=5)
+    ap.add_argument("--groups", default="ingest,fsync,many,spread,huge",
+                    help="ingest (100 SLOs, with the ts rows), fsync (always), many (10,000 SLOs), "
+                         "spread (1,000 SLOs and disk per event), huge (100,000 SLOs)")
     a = ap.parse_args()
     b, n, d = a.build, a.runs, f"{a.duration}s"
-    rows = []
+    groups = set(a.groups.split(","))
+    rows, eps = [], None
 
     with tempfile.TemporaryDirectory() as tmp:
-        # In-process ceiling: decode + route + store update of the same kind of payload, one thread.
-        micro = json.loads(sh([f"{b}/bench/budgetd_micro_bench", "--benchmark_filter=BM_IngestBatch/1000$",
-                               f"--benchmark_repetitions={n}", "--benchmark_format=json"]))
-        ceiling = statistics.median(x["items_per_second"] for x in micro["benchmarks"]
-                                    if x.get("run_type") == "iteration")
-
-        srv = Budgetd(b, 100, "interval", os.path.join(tmp, "interval"))
-        srv.start()
-        try:
-            big = [loadgen(b, "--connections", 4, "--batch", 1000, "--duration", d, "--slos", 100) for _ in range(n)]
-            eps = median(big, lambda r: r["events_per_s"])
-            rows.append(("end-to-end ingest, batches of 1,000, 4 connections", f"{eps:,.0f} events/s",
-                         ">= 2,000,000 (stretch 4,000,000)"))
-            rows.append(("end-to-end / in-process ceiling (BM_IngestBatch/1000, same run)",
-                         f"{eps / ceiling:.2f} ({eps:,.0f} / {ceiling:,.0f})", ">= 0.5"))
-            hundred = [loadgen(b, "--connections", 4, "--batch", 100, "--duration", d, "--slos", 100) for _ in range(n)]
-            rows.append(("batches of 100, 4 connections", f"{median(hundred, lambda r: r['events_per_s']):,.0f} events/s",
-                         "report"))
-            single = [loadgen(b, "--connections", 8, "--batch", 1, "--duration", d, "--slos", 100) for _ in range(n)]
-            rows.append(("single-event requests, 8 connections",
-                         f"{median(single, lambda r: r['requests_per_s']):,.0f} requests/s", ">= 30,000 requests/s"))
-            # Queries at 500/s while ingest runs open-loop at 80 % of the closed-loop maximum.
-            rate = 0.8 * median(big, lambda r: r["requests_per_s"])
-            mixed = [loadgen(b, "--connections", 4, "--batch", 1000, "--duration", d, "--slos", 100,
-                             "--rate", f"{rate:.1f}", "--query-rate", 500) for _ in range(n)]
-            for kind in ("status", "gate"):
-                rows.append((f"{kind} latency at 500 queries/s, ingest at 80 % ({rate:,.0f} batches/s)",
-                             f"p99 {median(mixed, lambda r: r[kind + '_latency']['p99_ms']):.3f} ms, "
-                             f"p99.9 {median(mixed, lambda r: r[kind + '_latency']['p999_ms']):.3f} ms",
-                             "p99 <= 1 ms, p99.9 <= 5 ms"))
-            rows.append(("ingest under that mix",
-                         f"{median(mixed, lambda r: r['events_per_s']):,.0f} events/s, ack p99 "
-                         f"{median(mixed, lambda r: r['ingest_latency']['p99_ms']):.2f} ms", "report"))
-            status = srv.get("/v1/slos/slo-0")
-            rows.append(("memory per ratio SLO, 30d window + default alert windows (status memory_bytes)",
-                         f"{status['memory_bytes'] / 1024:.1f} KiB", "<= 64 KiB"))
-        finally:
-            srv.stop()
-
-        always = Budgetd(b, 100, "always", os.path.join(tmp, "always"))
-        always.start()
-        try:
-            runs = [loadgen(b, "--connections", 32, "--batch", 1000, "--duration", d, "--slos", 100) for _ in range(n)]
-            e = median(runs, lambda r: r["events_per_s"])
-            rows.append(("fsync: always, 32 connections, batches of 1,000",
-                         f"{e:,.0f} events/s ({e / eps:.0%} of interval), ack p99 "
-                         f"{median(runs, lambda r: r['ingest_latency']['p99_ms']):.2f} ms", ">= 20 % of interval"))
-        finally:
-            always.stop()
-
-        many = Budgetd(b, 10_000, "interval", os.path.join(tmp, "many"))
-        many.start()
-        try:
-            loadgen(b, "--connections", 4, "--batch", 1000, "--duration", "2s", "--slos", 10_000)
-            rss = many.rss_mib()
-            many.post("/-/snapshot")
-            rows.extend(scrape_rows(b, many, n, d))
-        finally:
-            many.stop()
-        starts = []
-        for _ in range(n):
-            starts.append(many.start())
-            many.stop()
-        rows.append(("10,000 SLOs loaded: resident memory", f"{rss:,.0f} MiB", "<= 1 GiB"))
-        rows.append(("start-up with 10,000 SLOs from a snapshot (to /readyz 200)",
-                     f"{statistics.median(starts):.2f} s", "<= 5 s"))
+        if "ingest" in groups:
+            # In-process ceiling: decode + route + store update of the same kind of payload (a `ts`
+            # on every event), one thread.
+            micro = json.loads(sh([f"{b}/bench/budgetd_micro_bench", "--benchmark_filter=BM_IngestBatch/1000$",
+                                   f"--benchmark_repetitions={n}", "--benchmark_format=json"]))
+            ceiling = statistics.median(x["items_per_second"] for x in micro["benchmarks"]
+                                        if x.get("run_type") == "iteration")
+            got, eps = ingest_rows(b, n, d, ceiling, tmp)
+            rows.extend(got)
+        if "fsync" in groups:
+            rows.extend(fsync_rows(b, n, d, eps, tmp))
+        if "many" in groups:
+            rows.extend(many_rows(b, n, d, tmp))
+        if "spread" in groups:
+            rows.extend(spread_rows(b, n, d, tmp))
+        if "huge" in groups:
+            rows.extend(huge_rows(b, tmp))
 
     print("| what | measured (median of %d) | target |" % n)
     print("|---|---|---|")

@@ -11,6 +11,8 @@
 //   budgetd-loadgen ... --probe-rate 200         plus GET /healthz, open loop, its latency apart
 //   (--connections 0: no ingest, e.g. only scrapes and probes)
 //   budgetd-loadgen --write-config FILE --slos 100 [--fsync interval]   a matching budgetd config
+//   budgetd-loadgen --write-body FILE --batch 1000 --slos 100 [--no-ts]  the first batch body this
+//                                                tool sends, for an independent client (wrk)
 //
 // Events are single requests ("good": true/false, 1 % bad) of the services svc-0 .. svc-(slos-1),
 // each with a "ts" in the minute before the run starts, as services send them and as the
@@ -66,6 +68,7 @@ struct Options {
   int bodies = 16;        // distinct batch bodies, sent round-robin
   bool ts = true;         // a "ts" on every event (--no-ts: none)
   std::optional<std::string> write_config;
+  std::optional<std::string> write_body;
   std::string fsync = "interval";
   std::string data = "./bench-data";
 };
@@ -76,7 +79,8 @@ struct Options {
                "                       [--slos N] [--rate BATCHES_PER_S] [--query-rate QUERIES_PER_S]\n"
                "                       [--scrapers N] [--probe-rate PROBES_PER_S] [--no-ts]\n"
                "       budgetd-loadgen --write-config FILE [--slos N] [--port P] [--fsync always|interval|never] "
-               "[--data DIR]\n";
+               "[--data DIR]\n"
+               "       budgetd-loadgen --write-body FILE [--batch N] [--slos N] [--no-ts]\n";
   std::exit(2);
 }
 
@@ -122,6 +126,8 @@ Options parse(int argc, char** argv) {
       o.probe_rate = std::stod(v);
     else if (a == "--write-config")
       o.write_config = v;
+    else if (a == "--write-body")
+      o.write_body = v;
     else if (a == "--fsync")
       o.fsync = v;
     else if (a == "--data")
@@ -131,7 +137,9 @@ Options parse(int argc, char** argv) {
   }
   if (o.connections < 0 || o.scrapers < 0 || o.batch < 1 || o.slos < 1 || o.duration_s <= 0)
     usage("values must be positive");
-  if (o.connections == 0 && o.scrapers == 0 && o.probe_rate <= 0 && o.query_rate <= 0) usage("nothing to do");
+  if (o.connections == 0 && o.scrapers == 0 && o.probe_rate <= 0 && o.query_rate <= 0 && !o.write_config &&
+      !o.write_body)
+    usage("nothing to do");
   return o;
 }
 
@@ -168,6 +176,13 @@ struct Latencies {
   }
 };
 
+// What make_body's `now_ms` is for these options: now, or 0 under --no-ts.
+int64_t body_epoch_ms(const Options& o) {
+  if (!o.ts) return 0;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 struct Results {
   uint64_t requests = 0;
   uint64_t events_acked = 0;
@@ -182,11 +197,7 @@ class Load {
   // Queries run on their own io_context (and thread), so their latency is budgetd's, not the
   // wait behind this tool's own ingest work.
   Load(const Options& o, asio::io_context& ioc, asio::io_context& query_ioc) : o_(o), ioc_(ioc), qioc_(query_ioc) {
-    const int64_t now_ms =
-        o.ts
-            ? std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-                  .count()
-            : 0;
+    const int64_t now_ms = body_epoch_ms(o);
     for (int i = 0; i < o.bodies; ++i)
       bodies_.push_back(make_body(o.batch, o.slos, static_cast<uint64_t>(i) + 1, now_ms));
   }
@@ -409,6 +420,13 @@ int main(int argc, char** argv) {
   const Options o = parse(argc, argv);
   if (o.write_config) {
     write_config(o);
+    return 0;
+  }
+  if (o.write_body) {
+    // Byte for byte the first body a run sends (seed 1), so wrk and this tool post the same batch.
+    std::ofstream out(*o.write_body, std::ios::binary);
+    out << make_body(o.batch, o.slos, 1, body_epoch_ms(o));
+    if (!out) usage("cannot write " + *o.write_body);
     return 0;
   }
   // One thread for ingest (the tool shares the machine with budgetd, and one core of asio keeps

@@ -10,6 +10,7 @@
 
 #include <filesystem>
 
+#include "budgetd/api/slo_metrics.h"
 #include "budgetd/config/loader.h"
 #include "budgetd/durable/batch_record.h"
 #include "budgetd/durable/snapshot.h"
@@ -221,6 +222,36 @@ void BM_EvaluateAllSlos(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * n);
 }
 BENCHMARK(BM_EvaluateAllSlos)->Arg(10'000)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+// The evaluator's whole tick (Daemon::evaluate_now): every SLO's status, its alert states, and
+// its samples of the per-SLO /metrics, rendered once per tick for every scrape to send.
+void BM_EvaluationTick(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  auto slos = make_slos(n);
+  store::WriteStats ws;
+  for (const auto& slo : slos->slos()) {
+    for (int64_t b = 0; b < 30 * 24 * 360; b += 97) {
+      slo.series->add(kNow, bucket_index(kNow, kFinestResolution) - b, 99, 100, ws);
+    }
+  }
+  eval::AlertTracker tracker;
+  size_t bytes = 0;
+  for (auto _ : state) {
+    api::SloMetricsWriter w;
+    for (const auto& slo : slos->slos()) {
+      auto s = eval::evaluate_slo(slo, kNow, kNow, kHour);
+      auto changes = tracker.observe(slo, *s, kNow);
+      benchmark::DoNotOptimize(changes);
+      w.add(slo, *s, tracker);
+    }
+    auto m = std::move(w).finish(kNow, std::chrono::nanoseconds{0});
+    bytes = 0;
+    for (const std::string& part : m->parts) bytes += part.size();
+  }
+  state.counters["metrics_bytes"] = static_cast<double>(bytes);
+  state.SetItemsProcessed(state.iterations() * n);
+}
+BENCHMARK(BM_EvaluationTick)->Arg(10'000)->Unit(benchmark::kMillisecond)->Iterations(3);
 
 // Encoding a batch of 100 deltas and appending it to the log (fsync never: the write path only).
 void BM_WalAppend(benchmark::State& state) {

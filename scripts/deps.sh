@@ -31,6 +31,7 @@ packages=(
   libre2-dev                 # inputs: Prometheus label matchers =~ and !~ with RE2 semantics, as Prometheus uses
   zlib1g-dev                 # inputs: OTLP/HTTP Content-Encoding: gzip
   nodejs                     # tests/otel: the OpenTelemetry JS SDK (its npm comes with the nodejs package here)
+  wrk                        # bench/e2e.py: an independent HTTP client posting the load tool's own batch body
 )
 
 # tests/otel: the OpenTelemetry JS SDK at the versions its checked-in package-lock.json pins.
