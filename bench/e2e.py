@@ -198,13 +198,13 @@ def spread_rows(b, n, d, tmp):
         for _ in range(n):
             narrow.append(loadgen(b, "--connections", 4, "--batch", 1000, "--duration", d, "--slos", 10)["events_per_s"])
             log0, wchar0 = srv.metric("budgetd_wal_append_bytes_total"), srv.written_bytes()
-            peak, stop = [0.0, 0.0], threading.Event()
+            peak, stop = [0.0, 0.0, 0.0], threading.Event()
 
-            def sample():  # the log's size and the store's (the last snapshot) while the load runs
+            def sample():  # the log's size, the store's (the last snapshot) and the log's limit
                 while not stop.wait(0.5):
                     log = srv.metric("budgetd_wal_bytes")
                     if log > peak[0]:
-                        peak[0], peak[1] = log, srv.metric("budgetd_snapshot_bytes")
+                        peak[:] = log, srv.metric("budgetd_snapshot_bytes"), srv.metric("budgetd_wal_limit_bytes")
             t = threading.Thread(target=sample)
             t.start()
             r = loadgen(b, "--connections", 4, "--batch", 1000, "--duration", d, "--slos", 1000)
@@ -223,8 +223,8 @@ def spread_rows(b, n, d, tmp):
     peak = max(peaks)
     rows.append(("disk per accepted event, events over 1,000 SLOs: log appended / everything written (wchar)",
                  f"{statistics.median(per_event):.1f} / {statistics.median(wchar_per_event):.1f} bytes", "<= 8 bytes"))
-    rows.append(("largest log seen during those runs, and the store (last snapshot) then",
-                 f"{peak[0] / 2**20:,.0f} MiB, store {peak[1] / 2**20:,.0f} MiB",
+    rows.append(("largest log seen during those runs; the store (last snapshot) and the log's limit then",
+                 f"{peak[0] / 2**20:,.0f} MiB; store {peak[1] / 2**20:,.1f} MiB, limit {peak[2] / 2**20:,.0f} MiB",
                  "<= max(1 GiB, 4 x the store)"))
     return rows
 
@@ -343,9 +343,17 @@ def main():
                     help="ingest (100 SLOs, with the ts rows), fsync (always), many (10,000 SLOs), "
                          "spread (1,000 SLOs and disk per event), huge (100,000 SLOs)")
     a = ap.parse_args()
-    b, n, d = a.build, a.runs, f"{a.duration}s"
+    b, n, d = a.build, a.runs, f"{a.duration:g}s"  # "5s": wrk reads no "5.0s"
     groups = set(a.groups.split(","))
-    rows, eps = [], None
+    eps = None
+
+    # Each group's rows are printed as it ends, so a failure late in a long run keeps the rest.
+    print("| what | measured (median of %d) | target |" % n)
+    print("|---|---|---|", flush=True)
+
+    def emit(rows):
+        for what, got, target in rows:
+            print(f"| {what} | {got} | {target} |", flush=True)
 
     with tempfile.TemporaryDirectory() as tmp:
         if "ingest" in groups:
@@ -356,21 +364,15 @@ def main():
             ceiling = statistics.median(x["items_per_second"] for x in micro["benchmarks"]
                                         if x.get("run_type") == "iteration")
             got, eps = ingest_rows(b, n, d, ceiling, tmp)
-            rows.extend(got)
+            emit(got)
         if "fsync" in groups:
-            rows.extend(fsync_rows(b, n, d, eps, tmp))
+            emit(fsync_rows(b, n, d, eps, tmp))
         if "many" in groups:
-            rows.extend(many_rows(b, n, d, tmp))
+            emit(many_rows(b, n, d, tmp))
         if "spread" in groups:
-            rows.extend(spread_rows(b, n, d, tmp))
+            emit(spread_rows(b, n, d, tmp))
         if "huge" in groups:
-            rows.extend(huge_rows(b, tmp))
-
-    print("| what | measured (median of %d) | target |" % n)
-    print("|---|---|---|")
-    for what, got, target in rows:
-        print(f"| {what} | {got} | {target} |")
-
+            emit(huge_rows(b, tmp))
 
 if __name__ == "__main__":
     main()

@@ -25,6 +25,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <mutex>
@@ -401,17 +402,40 @@ class Load {
   Results r_;
 };
 
+// SLOs per file: 20,000 lines of ~80 bytes stay well inside a config file's 4 MiB.
+constexpr int kSlosPerFile = 20'000;
+
+void write_slos(std::ostream& out, int first, int end) {
+  out << "slos:\n";
+  for (int i = first; i < end; ++i) {
+    out << "  - {name: slo-" << i << ", service: svc-" << i << ", objective: 99.9, sli: {type: ratio}}\n";
+  }
+}
+
+// The main file, and past kSlosPerFile SLOs, files of slos: lists under FILE.slos/ that it
+// includes (the way an operator splits SLOs too many for one file).
 void write_config(const Options& o) {
-  std::ofstream out(*o.write_config);
-  if (!out) usage("cannot write " + *o.write_config);
+  const std::string& path = *o.write_config;
+  std::ofstream out(path);
+  if (!out) usage("cannot write " + path);
   out << "# Written by budgetd-loadgen --write-config: " << o.slos << " ratio SLOs, default alert rules.\n"
       << "server: {listen: \"127.0.0.1:" << o.port << "\", threads: 2, max_body_bytes: 16777216}\n"
       << "storage: {dir: \"" << o.data << "\", fsync: " << o.fsync << "}\n"
-      << "log: {level: warn}\n"
-      << "slos:\n";
-  for (int i = 0; i < o.slos; ++i) {
-    out << "  - {name: slo-" << i << ", service: svc-" << i << ", objective: 99.9, sli: {type: ratio}}\n";
+      << "log: {level: warn}\n";
+  if (o.slos > kSlosPerFile) {
+    const std::string dir = path + ".slos";
+    std::filesystem::create_directories(dir);
+    for (int first = kSlosPerFile; first < o.slos; first += kSlosPerFile) {
+      char name[32];
+      std::snprintf(name, sizeof name, "/%06d.yaml", first);
+      std::ofstream part(dir + name);
+      write_slos(part, first, std::min(o.slos, first + kSlosPerFile));
+      if (!part) usage("cannot write under " + dir);
+    }
+    out << "include: [\"" << std::filesystem::path(dir).filename().string() << "/*.yaml\"]\n";
   }
+  write_slos(out, 0, std::min(o.slos, kSlosPerFile));
+  if (!out) usage("cannot write " + path);
 }
 
 }  // namespace

@@ -39,12 +39,41 @@ std::vector<std::string> expand_include(const std::string& pattern, const std::s
   return out;
 }
 
-// Reads the OpenSLO documents of the files under `include:` into `openslo`, each file with its
-// own diagnostics in `files`. A file that cannot be read is an error at its entry's line.
-void read_includes(const YAML::Node& list, const std::string& source, uint64_t max_bytes, Diagnostics& diags,
-                   std::deque<Diagnostics>& files, std::vector<OpenSloDoc>& openslo) {
+// One load: the config being built, what its SLOs start from, and the diagnostics of each file.
+struct Load {
+  explicit Load(const std::string& source) {
+    files.emplace_back(source);
+    config.source = source;
+  }
+  Diagnostics& main_file() { return files.front(); }
+
+  // The main file first, then each included one. A deque, so that adding a file leaves the
+  // Diagnostics that OpenSloDoc::diags points to where they are.
+  std::deque<Diagnostics> files;
+  std::vector<OpenSloDoc> openslo;
+  // The `slos:` lists of included files, read after the main file's, each with its file's
+  // diagnostics (in `files`, which keeps them where they are).
+  std::vector<std::pair<YAML::Node, Diagnostics*>> included_slos;
+  Config config;
+  AlertingDefaults alerting;
+  PolicySpec policy = default_policy();
+  std::set<std::string, std::less<>> slo_names;
+  // Whether budgetd's document lists any SLO under `slos:`, valid or not.
+  bool slos_written = false;
+};
+
+// A document of an included file that holds budgetd's own SLOs: `slos:` and nothing else.
+bool is_slo_list(const YAML::Node& doc) { return doc.IsMap() && doc.size() == 1 && doc["slos"].IsDefined(); }
+
+// Reads the files under `include:`: their OpenSLO documents into load.openslo, their `slos:`
+// lists into load.included_slos (so that SLOs too many for the main file's size can be split
+// over files), each file with its own diagnostics in load.files. A file that cannot be read is an
+// error at its entry's line.
+void read_includes(const YAML::Node& list, uint64_t max_bytes, Load& load) {
+  Diagnostics& diags = load.main_file();
+  const std::string& source = load.config.source;
   if (!list.IsSequence()) {
-    diags.error(list, "include must be a list of files (paths or globs) holding OpenSLO documents");
+    diags.error(list, "include must be a list of files (paths or globs) holding OpenSLO documents or slos: lists");
     return;
   }
   for (const YAML::Node& entry : list) {
@@ -58,17 +87,19 @@ void read_includes(const YAML::Node& list, const std::string& source, uint64_t m
         diags.error(entry, fmt::format("include: cannot read {}: {}", path, text.status().message()));
         continue;
       }
-      Diagnostics& file = files.emplace_back(path);
+      Diagnostics& file = load.files.emplace_back(path);
       const auto docs = load_yaml_documents(*text, file);
       if (!docs) continue;
       for (const YAML::Node& doc : *docs) {
         if (!doc.IsDefined() || doc.IsNull()) continue;
         if (is_openslo(doc)) {
-          collect_openslo(doc, file, openslo);
+          collect_openslo(doc, file, load.openslo);
+        } else if (is_slo_list(doc)) {
+          load.included_slos.emplace_back(doc["slos"], &file);
         } else {
           file.error(doc,
-                     "an included file holds OpenSLO documents (apiVersion: openslo/v1); budgetd's own "
-                     "settings belong in the main config");
+                     "an included file holds OpenSLO documents (apiVersion: openslo/v1) or budgetd SLOs (a "
+                     "document whose only key is slos:); budgetd's other settings belong in the main config");
         }
       }
     }
@@ -79,26 +110,6 @@ void read_includes(const YAML::Node& list, const std::string& source, uint64_t m
 uint64_t read_include_max_bytes(MapReader& top) {
   return top.unsigned_integer("include_max_bytes", 1024, kMaxIncludeMaxBytes).value_or(kDefaultIncludeMaxBytes);
 }
-
-// One load: the config being built, what its SLOs start from, and the diagnostics of each file.
-struct Load {
-  explicit Load(const std::string& source) {
-    files.emplace_back(source);
-    config.source = source;
-  }
-  Diagnostics& main_file() { return files.front(); }
-
-  // The main file first, then each included one. A deque, so that adding a file leaves the
-  // Diagnostics that OpenSloDoc::diags points to where they are.
-  std::deque<Diagnostics> files;
-  std::vector<OpenSloDoc> openslo;
-  Config config;
-  AlertingDefaults alerting;
-  PolicySpec policy = default_policy();
-  std::set<std::string, std::less<>> slo_names;
-  // Whether budgetd's document lists any SLO under `slos:`, valid or not.
-  bool slos_written = false;
-};
 
 // One document of the main file is budgetd's own config (returned); OpenSLO documents may stand
 // beside it.
@@ -127,12 +138,18 @@ void read_document(const YAML::Node& root, Load& load) {
   read_sections(top, {load.config, load.alerting, load.policy});
   const uint64_t include_max_bytes = read_include_max_bytes(top);
   if (const YAML::Node n = top.get("include"); n.IsDefined()) {
-    read_includes(n, load.config.source, include_max_bytes, diags, load.files, load.openslo);
+    read_includes(n, include_max_bytes, load);
   }
+  // Anything but an empty list is an attempt at SLOs, whose own errors say what is wrong.
+  const auto written = [](const YAML::Node& slos) { return !(slos.IsSequence() && slos.size() == 0); };
   if (const YAML::Node slos = top.get("slos"); slos.IsDefined()) {
-    // Anything but an empty list is an attempt at SLOs, whose own errors say what is wrong.
-    load.slos_written = !(slos.IsSequence() && slos.size() == 0);
+    load.slos_written = written(slos);
     read_slos(slos, load.alerting, load.policy, diags, load.slo_names, load.config.slos);
+  }
+  // The main file's sections (alerting defaults, policy) apply to the included SLOs too.
+  for (const auto& [slos, file] : load.included_slos) {
+    load.slos_written = load.slos_written || written(slos);
+    read_slos(slos, load.alerting, load.policy, *file, load.slo_names, load.config.slos);
   }
 }
 

@@ -23,7 +23,8 @@ blocks of README.md in order:
   gate overrides, which are random (shown as ovr-4f1c2a9b7d3e5f60).
 - Other blocks say with a directive what checks them:
     `config`        a complete budgetd config: `budgetd check` must accept it (run where
-                    `slos/*.yaml` holds one OpenSLO SLO, for `include:`);
+                    `slos/*.yaml` holds one OpenSLO SLO and the README's slos/payments.yaml,
+                    for `include:`);
     `slo fragment`  keys of one SLO: with a name, service, objective and sli around them,
                     `budgetd check` must accept it;
     `flags: CMD`    a CI job calling `budgetd CMD`: each --flag it uses must be one of
@@ -354,6 +355,8 @@ def check_config(env, block, text, what):
                 "  indicator: {metadata: {name: example}, spec: {ratioMetric: {counter: true, good: {metricSource: "
                 "{type: budgetd, spec: {service: example}}}, total: {metricSource: {type: budgetd, spec: {service: example}}}}}}\n  timeWindow: [{duration: 28d, "
                 "isRolling: true}]\n  budgetingMethod: Occurrences\n  objectives: [{target: 0.99}]\n")
+    with open(os.path.join(d, "slos", "payments.yaml"), "w") as f:  # the README's split-config example
+        f.write("slos:\n  - {name: pay-availability, service: pay, objective: 99.9, sli: {type: ratio}}\n")
     with open(os.path.join(d, "budgetd.yaml"), "w") as f:
         f.write(text)
     r = subprocess.run([BUDGETD, "check", "--config", "budgetd.yaml"], cwd=d, capture_output=True, text=True, timeout=60)

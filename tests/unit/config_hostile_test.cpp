@@ -108,6 +108,39 @@ TEST(Config, AnIncludedFileLargerThanIncludeMaxBytesIsRefusedAtItsEntry) {
               ElementsAre(HasSubstr("config.include_max_bytes must be a whole number from 1024 to 268435456")));
 }
 
+// More SLOs than the main file's 4 MiB holds are split over included files of `slos:` lists,
+// read after the main file's, under its alerting defaults and policy, one name space for all.
+TEST(Config, IncludedFilesHoldSloListsUnderTheMainFilesDefaults) {
+  test::TempDir dir;
+  std::filesystem::create_directory(dir.path() + "/slos");
+  write(dir, "slos/1.yaml", "slos:\n  - {name: b, service: s, objective: 99.9, sli: {type: ratio}}\n");
+  write(dir, "slos/2.yaml",
+        "slos:\n  - {name: c, service: s, objective: 99, sli: {type: ratio}}\n"
+        "  - {name: d, service: t, objective: 99, sli: {type: ratio}}\n");
+  const std::string main = write(dir, "c.yaml",
+                                 "alerting: {min_events: 77}\ninclude: [\"slos/*.yaml\"]\n"
+                                 "slos: [{name: a, service: s, objective: 99.9, sli: {type: ratio}}]\n");
+  const LoadResult r = load_config_file(main);
+  ASSERT_TRUE(r.ok()) << r.error_text();
+  std::vector<std::string> names;
+  for (const SloSpec& slo : r.config->slos) {
+    names.push_back(slo.name);
+    ASSERT_FALSE(slo.alert_rules.empty());
+    EXPECT_EQ(slo.alert_rules[0].min_events, 77u) << slo.name << ": the main file's alerting defaults apply";
+  }
+  EXPECT_THAT(names, ElementsAre("a", "b", "c", "d"));
+
+  // A name taken in another file is an error where it is taken again; other settings stay in
+  // the main file.
+  write(dir, "slos/3.yaml", "slos:\n  - {name: a, service: s, objective: 99.9, sli: {type: ratio}}\n");
+  write(dir, "slos/4.yaml", "server: {listen: \"127.0.0.1:1\"}\nslos: []\n");
+  EXPECT_THAT(errors(load_config_file(main)),
+              ElementsAre(dir.path() + "/slos/3.yaml:2:12: error: SLO name 'a' is used more than once",
+                          HasSubstr(dir.path() + "/slos/4.yaml:1:1: error: an included file holds OpenSLO documents "
+                                                 "(apiVersion: openslo/v1) or budgetd SLOs (a document whose only key "
+                                                 "is slos:); budgetd's other settings belong in the main config")));
+}
+
 // The main file is read the same way, under its own fixed limit (it is read before any setting).
 TEST(ConfigRegression, AMainConfigThatIsNotARegularFileIsRefusedNotRead) {
   test::TempDir dir;
