@@ -20,5 +20,12 @@ echo
 echo "== start-up after a torn 8 MiB record (median of 5 replays)"
 "$build/bench/budgetd_torn_tail_bench" --record-mb 8 --runs 5 2>/dev/null
 echo
+echo "== inputs: OTLP spans/s and remote_write samples/s beside native JSON, one core (median of 3 repetitions)"
+"$build/bench/budgetd_inputs_bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+  --benchmark_counters_tabular=true 2>/dev/null | grep -E '^(Benchmark|-+$|.*_median)'
+echo
 echo "== end-to-end: budgetd + budgetd-loadgen on this machine (medians of 3 runs)"
 python3 "$(dirname "$0")/e2e.py" "$build" --runs 3
+echo
+echo "== replication: three replicas on one Redis against one embedded node (medians of 3 runs)"
+python3 "$(dirname "$0")/cluster_bench.py" "$build" --runs 3
