@@ -424,6 +424,7 @@ void write_config(const Options& o) {
       << "log: {level: warn}\n";
   if (o.slos > kSlosPerFile) {
     const std::string dir = path + ".slos";
+    std::filesystem::remove_all(dir);  // parts of an earlier, larger config would be included too
     std::filesystem::create_directories(dir);
     for (int first = kSlosPerFile; first < o.slos; first += kSlosPerFile) {
       char name[32];

@@ -51,9 +51,6 @@ struct Load {
   // Diagnostics that OpenSloDoc::diags points to where they are.
   std::deque<Diagnostics> files;
   std::vector<OpenSloDoc> openslo;
-  // The `slos:` lists of included files, read after the main file's, each with its file's
-  // diagnostics (in `files`, which keeps them where they are).
-  std::vector<std::pair<YAML::Node, Diagnostics*>> included_slos;
   Config config;
   AlertingDefaults alerting;
   PolicySpec policy = default_policy();
@@ -66,8 +63,9 @@ struct Load {
 bool is_slo_list(const YAML::Node& doc) { return doc.IsMap() && doc.size() == 1 && doc["slos"].IsDefined(); }
 
 // Reads the files under `include:`: their OpenSLO documents into load.openslo, their `slos:`
-// lists into load.included_slos (so that SLOs too many for the main file's size can be split
-// over files), each file with its own diagnostics in load.files. A file that cannot be read is an
+// lists (SLOs too many for the main file's size, split over files) into load.config.slos at
+// once, under the main file's alerting defaults and policy, so that no file's YAML tree outlives
+// its reading. Each file has its own diagnostics in load.files. A file that cannot be read is an
 // error at its entry's line.
 void read_includes(const YAML::Node& list, uint64_t max_bytes, Load& load) {
   Diagnostics& diags = load.main_file();
@@ -95,7 +93,9 @@ void read_includes(const YAML::Node& list, uint64_t max_bytes, Load& load) {
         if (is_openslo(doc)) {
           collect_openslo(doc, file, load.openslo);
         } else if (is_slo_list(doc)) {
-          load.included_slos.emplace_back(doc["slos"], &file);
+          const YAML::Node slos = doc["slos"];
+          load.slos_written = load.slos_written || !(slos.IsSequence() && slos.size() == 0);
+          read_slos(slos, load.alerting, load.policy, file, load.slo_names, load.config.slos);
         } else {
           file.error(doc,
                      "an included file holds OpenSLO documents (apiVersion: openslo/v1) or budgetd SLOs (a "
@@ -137,19 +137,15 @@ void read_document(const YAML::Node& root, Load& load) {
   if (!top.valid()) return;
   read_sections(top, {load.config, load.alerting, load.policy});
   const uint64_t include_max_bytes = read_include_max_bytes(top);
-  if (const YAML::Node n = top.get("include"); n.IsDefined()) {
-    read_includes(n, include_max_bytes, load);
-  }
-  // Anything but an empty list is an attempt at SLOs, whose own errors say what is wrong.
-  const auto written = [](const YAML::Node& slos) { return !(slos.IsSequence() && slos.size() == 0); };
+  // The main file's SLOs first: an included file's SLO that takes one of their names is the
+  // error, where it stands.
   if (const YAML::Node slos = top.get("slos"); slos.IsDefined()) {
-    load.slos_written = written(slos);
+    // Anything but an empty list is an attempt at SLOs, whose own errors say what is wrong.
+    load.slos_written = !(slos.IsSequence() && slos.size() == 0);
     read_slos(slos, load.alerting, load.policy, diags, load.slo_names, load.config.slos);
   }
-  // The main file's sections (alerting defaults, policy) apply to the included SLOs too.
-  for (const auto& [slos, file] : load.included_slos) {
-    load.slos_written = load.slos_written || written(slos);
-    read_slos(slos, load.alerting, load.policy, *file, load.slo_names, load.config.slos);
+  if (const YAML::Node n = top.get("include"); n.IsDefined()) {
+    read_includes(n, include_max_bytes, load);
   }
 }
 

@@ -45,9 +45,7 @@ std::vector<AlertChange> AlertTracker::observe(const store::StoredSlo& slo, cons
   const config::SloSpec& spec = *slo.spec;
   for (const AlertRuleReport& report : status.alerts) {
     const config::AlertRuleSpec& rule = *report.rule;
-    auto it = alerts_.find(key_of(spec.name, rule.name));
-    if (it == alerts_.end()) it = alerts_.emplace(key_, AlertInstance{}).first;
-    AlertInstance& a = it->second;
+    AlertInstance& a = alerts_.try_emplace(key_of(spec.name, rule.name)).first->second;  // copies the key only when new
     bool fired = false;
     a.slo = spec.name;
     a.service = spec.service;

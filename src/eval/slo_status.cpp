@@ -133,18 +133,16 @@ Result<SloStatus> evaluate_slo(const store::StoredSlo& slo, Timestamp at, Timest
     status.windows.push_back(b.window);
     status.budgets.push_back(std::move(b));
   }
+  // The rolling windows no budget window of the same length already reports.
   std::vector<Millis> rolling;
-  std::vector<std::string> names;
+  rolling.reserve(slo.windows.size());
   for (const Millis length : slo.windows) {
-    std::string name = format_duration(length);
-    if (status.window(name) != nullptr) continue;  // a budget window of the same length
-    rolling.push_back(length);
-    names.push_back(std::move(name));
+    if (status.window(format_duration(length)) == nullptr) rolling.push_back(length);
   }
   const WindowSums sums(*slo.series, windows_read(rolling, spec, at));
-  for (size_t i = 0; i < rolling.size(); ++i) {
-    BUDGETD_ASSIGN_OR_RETURN(WindowReport w, window_report(sums, rolling[i], std::move(names[i]),
-                                                           window_bounds(rolling[i], at), spec.objective, at));
+  for (const Millis length : rolling) {
+    BUDGETD_ASSIGN_OR_RETURN(WindowReport w, window_report(sums, length, format_duration(length),
+                                                           window_bounds(length, at), spec.objective, at));
     status.windows.push_back(std::move(w));
   }
   std::stable_sort(status.windows.begin(), status.windows.end(), [](const WindowReport& a, const WindowReport& b) {

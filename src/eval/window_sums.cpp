@@ -27,21 +27,21 @@ WindowSums::WindowSums(const store::SloSeries& series, const std::vector<WindowB
   for (const Millis resolution : kResolutions) {
     const store::BucketRing* ring = series.ring(resolution);
     if (ring == nullptr) continue;
-    const std::vector<int64_t> at = edges_at(resolution, wanted);
-    if (at.empty()) continue;
-    const int64_t first = at.front();
-    const int64_t end = at.back();
+    const std::vector<int64_t> edges = edges_at(resolution, wanted);
+    if (edges.empty()) continue;
+    const int64_t first = edges.front();
+    const int64_t end = edges.back();
     // A range longer than the ring would count slots twice: leave such windows to sum().
     if (end - first > static_cast<int64_t>(ring->slots())) continue;
     Loaded l;
     l.resolution = resolution;
-    l.edges.reserve(at.size());
+    l.edges.reserve(edges.size());
     Run run;
     size_t next_edge = 0;
     int64_t next = first;  // the next bucket to account for
     // Records the totals before bucket `b` at each edge there is at b.
     const auto mark = [&](int64_t b) {
-      for (; next_edge < at.size() && at[next_edge] == b; ++next_edge) {
+      for (; next_edge < edges.size() && edges[next_edge] == b; ++next_edge) {
         run.bucket = b;
         l.edges.push_back(run);
       }

@@ -362,6 +362,9 @@ def check_config(env, block, text, what):
     r = subprocess.run([BUDGETD, "check", "--config", "budgetd.yaml"], cwd=d, capture_output=True, text=True, timeout=60)
     if r.returncode != 0:
         return fail(block, "%s fails `budgetd check`:\n%s%s" % (what, r.stdout, r.stderr))
+    # The split-config example: its SLO, the included file's and the OpenSLO one, all three read.
+    if "slos/payments.yaml" in text and "(3 SLOs" not in r.stdout:
+        return fail(block, "%s: budgetd check did not count the SLO of slos/payments.yaml:\n%s" % (what, r.stdout))
     ok(block, what + " passes budgetd check")
 
 
