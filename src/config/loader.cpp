@@ -55,9 +55,13 @@ struct Load {
   AlertingDefaults alerting;
   PolicySpec policy = default_policy();
   std::set<std::string, std::less<>> slo_names;
-  // Whether budgetd's document lists any SLO under `slos:`, valid or not.
+  // Whether budgetd's document or an included file lists any SLO under `slos:`, valid or not.
   bool slos_written = false;
 };
+
+// Whether a `slos:` value is an attempt at SLOs: anything but an empty list, whose own errors
+// then say what is wrong.
+bool lists_slos(const YAML::Node& slos) { return !(slos.IsSequence() && slos.size() == 0); }
 
 // A document of an included file that holds budgetd's own SLOs: `slos:` and nothing else.
 bool is_slo_list(const YAML::Node& doc) { return doc.IsMap() && doc.size() == 1 && doc["slos"].IsDefined(); }
@@ -94,7 +98,7 @@ void read_includes(const YAML::Node& list, uint64_t max_bytes, Load& load) {
           collect_openslo(doc, file, load.openslo);
         } else if (is_slo_list(doc)) {
           const YAML::Node slos = doc["slos"];
-          load.slos_written = load.slos_written || !(slos.IsSequence() && slos.size() == 0);
+          load.slos_written = load.slos_written || lists_slos(slos);
           read_slos(slos, load.alerting, load.policy, file, load.slo_names, load.config.slos);
         } else {
           file.error(doc,
@@ -140,8 +144,7 @@ void read_document(const YAML::Node& root, Load& load) {
   // The main file's SLOs first: an included file's SLO that takes one of their names is the
   // error, where it stands.
   if (const YAML::Node slos = top.get("slos"); slos.IsDefined()) {
-    // Anything but an empty list is an attempt at SLOs, whose own errors say what is wrong.
-    load.slos_written = !(slos.IsSequence() && slos.size() == 0);
+    load.slos_written = lists_slos(slos);
     read_slos(slos, load.alerting, load.policy, diags, load.slo_names, load.config.slos);
   }
   if (const YAML::Node n = top.get("include"); n.IsDefined()) {

@@ -118,7 +118,7 @@ TEST(Config, IncludedFilesHoldSloListsUnderTheMainFilesDefaults) {
         "slos:\n  - {name: c, service: s, objective: 99, sli: {type: ratio}}\n"
         "  - {name: d, service: t, objective: 99, sli: {type: ratio}}\n");
   const std::string main = write(dir, "c.yaml",
-                                 "alerting: {min_events: 77}\ninclude: [\"slos/*.yaml\"]\n"
+                                 "alerting: {min_events: 77}\npolicy: {max_override: 2h}\ninclude: [\"slos/*.yaml\"]\n"
                                  "slos: [{name: a, service: s, objective: 99.9, sli: {type: ratio}}]\n");
   const LoadResult r = load_config_file(main);
   ASSERT_TRUE(r.ok()) << r.error_text();
@@ -127,6 +127,7 @@ TEST(Config, IncludedFilesHoldSloListsUnderTheMainFilesDefaults) {
     names.push_back(slo.name);
     ASSERT_FALSE(slo.alert_rules.empty());
     EXPECT_EQ(slo.alert_rules[0].min_events, 77u) << slo.name << ": the main file's alerting defaults apply";
+    EXPECT_EQ(slo.policy.max_override, 2 * kHour) << slo.name << ": the main file's policy applies";
   }
   EXPECT_THAT(names, ElementsAre("a", "b", "c", "d"));
 
