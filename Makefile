@@ -18,6 +18,11 @@ X86_64_V3   ?= $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw bmi2 
 # Test builds keep assert() on (RelWithDebInfo without -DNDEBUG): a broken invariant fails a test.
 TEST_FLAGS   = -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g"
 
+# ccache keys on paths relative to the checkout, so a second clone (CI's, or a fresh-clone check)
+# reuses the objects of the first instead of compiling everything again.
+export CCACHE_BASEDIR  := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
+
 CMAKE_COMMON = -G Ninja -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DBUDGETD_X86_64_V3=$(X86_64_V3)
 
 .PHONY: deps build run test test-tsan fuzz fuzz-build fuzz-smoke bench clean format
