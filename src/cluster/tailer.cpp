@@ -133,7 +133,8 @@ size_t Replicator::apply_entries(int shard, const std::vector<StreamRecord>& rec
   // Inside the gate: a snapshot sees each record applied and the position past it, or neither.
   store::WriteGate::Ticket ticket = deps_.gate.enter();
   const std::shared_ptr<const store::SloSet> slos = deps_.current_slos();
-  durable::RecordApplier applier(*slos, deps_.keys, states_);
+  // Beside the server's readers and ingest writers: the lock-free writes.
+  durable::RecordApplier applier(*slos, deps_.keys, states_, store::WriteAccess::kShared);
   // acquire: pairs with the publisher's release store, so the marks made under this epoch are seen.
   const uint64_t epoch = epoch_.load(std::memory_order_acquire);
   const Timestamp now = deps_.clock.now();

@@ -6,8 +6,9 @@
 
 namespace budgetd::durable {
 
-RecordApplier::RecordApplier(const store::SloSet& set, IdempotencyTable& keys, std::span<DurableState* const> states)
-    : set_(set), keys_(keys) {
+RecordApplier::RecordApplier(const store::SloSet& set, IdempotencyTable& keys, std::span<DurableState* const> states,
+                             store::WriteAccess access)
+    : set_(set), keys_(keys), access_(access) {
   for (DurableState* s : states) states_.emplace(s->name(), s);
 }
 
@@ -37,7 +38,7 @@ Status RecordApplier::apply_batch(std::string_view payload, uint64_t seq, Timest
       ++deltas_dropped_;
       continue;
     }
-    set_.slos()[static_cast<size_t>(i)].series->add(now, d.bucket, d.good, d.total, stats_);
+    set_.slos()[static_cast<size_t>(i)].series->add(now, d.bucket, d.good, d.total, stats_, access_);
     ++deltas_applied_;
   }
   apply_values(*batch, to_set, now);
@@ -65,7 +66,7 @@ void RecordApplier::apply_values(const BatchRecord& batch, const std::vector<int
     const BatchRecord::Value& v = batch.values[d.value];
     const auto [a, label] = to_label[v.label];
     if (a == nullptr) continue;
-    a->add(label, a->slot_for(label, v.value), now, d.bucket, d.good, d.total, stats_);
+    a->add(label, a->slot_for(label, v.value), now, d.bucket, d.good, d.total, stats_, access_);
   }
 }
 

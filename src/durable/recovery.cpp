@@ -111,7 +111,8 @@ Result<RecoveryReport> recover(Env& env, const std::string& dir, const store::Sl
   }
 
   // Replay the log after the snapshot's cut.
-  RecordApplier applier(set, keys, states);
+  // Nothing else uses `set` yet (see the header): the rings take plain stores.
+  RecordApplier applier(set, keys, states, store::WriteAccess::kExclusive);
   auto replay = replay_wal(env, dir + "/wal", report.snapshot_cut, now,
                            [&](const FramedRecord& rec) { return applier.apply(rec.type, rec.payload, rec.seq, now); });
   if (!replay.ok()) return replay.status();

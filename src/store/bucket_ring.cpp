@@ -41,6 +41,29 @@ void BucketRing::add(int64_t bucket, uint64_t good, uint64_t total, WriteStats& 
   if (g == Outcome::kSaturated || t == Outcome::kSaturated) ++stats.saturated;
 }
 
+void BucketRing::add_exclusive(int64_t bucket, uint64_t good, uint64_t total, WriteStats& stats) {
+  assert(bucket >= 0 && good <= total);
+  if (total == 0) return;  // as add(): every write changes the total
+  Slot& slot = slot_of(bucket);
+  const int64_t lap = lap_of(bucket);
+  using tagged::Outcome;
+  using tagged::Value;
+  // The total first: if its lap is gone, so is the good word's (a slot's good is never of a newer
+  // lap than its total), and nothing is written, as add()'s step 1 refuses.
+  const Outcome t = tagged::update_exclusive(slot.total, lap, [total](Value v) {
+    return Value{v.aux, tagged::saturating_sum(v.payload, total)};
+  });
+  if (t == Outcome::kExpired) {
+    ++stats.expired;
+    return;
+  }
+  const Outcome g = tagged::update_exclusive(slot.good, lap, [good](Value v) {
+    return Value{0, tagged::saturating_sum(v.payload, good)};
+  });
+  if (g == Outcome::kExpired) ++stats.expired;
+  if (g == Outcome::kSaturated || t == Outcome::kSaturated) ++stats.saturated;
+}
+
 Counts BucketRing::read(int64_t bucket) const {
   const Loaded l = load(bucket);
   return {l.good.payload, l.total.payload};

@@ -23,6 +23,15 @@ bool CoverageRing::mark(int64_t minute) {
          tagged::Outcome::kExpired;
 }
 
+bool CoverageRing::mark_exclusive(int64_t minute) {
+  assert(minute >= 0);
+  const int64_t word = minute / kMinutesPerWord;
+  const uint64_t bit = uint64_t{1} << (minute % kMinutesPerWord);
+  return tagged::update_exclusive(bits_[static_cast<size_t>(word % words_)], word / words_, [bit](tagged::Value v) {
+           return tagged::with_bits(v, bit);
+         }) != tagged::Outcome::kExpired;
+}
+
 uint32_t CoverageRing::count(int64_t first_minute, int64_t end_minute, bool& expired) const {
   uint32_t covered = 0;
   first_minute = std::max<int64_t>(first_minute, 0);

@@ -82,7 +82,9 @@ Timestamp SloSeries::oldest_retained(Timestamp now) const {
   return oldest;
 }
 
-void SloSeries::add(Timestamp now, int64_t bucket, uint64_t good, uint64_t total, WriteStats& stats) {
+void SloSeries::add(Timestamp now, int64_t bucket, uint64_t good, uint64_t total, WriteStats& stats,
+                    WriteAccess access) {
+  const bool exclusive = access == WriteAccess::kExclusive;
   const int64_t ms = bucket * kFinestResolution.count();
   for (size_t i = 0; i < kResolutions.size(); ++i) {
     if (!rings_[i]) continue;
@@ -90,12 +92,16 @@ void SloSeries::add(Timestamp now, int64_t bucket, uint64_t good, uint64_t total
     const int64_t b = floor_div(ms, r.count());
     // A bucket this ring no longer retains is outside every window the ring answers for.
     if (b < oldest_retained_bucket(r, now)) continue;
-    rings_[i]->add(b, good, total, stats);
+    if (exclusive) {
+      rings_[i]->add_exclusive(b, good, total, stats);
+    } else {
+      rings_[i]->add(b, good, total, stats);
+    }
   }
   if (coverage_ && total > 0) {
     const int64_t minute = floor_div(ms, kMinute.count());
     if (minute >= floor_div(to_unix_ms(now + plan_.max_future), kMinute.count()) - plan_.coverage_minutes + 1 &&
-        !coverage_->mark(minute)) {
+        !(exclusive ? coverage_->mark_exclusive(minute) : coverage_->mark(minute))) {
       ++stats.expired;
     }
   }

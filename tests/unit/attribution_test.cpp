@@ -189,7 +189,7 @@ TEST(BatchRecordFormat2, ReplayAssignsSlotsInRecordOrderAndSkipsLabelsNoLongerAt
       std::string(kAttributed).replace(std::string(kAttributed).find("[endpoint, region]"), 18, "[endpoint]"));
   auto reader = store::SloSet::build(*cr, nullptr);
   durable::IdempotencyTable keys(kDay, 10);
-  durable::RecordApplier applier(*reader, keys, {});
+  durable::RecordApplier applier(*reader, keys, {}, store::WriteAccess::kExclusive);
   for (size_t i = 0; i < records.size(); ++i)
     ASSERT_TRUE(applier.apply(durable::RecordType::kBatch, records[i], i + 1, kNow).ok());
   const store::Attribution& a = *reader->slos()[0].attribution;

@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
+#include <string>
+
 #include "budgetd/store/bucket_ring.h"
 #include "budgetd/store/coverage_ring.h"
 #include "budgetd/store/slo_series.h"
@@ -129,6 +133,56 @@ TEST(SloSeries, OldestRetainedIsTheLongestRingsEdge) {
   SloSeries s(plan_series({kHour, 7 * kDay}, 7 * kDay, kHour, 5 * kMinute));
   // 1h ring: 168 + ceil(65m / 1h) + 1 = 171 slots; newest bucket is the one holding now + 5m.
   EXPECT_EQ(s.oldest_retained(now), now + kHour - 171 * kHour);
+}
+
+// Start-up replay writes with plain stores (add_exclusive, mark_exclusive); rings written that
+// way must hold exactly the words, and report exactly the stats, the lock-free writes would have.
+// Random writes over five laps of a small ring, so later writes find their slot recycled
+// (expired), and some large enough to saturate.
+TEST(BucketRing, ExclusiveWritesLeaveTheWordsSharedWritesLeave) {
+  constexpr uint32_t kSlots = 64;
+  BucketRing shared(kFinestResolution, kSlots);
+  BucketRing exclusive(kFinestResolution, kSlots);
+  WriteStats shared_stats;
+  WriteStats exclusive_stats;
+  std::mt19937_64 rng(17);
+  for (int64_t i = 0; i < 20'000; ++i) {
+    const int64_t newest = i / 64;  // moves on one bucket every 64 writes
+    const int64_t bucket = std::max<int64_t>(0, newest - static_cast<int64_t>(rng() % (2 * kSlots)));
+    const uint64_t total = rng() % 50 == 0 ? tagged::kPayloadMax / 3 : rng() % 100;
+    const uint64_t good = total == 0 ? 0 : rng() % (total + 1);
+    shared.add(bucket, good, total, shared_stats);
+    exclusive.add_exclusive(bucket, good, total, exclusive_stats);
+  }
+  std::string shared_words;
+  std::string exclusive_words;
+  shared.append_words(shared_words);
+  exclusive.append_words(exclusive_words);
+  EXPECT_TRUE(shared_words == exclusive_words);
+  EXPECT_EQ(exclusive_stats.expired, shared_stats.expired);
+  EXPECT_EQ(exclusive_stats.saturated, shared_stats.saturated);
+  // The stream reached both edges it is meant to test.
+  EXPECT_GT(shared_stats.expired, 0u);
+  EXPECT_GT(shared_stats.saturated, 0u);
+}
+
+TEST(CoverageRing, ExclusiveMarksLeaveTheWordsSharedMarksLeave) {
+  CoverageRing shared(128);
+  CoverageRing exclusive(128);
+  std::mt19937_64 rng(18);
+  int refused = 0;
+  for (int64_t i = 0; i < 5'000; ++i) {
+    const int64_t minute = std::max<int64_t>(0, i / 4 - static_cast<int64_t>(rng() % 300));
+    const bool a = shared.mark(minute);
+    EXPECT_EQ(exclusive.mark_exclusive(minute), a) << minute;
+    refused += a ? 0 : 1;
+  }
+  std::string shared_words;
+  std::string exclusive_words;
+  shared.append_words(shared_words);
+  exclusive.append_words(exclusive_words);
+  EXPECT_TRUE(shared_words == exclusive_words);
+  EXPECT_GT(refused, 0);
 }
 
 }  // namespace

@@ -8,7 +8,9 @@
 //   BUDGETD_RETURN_IF_ERROR(applier.apply(record.type, record.payload, record.seq, now));
 //
 // Thread safety: none; one applier per replay (or per replication tailer), and the caller makes
-// sure nothing else writes to the series meanwhile, or that it is inside the write gate.
+// sure nothing else writes to the series meanwhile, or that it is inside the write gate. The
+// caller says which: kExclusive (start-up recovery: nothing reads or writes the set yet, so the
+// rings take plain stores) or kShared (a tailer beside the server: the lock-free writes).
 
 #include <cstdint>
 #include <span>
@@ -28,7 +30,8 @@ struct BatchRecord;
 
 class RecordApplier {
  public:
-  RecordApplier(const store::SloSet& set, IdempotencyTable& keys, std::span<DurableState* const> states);
+  RecordApplier(const store::SloSet& set, IdempotencyTable& keys, std::span<DurableState* const> states,
+                store::WriteAccess access);
 
   // DataLoss when the record's payload does not decode.
   Status apply(RecordType type, std::string_view payload, uint64_t seq, Timestamp now);
@@ -45,6 +48,7 @@ class RecordApplier {
 
   const store::SloSet& set_;
   IdempotencyTable& keys_;
+  store::WriteAccess access_;
   std::unordered_map<std::string_view, DurableState*> states_;  // by name()
   store::WriteStats stats_;
   uint64_t deltas_applied_ = 0;

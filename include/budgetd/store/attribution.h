@@ -82,8 +82,8 @@ class Attribution {
   // REQUIRES: slot < assigned(label).
   std::string_view value(size_t label, uint32_t slot) const;
   void add(size_t label, uint32_t slot, Timestamp now, int64_t bucket, uint64_t good, uint64_t total,
-           WriteStats& stats) {
-    labels_[label]->series[slot]->add(now, bucket, good, total, stats);
+           WriteStats& stats, WriteAccess access = WriteAccess::kShared) {
+    labels_[label]->series[slot]->add(now, bucket, good, total, stats, access);
   }
   // REQUIRES: slot <= other_slot().
   const SloSeries& series(size_t label, uint32_t slot) const { return *labels_[label]->series[slot]; }

@@ -22,6 +22,9 @@
 // count, or the total: empty deltas are never written); one that had done step 2 before the
 // good load shows up in the second load, because that good value's release carries step 1.
 // So a reader never sees a write's total without its good or the reverse.
+//
+// add_exclusive() is add() for start-up replay, when the ring has no reader and no other writer:
+// the same counts with plain loads and stores (tagged::update_exclusive), no writer count.
 
 #include <algorithm>
 #include <atomic>
@@ -50,6 +53,11 @@ struct BucketSum {
   uint32_t saturated_buckets = 0;  // buckets whose counters reached 2^40-1 and stopped counting
 };
 
+// Who else may touch a series while it is being written. kShared: the server is running, and
+// writers use the lock-free protocol above. kExclusive: start-up replay, before any reader or
+// other writer exists (add_exclusive).
+enum class WriteAccess { kShared, kExclusive };
+
 struct WriteStats {
   uint32_t expired = 0;    // the bucket had been recycled by the time the write landed
   uint32_t saturated = 0;  // a counter reached its maximum and stopped counting
@@ -65,6 +73,9 @@ class BucketRing {
 
   // REQUIRES: bucket >= 0.
   void add(int64_t bucket, uint64_t good, uint64_t total, WriteStats& stats);
+  // REQUIRES: bucket >= 0; nothing else reads or writes this ring until its owner publishes it
+  // (recovery before serving). The counts, expiry and saturation are exactly add()'s.
+  void add_exclusive(int64_t bucket, uint64_t good, uint64_t total, WriteStats& stats);
   Counts read(int64_t bucket) const;
   BucketSum sum(int64_t first_bucket, int64_t end_bucket) const;
   // Each retained bucket of [first, end), oldest first, read as sum() reads it: f(bucket, counts).

@@ -31,6 +31,9 @@ class CoverageRing {
   // REQUIRES: minute >= 0 (minutes since the epoch). Returns false if that minute's word had
   // already been recycled.
   bool mark(int64_t minute);
+  // mark() with a plain load and store. REQUIRES: nothing else reads or writes this ring (as
+  // BucketRing::add_exclusive).
+  bool mark_exclusive(int64_t minute);
   // Minutes in [first, end) that saw an event; `expired` is set if part of the range is gone.
   uint32_t count(int64_t first_minute, int64_t end_minute, bool& expired) const;
 

@@ -58,8 +58,10 @@ class SloSeries {
   int64_t oldest_retained_bucket(Millis r, Timestamp now) const;
 
   // Adds counts for the 10 s bucket `bucket` (kFinestResolution) to every ring that retains it
-  // at `now`, and marks its minute covered.
-  void add(Timestamp now, int64_t bucket, uint64_t good, uint64_t total, WriteStats& stats);
+  // at `now`, and marks its minute covered. kExclusive REQUIRES that nothing else reads or writes
+  // this series meanwhile (BucketRing::add_exclusive).
+  void add(Timestamp now, int64_t bucket, uint64_t good, uint64_t total, WriteStats& stats,
+           WriteAccess access = WriteAccess::kShared);
 
   // REQUIRES: a ring exists at w.resolution.
   BucketSum sum(const WindowBounds& w) const;

@@ -20,8 +20,8 @@
 // Payloads saturate at 2^40 - 1 (1.1e12 events in one bucket) instead of wrapping.
 //
 // Thread safety: update()/add()/set_bits() may run on one word from any number of threads at
-// once (each is a CAS loop that retries on a lost race and never blocks); view() reads a value
-// already loaded. Every function takes the memory order from its caller, which says why that
+// once (each is a CAS loop that retries on a lost race and never blocks); update_exclusive() only
+// where nothing else touches the word; view() reads a value already loaded. Every function takes the memory order from its caller, which says why that
 // order is enough (bucket_ring.h, coverage_ring.h): the word itself publishes nothing.
 
 #include <atomic>
@@ -61,6 +61,24 @@ struct Value {
   uint64_t payload;  // may exceed kPayloadMax: then it is saturated
 };
 
+// The word `seen` becomes when (aux, payload) of the lap tagged `tag` are replaced with
+// combine(old aux, old payload), starting from (0, 0) if `seen` holds an older lap; kExpired,
+// and no word, if it holds a newer lap. The one rule update() and update_exclusive() share.
+struct Next {
+  Outcome outcome;
+  uint64_t word;
+};
+template <typename Combine>
+Next next_word(uint64_t seen, uint64_t tag, Combine& combine) {
+  const Age age = age_of(tag_of(seen), tag);
+  if (age == Age::kNewer) return {Outcome::kExpired, seen};
+  const Value old = age == Age::kSame ? Value{aux_of(seen), payload_of(seen)} : Value{0, 0};
+  Value next = combine(old);
+  const bool saturated = next.payload > kPayloadMax;
+  if (saturated) next.payload = kPayloadMax;
+  return {saturated ? Outcome::kSaturated : Outcome::kApplied, make_word(tag, next.aux & kAuxMax, next.payload)};
+}
+
 // Replaces (aux, payload) of `lap` in `word` with combine(old aux, old payload), starting from
 // (0, 0) if the word holds an older lap. kExpired, and no change, if it holds a newer lap.
 // `order` is the success order of the CAS; the caller documents why it is enough.
@@ -70,18 +88,24 @@ Outcome update(std::atomic<uint64_t>& word, int64_t lap, std::memory_order order
   // relaxed: this load only seeds the CAS loop; the CAS re-reads the word atomically.
   uint64_t seen = word.load(std::memory_order_relaxed);
   for (;;) {
-    const Age age = age_of(tag_of(seen), tag);
-    if (age == Age::kNewer) return Outcome::kExpired;
-    const Value old = age == Age::kSame ? Value{aux_of(seen), payload_of(seen)} : Value{0, 0};
-    Value next = combine(old);
-    const bool saturated = next.payload > kPayloadMax;
-    if (saturated) next.payload = kPayloadMax;
+    const Next next = next_word(seen, tag, combine);
+    if (next.outcome == Outcome::kExpired) return next.outcome;
     // Failure order relaxed: a failed CAS only refreshes `seen` for the next attempt.
-    if (word.compare_exchange_weak(seen, make_word(tag, next.aux & kAuxMax, next.payload), order,
-                                   std::memory_order_relaxed)) {
-      return saturated ? Outcome::kSaturated : Outcome::kApplied;
-    }
+    if (word.compare_exchange_weak(seen, next.word, order, std::memory_order_relaxed)) return next.outcome;
   }
+}
+
+// update() for a word nobody else touches meanwhile (start-up replay, before any reader or
+// other writer exists): a plain load and store instead of a locked read-modify-write. A locked
+// RMW on a line that misses the cache stalls until the line arrives, so a replay writing many
+// rings ran one miss at a time; plain stores let the misses overlap.
+// REQUIRES: no concurrent access to `word`; whoever makes it visible to other threads later
+// orders these relaxed accesses (publishing the store, or starting the server's threads).
+template <typename Combine>
+Outcome update_exclusive(std::atomic<uint64_t>& word, int64_t lap, Combine combine) {
+  const Next next = next_word(word.load(std::memory_order_relaxed), tag_for_lap(lap), combine);
+  if (next.outcome != Outcome::kExpired) word.store(next.word, std::memory_order_relaxed);
+  return next.outcome;
 }
 
 // Saturating add to the payload (no overflow in the sum: payloads are < 2^40, deltas < 2^63).
@@ -91,8 +115,10 @@ inline Outcome add(std::atomic<uint64_t>& word, int64_t lap, uint64_t delta, std
   return update(word, lap, order, [delta](Value v) { return Value{v.aux, saturating_sum(v.payload, delta)}; });
 }
 
+inline Value with_bits(Value v, uint64_t bits) { return Value{v.aux, v.payload | (bits & kPayloadMax)}; }
+
 inline Outcome set_bits(std::atomic<uint64_t>& word, int64_t lap, uint64_t bits, std::memory_order order) {
-  return update(word, lap, order, [bits](Value v) { return Value{v.aux, v.payload | (bits & kPayloadMax)}; });
+  return update(word, lap, order, [bits](Value v) { return with_bits(v, bits); });
 }
 
 // What a reader sees of `lap` in a word it loaded.
