@@ -24,6 +24,9 @@ Daemon::Daemon(config::Config config, const Clock& clock, durable::Env& env)
       log_limit_gauge_(metrics_.gauge("budgetd_wal_limit_bytes",
                                       "Log size past which a snapshot is taken: max(storage.wal_max_bytes, "
                                       "storage.wal_max_store_ratio x budgetd_snapshot_bytes)")),
+      evaluation_cache_gauge_(metrics_.gauge("budgetd_evaluation_cache_bytes",
+                                             "Memory the evaluator keeps between ticks: sums of sealed blocks of "
+                                             "buckets, so a tick re-reads only the buckets near its windows' edges")),
       reloads_ok_(metrics_.counter("budgetd_config_reloads_total", "Config reloads, by result", {{"result", "ok"}})),
       reloads_failed_(
           metrics_.counter("budgetd_config_reloads_total", "Config reloads, by result", {{"result", "refused"}})) {
@@ -227,16 +230,22 @@ void Daemon::evaluate_now() {
   const Timestamp now = clock_.now();
   std::vector<eval::AlertChange> changes;
   api::SloMetricsWriter slo_metrics;
-  for (const store::StoredSlo& slo : snap->slos->slos()) {
-    auto status = eval::evaluate_slo(slo, now, now, snap->config->storage.status_lookback);
+  if (!evaluation_cache_ || evaluation_cache_->set() != snap->slos) {
+    evaluation_cache_ = std::make_unique<eval::EvaluationCache>(snap->slos);
+  }
+  const std::vector<store::StoredSlo>& slos = snap->slos->slos();
+  for (size_t i = 0; i < slos.size(); ++i) {
+    const store::StoredSlo& slo = slos[i];
+    eval::SeriesBlocks* blocks = evaluation_cache_->blocks(i);
+    auto status = eval::evaluate_slo(slo, now, now, snap->config->storage.status_lookback, blocks);
     if (!status.ok()) {
       log::warn("evaluate: an SLO could not be evaluated")
           .field("slo", slo.spec->name)
           .field("error", status.status().message());
       continue;
     }
-    auto observed = alerts_.observe(slo, *status, now);
-    record_episode(slo, *status, now);
+    auto observed = alerts_.observe(slo, *status, now, blocks);
+    record_episode(slo, *status, now, blocks);
     // GET /metrics is rendered here, from the status the alert rules just used: scrapes share
     // this one rendering until the next tick.
     slo_metrics.add(slo, *status, alerts_);
@@ -252,6 +261,7 @@ void Daemon::evaluate_now() {
       changes.push_back(std::move(c));
     }
   }
+  evaluation_cache_gauge_.set(static_cast<double>(evaluation_cache_->memory_bytes()));
   std::shared_ptr<const api::SloMetrics> rendered =
       std::move(slo_metrics).finish(now, std::chrono::steady_clock::now() - started);
   {

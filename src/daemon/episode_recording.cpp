@@ -6,7 +6,8 @@
 
 namespace budgetd {
 
-void Daemon::record_episode(const store::StoredSlo& slo, const eval::SloStatus& status, Timestamp now) {
+void Daemon::record_episode(const store::StoredSlo& slo, const eval::SloStatus& status, Timestamp now,
+                            eval::SeriesBlocks* blocks) {
   const std::string& name = slo.spec->name;
   // One recorder: in a cluster the notification leader; the others apply what it logged.
   if (!committer_ || !sends_notifications()) {
@@ -21,7 +22,7 @@ void Daemon::record_episode(const store::StoredSlo& slo, const eval::SloStatus& 
     }
     if (open && open->updated >= mine->second.updated) episodes_committed_.erase(mine);
   }
-  std::optional<episodes::Episode> next = episodes::step_episode(slo, status, alerts_, open, now);
+  std::optional<episodes::Episode> next = episodes::step_episode(slo, status, alerts_, open, now, blocks);
   if (!next) return;
   if (next->end || next->spans != (open ? open->spans : std::vector<episodes::RuleSpan>{})) {
     log::info(next->end ? "episode: ended" : "episode: changed")

@@ -92,7 +92,7 @@ std::optional<Onset> burn_onset(const store::StoredSlo& slo, Timestamp from, Tim
 
 std::optional<Episode> step_episode(const store::StoredSlo& slo, const eval::SloStatus& status,
                                     const eval::AlertTracker& alerts, const std::optional<Episode>& open,
-                                    Timestamp now) {
+                                    Timestamp now, eval::SeriesBlocks* blocks) {
   const config::SloSpec& spec = *slo.spec;
   std::vector<eval::AlertInstance> mine;
   for (const auto& rule : spec.alert_rules) {
@@ -116,7 +116,7 @@ std::optional<Episode> step_episode(const store::StoredSlo& slo, const eval::Slo
     }
   }
   e.allowed_bad_events = status.primary().allowed_bad_events;
-  e.bad_events = eval::counts_between(slo, e.start, e.end.value_or(now), now).bad();
+  e.bad_events = eval::counts_between(slo, e.start, e.end.value_or(now), now, blocks).bad();
   e.budget_consumed = e.allowed_bad_events > 0 ? static_cast<double>(e.bad_events) / e.allowed_bad_events : 0;
   e.postmortem_required = e.budget_consumed >= eval::AlertTracker::kPostmortemShare;
 

@@ -26,10 +26,10 @@ namespace {
 
 // Share of the primary budget that the bad events between `from` and `to` consumed.
 double consumed_between(const store::StoredSlo& slo, const SloStatus& status, Timestamp from, Timestamp to,
-                        Timestamp now) {
+                        Timestamp now, SeriesBlocks* blocks) {
   const double allowed = status.primary().allowed_bad_events;
   if (allowed <= 0 || to <= from) return 0;
-  return static_cast<double>(counts_between(slo, from, to, now).bad()) / allowed;
+  return static_cast<double>(counts_between(slo, from, to, now, blocks).bad()) / allowed;
 }
 
 // An episode's errors start before its alert fires: the short window that fired it was already
@@ -39,7 +39,8 @@ Timestamp episode_start(Timestamp fired, const config::AlertRuleSpec& rule) { re
 
 }  // namespace
 
-std::vector<AlertChange> AlertTracker::observe(const store::StoredSlo& slo, const SloStatus& status, Timestamp now) {
+std::vector<AlertChange> AlertTracker::observe(const store::StoredSlo& slo, const SloStatus& status, Timestamp now,
+                                             SeriesBlocks* blocks) {
   std::vector<AlertChange> changes;
   std::lock_guard lock(mu_);
   const config::SloSpec& spec = *slo.spec;
@@ -77,7 +78,7 @@ std::vector<AlertChange> AlertTracker::observe(const store::StoredSlo& slo, cons
     } else if (!report.firing && a.state == AlertState::kFiring) {
       a.state = AlertState::kResolved;
       a.resolved_at = now;
-      a.budget_consumed = consumed_between(slo, status, episode_start(a.since, rule), now, now);
+      a.budget_consumed = consumed_between(slo, status, episode_start(a.since, rule), now, now, blocks);
       a.postmortem_required = a.budget_consumed >= kPostmortemShare;
       auto& past = past_[spec.name];
       past.push_front({a.rule, a.severity, a.since, now, a.budget_consumed, a.postmortem_required});
@@ -87,7 +88,7 @@ std::vector<AlertChange> AlertTracker::observe(const store::StoredSlo& slo, cons
     }
     if (a.state == AlertState::kFiring) {
       // The episode so far; it can require a postmortem before it ends.
-      a.budget_consumed = consumed_between(slo, status, episode_start(a.since, rule), now, now);
+      a.budget_consumed = consumed_between(slo, status, episode_start(a.since, rule), now, now, blocks);
       a.postmortem_required = a.budget_consumed >= kPostmortemShare;
       // Who burned it, over the long window the rule fires on; kept as it was once resolved.
       if (slo.attribution) {

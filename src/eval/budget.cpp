@@ -1,6 +1,8 @@
 #include "budgetd/eval/budget.h"
 
+#include "block_cache.h"
 #include "window_report.h"
+#include "window_sums.h"
 
 #include <algorithm>
 #include <cmath>
@@ -115,14 +117,15 @@ Result<BudgetReport> budget_from_sums(const config::SloSpec& spec, const config:
   return b;
 }
 
-Result<BudgetReport> read_budget(const store::StoredSlo& slo, const config::WindowSpec& window, Timestamp at) {
+Result<BudgetReport> read_budget(const store::StoredSlo& slo, const config::WindowSpec& window, Timestamp at,
+                                 const WindowSums* sums) {
   const config::SloSpec& spec = *slo.spec;
   std::optional<Period> period;
   const WindowBounds bounds = budget_bounds(spec, window, at, &period);
   SliceReport slices;
   store::BucketSum sum;
   if (!spec.budgeting.timesliced()) {
-    sum = slo.series->sum(bounds);
+    sum = sums != nullptr ? sums->sum(bounds) : slo.series->sum(bounds);
   } else {
     sum = slo.series->ring(bounds.resolution)
               ->scan(bounds.first_bucket(), bounds.end_bucket(),
@@ -132,13 +135,19 @@ Result<BudgetReport> read_budget(const store::StoredSlo& slo, const config::Wind
 }
 
 Result<BudgetReport> evaluate_budget(const store::StoredSlo& slo, const config::WindowSpec& window, Timestamp at) {
-  BUDGETD_ASSIGN_OR_RETURN(BudgetReport b, read_budget(slo, window, at));
+  return evaluate_budget(slo, window, at, nullptr, nullptr);
+}
+
+Result<BudgetReport> evaluate_budget(const store::StoredSlo& slo, const config::WindowSpec& window, Timestamp at,
+                                     const WindowSums* sums, SeriesBlocks* blocks) {
+  BUDGETD_ASSIGN_OR_RETURN(BudgetReport b, read_budget(slo, window, at, sums));
   // Coverage counts the minutes that have begun by `at`; the rest of the last bucket is future.
   const WindowReport& w = b.window;
   const Timestamp elapsed_end = std::min(w.bounds.end, from_unix_ms((bucket_index(at, kMinute) + 1) * kMinute.count()));
   b.elapsed_minutes = static_cast<uint32_t>((elapsed_end - w.bounds.start) / kMinute);
   bool expired = false;
-  b.covered_minutes = slo.series->covered_minutes(w.bounds.start, elapsed_end, expired);
+  b.covered_minutes = blocks != nullptr ? blocks->covered_minutes(*slo.series, w.bounds.start, elapsed_end, expired)
+                                        : slo.series->covered_minutes(w.bounds.start, elapsed_end, expired);
   if (expired) {
     return OutOfRange(fmt::format("the coverage of the {} window at {} reaches data that is no longer retained", w.name,
                                   format_rfc3339(at)));

@@ -1,5 +1,6 @@
 #include "budgetd/eval/slo_status.h"
 
+#include "block_cache.h"
 #include "window_report.h"
 #include "window_sums.h"
 
@@ -17,7 +18,8 @@ WindowBounds completed_window_bounds(Millis window, Timestamp t) {
   return {end - window, end, r};
 }
 
-store::Counts counts_between(const store::StoredSlo& slo, Timestamp from, Timestamp to, Timestamp now) {
+store::Counts counts_between(const store::StoredSlo& slo, Timestamp from, Timestamp to, Timestamp now,
+                             SeriesBlocks* blocks) {
   if (to <= from) return {};
   Millis coarsest{0};
   for (const Millis r : kResolutions) {
@@ -28,7 +30,7 @@ store::Counts counts_between(const store::StoredSlo& slo, Timestamp from, Timest
     const int64_t end = bucket_index(to - Millis{1}, r) + 1;
     if (first < slo.series->oldest_retained_bucket(r, now) || end - first > static_cast<int64_t>(ring->slots()))
       continue;
-    return ring->sum(first, end).counts;
+    return (blocks != nullptr ? blocks->sum(*ring, r, first, end) : ring->sum(first, end)).counts;
   }
   if (coarsest == Millis{0}) return {};
   // No ring reaches back to `from` (an episode longer than every window): what the coarsest
@@ -60,13 +62,17 @@ Status check_instant(Timestamp at, Timestamp now, Millis lookback) {
   return Status::Ok();
 }
 
-// Every window evaluate_slo() reads from the sums: the rolling ones no budget window already
+// Every window evaluate_slo() reads from the sums: the budget windows counted by occurrences (a
+// timeslice budget reads its slices one by one), the rolling windows no budget window already
 // reports (the bucket holding `at` included), the alert rules' completed-bucket windows and the
 // forecast's completed hour. (A rolling budget window is read by its budget; reading its ring
 // again here was a quarter of every tick's bucket reads.)
 std::vector<WindowBounds> windows_read(const std::vector<Millis>& rolling, const config::SloSpec& spec, Timestamp at) {
   std::vector<WindowBounds> wanted;
-  wanted.reserve(rolling.size() + 2 * spec.alert_rules.size() + 1);
+  wanted.reserve(spec.windows.size() + rolling.size() + 2 * spec.alert_rules.size() + 1);
+  if (!spec.budgeting.timesliced()) {
+    for (const config::WindowSpec& bw : spec.windows) wanted.push_back(budget_bounds(spec, bw, at));
+  }
   for (const Millis length : rolling) wanted.push_back(window_bounds(length, at));
   for (const config::AlertRuleSpec& rule : spec.alert_rules) {
     wanted.push_back(completed_window_bounds(rule.long_window.length, at));
@@ -121,25 +127,31 @@ Forecast forecast(const BudgetReport& primary, double burn_rate_1h, Timestamp at
 
 }  // namespace
 
-Result<SloStatus> evaluate_slo(const store::StoredSlo& slo, Timestamp at, Timestamp now, Millis lookback) {
+Result<SloStatus> evaluate_slo(const store::StoredSlo& slo, Timestamp at, Timestamp now, Millis lookback,
+                               SeriesBlocks* blocks) {
   BUDGETD_RETURN_IF_ERROR(check_instant(at, now, lookback));
   const config::SloSpec& spec = *slo.spec;
   SloStatus status;
   status.spec = slo.spec;
   status.at = at;
   status.memory_bytes = slo.memory_bytes();  // the series and the attribution
-  for (const config::WindowSpec& bw : spec.windows) {
-    BUDGETD_ASSIGN_OR_RETURN(BudgetReport b, evaluate_budget(slo, bw, at));
-    status.windows.push_back(b.window);
-    status.budgets.push_back(std::move(b));
-  }
+  // Sealed before anything of the series is read this tick (block_cache.h).
+  if (blocks != nullptr) blocks->begin_tick(*slo.series, at);
   // The rolling windows no budget window of the same length already reports.
   std::vector<Millis> rolling;
   rolling.reserve(slo.windows.size());
   for (const Millis length : slo.windows) {
-    if (status.window(format_duration(length)) == nullptr) rolling.push_back(length);
+    const std::string name = format_duration(length);
+    const bool reported = std::any_of(spec.windows.begin(), spec.windows.end(),
+                                      [&](const config::WindowSpec& bw) { return bw.name == name; });
+    if (!reported) rolling.push_back(length);
   }
-  const WindowSums sums(*slo.series, windows_read(rolling, spec, at));
+  const WindowSums sums(*slo.series, windows_read(rolling, spec, at), blocks);
+  for (const config::WindowSpec& bw : spec.windows) {
+    BUDGETD_ASSIGN_OR_RETURN(BudgetReport b, evaluate_budget(slo, bw, at, &sums, blocks));
+    status.windows.push_back(b.window);
+    status.budgets.push_back(std::move(b));
+  }
   for (const Millis length : rolling) {
     BUDGETD_ASSIGN_OR_RETURN(WindowReport w, window_report(sums, length, format_duration(length),
                                                            window_bounds(length, at), spec.objective, at));

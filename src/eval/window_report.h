@@ -25,8 +25,18 @@ Result<BudgetReport> budget_from_sums(const config::SloSpec& spec, const config:
                                       const WindowBounds& bounds, const std::optional<Period>& period,
                                       const store::BucketSum& sum, SliceReport slices, Timestamp at);
 
-// evaluate_budget() without the coverage: the window's buckets read from the store and turned
-// into a budget by budget_from_sums(). REQUIRES: the series has a ring at the window's resolution.
-Result<BudgetReport> read_budget(const store::StoredSlo& slo, const config::WindowSpec& window, Timestamp at);
+class WindowSums;
+class SeriesBlocks;
+
+// evaluate_budget() without the coverage: the window's buckets read from the store (or, when
+// given, from `sums`, which were asked for budget_bounds()) and turned into a budget by
+// budget_from_sums(). REQUIRES: the series has a ring at the window's resolution.
+Result<BudgetReport> read_budget(const store::StoredSlo& slo, const config::WindowSpec& window, Timestamp at,
+                                 const WindowSums* sums = nullptr);
+
+// evaluate_budget() for the evaluator's tick: the buckets from `sums` as read_budget(), the
+// coverage with whole blocks from `blocks` (begun this tick). Either may be null.
+Result<BudgetReport> evaluate_budget(const store::StoredSlo& slo, const config::WindowSpec& window, Timestamp at,
+                                     const WindowSums* sums, SeriesBlocks* blocks);
 
 }  // namespace budgetd::eval

@@ -10,7 +10,10 @@
 //   WindowSums sums(series, {window_bounds(kHour, at), completed_window_bounds(5 * kMinute, at), ...});
 //   BucketSum s = sums.sum(window_bounds(kHour, at));
 //
-// Thread safety: one per evaluation; only reads the store.
+// With the evaluator's SeriesBlocks (block_cache.h), whole blocks before the sealed edge with no
+// window edge inside them are taken from there instead of read again.
+//
+// Thread safety: one per evaluation; only reads the store (and writes `blocks`, the caller's).
 
 #include <vector>
 
@@ -19,11 +22,13 @@
 
 namespace budgetd::eval {
 
+class SeriesBlocks;
+
 class WindowSums {
  public:
   // `wanted`: every window that will be asked for. Windows at a resolution the series has no
   // ring for are left to sum(), which then reads the series as it would.
-  WindowSums(const store::SloSeries& series, const std::vector<WindowBounds>& wanted);
+  WindowSums(const store::SloSeries& series, const std::vector<WindowBounds>& wanted, SeriesBlocks* blocks = nullptr);
 
   // As series.sum(bounds); reads the ring directly for bounds whose edges were not loaded.
   store::BucketSum sum(const WindowBounds& bounds) const;
@@ -42,6 +47,9 @@ class WindowSums {
     std::vector<Run> edges;  // by bucket, each edge once
   };
   const Run* edge(const Loaded& l, int64_t bucket) const;
+  // The running totals at every edge, from one pass over [edges.front(), edges.back()).
+  static Loaded load(const store::BucketRing& ring, Millis resolution, const std::vector<int64_t>& edges,
+                     SeriesBlocks* blocks);
 
   const store::SloSeries& series_;
   std::vector<Loaded> loaded_;

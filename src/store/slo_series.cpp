@@ -105,6 +105,20 @@ void SloSeries::add(Timestamp now, int64_t bucket, uint64_t good, uint64_t total
       ++stats.expired;
     }
   }
+  // No evaluator runs beside exclusive writes (start-up replay), and none has sealed anything yet.
+  if (exclusive) return;
+  // The writer's half of the sealed-edge protocol (see the header): the words above, the fence,
+  // then the edge. relaxed load: the fence orders it. release: a late_writes() acquire that sees
+  // the count sees the words.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (bucket < sealed_before_.load(std::memory_order_relaxed)) late_writes_.fetch_add(1, std::memory_order_release);
+}
+
+void SloSeries::seal_before(int64_t bucket) {
+  // relaxed: the fence below orders the store against the reads after it. Only the evaluator
+  // (one at a time, under its lock) raises the edge, so a plain compare-then-store never lowers it.
+  if (bucket > sealed_before_.load(std::memory_order_relaxed)) sealed_before_.store(bucket, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
 }
 
 const BucketRing* SloSeries::ring(Millis resolution) const { return rings_[ladder_index(resolution)].get(); }

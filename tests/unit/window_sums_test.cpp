@@ -10,6 +10,7 @@
 #include "budgetd/config/loader.h"
 #include "budgetd/eval/slo_status.h"
 #include "budgetd/store/slo_set.h"
+#include "eval/block_cache.h"
 #include "eval/window_sums.h"
 
 namespace budgetd::eval {
@@ -42,10 +43,12 @@ void expect_same(const store::BucketSum& got, const store::BucketSum& want, cons
   EXPECT_EQ(got.saturated_buckets, want.saturated_buckets) << where;
 }
 
-// Each window read from the shared pass equals the window read alone.
-void check_every_window(const store::SloSeries& series, Timestamp at) {
+// Each window read from the shared pass equals the window read alone; with `blocks`, after
+// sealing the series as a tick at `at` does.
+void check_every_window(store::SloSeries& series, Timestamp at, SeriesBlocks* blocks = nullptr) {
+  if (blocks != nullptr) blocks->begin_tick(series, at);
   const std::vector<WindowBounds> wanted = windows_at(at);
-  const WindowSums sums(series, wanted);
+  const WindowSums sums(series, wanted, blocks);
   for (const WindowBounds& w : wanted) expect_same(sums.sum(w), series.sum(w), w);
 }
 
@@ -88,6 +91,60 @@ TEST(WindowSums, WindowsNotAskedForAreReadFromTheSeries) {
   const WindowBounds other = window_bounds(30 * kMinute, now - 7 * kMinute);
   expect_same(sums.sum(other), series.sum(other), other);
   EXPECT_EQ(sums.sum(other).counts.total, 2u * 180);
+}
+
+// Sums of blocks kept from earlier ticks must give what reading the buckets now gives, through
+// late writes (older than the seal margin: every kept block of the series is dropped), writes
+// into the unsealed part (kept blocks stay), quiet stretches and recycled slots.
+TEST(WindowSums, KeptBlocksGiveWhatReadingGives) {
+  auto set = one_slo();
+  store::SloSeries& series = *set->slos()[0].series;
+  SeriesBlocks blocks;
+  std::mt19937_64 rng(20261204);
+  Timestamp now = from_unix_ms(1795514400000);
+  store::WriteStats st;
+  uint64_t late = 0;
+  for (int i = 0; i < 20'000; ++i) {
+    now += Millis{static_cast<int64_t>(rng() % (3 * kMinute.count()))};
+    const uint64_t total = 1 + rng() % 50;
+    // Mostly recent; one in twenty from up to 3 days back (late: older than the seal margin).
+    const bool is_late = rng() % 20 == 0;
+    const Millis back{static_cast<int64_t>(rng() % (is_late ? 3 * kDay.count() : kSealMargin.count()))};
+    late += is_late && back > kSealMargin ? 1 : 0;
+    series.add(now, bucket_index(now - back, kFinestResolution), total - rng() % (total + 1) / 4, total, st);
+    // Ticks between most writes, so blocks are kept while writes go on.
+    if (i % 7 == 0) check_every_window(series, now, &blocks);
+    if (HasFailure()) return;
+  }
+  EXPECT_GT(late, 500u);
+  EXPECT_GT(series.late_writes(), 500u);
+  EXPECT_GT(blocks.blocks_reused(), 10'000u);
+  // And instants further back than the rings retain, with what was kept.
+  for (int k = 0; k < 50; ++k) {
+    check_every_window(series, now - Millis{static_cast<int64_t>(rng() % (4 * kDay.count()))}, &blocks);
+  }
+}
+
+// The edge only rises: a tick at an earlier instant (a clock set back) seals nothing new, and a
+// write below the highest edge is still late.
+TEST(WindowSums, TheSealedEdgeNeverFalls) {
+  auto set = one_slo();
+  store::SloSeries& series = *set->slos()[0].series;
+  SeriesBlocks blocks;
+  const Timestamp now = from_unix_ms(1795514400000);
+  store::WriteStats st;
+  for (int64_t b = 0; b < 3000; ++b) series.add(now, bucket_index(now, kFinestResolution) - b, 1, 2, st);
+  check_every_window(series, now, &blocks);
+  const int64_t edge = series.sealed_before();
+  EXPECT_EQ(edge, bucket_index(now - kSealMargin, kFinestResolution));
+  check_every_window(series, now - 2 * kHour, &blocks);
+  EXPECT_EQ(series.sealed_before(), edge);
+  const uint64_t late = series.late_writes();
+  series.add(now, edge - 1, 1, 1, st);
+  EXPECT_EQ(series.late_writes(), late + 1);
+  series.add(now, edge, 1, 1, st);
+  EXPECT_EQ(series.late_writes(), late + 1);
+  check_every_window(series, now, &blocks);
 }
 
 }  // namespace

@@ -34,6 +34,7 @@
 #include "budgetd/durable/recovery.h"
 #include "budgetd/durable/wal.h"
 #include "budgetd/episodes/episode_log.h"
+#include "budgetd/eval/evaluation_cache.h"
 #include "budgetd/metrics/registry.h"
 #include "budgetd/notify/notifier.h"
 #include "budgetd/policy/decision_log.h"
@@ -126,7 +127,8 @@ class Daemon final : public api::Backend {
   void evaluate_soon();
   // REQUIRES: evaluate_mu_ held. After the alert tracker observed `slo`: commits the next version
   // of its burn episode, when this node sends notifications (the one recorder in a cluster).
-  void record_episode(const store::StoredSlo& slo, const eval::SloStatus& status, Timestamp now);
+  void record_episode(const store::StoredSlo& slo, const eval::SloStatus& status, Timestamp now,
+                      eval::SeriesBlocks* blocks);
   // Cluster mode: the replication log's state joins the durable states (before recovery).
   void create_replication();
   // Cluster mode, after recovery and before the WAL opens: raises `next_seq` above what this
@@ -183,6 +185,9 @@ class Daemon final : public api::Backend {
   // fsync: always, or a cluster's ack, that is after the evaluation): the next tick builds on it,
   // not on an older one. Guarded by evaluate_mu_.
   std::map<std::string, episodes::Episode, std::less<>> episodes_committed_;
+  // The ticks' kept block sums, for the set they were built on (a reload starts a new one).
+  // Guarded by evaluate_mu_.
+  std::unique_ptr<eval::EvaluationCache> evaluation_cache_;
   std::thread evaluator_thread_;
   int lock_fd_ = -1;  // start() and the destructor only
 
@@ -198,6 +203,7 @@ class Daemon final : public api::Backend {
   // relaxed: the log's limit, written under snapshot_mu_, read by log_limit_bytes() anywhere.
   std::atomic<uint64_t> log_limit_bytes_{0};
   metrics::Gauge& log_limit_gauge_;
+  metrics::Gauge& evaluation_cache_gauge_;
   std::thread snapshot_thread_;
   std::atomic<bool> ready_{false};
   metrics::Counter& reloads_ok_;

@@ -24,10 +24,11 @@ namespace budgetd::episodes {
 inline constexpr Millis kFiguresEvery = kMinute;
 
 // The next version of `slo`'s episode after this evaluation, or nullopt when nothing needs
-// recording. `open`: the SLO's ongoing episode as last recorded (EpisodeLog::open).
+// recording. `open`: the SLO's ongoing episode as last recorded (EpisodeLog::open). `blocks`: as
+// eval::AlertTracker::observe.
 std::optional<Episode> step_episode(const store::StoredSlo& slo, const eval::SloStatus& status,
                                     const eval::AlertTracker& alerts, const std::optional<Episode>& open,
-                                    Timestamp now);
+                                    Timestamp now, eval::SeriesBlocks* blocks = nullptr);
 
 // Where the burn a rule detected at `to` began: of the buckets in [from, to) (the finest ring
 // that retains them), the one from which the bad events in excess of `threshold` x total, summed

@@ -81,7 +81,10 @@ class AlertTracker {
 
   // One evaluation of `slo` at `now`. A change carries the alert as it stands after the whole
   // evaluation (its burn rates and the budget its episode consumed): what the status shows.
-  std::vector<AlertChange> observe(const store::StoredSlo& slo, const SloStatus& status, Timestamp now);
+  // `blocks`: the evaluator's kept block sums `status` was evaluated with (evaluate_slo), or null;
+  // the episode's counts so far are read with them.
+  std::vector<AlertChange> observe(const store::StoredSlo& slo, const SloStatus& status, Timestamp now,
+                                   SeriesBlocks* blocks = nullptr);
   // After a reload: rules and SLOs that no longer exist are forgotten; firing ones resolve.
   std::vector<AlertChange> retain(const store::SloSet& set, Timestamp now);
 

@@ -5,7 +5,8 @@
 //   Result<SloStatus> s = evaluate_slo(stored_slo, at, clock.now());
 //   s->primary().remaining;           // the primary budget window
 //
-// Thread safety: evaluate_slo only reads the store; call it from any thread.
+// Thread safety: evaluate_slo only reads the store; call it from any thread (with `blocks`, from
+// the one thread that owns them: it raises the series' sealed edge, see slo_series.h).
 
 #include <memory>
 #include <string>
@@ -17,6 +18,8 @@
 #include "budgetd/store/slo_set.h"
 
 namespace budgetd::eval {
+
+class SeriesBlocks;
 
 // Alert rules look at windows of completed buckets: [floor(t / r) * r - W, floor(t / r) * r).
 // Such a window holds exactly W of traffic, where the status windows above include the bucket
@@ -58,11 +61,16 @@ struct SloStatus {
 
 // The counts of the events between `from` and `to`, read from the finest ring that still holds
 // `from` at `now`, widened to that ring's bucket edges; if none does, what the coarsest ring
-// still holds of the span (a lower bound). For the budget a burn episode consumed.
-store::Counts counts_between(const store::StoredSlo& slo, Timestamp from, Timestamp to, Timestamp now);
+// still holds of the span (a lower bound). For the budget a burn episode consumed. `blocks`: the
+// evaluator's kept block sums of this SLO, begun this tick (evaluate_slo), or null.
+store::Counts counts_between(const store::StoredSlo& slo, Timestamp from, Timestamp to, Timestamp now,
+                             SeriesBlocks* blocks = nullptr);
 
 // Status of `slo` at `at`. OutOfRange when `at` is after `now` or further back than the store
 // retains for every window (storage.status_lookback).
-Result<SloStatus> evaluate_slo(const store::StoredSlo& slo, Timestamp at, Timestamp now, Millis lookback);
+// `blocks`: the evaluator's kept block sums of this SLO (EvaluationCache::blocks), or null to
+// read every bucket. The status is the same either way.
+Result<SloStatus> evaluate_slo(const store::StoredSlo& slo, Timestamp at, Timestamp now, Millis lookback,
+                               SeriesBlocks* blocks = nullptr);
 
 }  // namespace budgetd::eval

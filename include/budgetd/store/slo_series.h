@@ -13,6 +13,18 @@
 // events up to `max_future` ahead are accepted.
 //
 // Thread safety: as BucketRing: any number of concurrent writers and readers, no locks.
+//
+// The sealed edge: the evaluator keeps sums of blocks of buckets between ticks instead of
+// re-reading them (eval/block_cache.h), and may do so only for buckets wholly before an edge it
+// raises with seal_before(). A write to a bucket before the edge is a late write: it counts
+// itself in late_writes(), and the evaluator drops what it kept for this series. The protocol
+// is the store-buffer pattern with a seq_cst fence on each side:
+//   writer (add):            ring words written; fence; load edge; if bucket < edge: late + 1
+//   evaluator (seal_before): store edge; fence;       then read ring words, late_writes()
+// If the writer's fence comes first in the fences' single total order, the evaluator's reads
+// after its own fence see the write; otherwise the writer's load sees the new edge and counts the
+// write late, and the evaluator, whose late_writes() load acquires that count, re-reads. No sum
+// is ever adjusted by subtraction, so a write is never taken out that was not put in.
 
 #include <array>
 #include <memory>
@@ -103,11 +115,23 @@ class SloSeries {
   uint64_t ingested_good() const { return ingested_good_.load(std::memory_order_relaxed); }
   uint64_t ingested_bad() const { return ingested_bad_.load(std::memory_order_relaxed); }
 
+  // Raises the sealed edge to `bucket` (a kFinestResolution bucket index; never lowers it), then
+  // the evaluator's fence (see the header). Ring words read after this call either hold every
+  // write before the edge, or that write shows in late_writes().
+  void seal_before(int64_t bucket);
+  int64_t sealed_before() const { return sealed_before_.load(std::memory_order_relaxed); }
+  // Writes below the sealed edge so far. acquire: pairs with the late write's release, so ring
+  // words read after this hold every write it counts.
+  uint64_t late_writes() const { return late_writes_.load(std::memory_order_acquire); }
+
  private:
   SeriesPlan plan_;
   // Own cache lines: every ingest thread bumps them.
   alignas(64) std::atomic<uint64_t> ingested_good_{0};
   alignas(64) std::atomic<uint64_t> ingested_bad_{0};
+  // Read by every writer, raised once per tick, and bumped only by late writes: a line of its own.
+  alignas(64) std::atomic<int64_t> sealed_before_{0};
+  std::atomic<uint64_t> late_writes_{0};
   std::array<std::unique_ptr<BucketRing>, kResolutions.size()> rings_;
   std::unique_ptr<CoverageRing> coverage_;
 };
