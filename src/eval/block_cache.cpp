@@ -72,8 +72,10 @@ RingBlocks& SeriesBlocks::ring(Millis r) {
   return rings_[static_cast<size_t>(it - kResolutions.begin())];
 }
 
-store::BucketSum SeriesBlocks::sum(const store::BucketRing& ring, Millis r, int64_t first, int64_t end) {
-  if (ring.slots() < 4 * kBlockBuckets) return ring.sum(first, end);  // as WindowSums
+store::BucketSum SeriesBlocks::sum(const store::BucketRing& ring, Millis r, int64_t first, int64_t end,
+                                   int64_t span) {
+  // A ring too short to hold a few blocks gains nothing from them.
+  if (ring.slots() < 4 * kBlockBuckets) return ring.sum(first, end);
   RingBlocks& kept = this->ring(r);
   const int64_t sealed = std::min(end, sealed_end(r));
   store::BucketSum s;
@@ -81,7 +83,7 @@ store::BucketSum SeriesBlocks::sum(const store::BucketRing& ring, Millis r, int6
     const int64_t k = floor_div(b, kBlockBuckets);
     const int64_t block_end = (k + 1) * kBlockBuckets;
     const bool whole = k >= 0 && b == k * kBlockBuckets && block_end <= sealed;
-    const store::BucketSum piece = whole ? kept.block(ring, k, end - first) : ring.sum(b, std::min(end, block_end));
+    const store::BucketSum piece = whole ? kept.block(ring, k, span) : ring.sum(b, std::min(end, block_end));
     s.counts.good += piece.counts.good;
     s.counts.total += piece.counts.total;
     s.nonempty_buckets += piece.nonempty_buckets;

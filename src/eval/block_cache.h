@@ -87,8 +87,10 @@ class SeriesBlocks {
   CoverageBlocks& coverage() { return coverage_; }
 
   // As ring.sum(first, end) for `ring`, the series' ring at resolution r, with the whole blocks
-  // before the edge taken from here. REQUIRES: begin_tick(series) this tick.
-  store::BucketSum sum(const store::BucketRing& ring, Millis r, int64_t first, int64_t end);
+  // before the edge taken from here. `span`: the buckets of the longest range this tick reads
+  // from the ring, of which [first, end) may be a part (RingBlocks::block).
+  // REQUIRES: begin_tick(series) this tick.
+  store::BucketSum sum(const store::BucketRing& ring, Millis r, int64_t first, int64_t end, int64_t span);
 
   // Minutes in [start, end) that saw events, as series.covered_minutes(start, end, expired),
   // with the blocks wholly before the edge taken from here. REQUIRES: begin_tick(series) this tick.

@@ -30,7 +30,7 @@ store::Counts counts_between(const store::StoredSlo& slo, Timestamp from, Timest
     const int64_t end = bucket_index(to - Millis{1}, r) + 1;
     if (first < slo.series->oldest_retained_bucket(r, now) || end - first > static_cast<int64_t>(ring->slots()))
       continue;
-    return (blocks != nullptr ? blocks->sum(*ring, r, first, end) : ring->sum(first, end)).counts;
+    return (blocks != nullptr ? blocks->sum(*ring, r, first, end, end - first) : ring->sum(first, end)).counts;
   }
   if (coarsest == Millis{0}) return {};
   // No ring reaches back to `from` (an episode longer than every window): what the coarsest

@@ -4,8 +4,6 @@
 
 #include <algorithm>
 
-#include "budgetd/store/tagged_word.h"
-
 namespace budgetd::eval {
 
 namespace {
@@ -21,15 +19,6 @@ std::vector<int64_t> edges_at(Millis resolution, const std::vector<WindowBounds>
   std::sort(edges.begin(), edges.end());
   edges.erase(std::unique(edges.begin(), edges.end()), edges.end());
   return edges;
-}
-
-// Whether an edge lies strictly inside (b, end), looking from edges[from] on (every edge before
-// `from` is at most b).
-bool edge_within(const std::vector<int64_t>& edges, size_t from, int64_t b, int64_t end) {
-  for (size_t i = from; i < edges.size() && edges[i] < end; ++i) {
-    if (edges[i] > b) return true;
-  }
-  return false;
 }
 
 }  // namespace
@@ -55,63 +44,23 @@ WindowSums::Loaded WindowSums::load(const store::BucketRing& ring, Millis resolu
   l.resolution = resolution;
   l.edges.reserve(edges.size());
   Run run;
-  size_t next_edge = 0;
-  int64_t next = first;  // the next bucket to account for
-  // Records the totals before bucket `b` at each edge there is at b.
-  const auto mark = [&](int64_t b) {
-    for (; next_edge < edges.size() && edges[next_edge] == b; ++next_edge) {
-      run.bucket = b;
-      l.edges.push_back(run);
-    }
-  };
-  // scan() skips expired buckets (and those before bucket 0, which sum() does not count as
-  // expired): the gaps say which.
-  const auto skip_to = [&](int64_t b) {
-    for (; next < b; ++next) {
-      mark(next);
-      if (next >= 0) ++run.expired;
-    }
-  };
-  const auto add = [&](const store::BucketSum& s) {
+  // Between two edges the range is read as one piece: through the kept blocks when given
+  // (SeriesBlocks::sum, which reads the rest now), else from the ring. Each piece counts what
+  // sum() of the whole range counts of it (expired buckets at or after bucket 0, saturated and
+  // non-empty ones), so the totals at an edge are those of the pieces before it.
+  for (size_t i = 0; i + 1 < edges.size(); ++i) {
+    run.bucket = edges[i];
+    l.edges.push_back(run);
+    const store::BucketSum s = blocks != nullptr ? blocks->sum(ring, resolution, edges[i], edges[i + 1], end - first)
+                                                 : ring.sum(edges[i], edges[i + 1]);
     run.good += s.counts.good;
     run.total += s.counts.total;
     run.nonempty += s.nonempty_buckets;
     run.expired += s.expired_buckets;
     run.saturated += s.saturated_buckets;
-  };
-  const auto read = [&](int64_t from, int64_t to) {
-    ring.scan(from, to, [&](int64_t b, store::Counts c) {
-      skip_to(b);
-      mark(b);
-      run.good += c.good;
-      run.total += c.total;
-      run.nonempty += c.total != 0 ? 1 : 0;
-      run.saturated += (c.total == store::tagged::kPayloadMax || c.good == store::tagged::kPayloadMax) ? 1 : 0;
-      ++next;
-    });
-  };
-  // Whole blocks before the sealed edge with no window edge inside come from `blocks`; the rest,
-  // up to each block boundary, is read now.
-  // (A ring too short to hold a few blocks gains nothing from them.)
-  const bool use_blocks = blocks != nullptr && ring.slots() >= 4 * kBlockBuckets;
-  RingBlocks* kept = use_blocks ? &blocks->ring(resolution) : nullptr;
-  const int64_t sealed = use_blocks ? std::min(end, blocks->sealed_end(resolution)) : 0;
-  for (int64_t b = first; b < end;) {
-    const int64_t k = floor_div(b, kBlockBuckets);
-    const int64_t block_end = (k + 1) * kBlockBuckets;
-    if (kept != nullptr && k >= 0 && b == k * kBlockBuckets && block_end <= sealed &&
-        !edge_within(edges, next_edge, b, block_end)) {
-      skip_to(b);
-      mark(b);
-      add(kept->block(ring, k, end - first));
-      next = block_end;
-    } else {
-      read(b, std::min(end, block_end));
-    }
-    b = std::min(end, block_end);
   }
-  skip_to(end);
-  mark(end);
+  run.bucket = end;
+  l.edges.push_back(run);
   return l;
 }
 

@@ -12,6 +12,7 @@
 
 #include "budgetd/backtest/backtest.h"
 #include "budgetd/config/loader.h"
+#include "burn_scenario.h"
 
 namespace budgetd::backtest {
 namespace {
@@ -320,20 +321,12 @@ TEST(Backtest, PagesPerWeekAndTheReports) {
 // The burn of tests/integration/episodes_test.cpp replayed: the same builder gives the same
 // episode, figure for figure, as the daemon did live (README "Episodes and postmortems").
 TEST(Backtest, ListsTheBurnEpisodesAsTheDaemonRecordsThem) {
-  const std::string yaml = R"(
-slos:
-  - name: checkout-availability
-    service: checkout
-    objective: 99
-    windows: ["30d"]
-    sli: {type: ratio}
-    alerting:
-      rules:
-        - {name: page-fast, severity: page, long: 1h, short: 5m, factor: 5}
-        - {name: ticket-slow, severity: ticket, long: 6h, short: 30m, factor: 1}
-)";
+  const std::string yaml = test::burn::kSlos;
   std::string history;
-  for (int m = -24 * 60; m < 45; ++m) history += event(kT0 + m * kMinute, m >= 0 && m < 10 ? 300 : 600, 600);
+  for (int m = test::burn::kFirstMinute; m < 45; ++m) {
+    history += event(kT0 + m * kMinute, test::burn::kRequestsPerMinute - test::burn::bad_in_minute(m),
+                     test::burn::kRequestsPerMinute);
+  }
   BacktestOptions o;
   o.step = kMinute;
   const BacktestReport r = run(yaml, history, o);

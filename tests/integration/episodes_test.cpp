@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "budgetd/config/loader.h"
+#include "burn_scenario.h"
 #include "http_client.h"
 #include "test_daemon.h"
 
@@ -26,22 +27,9 @@ using ::testing::HasSubstr;
 
 constexpr int64_t kMinuteMs = 60'000;
 
-// 99 %: a 1h window of 36,000 events with 3,000 bad burns at 8.33. page-fast fires once the 1h
-// window burns above 5 (minute 7 of the burn), ticket-slow once the 6h one burns at 1 (minute 8).
+// The burn of tests/support/burn_scenario.h, evaluated every minute of budgetd's clock.
 std::string burn_yaml(const std::string& extra = "") {
-  return R"(
-alerting: {evaluation_interval: 1m}
-slos:
-  - name: checkout-availability
-    service: checkout
-    objective: 99
-    windows: ["30d"]
-    sli: {type: ratio}
-    alerting:
-      rules:
-        - {name: page-fast, severity: page, long: 1h, short: 5m, factor: 5}
-        - {name: ticket-slow, severity: ticket, long: 6h, short: 30m, factor: 1}
-)" + extra;
+  return std::string("alerting: {evaluation_interval: 1m}") + test::burn::kSlos + extra;
 }
 
 // One event of 600 requests per minute at kT0 + m minutes; `endpoints` splits each into /pay
@@ -49,7 +37,8 @@ slos:
 std::string minute_event(int m, uint64_t bad, bool endpoints) {
   const std::string ts = std::to_string(kT0Ms + m * kMinuteMs);
   if (!endpoints) {
-    return R"({"service":"checkout","ts":)" + ts + R"(,"good":)" + std::to_string(600 - bad) + R"(,"total":600})";
+    return R"({"service":"checkout","ts":)" + ts + R"(,"good":)" + std::to_string(test::burn::kRequestsPerMinute - bad) +
+           R"(,"total":600})";
   }
   return R"({"service":"checkout","ts":)" + ts + R"(,"good":)" + std::to_string(300 - bad) +
          R"(,"total":300,"labels":{"endpoint":"/pay"}},{"service":"checkout","ts":)" + ts +
@@ -60,13 +49,13 @@ class Burn {
  public:
   explicit Burn(TestDaemon& d, bool endpoints = false) : d_(d), endpoints_(endpoints) {
     std::string all;
-    for (int m = -24 * 60; m < 0; ++m) all += (all.empty() ? "" : ",") + minute_event(m, 0, endpoints_);
+    for (int m = test::burn::kFirstMinute; m < 0; ++m) all += (all.empty() ? "" : ",") + minute_event(m, 0, endpoints_);
     post("{\"events\":[" + all + "]}");
   }
   // Minute m - 1's events (300 bad during minutes 0 to 9), then the clock at kT0 + m minutes and an evaluation.
   void to_minute(int m) {
     for (; minute_ < m; ++minute_) {
-      post("{\"events\":[" + minute_event(minute_, minute_ < 10 ? 300 : 0, endpoints_) + "]}");
+      post("{\"events\":[" + minute_event(minute_, test::burn::bad_in_minute(minute_), endpoints_) + "]}");
       d_.clock().advance(std::chrono::minutes(1));
       d_.daemon().evaluate_now();
     }

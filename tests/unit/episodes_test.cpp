@@ -9,6 +9,7 @@
 #include "budgetd/episodes/builder.h"
 #include "budgetd/episodes/episode_log.h"
 #include "budgetd/eval/slo_status.h"
+#include "burn_scenario.h"
 
 namespace budgetd::episodes {
 namespace {
@@ -120,41 +121,26 @@ TEST(EpisodeLog, SaveAndLoadKeepEveryEpisodeAndDamageLeavesTheStateAlone) {
   EXPECT_EQ(back.size(), 2u);
 }
 
-// The burn of README "Episodes and postmortems": one event per minute of 600 requests, a day of
-// good ones, then ten minutes half failing. 99 % objective, so a 1h window of 36,000 events
-// with 3,000 bad burns at 3000 / 36000 / 0.01 = 8.33.
-constexpr const char* kBurnSlo = R"(
-slos:
-  - name: checkout-availability
-    service: checkout
-    objective: 99
-    windows: ["30d"]
-    sli: {type: ratio}
-    alerting:
-      rules:
-        - {name: page-fast, severity: page, long: 1h, short: 5m, factor: 5}
-        - {name: ticket-slow, severity: ticket, long: 6h, short: 30m, factor: 1}
-)";
-
+// The burn of tests/support/burn_scenario.h, written straight into the store.
 class BurnReplay {
  public:
   BurnReplay() {
-    auto r = config::load_config_string(kBurnSlo, "t.yaml");
+    auto r = config::load_config_string(test::burn::kSlos, "t.yaml");
     EXPECT_TRUE(r.ok()) << r.error_text();
     set_ = store::SloSet::build(*r.config, nullptr);
-    for (int m = -24 * 60; m < 0; ++m) add(m, 600);
+    for (int m = test::burn::kFirstMinute; m < 0; ++m) add(m, test::burn::kRequestsPerMinute);
   }
   const store::StoredSlo& slo() const { return set_->slos()[0]; }
-  // Minute m's event (at kT0 + m minutes): 300 of 600 bad during the burn (minutes 0 to 9).
+  // Minute m's event (at kT0 + m minutes) with `good` of its 600 requests.
   void add(int m, uint64_t good) {
     store::WriteStats st;
     const Timestamp ts = kT0 + m * kMinute;
-    slo().series->add(std::max(ts, kT0), bucket_index(ts, kFinestResolution), good, 600, st);
+    slo().series->add(std::max(ts, kT0), bucket_index(ts, kFinestResolution), good, test::burn::kRequestsPerMinute, st);
     ASSERT_EQ(st.expired, 0u);
   }
   // Sends minute m - 1's event, then evaluates at kT0 + m minutes; returns what the builder gave.
   std::optional<Episode> step(int m, eval::AlertTracker& alerts, std::optional<Episode>& open) {
-    add(m - 1, m - 1 < 10 ? 300 : 600);
+    add(m - 1, test::burn::kRequestsPerMinute - test::burn::bad_in_minute(m - 1));
     const Timestamp now = kT0 + m * kMinute;
     const eval::SloStatus status = eval::evaluate_slo(slo(), now, now, kHour).value();
     alerts.observe(slo(), status, now);
@@ -246,7 +232,7 @@ TEST(EpisodeBuilder, AnEpisodeTheLogHasOpenEndsAtTheFirstEvaluationWhenNoRuleFir
   ASSERT_TRUE(open);
   const Episode stale = *open;
   // Down from minute 9 to 50 with the alert states lost: nothing fires at the first evaluation.
-  for (int m = 9; m < 50; ++m) replay.add(m, m < 10 ? 300 : 600);
+  for (int m = 9; m < 50; ++m) replay.add(m, test::burn::kRequestsPerMinute - test::burn::bad_in_minute(m));
   const Timestamp now = kT0 + 50 * kMinute;
   eval::AlertTracker after_crash;
   const eval::SloStatus status = eval::evaluate_slo(replay.slo(), now, now, kHour).value();
