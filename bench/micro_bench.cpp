@@ -327,8 +327,8 @@ void BM_ReplayRecords(benchmark::State& state) {
     std::vector<store::BucketDelta> batch;
     const uint32_t base = static_cast<uint32_t>(rng() % kSlos);
     for (uint32_t i = 0; i < 100; ++i) {
-      batch.push_back({(base + i * 7) % kSlos, bucket_index(kNow, kFinestResolution) - static_cast<int64_t>(rng() % 60),
-                       9, 10});
+      batch.push_back(
+          {(base + i * 7) % kSlos, bucket_index(kNow, kFinestResolution) - static_cast<int64_t>(rng() % 60), 9, 10});
     }
     records.push_back(durable::encode_batch(batch, *slos, nullptr));
   }

@@ -91,8 +91,8 @@ std::optional<Onset> burn_onset(const store::StoredSlo& slo, Timestamp from, Tim
 }
 
 std::optional<Episode> step_episode(const store::StoredSlo& slo, const eval::SloStatus& status,
-                                    const eval::AlertTracker& alerts, const std::optional<Episode>& open,
-                                    Timestamp now, eval::SeriesBlocks* blocks) {
+                                    const eval::AlertTracker& alerts, const std::optional<Episode>& open, Timestamp now,
+                                    eval::SeriesBlocks* blocks) {
   const config::SloSpec& spec = *slo.spec;
   std::vector<eval::AlertInstance> mine;
   for (const auto& rule : spec.alert_rules) {

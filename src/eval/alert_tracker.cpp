@@ -40,7 +40,7 @@ Timestamp episode_start(Timestamp fired, const config::AlertRuleSpec& rule) { re
 }  // namespace
 
 std::vector<AlertChange> AlertTracker::observe(const store::StoredSlo& slo, const SloStatus& status, Timestamp now,
-                                             SeriesBlocks* blocks) {
+                                               SeriesBlocks* blocks) {
   std::vector<AlertChange> changes;
   std::lock_guard lock(mu_);
   const config::SloSpec& spec = *slo.spec;

@@ -72,8 +72,7 @@ RingBlocks& SeriesBlocks::ring(Millis r) {
   return rings_[static_cast<size_t>(it - kResolutions.begin())];
 }
 
-store::BucketSum SeriesBlocks::sum(const store::BucketRing& ring, Millis r, int64_t first, int64_t end,
-                                   int64_t span) {
+store::BucketSum SeriesBlocks::sum(const store::BucketRing& ring, Millis r, int64_t first, int64_t end, int64_t span) {
   // A ring too short to hold a few blocks gains nothing from them.
   if (ring.slots() < 4 * kBlockBuckets) return ring.sum(first, end);
   RingBlocks& kept = this->ring(r);
@@ -94,8 +93,7 @@ store::BucketSum SeriesBlocks::sum(const store::BucketRing& ring, Millis r, int6
   return s;
 }
 
-uint32_t SeriesBlocks::covered_minutes(const store::SloSeries& series, Timestamp start, Timestamp end,
-                                       bool& expired) {
+uint32_t SeriesBlocks::covered_minutes(const store::SloSeries& series, Timestamp start, Timestamp end, bool& expired) {
   // A coverage ring too short to hold a few blocks gains nothing from them.
   if (series.plan().coverage_minutes < 4 * CoverageBlocks::kMinutes) return series.covered_minutes(start, end, expired);
   const int64_t first = floor_div(to_unix_ms(start), kMinute.count());

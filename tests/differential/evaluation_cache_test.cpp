@@ -5,8 +5,9 @@
 // At every tick the status with the cache must equal the status without it in every figure:
 // each window's bounds and counts, each budget's counts, slices, coverage and shares, each alert
 // rule's windows and state, the forecast; and the alert tracker fed with each (the budget each
-// firing alert's episode consumed so far is read with the cache too) holds the same state. (The status without it is checked against a brute-force
-// count by differential_test.cpp and budgets_test.cpp.)
+// firing alert's episode consumed so far is read with the cache too) holds the same state.
+// (The status without it is checked against a brute-force count by differential_test.cpp and
+// budgets_test.cpp.)
 
 #include <random>
 
@@ -95,7 +96,7 @@ TEST_P(EvaluationCacheSeeds, TicksWithKeptBlocksEqualTicksWithout) {
   uint64_t firing_seen = 0;
   for (int step = 0; step < 3000; ++step) {
     // Mostly seconds, sometimes minutes, now and then a jump of up to a day.
-    const int64_t advance = rng() % 100 == 0   ? static_cast<int64_t>(rng() % kDay.count())
+    const int64_t advance = rng() % 100 == 0  ? static_cast<int64_t>(rng() % kDay.count())
                             : rng() % 10 == 0 ? static_cast<int64_t>(rng() % (20 * kMinute.count()))
                                               : static_cast<int64_t>(rng() % (30 * kSecond.count()));
     now += Millis{advance};

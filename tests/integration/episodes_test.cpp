@@ -37,8 +37,8 @@ std::string burn_yaml(const std::string& extra = "") {
 std::string minute_event(int m, uint64_t bad, bool endpoints) {
   const std::string ts = std::to_string(kT0Ms + m * kMinuteMs);
   if (!endpoints) {
-    return R"({"service":"checkout","ts":)" + ts + R"(,"good":)" + std::to_string(test::burn::kRequestsPerMinute - bad) +
-           R"(,"total":600})";
+    return R"({"service":"checkout","ts":)" + ts + R"(,"good":)" +
+           std::to_string(test::burn::kRequestsPerMinute - bad) + R"(,"total":600})";
   }
   return R"({"service":"checkout","ts":)" + ts + R"(,"good":)" + std::to_string(300 - bad) +
          R"(,"total":300,"labels":{"endpoint":"/pay"}},{"service":"checkout","ts":)" + ts +

@@ -67,7 +67,8 @@ TEST(WindowSums, EveryWindowEqualsReadingItAlone) {
     if (i % 1000 == 0) check_every_window(series, now);
   }
   // Instants further back than the rings retain: the windows reach recycled slots.
-  for (int k = 0; k < 50; ++k) check_every_window(series, now - Millis{static_cast<int64_t>(rng() % (4 * kDay.count()))});
+  for (int k = 0; k < 50; ++k)
+    check_every_window(series, now - Millis{static_cast<int64_t>(rng() % (4 * kDay.count()))});
 }
 
 TEST(WindowSums, WindowsBeforeTheFirstBucket) {

@@ -21,8 +21,8 @@
 //
 // Thread safety: update()/add()/set_bits() may run on one word from any number of threads at
 // once (each is a CAS loop that retries on a lost race and never blocks); update_exclusive() only
-// where nothing else touches the word; view() reads a value already loaded. Every function takes the memory order from its caller, which says why that
-// order is enough (bucket_ring.h, coverage_ring.h): the word itself publishes nothing.
+// where nothing else touches the word; view() reads a value already loaded. Every function takes the memory order from
+// its caller, which says why that order is enough (bucket_ring.h, coverage_ring.h): the word itself publishes nothing.
 
 #include <atomic>
 #include <cstdint>
