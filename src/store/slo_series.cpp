@@ -106,7 +106,8 @@ void SloSeries::add(Timestamp now, int64_t bucket, uint64_t good, uint64_t total
     }
   }
   // No evaluator runs beside exclusive writes (start-up replay), and none has sealed anything yet.
-  if (exclusive) return;
+  // An empty delta wrote nothing, so nothing kept can have missed it.
+  if (exclusive || total == 0) return;
   // The writer's half of the sealed-edge protocol (see the header): the words above, the fence,
   // then the edge. relaxed load: the fence orders it. release: a late_writes() acquire that sees
   // the count sees the words.

@@ -145,6 +145,8 @@ TEST(WindowSums, TheSealedEdgeNeverFalls) {
   EXPECT_EQ(series.late_writes(), late + 1);
   series.add(now, edge, 1, 1, st);
   EXPECT_EQ(series.late_writes(), late + 1);
+  series.add(now, edge - 1, 0, 0, st);  // empty: writes nothing, so nothing kept missed it
+  EXPECT_EQ(series.late_writes(), late + 1);
   check_every_window(series, now, &blocks);
 }
 
