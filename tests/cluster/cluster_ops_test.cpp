@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -71,18 +72,36 @@ std::map<std::string, json> counts(uint16_t port) {
   return out;
 }
 
-// Waits until `port` answers the same counts as `want` (replication is asynchronous).
-bool converges(uint16_t port, const std::map<std::string, json>& want, std::chrono::seconds within = 10s) {
+// What the batches sent so far add up to: per SLO, the good and total its budget window holds
+// (every event is at most an hour old, so inside both SLOs' budget windows).
+using Sent = std::map<std::string, std::pair<uint64_t, uint64_t>>;
+
+// Waits until every replica in `ports` answers the same counts and each SLO's budget window
+// holds exactly what was sent (replication is asynchronous: a replica counts its own batches at
+// once and its peers' when its tailer reads them, so one replica's answer alone may be behind).
+// Returns the agreed counts, or nothing when they did not settle `within`.
+std::optional<std::map<std::string, json>> settled(const std::vector<uint16_t>& ports, const Sent& sent,
+                                                   std::chrono::seconds within = 10s) {
+  const auto complete = [&](const std::map<std::string, json>& c) {
+    for (const auto& [slo, gt] : sent) {
+      const json& budget = c.at(slo).at(0);
+      if (budget[1] != gt.first || budget[2] != gt.second) return false;
+    }
+    return true;
+  };
   const auto until = std::chrono::steady_clock::now() + within;
   while (std::chrono::steady_clock::now() < until) {
-    if (counts(port) == want) return true;
+    const auto first = counts(ports.front());
+    bool same = complete(first);
+    for (size_t i = 1; same && i < ports.size(); ++i) same = counts(ports[i]) == first;
+    if (same) return first;
     std::this_thread::sleep_for(20ms);
   }
-  return false;
+  return std::nullopt;
 }
 
-// Random batches to random replicas; returns the good/total each SLO must hold.
-void send_random(std::vector<Replica*> to, int batches, uint64_t seed) {
+// Random batches to random replicas, added to `sent`.
+void send_random(std::vector<Replica*> to, int batches, uint64_t seed, Sent& sent) {
   std::mt19937_64 rng(seed);
   for (int i = 0; i < batches; ++i) {
     Replica& r = *to[rng() % to.size()];
@@ -95,6 +114,12 @@ void send_random(std::vector<Replica*> to, int batches, uint64_t seed) {
     HttpClient c(r.port);
     const HttpResult res = c.post("/v1/events", body);
     ASSERT_EQ(res.status, 200) << res.body;
+    const auto count = [&](const char* slo) {
+      sent[slo].first += good;
+      sent[slo].second += total;
+    };
+    count("checkout");  // every event of service shop
+    if (search) count("search");
   }
 }
 
@@ -107,20 +132,18 @@ uint64_t metric(uint16_t port, const std::string& name) {
 TEST(ClusterBootstrap, AFourthReplicaWithAnEmptyDataDirFetchesAPeersSnapshotAndMatches) {
   RedisServer redis;
   Replica a(redis, "a"), b(redis, "b"), c(redis, "c");
-  send_random({&a, &b, &c}, 60, 1);
-  const auto want = counts(a.port);
-  ASSERT_TRUE(converges(b.port, want));
-  ASSERT_TRUE(converges(c.port, want));
+  Sent sent;
+  send_random({&a, &b, &c}, 60, 1, sent);
+  const auto want = settled({a.port, b.port, c.port}, sent);
+  ASSERT_TRUE(want) << "the three replicas never agreed on what was sent";
   StderrCapture capture;
   Replica d(redis, "d");  // empty data dir: bootstraps before recovery
-  EXPECT_EQ(counts(d.port), want) << "the snapshot alone already holds every count";
+  EXPECT_EQ(counts(d.port), *want) << "the snapshot alone already holds every count";
   EXPECT_EQ(metric(d.port, "budgetd_cluster_bootstraps_total"), 1u);
   EXPECT_EQ(capture.lines_with("bootstrapped from a peer's snapshot").size(), 1u);
   // And it tails from the snapshot's position: new batches anywhere reach it, counted once.
-  send_random({&a, &b, &c, &d}, 30, 2);
-  const auto after = counts(a.port);
-  EXPECT_TRUE(converges(d.port, after));
-  EXPECT_TRUE(converges(b.port, after));
+  send_random({&a, &b, &c, &d}, 30, 2, sent);
+  EXPECT_TRUE(settled({a.port, b.port, c.port, d.port}, sent));
   // Membership sees all four.
   const json cluster = HttpClient(d.port).get("/v1/cluster").json();
   EXPECT_EQ(cluster["node"], "d");
@@ -138,14 +161,15 @@ TEST(ClusterBootstrap, AReplicaWhosePositionWasTrimmedSetsItsDataAsideAndBootstr
   RedisServer redis;
   Replica a(redis, "a");
   auto b = std::make_unique<Replica>(redis, "b");
-  send_random({&a, b.get()}, 20, 3);
-  ASSERT_TRUE(converges(b->port, counts(a.port)));
+  Sent sent;
+  send_random({&a, b.get()}, 20, 3, sent);
+  ASSERT_TRUE(settled({a.port, b->port}, sent));
   const std::string b_dir = b->daemon.dir();
   // b stops (its snapshot remembers its position); a goes on, snapshots, and once b's heartbeat
   // has expired (node_timeout 1 s) trims the stream below a's own snapshot: b's position is gone.
   const uint16_t b_port = b->port;
   b->daemon.daemon().stop();
-  send_random({&a}, 20, 4);
+  send_random({&a}, 20, 4, sent);
   const auto gone_by = std::chrono::steady_clock::now() + 10s;
   json view;
   do {
@@ -176,8 +200,8 @@ TEST(ClusterBootstrap, AReplicaWhosePositionWasTrimmedSetsItsDataAsideAndBootstr
     aside |= e.path().filename().string().starts_with("pre-bootstrap-");
   }
   EXPECT_TRUE(aside) << "the data b held before is kept for an operator";
-  send_random({&a, b.get()}, 10, 5);
-  EXPECT_TRUE(converges(b_port, counts(a.port)));
+  send_random({&a, b.get()}, 10, 5, sent);
+  EXPECT_TRUE(settled({a.port, b_port}, sent));
 }
 
 TEST(ClusterMembership, AConfigMismatchIsReportedInClusterAMetricAndOneLogLinePerSlo) {
