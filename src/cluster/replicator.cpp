@@ -88,11 +88,22 @@ Result<uint64_t> Replicator::prepare(durable::Env& env, const std::string& stora
     BUDGETD_RETURN_IF_ERROR(env.write_file_atomically(path, std::to_string(local_epoch_) + "\n"));
   }
   if (config_.ack == config::AckMode::kLocal) {
-    // What the WAL replayed after the snapshot: counted here, perhaps not yet in the stream.
+    // What the WAL replayed after the snapshot: counted here, perhaps not yet in the stream. A
+    // log this data dir kept as an embedded budgetd names SLOs by its dictionary, which stays
+    // here: such records go to the stream by name.
+    std::vector<durable::BatchRecord::Slo> dictionary;
     auto replayed = durable::replay_wal(
         env, storage_dir + "/wal", snapshot_cut, deps_.clock.now(), [&](const durable::FramedRecord& rec) {
+          if (rec.type == durable::RecordType::kDictionary) {
+            BUDGETD_ASSIGN_OR_RETURN(dictionary, durable::decode_dictionary(rec.payload));
+            return Status::Ok();
+          }
+          std::string payload(rec.payload);
+          if (rec.type == durable::RecordType::kBatch) {
+            BUDGETD_ASSIGN_OR_RETURN(payload, durable::by_name(rec.payload, dictionary));
+          }
           state_->acknowledged(local_epoch_, rec.seq);
-          state_->push_backlog({"", config_.node, local_epoch_, rec.seq, rec.type, std::string(rec.payload)});
+          state_->push_backlog({"", config_.node, local_epoch_, rec.seq, rec.type, std::move(payload)});
           return Status::Ok();
         });
     if (!replayed.ok()) return replayed.status();

@@ -8,6 +8,8 @@
 
 #include "budgetd/api/slo_metrics.h"
 #include "budgetd/core/log.h"
+#include "budgetd/durable/batch_record.h"
+#include "budgetd/durable/wal.h"
 #include "budgetd/eval/slo_status.h"
 #include "budgetd/store/slo_set.h"
 
@@ -136,9 +138,13 @@ Status Daemon::start() {
   auto wal = std::make_unique<durable::Wal>(env_, wal_options, next_seq, metrics_);
   BUDGETD_RETURN_IF_ERROR(wal->open());
   snapshotter_ = std::make_unique<durable::Snapshotter>(env_, storage.dir, metrics_);
+  // Embedded, the log's records never leave it: they name SLOs by index in the log's dictionary
+  // (kept the current set's by apply_config). A replica's records go to the stream: by name.
+  if (!replicator_) wal->set_dictionary(durable::encode_dictionary(*state()->slos));
   committer_ = std::make_unique<durable::Committer>(
       replicator_ ? static_cast<durable::RecordLog&>(*replicator_) : *wal, gate_, keys_,
-      [this] { return state()->slos; }, metrics_);
+      [this] { return state()->slos; }, metrics_,
+      replicator_ ? durable::SloNaming::kByName : durable::SloNaming::kByDictionary);
   wal_ = std::move(wal);
   {
     // A log left over from a run without snapshots may be past its limit already: the snapshot
@@ -217,6 +223,7 @@ void Daemon::stop() {
   }
   {
     std::lock_guard write_lock(snapshot_mu_);
+    std::lock_guard state_lock(state_mu_);  // a reload (SIGHUP) sets the log's dictionary under it
     wal_->close();
     wal_.reset();
   }

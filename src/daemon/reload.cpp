@@ -8,6 +8,8 @@
 #include "budgetd/config/loader.h"
 #include "budgetd/core/log.h"
 #include "budgetd/daemon/daemon.h"
+#include "budgetd/durable/batch_record.h"
+#include "budgetd/durable/wal.h"
 #include "budgetd/store/slo_set.h"
 
 namespace budgetd {
@@ -111,6 +113,9 @@ api::ReloadOutcome Daemon::apply_config(config::Config config) {
     for (const store::StoredSlo& s : before.slos()) {
       if (after->find(s.spec->name) == nullptr) out.removed.push_back(s.spec->name);
     }
+    // Records from here on name the new set's indexes: the log's dictionary changes with it,
+    // while no batch is in flight.
+    if (wal_ && !replicator_) wal_->set_dictionary(durable::encode_dictionary(*after));
     publish(make_state(shared, std::move(after)));
   }
   {

@@ -5,11 +5,12 @@
 namespace budgetd::durable {
 
 Committer::Committer(RecordLog& log, store::WriteGate& gate, IdempotencyTable& keys, CurrentSlos current,
-                     metrics::Registry& metrics)
+                     metrics::Registry& metrics, SloNaming naming)
     : log_(log),
       gate_(gate),
       keys_(keys),
       current_(std::move(current)),
+      naming_(naming),
       expired_writes_(
           metrics.counter("budgetd_store_expired_writes_total",
                           "Bucket updates dropped because the bucket was recycled while the batch was applied")),
@@ -34,7 +35,7 @@ void Committer::commit(PendingBatch batch, Done done) {
     }
   }
   const std::string payload =
-      encode_batch(batch.deltas, *batch.slos, batch.key ? &*batch.key : nullptr, &batch.attributed);
+      encode_batch(batch.deltas, *batch.slos, batch.key ? &*batch.key : nullptr, &batch.attributed, naming_);
   // The log calls back at once under fsync interval/never, after the group fsync under always.
   log_.append(RecordType::kBatch, payload,
               [this, ticket = std::move(ticket), batch = std::move(batch),

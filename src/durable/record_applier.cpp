@@ -5,6 +5,20 @@
 #include "budgetd/durable/batch_record.h"
 
 namespace budgetd::durable {
+namespace {
+
+// The set's index of each SLO named, or -1 if it is gone or changed.
+std::vector<int> to_set_indexes(const store::SloSet& set, std::span<const BatchRecord::Slo> slos) {
+  std::vector<int> out(slos.size());
+  for (size_t i = 0; i < slos.size(); ++i) {
+    const int j = set.index_of(slos[i].name);
+    const bool same = j >= 0 && set.slos()[static_cast<size_t>(j)].identity_hash == slos[i].identity_hash;
+    out[i] = same ? j : -1;
+  }
+  return out;
+}
+
+}  // namespace
 
 RecordApplier::RecordApplier(const store::SloSet& set, IdempotencyTable& keys, std::span<DurableState* const> states,
                              store::WriteAccess access)
@@ -18,6 +32,8 @@ Status RecordApplier::apply(RecordType type, std::string_view payload, uint64_t 
       return apply_batch(payload, seq, now);
     case RecordType::kState:
       return apply_state(payload, now);
+    case RecordType::kDictionary:
+      return apply_dictionary(payload, seq);
   }
   return DataLoss(fmt::format("record {}: unknown record type {}", seq, static_cast<int>(type)));
 }
@@ -25,12 +41,20 @@ Status RecordApplier::apply(RecordType type, std::string_view payload, uint64_t 
 Status RecordApplier::apply_batch(std::string_view payload, uint64_t seq, Timestamp now) {
   auto batch = decode_batch(payload);
   if (!batch.ok()) return DataLoss(fmt::format("log record {}: {}", seq, batch.status().message()));
-  // The set's index of each SLO the record names, or -1 if it is gone or changed.
-  std::vector<int> to_set(batch->slos.size());
-  for (size_t i = 0; i < batch->slos.size(); ++i) {
-    const int j = set_.index_of(batch->slos[i].name);
-    const bool same = j >= 0 && set_.slos()[static_cast<size_t>(j)].identity_hash == batch->slos[i].identity_hash;
-    to_set[i] = same ? j : -1;
+  std::vector<int> named;  // formats 1 and 2: the set's index of each SLO the record names
+  if (!batch->by_dictionary) named = to_set_indexes(set_, batch->slos);
+  const std::vector<int>& to_set = batch->by_dictionary ? dictionary_to_set_ : named;
+  if (batch->by_dictionary) {
+    // Every index must be in the dictionary the log wrote ahead of the record.
+    if (!has_dictionary_)
+      return DataLoss(fmt::format("log record {}: SLOs by index, but no dictionary before it", seq));
+    const auto past = [&](uint32_t slo) { return slo >= to_set.size(); };
+    for (const auto& d : batch->deltas) {
+      if (past(d.slo)) return DataLoss(fmt::format("log record {}: an SLO index past the dictionary", seq));
+    }
+    for (const auto& l : batch->labels) {
+      if (past(l.slo)) return DataLoss(fmt::format("log record {}: an SLO index past the dictionary", seq));
+    }
   }
   for (const BatchRecord::Delta& d : batch->deltas) {
     const int i = to_set[d.slo];
@@ -68,6 +92,14 @@ void RecordApplier::apply_values(const BatchRecord& batch, const std::vector<int
     if (a == nullptr) continue;
     a->add(label, a->slot_for(label, v.value), now, d.bucket, d.good, d.total, stats_, access_);
   }
+}
+
+Status RecordApplier::apply_dictionary(std::string_view payload, uint64_t seq) {
+  auto slos = decode_dictionary(payload);
+  if (!slos.ok()) return DataLoss(fmt::format("log record {}: {}", seq, slos.status().message()));
+  dictionary_to_set_ = to_set_indexes(set_, *slos);
+  has_dictionary_ = true;
+  return Status::Ok();
 }
 
 Status RecordApplier::apply_state(std::string_view payload, Timestamp now) {

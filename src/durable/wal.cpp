@@ -50,6 +50,7 @@ Status Wal::start_segment_locked(uint64_t first_seq) {
   file_ = std::move(file);
   file_path_ = path;
   durable_offset_ = file_->size();
+  dictionary_seq_ = 0;  // each segment holds its own
   return Status::Ok();
 }
 
@@ -138,8 +139,12 @@ void Wal::append(RecordType type, std::string_view payload, Done done) {
     } else if (Status s = rotate_if_full_locked(completions); !s.ok()) {
       refuse(std::move(s));
     } else {
-      const uint64_t seq = next_seq_;
-      const std::string record = frame_record(type, seq, payload);
+      // The dictionary, when this segment does not hold it yet (or a failure cut it off), goes
+      // in front, in the same write: both are in the file or neither is.
+      const bool dictionary = !dictionary_.empty() && (dictionary_seq_ == 0 || dictionary_seq_ >= next_seq_);
+      std::string record = dictionary ? frame_record(RecordType::kDictionary, next_seq_, dictionary_) : std::string();
+      const uint64_t seq = next_seq_ + (dictionary ? 1 : 0);
+      record += frame_record(type, seq, payload);
       const uint64_t before = file_->size();
       if (Status w = file_->append(record); !w.ok()) {
         // Cut off whatever part of the record reached the file; the seq is not used.
@@ -151,7 +156,8 @@ void Wal::append(RecordType type, std::string_view payload, Done done) {
         std::move(failed.begin(), failed.end(), std::back_inserter(completions));
         refuse(Unavailable("the write-ahead log could not write the batch: " + w.message()));
       } else {
-        ++next_seq_;
+        if (dictionary) dictionary_seq_ = next_seq_;
+        next_seq_ = seq + 1;
         appends_.inc();
         append_bytes_.inc(record.size());
         switch (options_.policy) {
@@ -177,6 +183,12 @@ void Wal::append(RecordType type, std::string_view payload, Done done) {
   }
   if (outgrown && options_.outgrown) options_.outgrown();
   for (auto& c : completions) c.done(std::move(c.result));
+}
+
+void Wal::set_dictionary(std::string payload) {
+  std::lock_guard lock(mu_);
+  dictionary_ = std::move(payload);
+  dictionary_seq_ = 0;
 }
 
 Result<uint64_t> Wal::append_and_wait(RecordType type, std::string_view payload) {

@@ -44,7 +44,8 @@ std::string frame_record(RecordType type, uint64_t seq, std::string_view payload
 std::optional<size_t> plausible_record_size(std::string_view data) {
   if (data.size() < kRecordHeaderBytes) return std::nullopt;
   const auto type = static_cast<RecordType>(data[8]);
-  if ((type != RecordType::kBatch && type != RecordType::kState) || data[9] != 0 || data[10] != 0 || data[11] != 0)
+  if ((type != RecordType::kBatch && type != RecordType::kState && type != RecordType::kDictionary) || data[9] != 0 ||
+      data[10] != 0 || data[11] != 0)
     return std::nullopt;
   const uint32_t length = get_u32(data.data());
   if (length > kMaxRecordBytes || length > data.size() - kRecordHeaderBytes) return std::nullopt;

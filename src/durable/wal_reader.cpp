@@ -122,7 +122,8 @@ class LogReplay {
   }
 
   Status deliver(size_t i, size_t off, std::string_view data, const FramedRecord& rec) {
-    if (rec.seq > after_seq_) {
+    // A dictionary at or below the cut still names the SLOs of the records after it.
+    if (rec.seq > after_seq_ || rec.type == RecordType::kDictionary) {
       // A record whose CRC holds but whose contents do not decode is damage like any other.
       if (Status s = apply_(rec); s.code() == StatusCode::kDataLoss) {
         return quarantine(i, off, data,
@@ -130,7 +131,7 @@ class LogReplay {
       } else if (!s.ok()) {
         return s;
       }
-      ++report_.records;
+      if (rec.seq > after_seq_) ++report_.records;
     }
     report_.last_seq = std::max(report_.last_seq, rec.seq);
     ++expected_;

@@ -2,6 +2,8 @@
 // modes; Redis stopped (replicated: 503 and nothing applied; local: accepted, converges after);
 // a restart resumes from the snapshot's position; a retry on another replica counts once.
 
+#include <filesystem>
+
 #include <gtest/gtest.h>
 
 #include "budgetd/cluster/replicator.h"
@@ -121,6 +123,32 @@ namespace {
 // that replica is committing a retry of the same batch (its Idempotency-Key in flight there).
 // The tailer must wait for that commit instead of applying both; here the "commit" is the key
 // claimed directly in replica b's table, so the moment is exact rather than a matter of luck.
+// issue 17: an embedded budgetd's log names SLOs by its local dictionary. When its data dir
+// becomes a replica's (ack: local) with that log not yet covered by a snapshot (a crash), the
+// records it replayed go to the stream by name, and a peer counts them exactly.
+TEST(Replication, AnEmbeddedLogLeftBehindReachesTheStreamByName) {
+  RedisServer redis;
+  TestDaemon a(kClusterSlos);  // embedded first
+  std::mt19937_64 rng(13);
+  Model expected;
+  for (int i = 0; i < 20; ++i) {
+    const RandomBatch b = random_batch(rng, 1 + static_cast<int>(rng() % 40));
+    ASSERT_EQ(HttpClient(a.port()).post("/v1/events", b.body, b.content_type).status, 200);
+    add(expected, b.adds);
+  }
+  a.daemon().stop();
+  for (const auto& e : std::filesystem::directory_iterator(a.dir())) {
+    if (e.path().extension() == ".snap") std::filesystem::remove(e.path());  // as if it had crashed
+  }
+  a.restart(replica_yaml("a", url_redis(redis.url()), "local"));
+  TestDaemon b(replica_yaml("b", url_redis(redis.url()), "local"));
+  EXPECT_EQ(widest(all_windows(a.port())), expected);
+  ASSERT_TRUE(eventually([&] { return widest(all_windows(b.port())) == expected; }))
+      << "expected " << describe(expected) << "; b: " << describe(widest(all_windows(b.port())));
+  EXPECT_EQ(all_windows(b.port()), all_windows(a.port()));
+  EXPECT_TRUE(b.daemon().replication_view()->status().mismatched.empty());
+}
+
 TEST(Replication, AStreamCopyWaitsWhileThisReplicaCommitsTheSameKey) {
   RedisServer redis;
   Replicas r(redis, "local", 2);

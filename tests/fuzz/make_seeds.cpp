@@ -98,5 +98,11 @@ int main(int argc, char** argv) {
   write(corpus + "/wal_record/batch-with-key", payload);
   write(corpus + "/wal_record/batch-without-key", durable::encode_batch(deltas, *set, nullptr));
   write(corpus + "/wal_record/framed-empty", durable::frame_record(durable::RecordType::kBatch, 1, ""));
+  // Format 3 (SLOs by the log's dictionary) and the dictionary itself.
+  write(corpus + "/wal_record/batch-by-dictionary",
+        durable::encode_batch(deltas, *set, &key, nullptr, durable::SloNaming::kByDictionary));
+  write(corpus + "/wal_record/dictionary", durable::encode_dictionary(*set));
+  write(corpus + "/wal_record/framed-dictionary",
+        durable::frame_record(durable::RecordType::kDictionary, 6, durable::encode_dictionary(*set)));
   return 0;
 }

@@ -1,11 +1,13 @@
 // libFuzzer: one write-ahead log record as start-up reads it: the frame (durable::parse_record:
 // length, CRC, type, seq) and the batch payload inside it (durable::decode_batch), each over the
-// raw input. Checked besides crashes: a record that parses frames back to the same bytes, and a
-// decoded batch is what its format allows.
+// raw input, and the same bytes as an SLO dictionary (durable::decode_dictionary). Checked besides
+// crashes: a record that parses frames back to the same bytes, a decoded batch is what its format
+// allows, and a format 3 batch rewritten by name (durable::by_name) decodes to the same deltas.
 
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
+#include <vector>
 
 #include "budgetd/durable/batch_record.h"
 #include "budgetd/durable/wal_format.h"
@@ -33,11 +35,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // about the bytes a buggy or older writer put there.
   const Result<durable::BatchRecord> batch = durable::decode_batch(bytes);
   if (batch.ok()) {
+    // Format 3 indexes the log's dictionary, checked where the record is applied.
+    check(!batch->by_dictionary || batch->slos.empty(), "a record by index names no SLO");
     for (const auto& d : batch->deltas) {
-      check(d.slo < batch->slos.size() && d.good <= d.total && d.bucket >= 0, "deltas are valid");
+      check((batch->by_dictionary || d.slo < batch->slos.size()) && d.good <= d.total && d.bucket >= 0,
+            "deltas are valid");
+    }
+    // Rewritten by name against a two-SLO dictionary: a record that decodes again, or damage.
+    static const std::vector<durable::BatchRecord::Slo> kDictionary{{"a", 1}, {"b", 2}};
+    const Result<std::string> named = durable::by_name(bytes, kDictionary);
+    if (named.ok()) {
+      const Result<durable::BatchRecord> again = durable::decode_batch(*named);
+      check(again.ok() && !again->by_dictionary && again->deltas.size() == batch->deltas.size(),
+            "a record rewritten by name decodes with the same deltas");
+    } else {
+      check(named.status().code() == StatusCode::kDataLoss, "an index past the dictionary is DataLoss");
     }
   } else {
     check(batch.status().code() == StatusCode::kDataLoss, "a bad payload is DataLoss");
   }
+  // The same bytes as an SLO dictionary.
+  const auto dictionary = durable::decode_dictionary(bytes);
+  check(dictionary.ok() || dictionary.status().code() == StatusCode::kDataLoss, "a bad dictionary is DataLoss");
   return 0;
 }

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <future>
+#include <set>
 #include <thread>
 
 #include <gmock/gmock.h>
@@ -89,7 +90,43 @@ TEST(Durability, RestartReplaysTheLog) {
   HttpClient c(d.port());
   EXPECT_EQ(all_counts(c), before);
   EXPECT_EQ(d.daemon().recovery().snapshot, "");
-  EXPECT_EQ(d.daemon().recovery().replay.records, 10u);
+  EXPECT_EQ(d.daemon().recovery().replay.records, 11u);  // the 10 batches and the segment's SLO dictionary
+}
+
+// issue 17: the log names SLOs by their index in its dictionary. A reload that removes an SLO and
+// puts the others in another order changes every index; a replay of the whole log (no snapshot)
+// must still put each count on its SLO.
+TEST(Durability, AReplayAcrossAReloadThatMovesEverySloPutsEachCountOnItsSlo) {
+  constexpr const char* kReloaded = R"(
+slos:
+  - {name: eu, service: checkout, objective: 99.5, windows: ["1d"], sli: {type: ratio}, match: {region: eu}}
+  - {name: avail, service: checkout, objective: 99.9, windows: ["30d"], sli: {type: ratio}}
+)";
+  TestDaemon d(kSlos);
+  std::map<std::string, std::pair<uint64_t, uint64_t>> before;
+  {
+    HttpClient c(d.port());
+    for (int i = 0; i < 5; ++i) ASSERT_EQ(c.post("/v1/events", batch(30, kT0Ms - i * 60'000, i % 2 == 0)).status, 200);
+    d.write_config(kReloaded);
+    ASSERT_EQ(c.post("/-/reload", "", "application/json").status, 200);
+    for (int i = 5; i < 10; ++i) ASSERT_EQ(c.post("/v1/events", batch(20, kT0Ms - i * 60'000, i % 3 == 0)).status, 200);
+    before = all_counts(c);
+  }
+  ASSERT_TRUE(before.contains("eu/1d") && before.contains("avail/30d") && !before.contains("fast/7d"));
+  d.daemon().stop();
+  for (const auto& e : fs::directory_iterator(d.dir())) {
+    if (e.path().extension() == ".snap") fs::remove(e.path());
+  }
+  d.restart(kReloaded);
+  HttpClient c(d.port());
+  EXPECT_EQ(all_counts(c), before);
+  EXPECT_EQ(d.daemon().recovery().snapshot, "");
+  // fast was removed: its deltas of the first five batches (one per 10 s bucket its events hit).
+  std::set<int64_t> fast_buckets;
+  for (int i = 0; i < 5; ++i) {
+    for (int j = 0; j < 30; ++j) fast_buckets.insert((kT0Ms - i * 60'000 - j * 1000) / 10'000);
+  }
+  EXPECT_EQ(d.daemon().recovery().deltas_dropped, fast_buckets.size());
 }
 
 TEST(Durability, ReloadKeepsCountsOfUnchangedIdentitiesAndChangesTheMath) {

@@ -168,13 +168,14 @@ TEST(BatchRecordFormat2, CarriesValueStringsAndFormat1StaysReadable) {
             (std::vector<durable::BatchRecord::ValueDelta>{{0, 100, 2, 3}, {1, 100, 3, 5}, {2, 100, 1, 2}}));
   for (size_t n = 0; n < v2.size(); ++n) EXPECT_FALSE(durable::decode_batch(v2.substr(0, n)).ok()) << n;
   std::string future = v2;
-  future[2] = 3;  // a format this build does not know
+  future[2] = 4;  // a format this build does not know
   EXPECT_THAT(durable::decode_batch(future).status().message(), HasSubstr("format"));
 }
 
 // Replay (and the cluster's tailer) assigns slots in record order, by value string; a label the
 // config no longer attributes is skipped, and the SLO's own deltas apply as before.
-TEST(BatchRecordFormat2, ReplayAssignsSlotsInRecordOrderAndSkipsLabelsNoLongerAttributed) {
+// Formats 2 (by name) and 3 (by the log's dictionary, issue 17) carry the same label values.
+void replay_assigns_slots_in_record_order(durable::SloNaming naming) {
   const auto c = config_of(kAttributed);
   auto writer = store::SloSet::build(*c, nullptr);
   const int64_t b = bucket_index(kNow, kFinestResolution);
@@ -182,7 +183,8 @@ TEST(BatchRecordFormat2, ReplayAssignsSlotsInRecordOrderAndSkipsLabelsNoLongerAt
   for (const char* endpoint : {"/c", "/a", "/b", "/a", "/d"}) {
     store::AttributedDeltas a;
     a.deltas = {{0, 0, a.add_value(endpoint), b, 0, 1}, {0, 1, a.add_value("eu"), b, 0, 1}};
-    records.push_back(durable::encode_batch(std::vector<store::BucketDelta>{{0, b, 0, 1}}, *writer, nullptr, &a));
+    records.push_back(
+        durable::encode_batch(std::vector<store::BucketDelta>{{0, b, 0, 1}}, *writer, nullptr, &a, naming));
   }
   // The reader attributes endpoint only.
   const auto cr = config_of(
@@ -190,6 +192,9 @@ TEST(BatchRecordFormat2, ReplayAssignsSlotsInRecordOrderAndSkipsLabelsNoLongerAt
   auto reader = store::SloSet::build(*cr, nullptr);
   durable::IdempotencyTable keys(kDay, 10);
   durable::RecordApplier applier(*reader, keys, {}, store::WriteAccess::kExclusive);
+  if (naming == durable::SloNaming::kByDictionary) {
+    ASSERT_TRUE(applier.apply(durable::RecordType::kDictionary, durable::encode_dictionary(*writer), 0, kNow).ok());
+  }
   for (size_t i = 0; i < records.size(); ++i)
     ASSERT_TRUE(applier.apply(durable::RecordType::kBatch, records[i], i + 1, kNow).ok());
   const store::Attribution& a = *reader->slos()[0].attribution;
@@ -205,6 +210,14 @@ TEST(BatchRecordFormat2, ReplayAssignsSlotsInRecordOrderAndSkipsLabelsNoLongerAt
   EXPECT_EQ(got[0].values[1].bad, 2u);
   EXPECT_EQ(got[0].values[2].value, "/c");
   EXPECT_EQ(reader->slos()[0].series->sum(window_bounds(kHour, kNow)).counts, (store::Counts{0, 5}));
+}
+
+TEST(BatchRecordFormat2, ReplayAssignsSlotsInRecordOrderAndSkipsLabelsNoLongerAttributed) {
+  replay_assigns_slots_in_record_order(durable::SloNaming::kByName);
+}
+
+TEST(BatchRecordFormat3, ReplayAssignsSlotsInRecordOrderAndSkipsLabelsNoLongerAttributed) {
+  replay_assigns_slots_in_record_order(durable::SloNaming::kByDictionary);
 }
 
 TEST(AttributionSnapshot, RoundTripsValuesAndCountsAndVersion3FilesStillLoad) {

@@ -4,10 +4,12 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -63,14 +65,27 @@ inline constexpr const char* kTwoSlos =
 struct Replayed {
   std::vector<uint64_t> seqs;
   std::vector<std::string> payloads;
+  std::vector<RecordType> types;
 };
 
 inline Result<ReplayReport> replay(Env& env, const std::string& dir, uint64_t after, Replayed& out) {
   return replay_wal(env, dir, after, kNow, [&](const FramedRecord& r) {
     out.seqs.push_back(r.seq);
     out.payloads.emplace_back(r.payload);
+    out.types.push_back(r.type);
     return Status::Ok();
   });
+}
+
+// The log retries a fresh segment every recovery_retry (10 ms in options()): wait for a state it
+// reaches by itself, for up to 5 s.
+template <typename Pred>
+bool eventually(Pred pred) {
+  for (int i = 0; i < 1000; ++i) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return pred();
 }
 
 inline WalOptions options(const std::string& dir, FsyncPolicy p = FsyncPolicy::kAlways) {

@@ -118,17 +118,6 @@ TEST(Wal, CountsItsBytesOnDiskAndSaysOnceWhenTheyPassTheLimit) {
   EXPECT_EQ(outgrown.load(), 1);
 }
 
-// The log retries a fresh segment every recovery_retry (10 ms here): wait for a state it reaches
-// by itself, for up to 5 s.
-template <typename Pred>
-bool eventually(Pred pred) {
-  for (int i = 0; i < 1000; ++i) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return pred();
-}
-
 std::string only_segment(const std::string& dir) {
   std::vector<std::string> names;
   for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().string());

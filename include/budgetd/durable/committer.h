@@ -50,8 +50,10 @@ class Committer {
   using Done = MoveOnlyFunction<void(Status)>;
 
   // `current`: the SLO set in force now; a reload changes it only while the gate is closed.
+  // `naming`: how batch records name their SLOs (batch_record.h); kByDictionary only for a log
+  // whose dictionary is always the current set's (an embedded budgetd's Wal).
   Committer(RecordLog& log, store::WriteGate& gate, IdempotencyTable& keys, CurrentSlos current,
-            metrics::Registry& metrics);
+            metrics::Registry& metrics, SloNaming naming = SloNaming::kByName);
 
   // `done` gets OK once the batch is applied (and as durable as the log promises), or the
   // log's error: then nothing of the batch is applied.
@@ -77,6 +79,7 @@ class Committer {
   store::WriteGate& gate_;
   IdempotencyTable& keys_;
   const CurrentSlos current_;
+  const SloNaming naming_;
   metrics::Counter& expired_writes_;
   metrics::Counter& saturated_writes_;
   metrics::Counter& reload_dropped_updates_;

@@ -7,6 +7,9 @@
 //   RecordApplier applier(slo_set, keys, states);
 //   BUDGETD_RETURN_IF_ERROR(applier.apply(record.type, record.payload, record.seq, now));
 //
+// A kDictionary record (the local log's SLO dictionary) is matched against the set once; the
+// format 3 batch records after it name their SLOs by its indexes.
+//
 // Thread safety: none; one applier per replay (or per replication tailer), and the caller makes
 // sure nothing else writes to the series meanwhile, or that it is inside the write gate. The
 // caller says which: kExclusive (start-up recovery: nothing reads or writes the set yet, so the
@@ -44,12 +47,16 @@ class RecordApplier {
  private:
   Status apply_batch(std::string_view payload, uint64_t seq, Timestamp now);
   Status apply_state(std::string_view payload, Timestamp now);
+  Status apply_dictionary(std::string_view payload, uint64_t seq);
   void apply_values(const BatchRecord& batch, const std::vector<int>& to_set, Timestamp now);
 
   const store::SloSet& set_;
   IdempotencyTable& keys_;
   store::WriteAccess access_;
   std::unordered_map<std::string_view, DurableState*> states_;  // by name()
+  // The set's index of each SLO of the last dictionary record, or -1 if gone or changed.
+  std::vector<int> dictionary_to_set_;
+  bool has_dictionary_ = false;
   store::WriteStats stats_;
   uint64_t deltas_applied_ = 0;
   uint64_t deltas_dropped_ = 0;

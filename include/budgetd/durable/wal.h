@@ -26,6 +26,12 @@
 // drops them; only a crash before that fresh segment exists could still apply them (retries
 // with the same Idempotency-Key then count once).
 //
+// SLO dictionary (set_dictionary): a kDictionary record the log writes ahead of the first record
+// of every segment and ahead of the next record after each set_dictionary(), in the same write as
+// that record, so a reader meets it before any record that refers to it, and a segment is read on
+// its own. A record cut off after a failure takes its dictionary with it; the next append writes
+// it again.
+//
 // Size: the log counts the bytes its segment files take on disk (budgetd_wal_bytes), the open
 // one and those a snapshot has not yet let drop_through() delete. notify_when_over() asks for
 // `outgrown` once they pass a limit, so the daemon can snapshot (and trim) a log that grows
@@ -76,6 +82,10 @@ class Wal final : public RecordLog {
   // Starts a new segment at next_seq and the sync thread.
   Status open();
   void append(RecordType type, std::string_view payload, Done done) override;
+  // The kDictionary payload of the SLO set in force from now on (batch_record.h: format 3
+  // records name SLOs by their index in it). Set before the first append that needs it, and on
+  // every change of the set while no append is in flight (the daemon: inside a closed gate).
+  void set_dictionary(std::string payload);
   // append() and wait for its `done`: for tools and tests, never from the log's own thread.
   Result<uint64_t> append_and_wait(RecordType type, std::string_view payload);
   // fsyncs everything appended so far, whatever the policy: a snapshot's cut must be in the log
@@ -159,6 +169,8 @@ class Wal final : public RecordLog {
   // closed_bytes_ + the open segment's size, written under mu_ for readers that must not take
   // it. relaxed: a size for metrics and the daemon's limit, ordering nothing else.
   std::atomic<uint64_t> disk_bytes_{0};
+  std::string dictionary_;       // set_dictionary()'s payload; empty: none
+  uint64_t dictionary_seq_ = 0;  // where the open segment holds it; 0 (or >= next_seq_, cut off): nowhere
   bool stop_ = false;
   bool closed_ = false;
   std::thread sync_thread_;

@@ -24,6 +24,9 @@ inline constexpr uint32_t kMaxRecordBytes = 256u << 20;  // far above any batch 
 enum class RecordType : uint8_t {
   kBatch = 1,  // an accepted batch's deltas (batch_record.h)
   kState = 2,  // a change to a durable state besides the store (durable_state.h)
+  // The SLOs that format 3 batch records of this segment refer to by index, from here on
+  // (batch_record.h, Wal::set_dictionary). Replay delivers it whatever its seq.
+  kDictionary = 3,
 };
 
 std::string segment_name(uint64_t first_seq);

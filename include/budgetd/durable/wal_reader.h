@@ -3,7 +3,9 @@
 //
 //   ReplayReport r = replay_wal(env, "data/wal", snapshot_seq, now, [&](const FramedRecord& rec) { ... });
 //
-// Records are delivered in order, those with seq > after_seq only. Damage is handled so that no
+// Records are delivered in order: those with seq > after_seq, and every kDictionary record of
+// the segments read (a record after the cut may refer to a dictionary before it; only one of the
+// segments that a snapshot has not let go can hold it). Damage is handled so that no
 // acknowledged record is ever skipped silently and no data is ever deleted:
 //
 // - a torn tail (the last record of the last segment incomplete or failing its CRC, with no
