@@ -287,8 +287,10 @@ BENCHMARK(BM_EvaluationTick)
     ->Unit(benchmark::kMillisecond)
     ->Iterations(3);
 
-// Encoding a batch of 100 deltas and appending it to the log (fsync never: the write path only).
+// Encoding a batch of 100 deltas and appending it to the log (fsync never: the write path only),
+// its SLOs by name (a replica's records) or by the log's dictionary (an embedded budgetd's).
 void BM_WalAppend(benchmark::State& state) {
+  const auto naming = state.range(0) == 0 ? durable::SloNaming::kByName : durable::SloNaming::kByDictionary;
   auto slos = make_slos(100);
   const std::string dir = (std::filesystem::temp_directory_path() / "budgetd-bench-wal").string();
   std::filesystem::remove_all(dir);
@@ -298,11 +300,12 @@ void BM_WalAppend(benchmark::State& state) {
   o.policy = config::FsyncPolicy::kNever;
   durable::Wal wal(durable::Env::posix(), o, 1, m);
   if (!wal.open().ok()) std::abort();
+  if (naming == durable::SloNaming::kByDictionary) wal.set_dictionary(durable::encode_dictionary(*slos));
   std::vector<store::BucketDelta> deltas;
   for (uint32_t i = 0; i < 100; ++i) deltas.push_back({i, bucket_index(kNow, kFinestResolution) - i % 6, 99, 100});
   int64_t bytes = 0;
   for (auto _ : state) {
-    const std::string payload = durable::encode_batch(deltas, *slos, nullptr);
+    const std::string payload = durable::encode_batch(deltas, *slos, nullptr, nullptr, naming);
     bytes += static_cast<int64_t>(payload.size());
     // fsync never: `done` runs before append() returns.
     wal.append(durable::RecordType::kBatch, payload, [](Result<uint64_t> seq) { benchmark::DoNotOptimize(seq); });
@@ -312,13 +315,15 @@ void BM_WalAppend(benchmark::State& state) {
   wal.close();
   std::filesystem::remove_all(dir);
 }
-BENCHMARK(BM_WalAppend);
+BENCHMARK(BM_WalAppend)->ArgName("by_dictionary")->Arg(0)->Arg(1);
 
 // Applying log records as start-up replay does (kExclusive: plain stores) and as a cluster's
 // tailer does (kShared: the lock-free writes), on the recovery bench's records: 100 deltas each,
 // over 100 of 1,000 SLOs (65 MB of rings: the writes miss the cache) and the last 10 minutes.
+// Records name their SLOs by name (format 1) or by the log's dictionary (format 3).
 void BM_ReplayRecords(benchmark::State& state) {
   const auto access = state.range(0) == 0 ? store::WriteAccess::kShared : store::WriteAccess::kExclusive;
+  const auto naming = state.range(1) == 0 ? durable::SloNaming::kByName : durable::SloNaming::kByDictionary;
   constexpr int kSlos = 1000;
   auto slos = make_slos(kSlos);
   std::mt19937_64 rng(1);
@@ -330,20 +335,31 @@ void BM_ReplayRecords(benchmark::State& state) {
       batch.push_back(
           {(base + i * 7) % kSlos, bucket_index(kNow, kFinestResolution) - static_cast<int64_t>(rng() % 60), 9, 10});
     }
-    records.push_back(durable::encode_batch(batch, *slos, nullptr));
+    records.push_back(durable::encode_batch(batch, *slos, nullptr, nullptr, naming));
   }
   durable::IdempotencyTable keys(kDay, 10);
   durable::RecordApplier applier(*slos, keys, {}, access);
+  if (naming == durable::SloNaming::kByDictionary &&
+      !applier.apply(durable::RecordType::kDictionary, durable::encode_dictionary(*slos), 0, kNow).ok())
+    std::abort();
   uint64_t seq = 0;
   for (auto _ : state) {
     for (const std::string& rec : records) {
       if (!applier.apply(durable::RecordType::kBatch, rec, ++seq, kNow).ok()) std::abort();
     }
+    applier.flush();
   }
   state.SetItemsProcessed(static_cast<int64_t>(applier.deltas_applied()));
-  state.SetLabel(access == store::WriteAccess::kShared ? "shared" : "exclusive");
+  state.SetLabel(std::string(access == store::WriteAccess::kShared ? "shared" : "exclusive") +
+                 (naming == durable::SloNaming::kByName ? ", by name" : ", by dictionary"));
 }
-BENCHMARK(BM_ReplayRecords)->ArgName("exclusive")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ReplayRecords)
+    ->ArgNames({"exclusive", "by_dictionary"})
+    ->Args({0, 0})
+    ->Args({1, 0})
+    ->Args({0, 1})
+    ->Args({1, 1})
+    ->Unit(benchmark::kMillisecond);
 
 // Encoding a snapshot of 100 SLOs (the part that runs while the write gate is closed).
 void BM_SnapshotEncode(benchmark::State& state) {

@@ -3,6 +3,12 @@
 // start-up runs. Prints one JSON object with the figures.
 //
 //   budgetd_recovery_bench [--slos 1000] [--log-mb 1024] [--runs 3] [--dir /tmp/x]
+//                          [--naming dictionary|name] [--log-deltas N]
+//
+// --naming: the records an embedded budgetd writes (format 3, SLOs by the log's dictionary: the
+// default), or those of a replica (format 1, by name and hash), about 4x the bytes per delta.
+// --log-deltas: a log of that many deltas instead of --log-mb bytes, to compare the two namings
+// on the same traffic.
 
 #include <algorithm>
 #include <chrono>
@@ -66,6 +72,8 @@ int main(int argc, char** argv) {
   int slos = 1000;
   uint64_t log_mb = 1024;
   int runs = 3;
+  uint64_t log_deltas = 0;
+  auto naming = durable::SloNaming::kByDictionary;
   std::string dir = (std::filesystem::temp_directory_path() / "budgetd-recovery-bench").string();
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--slos"))
@@ -76,6 +84,10 @@ int main(int argc, char** argv) {
       runs = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--dir"))
       dir = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--log-deltas"))
+      log_deltas = std::strtoull(argv[i + 1], nullptr, 10);
+    else if (!std::strcmp(argv[i], "--naming"))
+      naming = !std::strcmp(argv[i + 1], "name") ? durable::SloNaming::kByName : durable::SloNaming::kByDictionary;
   }
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
@@ -90,6 +102,7 @@ int main(int argc, char** argv) {
   wo.policy = config::FsyncPolicy::kNever;
   durable::Wal wal(env, wo, 1, metrics);
   if (!wal.open().ok()) return 1;
+  if (naming == durable::SloNaming::kByDictionary) wal.set_dictionary(durable::encode_dictionary(*set));
   store::WriteGate gate;
   durable::IdempotencyTable keys(kDay, 1'000'000);
   durable::Snapshotter snaps(env, dir, metrics);
@@ -109,14 +122,17 @@ int main(int argc, char** argv) {
     for (const auto& e : std::filesystem::directory_iterator(dir + "/wal")) n += e.file_size();
     return n;
   };
-  for (uint64_t size = 0; size < target; size = (records % 1024 == 0) ? log_size() : size + 1) {
+  const auto more = [&](uint64_t size) { return log_deltas > 0 ? deltas < log_deltas : size < target; };
+  for (uint64_t size = 0; more(size); size = (records % 1024 == 0) ? log_size() : size + 1) {
     batch.clear();
     const uint32_t base = static_cast<uint32_t>(rng() % static_cast<uint64_t>(slos));
     for (int i = 0; i < 100; ++i) {
       batch.push_back({(base + static_cast<uint32_t>(i) * 7) % static_cast<uint32_t>(slos),
                        bucket_index(kNow, kFinestResolution) - static_cast<int64_t>(rng() % 60), 9, 10});
     }
-    if (!wal.append_and_wait(durable::RecordType::kBatch, durable::encode_batch(batch, *set, nullptr)).ok()) return 1;
+    if (!wal.append_and_wait(durable::RecordType::kBatch, durable::encode_batch(batch, *set, nullptr, nullptr, naming))
+             .ok())
+      return 1;
     ++records;
     deltas += batch.size();
   }
@@ -142,14 +158,15 @@ int main(int argc, char** argv) {
   }
   std::sort(times.begin(), times.end());
   std::printf(
-      "{\"slos\": %d, \"snapshot_bytes\": %llu, \"snapshot_write_s\": %.3f, \"log_bytes\": %llu, \"log_records\": "
+      "{\"slos\": %d, \"naming\": \"%s\", \"snapshot_bytes\": %llu, \"snapshot_write_s\": %.3f, \"log_bytes\": %llu, "
+      "\"log_records\": "
       "%llu, "
       "\"log_deltas\": %llu, \"log_write_s\": %.3f, \"recovery_runs\": %d, \"recovery_s_median\": %.3f, "
       "\"recovery_s_min\": %.3f, \"recovery_s_max\": %.3f, \"replayed_records\": %llu, \"replay_mb_per_s\": %.0f}\n",
-      slos, static_cast<unsigned long long>(snapshot_bytes), snapshot_write_s,
-      static_cast<unsigned long long>(log_bytes), static_cast<unsigned long long>(records),
-      static_cast<unsigned long long>(deltas), log_write_s, runs, times[times.size() / 2], times.front(), times.back(),
-      static_cast<unsigned long long>(report.replay.records),
+      slos, naming == durable::SloNaming::kByName ? "name" : "dictionary",
+      static_cast<unsigned long long>(snapshot_bytes), snapshot_write_s, static_cast<unsigned long long>(log_bytes),
+      static_cast<unsigned long long>(records), static_cast<unsigned long long>(deltas), log_write_s, runs,
+      times[times.size() / 2], times.front(), times.back(), static_cast<unsigned long long>(report.replay.records),
       static_cast<double>(log_bytes) / (1 << 20) / times[times.size() / 2]);
   std::filesystem::remove_all(dir);
   return 0;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "budgetd/durable/batch_record.h"
+#include "held_sums.h"
 
 namespace budgetd::durable {
 namespace {
@@ -18,12 +19,42 @@ std::vector<int> to_set_indexes(const store::SloSet& set, std::span<const BatchR
   return out;
 }
 
+// Sums held back before kExclusive writes them (about 48 MB).
+constexpr size_t kMaxHeld = size_t{1} << 20;
+
 }  // namespace
 
 RecordApplier::RecordApplier(const store::SloSet& set, IdempotencyTable& keys, std::span<DurableState* const> states,
                              store::WriteAccess access)
-    : set_(set), keys_(keys), access_(access) {
+    : set_(set), keys_(keys), access_(access), held_(std::make_unique<HeldSums>()) {
   for (DurableState* s : states) states_.emplace(s->name(), s);
+}
+
+RecordApplier::~RecordApplier() { flush(); }
+
+void RecordApplier::add(size_t slo, int64_t bucket, uint64_t good, uint64_t total, Timestamp now) {
+  store::SloSeries& series = *set_.slos()[slo].series;
+  // A bucket past 32 bits (none before the year 3300) is written at once; so is the one key the
+  // table cannot hold.
+  const uint64_t key = uint64_t{slo} << 32 | static_cast<uint64_t>(bucket);
+  if (access_ != store::WriteAccess::kExclusive || bucket < 0 || bucket > int64_t{UINT32_MAX} ||
+      key == HeldSums::kNoKey) {
+    series.add(now, bucket, good, total, stats_, access_);
+    return;
+  }
+  if (now != held_now_) flush();
+  held_now_ = now;
+  held_->add(key, good, total);
+  if (held_->size() >= kMaxHeld) flush();
+}
+
+void RecordApplier::flush() {
+  if (held_ == nullptr || held_->size() == 0) return;
+  held_->for_each([&](uint64_t key, const store::Counts& c) {
+    set_.slos()[key >> 32].series->add(held_now_, static_cast<int64_t>(key & UINT32_MAX), c.good, c.total, stats_,
+                                       access_);
+  });
+  held_->clear();
 }
 
 Status RecordApplier::apply(RecordType type, std::string_view payload, uint64_t seq, Timestamp now) {
@@ -62,7 +93,7 @@ Status RecordApplier::apply_batch(std::string_view payload, uint64_t seq, Timest
       ++deltas_dropped_;
       continue;
     }
-    set_.slos()[static_cast<size_t>(i)].series->add(now, d.bucket, d.good, d.total, stats_, access_);
+    add(static_cast<size_t>(i), d.bucket, d.good, d.total, now);
     ++deltas_applied_;
   }
   apply_values(*batch, to_set, now);

@@ -115,6 +115,7 @@ Result<RecoveryReport> recover(Env& env, const std::string& dir, const store::Sl
   RecordApplier applier(set, keys, states, store::WriteAccess::kExclusive);
   auto replay = replay_wal(env, dir + "/wal", report.snapshot_cut, now,
                            [&](const FramedRecord& rec) { return applier.apply(rec.type, rec.payload, rec.seq, now); });
+  applier.flush();  // the sums it held back (record_applier.h)
   if (!replay.ok()) return replay.status();
   report.replay = *replay;
   report.deltas_applied = applier.deltas_applied();

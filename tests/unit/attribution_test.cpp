@@ -197,6 +197,7 @@ void replay_assigns_slots_in_record_order(durable::SloNaming naming) {
   }
   for (size_t i = 0; i < records.size(); ++i)
     ASSERT_TRUE(applier.apply(durable::RecordType::kBatch, records[i], i + 1, kNow).ok());
+  applier.flush();
   const store::Attribution& a = *reader->slos()[0].attribution;
   ASSERT_EQ(a.assigned(0), 2u);
   EXPECT_EQ(a.value(0, 0), "/c");
