@@ -96,6 +96,7 @@ Result<uint64_t> Replicator::prepare(durable::Env& env, const std::string& stora
         env, storage_dir + "/wal", snapshot_cut, deps_.clock.now(), [&](const durable::FramedRecord& rec) {
           if (rec.type == durable::RecordType::kDictionary) {
             BUDGETD_ASSIGN_OR_RETURN(dictionary, durable::decode_dictionary(rec.payload));
+            if (rec.seq > snapshot_cut) unpublished_seqs_.insert(rec.seq);
             return Status::Ok();
           }
           std::string payload(rec.payload);
@@ -115,7 +116,7 @@ void Replicator::start(durable::Wal& wal, std::vector<durable::DurableState*> st
   wal_ = &wal;
   states_ = std::move(states);
   const uint64_t first = state_->backlog_first_seq();
-  next_local_ = first != 0 ? first : wal.last_seq() + 1;
+  next_local_ = first != 0 ? first : next_published_after(wal.last_seq());
   refresh_metrics();
   for (int i = 0; i < config_.redis.shards; ++i) tails_.push_back(std::make_unique<Tail>());
   if (config_.ack == config::AckMode::kReplicated)
@@ -346,6 +347,13 @@ void Replicator::claim_keys(RedisClient& redis, std::vector<Pending>& batch) {
   batch = std::move(kept);
 }
 
+uint64_t Replicator::next_published_after(uint64_t seq) const {
+  do {
+    ++seq;
+  } while (unpublished_seqs_.contains(seq));
+  return seq;
+}
+
 void Replicator::publish_local_loop() {
   RedisClient redis(config_.redis);
   const std::string& key = shard_keys_[static_cast<size_t>(home_shard_)];
@@ -364,7 +372,8 @@ void Replicator::publish_local_loop() {
     // Publish in seq order only (receivers keep a high-water mark per origin): stop at a gap
     // until the missing seq's WAL callback has put it in the backlog.
     size_t contiguous = 0;
-    while (contiguous < records.size() && records[contiguous].seq == next_local_ + contiguous) ++contiguous;
+    for (uint64_t want = next_local_; contiguous < records.size() && records[contiguous].seq == want; ++contiguous)
+      want = next_published_after(want);
     if (contiguous == 0) {
       if (gap_since == SteadyClock::time_point{}) gap_since = SteadyClock::now();
       if (SteadyClock::now() - gap_since < kGapPatience) {
@@ -393,7 +402,7 @@ void Replicator::publish_local_loop() {
     if (done > 0) {
       // Copies that did make it are published again with the rest: receivers count them once.
       state_->published_through(records[done - 1].seq);
-      next_local_ = records[done - 1].seq + 1;
+      next_local_ = next_published_after(records[done - 1].seq);
     } else if (replies.ok()) {
       log::warn("replication: Redis refused a record").field("error", (*replies)[0].str);
     }

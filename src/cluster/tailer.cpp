@@ -166,7 +166,9 @@ size_t Replicator::apply_entries(int shard, const std::vector<StreamRecord>& rec
 
 Replicator::Admission Replicator::admit_batch(const StreamRecord& r, const store::SloSet& set, Timestamp now) {
   auto batch = durable::decode_batch(r.payload);
-  if (!batch.ok()) return Admission::kApply;  // the applier reports it
+  // The applier reports it: undecodable, or SLOs by a dictionary that never leaves its node's
+  // log (no budgetd publishes those), before a key is claimed that no apply would complete.
+  if (!batch.ok() || batch->by_dictionary) return Admission::kApply;
   // A key past its TTL is forgotten everywhere (restore() ignores it): nothing to claim.
   if (batch->idempotency && batch->idempotency->received + deps_.idempotency_ttl > now) {
     const durable::IdempotentAnswer& key = *batch->idempotency;

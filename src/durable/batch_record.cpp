@@ -270,7 +270,8 @@ Result<BatchRecord> decode_batch(std::string_view payload) {
     if (!r.ok() || !r.at_end()) return DataLoss("batch record: truncated or trailing bytes");
     return rec;
   }
-  if (format != 1 && format != kFormat) return DataLoss("batch record: a format this build does not read");
+  // Behind the marker only formats 2 and 3: no format 1 payload starts with it.
+  if (marked ? format != kFormat : format != 1) return DataLoss("batch record: a format this build does not read");
   // Counts are checked against the fewest bytes their entries take (an SLO: a name length and
   // its hash; a delta: four varints), so a bad count cannot reserve many times the record's size.
   const uint64_t n_slos = r.varint();

@@ -50,7 +50,7 @@ Status Wal::start_segment_locked(uint64_t first_seq) {
   file_ = std::move(file);
   file_path_ = path;
   durable_offset_ = file_->size();
-  dictionary_seq_ = 0;  // each segment holds its own
+  dictionary_in_segment_ = false;  // each segment holds its own
   return Status::Ok();
 }
 
@@ -139,12 +139,12 @@ void Wal::append(RecordType type, std::string_view payload, Done done) {
     } else if (Status s = rotate_if_full_locked(completions); !s.ok()) {
       refuse(std::move(s));
     } else {
-      // The dictionary, when this segment does not hold it yet (or a failure cut it off), goes
-      // in front, in the same write: both are in the file or neither is.
-      const bool dictionary = !dictionary_.empty() && (dictionary_seq_ == 0 || dictionary_seq_ >= next_seq_);
-      std::string record = dictionary ? frame_record(RecordType::kDictionary, next_seq_, dictionary_) : std::string();
+      // The dictionary, when this segment does not hold it yet, goes in front, in the same
+      // write: both are in the file or neither is.
+      const bool dictionary = !dictionary_.empty() && !dictionary_in_segment_;
       const uint64_t seq = next_seq_ + (dictionary ? 1 : 0);
-      record += frame_record(type, seq, payload);
+      std::string record = frame_record(type, seq, payload);
+      if (dictionary) record = frame_record(RecordType::kDictionary, next_seq_, dictionary_) + record;
       const uint64_t before = file_->size();
       if (Status w = file_->append(record); !w.ok()) {
         // Cut off whatever part of the record reached the file; the seq is not used.
@@ -156,7 +156,7 @@ void Wal::append(RecordType type, std::string_view payload, Done done) {
         std::move(failed.begin(), failed.end(), std::back_inserter(completions));
         refuse(Unavailable("the write-ahead log could not write the batch: " + w.message()));
       } else {
-        if (dictionary) dictionary_seq_ = next_seq_;
+        dictionary_in_segment_ |= dictionary;
         next_seq_ = seq + 1;
         appends_.inc();
         append_bytes_.inc(record.size());
@@ -188,7 +188,7 @@ void Wal::append(RecordType type, std::string_view payload, Done done) {
 void Wal::set_dictionary(std::string payload) {
   std::lock_guard lock(mu_);
   dictionary_ = std::move(payload);
-  dictionary_seq_ = 0;
+  dictionary_in_segment_ = false;
 }
 
 Result<uint64_t> Wal::append_and_wait(RecordType type, std::string_view payload) {

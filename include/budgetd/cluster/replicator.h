@@ -34,6 +34,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <span>
 #include <thread>
 #include <vector>
@@ -140,8 +141,14 @@ class Replicator final : public durable::RecordLog, public ReplicationView {
   std::vector<durable::DurableState*> states_;  // set by start()
   uint64_t local_epoch_ = 0;                    // set by prepare(): this data dir's epoch
   uint64_t next_local_ = 0;                     // the publisher's (ack: local): the next WAL seq to publish
-  uint64_t next_seq_ = 0;                       // the publisher's (ack: replicated): within epoch_
-  std::atomic<bool> tailers_stop_{false};       // relaxed: only asks the tailers to return; join() syncs
+  // WAL seqs after the snapshot that hold no record to publish (an embedded log's SLO
+  // dictionaries, which stay local): no gap to wait for. Written by prepare() before the
+  // publisher starts, then the publisher's own.
+  std::set<uint64_t> unpublished_seqs_;
+  // The seq after `seq` that the backlog will hold (past unpublished_seqs_).
+  uint64_t next_published_after(uint64_t seq) const;
+  uint64_t next_seq_ = 0;                  // the publisher's (ack: replicated): within epoch_
+  std::atomic<bool> tailers_stop_{false};  // relaxed: only asks the tailers to return; join() syncs
 
   mutable std::mutex mu_;
   std::condition_variable wake_;

@@ -19,8 +19,9 @@
 // at flush() (called by the destructor too, and whenever a million sums are held): a log of
 // millions of batches over a few thousand (SLO, bucket) pairs costs a few thousand ring writes
 // instead of three cache-missing rings per delta. The sums leave what the writes in log order
-// would: with one `now`, the store's adds commute (two buckets a ring retains never share a slot,
-// and a sum saturates where its parts would). Read the store only after flush().
+// would: with one `now`, the store's adds commute (two buckets a ring retains never share a slot;
+// where two do, past now + max_future after a clock stepped back, the newer lap wins whatever the
+// order; and a sum saturates where its parts would). Read the store only after flush().
 
 #include <cstdint>
 #include <memory>

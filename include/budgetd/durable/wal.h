@@ -29,8 +29,8 @@
 // SLO dictionary (set_dictionary): a kDictionary record the log writes ahead of the first record
 // of every segment and ahead of the next record after each set_dictionary(), in the same write as
 // that record, so a reader meets it before any record that refers to it, and a segment is read on
-// its own. A record cut off after a failure takes its dictionary with it; the next append writes
-// it again.
+// its own. A record cut off after a failure takes its dictionary with it; the log then goes on
+// only in a fresh segment, which gets the dictionary again.
 //
 // Size: the log counts the bytes its segment files take on disk (budgetd_wal_bytes), the open
 // one and those a snapshot has not yet let drop_through() delete. notify_when_over() asks for
@@ -169,8 +169,11 @@ class Wal final : public RecordLog {
   // closed_bytes_ + the open segment's size, written under mu_ for readers that must not take
   // it. relaxed: a size for metrics and the daemon's limit, ordering nothing else.
   std::atomic<uint64_t> disk_bytes_{0};
-  std::string dictionary_;       // set_dictionary()'s payload; empty: none
-  uint64_t dictionary_seq_ = 0;  // where the open segment holds it; 0 (or >= next_seq_, cut off): nowhere
+  std::string dictionary_;  // set_dictionary()'s payload; empty: none
+  // The open segment holds dictionary_. A failure that cuts records off (kAlways) leaves the log
+  // refusing appends until a fresh segment starts, which resets this: a cut dictionary is written
+  // again ahead of the next record.
+  bool dictionary_in_segment_ = false;
   bool stop_ = false;
   bool closed_ = false;
   std::thread sync_thread_;
