@@ -106,7 +106,9 @@ Status Daemon::start() {
       .gauge("budgetd_recovery_duration_seconds",
              "Time the last start-up spent loading the snapshot and replaying the log")
       .set(static_cast<double>(recovery_.duration.count()) / 1000.0);
-  metrics_.counter("budgetd_wal_replayed_records_total", "Log records replayed at start-up (batches, state changes and SLO dictionaries)")
+  metrics_
+      .counter("budgetd_wal_replayed_records_total",
+               "Log records replayed at start-up (batches, state changes and SLO dictionaries)")
       .inc(recovery_.replay.records);
   metrics_
       .counter("budgetd_wal_torn_tails_total", "Incomplete records cut off the log's end at start-up (crash mid-write)")

@@ -151,10 +151,11 @@ class Daemon final : public api::Backend {
 
   // Who guards what. Set once by start() before any thread it starts, and reset by stop() only
   // after those threads are joined: recovery_, snapshotter_, committer_, notifier_, server_,
-  // the threads. wal_ likewise, and stop() resets it under snapshot_mu_ and state_mu_ (write_snapshot
-  // reads it under the first, a reload sets its SLO dictionary under the second). The rest is safe for concurrent use
-  // by itself (its own header says how) or guarded as noted. Lock order: snapshot_mu_, then state_mu_, then
-  // evaluate_mu_; published_mu_ and loop_mu_ are leaves (nothing is taken while they are held).
+  // the threads. wal_ likewise, and stop() resets it under snapshot_mu_ and state_mu_
+  // (write_snapshot reads it under the first, a reload sets its SLO dictionary under the second).
+  // The rest is safe for concurrent use by itself (its own header says how) or guarded as noted.
+  // Lock order: snapshot_mu_, then state_mu_, then evaluate_mu_; published_mu_ and loop_mu_ are
+  // leaves (nothing is taken while they are held).
   const Clock& clock_;
   durable::Env& env_;
   metrics::Registry metrics_;
