@@ -1,5 +1,6 @@
-// The replication log's write side: append() for both ack modes, the publisher threads, start
-// and stop, and what the ReplicationView reports. The read side (tailers) is in tailer.cpp.
+// The replication log's write side: append() for both ack modes, the ack: replicated publisher,
+// start and stop, and what the ReplicationView reports. The ack: local backlog and its publisher
+// are in local_publisher.cpp, the read side (tailers) in tailer.cpp.
 
 #include "budgetd/cluster/replicator.h"
 
@@ -12,28 +13,16 @@
 #include "budgetd/core/log.h"
 #include "budgetd/durable/batch_record.h"
 #include "budgetd/durable/wal_reader.h"
+#include "publishing.h"
 #include "replication_state.h"
 #include "stream_record.h"
 
 namespace budgetd::cluster {
-namespace {
 
-using SteadyClock = std::chrono::steady_clock;
-// Records one pipeline carries: enough to amortise a round trip (and one WAIT) over a burst of
-// batches, small enough that a pipeline stays well inside the command timeout.
-constexpr size_t kMaxPipeline = 256;
-// How long an ack: local publisher waits for a missing WAL seq (callbacks of concurrent appends
-// arrive out of order) before it publishes past the gap; the WAL hands out seqs without gaps,
-// so this only fires if a record's callback never comes.
-constexpr auto kGapPatience = std::chrono::seconds(2);
-// Spacing of the publisher's look at its server's ROLE (for /v1/cluster; reads never wait on Redis).
-constexpr auto kRoleEvery = std::chrono::seconds(1);
-
-double seconds_since(SteadyClock::time_point t) {
-  return std::chrono::duration<double>(SteadyClock::now() - t).count();
-}
-
-}  // namespace
+using publishing::kMaxPipeline;
+using publishing::kRoleEvery;
+using publishing::seconds_since;
+using publishing::SteadyClock;
 
 struct Replicator::Pending {
   durable::RecordType type;
@@ -174,25 +163,6 @@ void Replicator::append(durable::RecordType type, std::string_view payload, Done
   done(Unavailable("budgetd is stopping"));
 }
 
-Status Replicator::check_backlog_room(size_t bytes) {
-  const uint64_t held = state_->backlog_bytes();
-  if (held + bytes <= config_.max_backlog_bytes) {
-    backlog_full_logged_.store(false, std::memory_order_relaxed);
-    return Status::Ok();
-  }
-  backlog_refused_.inc();
-  // One log line per time the backlog fills, not one per refused request.
-  if (!backlog_full_logged_.exchange(true, std::memory_order_relaxed)) {
-    log::error("replication: the ack: local backlog is full; ingest answers 503 until it drains")
-        .field("backlog_bytes", held)
-        .field("max_backlog_bytes", config_.max_backlog_bytes)
-        .field("redis_reachable", redis_reachable_.load(std::memory_order_relaxed));
-  }
-  return Unavailable("the replication backlog holds " + std::to_string(held >> 20) +
-                     " MiB accepted here and not yet in Redis (cluster.max_backlog_bytes); Redis is "
-                     "unreachable or behind: GET /v1/cluster says which");
-}
-
 void Replicator::fail_all(std::vector<Pending>& batch, const Status& why) {
   for (Pending& p : batch) p.done(why);
   batch.clear();
@@ -237,13 +207,7 @@ void Replicator::publish_replicated_loop() {
     }
     claim_keys(redis, batch);
     if (!batch.empty()) publish_batch(redis, batch);
-    if (SteadyClock::now() - role_checked > kRoleEvery) {
-      role_checked = SteadyClock::now();
-      std::string role = redis.role(shard_keys_[static_cast<size_t>(home_shard_)]);
-      redis_reachable_.store(!role.empty(), std::memory_order_relaxed);
-      std::lock_guard lock(mu_);
-      redis_role_ = std::move(role);
-    }
+    check_role(redis, role_checked);
     refresh_metrics();
   }
 }
@@ -347,73 +311,13 @@ void Replicator::claim_keys(RedisClient& redis, std::vector<Pending>& batch) {
   batch = std::move(kept);
 }
 
-uint64_t Replicator::next_published_after(uint64_t seq) const {
-  do {
-    ++seq;
-  } while (unpublished_seqs_.contains(seq));
-  return seq;
-}
-
-void Replicator::publish_local_loop() {
-  RedisClient redis(config_.redis);
-  const std::string& key = shard_keys_[static_cast<size_t>(home_shard_)];
-  auto gap_since = SteadyClock::time_point{};
-  auto role_checked = SteadyClock::time_point{};
-  for (;;) {
-    std::vector<StreamRecord> records = state_->backlog_from(next_local_, kMaxPipeline);
-    {
-      std::unique_lock lock(mu_);
-      if (stopping_) return;  // the backlog stays, for the final snapshot
-      if (records.empty()) {
-        wake_.wait_for(lock, std::chrono::milliseconds(50), [&] { return stopping_; });
-        continue;
-      }
-    }
-    // Publish in seq order only (receivers keep a high-water mark per origin): stop at a gap
-    // until the missing seq's WAL callback has put it in the backlog.
-    size_t contiguous = 0;
-    for (uint64_t want = next_local_; contiguous < records.size() && records[contiguous].seq == want; ++contiguous)
-      want = next_published_after(want);
-    if (contiguous == 0) {
-      if (gap_since == SteadyClock::time_point{}) gap_since = SteadyClock::now();
-      if (SteadyClock::now() - gap_since < kGapPatience) {
-        std::unique_lock lock(mu_);
-        wake_.wait_for(lock, std::chrono::milliseconds(1), [&] { return stopping_; });
-        continue;
-      }
-      log::warn("replication: a WAL seq never reached the backlog; publishing past it")
-          .field("missing_from", next_local_)
-          .field("next", records.front().seq);
-      next_local_ = records.front().seq;
-      contiguous = 1;
-    }
-    gap_since = {};
-    records.resize(contiguous);
-    std::vector<std::vector<std::string>> cmds;
-    for (const StreamRecord& r : records) cmds.push_back(xadd_command(key, r));
-    const auto started = SteadyClock::now();
-    auto replies = redis.pipeline(key, cmds);
-    publish_seconds_.observe(seconds_since(started));
-    size_t done = 0;
-    if (replies.ok()) {
-      while (done < replies->size() && !(*replies)[done].is_error()) ++done;
-    }
-    redis_reachable_.store(replies.ok(), std::memory_order_relaxed);
-    if (done > 0) {
-      // Copies that did make it are published again with the rest: receivers count them once.
-      state_->published_through(records[done - 1].seq);
-      next_local_ = next_published_after(records[done - 1].seq);
-    } else if (replies.ok()) {
-      log::warn("replication: Redis refused a record").field("error", (*replies)[0].str);
-    }
-    if (SteadyClock::now() - role_checked > kRoleEvery) {
-      role_checked = SteadyClock::now();
-      std::string role = redis.role(key);
-      std::lock_guard lock(mu_);
-      redis_role_ = std::move(role);
-    }
-    refresh_metrics();
-  }
+void Replicator::check_role(RedisClient& redis, SteadyClock::time_point& checked) {
+  if (SteadyClock::now() - checked <= kRoleEvery) return;
+  checked = SteadyClock::now();
+  std::string role = redis.role(shard_keys_[static_cast<size_t>(home_shard_)]);
+  redis_reachable_.store(!role.empty(), std::memory_order_relaxed);
+  std::lock_guard lock(mu_);
+  redis_role_ = std::move(role);
 }
 
 void Replicator::refresh_metrics() { backlog_records_.set(static_cast<double>(state_->backlog_size())); }

@@ -20,6 +20,23 @@ constexpr uint64_t kFormatByDictionary = 3;
 // Far above any bucket index (unix ms / 10,000), and below what int64_t holds.
 constexpr uint64_t kMaxBucket = uint64_t{1} << 62;
 
+// The pieces every format writes the same way.
+void put_marker(std::string& out, uint64_t format) {
+  out.append(kFormat2Marker);
+  put_varint(out, format);
+}
+void put_slo(std::string& out, std::string_view name, uint64_t identity_hash) {
+  put_bytes(out, name);
+  put_u64(out, identity_hash);
+}
+// A delta of formats 1 and 2 (plain and attributed): its ref, bucket, good and total.
+void put_delta(std::string& out, uint64_t ref, int64_t bucket, uint64_t good, uint64_t total) {
+  put_varint(out, ref);
+  put_varint(out, static_cast<uint64_t>(bucket));
+  put_varint(out, good);
+  put_varint(out, total);
+}
+
 // The attribution part of formats 2 and 3: label names per SLO ref, values per label, then
 // deltas. `ref_of(slo)`: the record's ref of a set index, or nullopt when the record has no plain
 // delta of that SLO (then nothing of it is recorded).
@@ -54,11 +71,8 @@ void put_attributed(std::string& out, const store::AttributedDeltas& a, const st
   }
   put_varint(out, kept);
   for (size_t i = 0; i < a.deltas.size(); ++i) {
-    if (delta_value[i] == UINT32_MAX) continue;
-    put_varint(out, delta_value[i]);
-    put_varint(out, static_cast<uint64_t>(a.deltas[i].bucket));
-    put_varint(out, a.deltas[i].good);
-    put_varint(out, a.deltas[i].total);
+    if (delta_value[i] != UINT32_MAX)
+      put_delta(out, delta_value[i], a.deltas[i].bucket, a.deltas[i].good, a.deltas[i].total);
   }
 }
 
@@ -109,6 +123,21 @@ void put_idempotency(std::string& out, const IdempotentAnswer* idempotency) {
   put_u64(out, static_cast<uint64_t>(to_unix_ms(idempotency->received)));
 }
 
+// A count, then that many (name, identity hash) pairs: formats 1 and 2 and the dictionary. The
+// count is checked against the fewest bytes an entry takes (a name length and its hash), so a
+// bad count cannot reserve many times the payload's size.
+Status read_slos(Reader& r, std::vector<BatchRecord::Slo>& slos, const char* what) {
+  const uint64_t n = r.varint();
+  if (!r.ok() || n > r.remaining() / 9) return DataLoss(std::string(what) + ": bad SLO count");
+  slos.reserve(n);
+  for (uint64_t i = 0; i < n && r.ok(); ++i) {
+    std::string name(r.bytes());
+    const uint64_t hash = r.u64();
+    slos.push_back({std::move(name), hash});
+  }
+  return Status::Ok();
+}
+
 Status read_idempotency(Reader& r, BatchRecord& rec) {
   const uint8_t flag = r.u8();
   if (flag == kNoIdempotency) return Status::Ok();
@@ -131,8 +160,7 @@ std::string encode_by_dictionary(std::span<const store::BucketDelta> deltas, con
   for (const auto& d : deltas) base = std::min(base, d.bucket);
   std::string out;
   out.reserve(16 + deltas.size() * 6);
-  out.append(kFormat2Marker);
-  put_varint(out, kFormatByDictionary);
+  put_marker(out, kFormatByDictionary);
   put_varint(out, static_cast<uint64_t>(base));
   put_varint(out, deltas.size());
   for (const auto& d : deltas) {
@@ -180,22 +208,11 @@ Status read_by_dictionary(Reader& r, BatchRecord& rec) {
 std::string encode_named(const BatchRecord& rec) {
   const bool format2 = !rec.labels.empty() || !rec.values.empty() || !rec.value_deltas.empty();
   std::string out;
-  if (format2) {
-    out.append(kFormat2Marker);
-    put_varint(out, kFormat);
-  }
+  if (format2) put_marker(out, kFormat);
   put_varint(out, rec.slos.size());
-  for (const auto& s : rec.slos) {
-    put_bytes(out, s.name);
-    put_u64(out, s.identity_hash);
-  }
+  for (const auto& s : rec.slos) put_slo(out, s.name, s.identity_hash);
   put_varint(out, rec.deltas.size());
-  for (const auto& d : rec.deltas) {
-    put_varint(out, d.slo);
-    put_varint(out, static_cast<uint64_t>(d.bucket));
-    put_varint(out, d.good);
-    put_varint(out, d.total);
-  }
+  for (const auto& d : rec.deltas) put_delta(out, d.slo, d.bucket, d.good, d.total);
   put_idempotency(out, rec.idempotency ? &*rec.idempotency : nullptr);
   if (!format2) return out;
   put_varint(out, rec.labels.size());
@@ -209,12 +226,7 @@ std::string encode_named(const BatchRecord& rec) {
     put_bytes(out, v.value);
   }
   put_varint(out, rec.value_deltas.size());
-  for (const auto& d : rec.value_deltas) {
-    put_varint(out, d.value);
-    put_varint(out, static_cast<uint64_t>(d.bucket));
-    put_varint(out, d.good);
-    put_varint(out, d.total);
-  }
+  for (const auto& d : rec.value_deltas) put_delta(out, d.value, d.bucket, d.good, d.total);
   return out;
 }
 
@@ -233,23 +245,11 @@ std::string encode_batch(std::span<const store::BucketDelta> deltas, const store
   }
   std::string out;
   out.reserve(16 + refs.size() * 40 + deltas.size() * 16 + (format2 ? attributed->deltas.size() * 16 : 0));
-  if (format2) {
-    out.append(kFormat2Marker);
-    put_varint(out, kFormat);
-  }
+  if (format2) put_marker(out, kFormat);
   put_varint(out, refs.size());
-  for (const uint32_t i : refs) {
-    const store::StoredSlo& s = set.slos()[i];
-    put_bytes(out, s.spec->name);
-    put_u64(out, s.identity_hash);
-  }
+  for (const uint32_t i : refs) put_slo(out, set.slos()[i].spec->name, set.slos()[i].identity_hash);
   put_varint(out, deltas.size());
-  for (const auto& d : deltas) {
-    put_varint(out, ref_of[d.slo]);
-    put_varint(out, static_cast<uint64_t>(d.bucket));
-    put_varint(out, d.good);
-    put_varint(out, d.total);
-  }
+  for (const auto& d : deltas) put_delta(out, ref_of[d.slo], d.bucket, d.good, d.total);
   put_idempotency(out, idempotency);
   if (format2) {
     put_attributed(out, *attributed, set, [&](uint32_t slo) {
@@ -274,14 +274,7 @@ Result<BatchRecord> decode_batch(std::string_view payload) {
   if (marked ? format != kFormat : format != 1) return DataLoss("batch record: a format this build does not read");
   // Counts are checked against the fewest bytes their entries take (an SLO: a name length and
   // its hash; a delta: four varints), so a bad count cannot reserve many times the record's size.
-  const uint64_t n_slos = r.varint();
-  if (!r.ok() || n_slos > r.remaining() / 9) return DataLoss("batch record: bad SLO count");
-  rec.slos.reserve(n_slos);
-  for (uint64_t i = 0; i < n_slos && r.ok(); ++i) {
-    std::string name(r.bytes());
-    const uint64_t hash = r.u64();
-    rec.slos.push_back({std::move(name), hash});
-  }
+  BUDGETD_RETURN_IF_ERROR(read_slos(r, rec.slos, "batch record"));
   const uint64_t n_deltas = r.varint();
   if (!r.ok() || n_deltas > r.remaining() / 4) return DataLoss("batch record: bad delta count");
   rec.deltas.reserve(n_deltas);
@@ -304,24 +297,14 @@ Result<BatchRecord> decode_batch(std::string_view payload) {
 std::string encode_dictionary(const store::SloSet& set) {
   std::string out;
   put_varint(out, set.slos().size());
-  for (const store::StoredSlo& s : set.slos()) {
-    put_bytes(out, s.spec->name);
-    put_u64(out, s.identity_hash);
-  }
+  for (const store::StoredSlo& s : set.slos()) put_slo(out, s.spec->name, s.identity_hash);
   return out;
 }
 
 Result<std::vector<BatchRecord::Slo>> decode_dictionary(std::string_view payload) {
   Reader r(payload);
-  const uint64_t n = r.varint();
-  if (!r.ok() || n > r.remaining() / 9) return DataLoss("SLO dictionary: bad SLO count");
   std::vector<BatchRecord::Slo> slos;
-  slos.reserve(n);
-  for (uint64_t i = 0; i < n && r.ok(); ++i) {
-    std::string name(r.bytes());
-    const uint64_t hash = r.u64();
-    slos.push_back({std::move(name), hash});
-  }
+  BUDGETD_RETURN_IF_ERROR(read_slos(r, slos, "SLO dictionary"));
   if (!r.ok() || !r.at_end()) return DataLoss("SLO dictionary: truncated or trailing bytes");
   return slos;
 }

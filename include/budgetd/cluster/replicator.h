@@ -28,6 +28,7 @@
 // the daemon's controlling thread. The publisher and each tailer own their RedisClient.
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -130,6 +131,9 @@ class Replicator final : public durable::RecordLog, public ReplicationView {
   void fail_all(std::vector<Pending>& batch, const Status& why);
   // ack: local: Unavailable once the backlog would pass cluster.max_backlog_bytes.
   Status check_backlog_room(size_t bytes);
+  // Asks the home shard's server its ROLE (for /v1/cluster), at most every second: `checked` is
+  // the calling publisher's last time.
+  void check_role(class RedisClient& redis, std::chrono::steady_clock::time_point& checked);
   void refresh_metrics();
 
   const config::ClusterConfig config_;
