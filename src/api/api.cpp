@@ -155,7 +155,9 @@ void Api::handle(Request& req, Respond respond) {
   RouteMetrics& rm = match.pattern != nullptr ? route_metrics(*match.pattern) : *route_metrics_.back();
 
   Respond counted = [this, &rm, started, respond = std::move(respond), method = std::string(req.raw.method_string()),
-                     path = std::string(req.path), remote = req.remote](HttpResponse&& res, SharedText tail) {
+                     path = std::string(req.path), remote = req.remote,
+                     dialect = error_dialect(req.path, req.raw[http::field::content_type])](HttpResponse&& res,
+                                                                                            SharedText tail) {
     count(rm, res.result_int(), started);
     const double ms = std::chrono::duration<double, std::milli>(Clock_::now() - started).count();
     if (res.result_int() >= 400) {
@@ -166,6 +168,7 @@ void Api::handle(Request& req, Respond respond) {
           .field("duration_ms", ms)
           .field("remote", remote)
           .field("body", std::string_view(res.body()).substr(0, 500));
+      speak_error_dialect(dialect, res);  // after the log line, which keeps budgetd's readable JSON
     } else if (log::enabled(log::Level::debug)) {
       log::debug("http: request")
           .field("method", method)

@@ -17,17 +17,6 @@ struct IngestScratch {
   ingest::BatchReport report;
 };
 
-// The media type of a Content-Type header, lower-cased, without parameters.
-std::string media_type(std::string_view content_type) {
-  const size_t semi = content_type.find(';');
-  std::string_view t = content_type.substr(0, semi);
-  while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
-  while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
-  std::string out(t);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 json answer_json(const ingest::BatchReport& r) {
   json errors = json::array();
   for (const auto& e : r.errors) {

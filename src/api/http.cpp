@@ -1,8 +1,19 @@
 #include "http.h"
 
+#include <cctype>
+
 #include <nlohmann/json.hpp>
 
 namespace budgetd::api {
+
+std::string media_type(std::string_view content_type) {
+  std::string_view t = content_type.substr(0, content_type.find(';'));
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
+  while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+  std::string out(t);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
 
 std::optional<std::string_view> Request::query_param(std::string_view name) const {
   for (const auto& [k, v] : query) {

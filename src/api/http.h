@@ -2,6 +2,7 @@
 // HTTP plumbing shared by the API's sources: Beast types, JSON answers and errors, query strings.
 // Private to the api module.
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -81,6 +82,22 @@ HttpResponse error_response(http::status status, std::string_view code, std::str
                             bool keep_alive);
 HttpResponse text_response(http::status status, std::string body, std::string_view content_type, unsigned version,
                            bool keep_alive);
+
+// A Content-Type's media type, lower case, without parameters: "Application/JSON; charset=utf-8"
+// -> "application/json".
+std::string media_type(std::string_view content_type);
+
+// How a request's error answers are written. budgetd's own routes answer {"error": {...}};
+// OTLP/HTTP's (/otlp/...) a google.rpc.Status in the request's encoding (JSON when it sent
+// application/json, else protobuf), as the OTLP spec asks of every 4xx and 5xx, so an OTel SDK
+// or Collector logs why. The dialect is chosen from the request alone, so the refusals made
+// before routing (a body over the limit, a bad token) speak it too.
+enum class ErrorDialect : uint8_t { kBudgetd, kOtlpProtobuf, kOtlpJson };
+ErrorDialect error_dialect(std::string_view target, std::string_view content_type);
+// Rewrites an error answer of budgetd's into `dialect`'s body and Content-Type, with the same
+// message and headers (Retry-After, Allow, WWW-Authenticate); an answer below 400, or kBudgetd,
+// stays as it is.
+void speak_error_dialect(ErrorDialect dialect, HttpResponse& res);
 
 // "a=1&b=x%20y" -> {{"a","1"},{"b","x y"}}; nullopt for bad percent-encoding.
 std::optional<std::vector<std::pair<std::string, std::string>>> parse_query(std::string_view query);

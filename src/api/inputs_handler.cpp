@@ -52,20 +52,9 @@ struct Api::Inputs {
 
 std::shared_ptr<Api::Inputs> Api::make_inputs(metrics::Registry& m) { return std::make_shared<Inputs>(m); }
 
-namespace {
-
-std::string lower_media_type(std::string_view content_type) {
-  std::string out(content_type.substr(0, content_type.find(';')));
-  while (!out.empty() && out.back() == ' ') out.pop_back();
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-}  // namespace
-
 // The body with its Content-Encoding undone (gzip for OTLP; identity), or the error answer.
 std::optional<HttpResponse> Api::decoded_body(Request& req, std::string& out, bool allow_gzip) {
-  const std::string encoding = lower_media_type(req.raw[http::field::content_encoding]);
+  const std::string encoding = media_type(req.raw[http::field::content_encoding]);
   if (encoding.empty() || encoding == "identity") {
     out = std::move(req.raw.body());
     return std::nullopt;
@@ -85,7 +74,7 @@ std::optional<HttpResponse> Api::decoded_body(Request& req, std::string& out, bo
 }
 
 void Api::post_otlp_traces(Request& req, Respond respond) {
-  const std::string type = lower_media_type(req.raw[http::field::content_type]);
+  const std::string type = media_type(req.raw[http::field::content_type]);
   inputs::Encoding encoding;
   if (type == "application/x-protobuf") {
     encoding = inputs::Encoding::kProtobuf;
@@ -139,13 +128,13 @@ void Api::post_otlp_traces(Request& req, Respond respond) {
 }
 
 void Api::post_remote_write(Request& req, Respond respond) {
-  const std::string type = lower_media_type(req.raw[http::field::content_type]);
+  const std::string type = media_type(req.raw[http::field::content_type]);
   if (type != "application/x-protobuf") {
     return respond(reply_error(req, http::status::unsupported_media_type,
                                "Content-Type '" + bounded_echo(type) +
                                    "' is not accepted; remote_write 1.0 sends application/x-protobuf (snappy)"));
   }
-  const std::string encoding = lower_media_type(req.raw[http::field::content_encoding]);
+  const std::string encoding = media_type(req.raw[http::field::content_encoding]);
   if (!encoding.empty() && encoding != "snappy") {
     return respond(reply_error(req, http::status::unsupported_media_type,
                                "Content-Encoding '" + bounded_echo(encoding) + "' is not accepted; send snappy"));
@@ -170,7 +159,7 @@ void Api::post_remote_write(Request& req, Respond respond) {
 }
 
 void Api::post_otlp_metrics(Request& req, Respond respond) {
-  const std::string type = lower_media_type(req.raw[http::field::content_type]);
+  const std::string type = media_type(req.raw[http::field::content_type]);
   if (type != "application/x-protobuf" && type != "application/json") {
     return respond(reply_error(req, http::status::unsupported_media_type,
                                "Content-Type '" + bounded_echo(type) +

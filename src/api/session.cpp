@@ -241,8 +241,16 @@ void Session::refuse(ProtocolRefusal refusal) {
   request_unread_ = true;
   hub_.handler().note_protocol_error(refusal.status, remote_, refusal.why);
   busy_ = true;
-  const unsigned version = parser_ && parser_->is_header_done() ? parser_->get().version() : 11;
-  send(error_response(refusal.status, error_code_for(refusal.status), refusal.why, version, false));
+  const bool header_read = parser_ && parser_->is_header_done();
+  const unsigned version = header_read ? parser_->get().version() : 11;
+  HttpResponse res = error_response(refusal.status, error_code_for(refusal.status), refusal.why, version, false);
+  // An OTLP sender gets its dialect even for a body over the limit. Beast reports that at the
+  // Content-Length field, before the header is "done"; the request line and the fields before
+  // it are in the message already (a Content-Type sent after it is not: protobuf then).
+  if (parser_) {
+    speak_error_dialect(error_dialect(parser_->get().target(), parser_->get()[http::field::content_type]), res);
+  }
+  send(std::move(res));
 }
 
 void Session::dispatch() {

@@ -192,6 +192,63 @@ pb::ExportMetricsServiceRequest sums(int64_t ts_ms, uint64_t start_ms, double ca
   return req;
 }
 
+// An error answer's body as the OTLP spec has it: a google.rpc.Status in protobuf.
+pb::RpcStatus rpc_status(const HttpResult& r) {
+  pb::RpcStatus status;
+  EXPECT_EQ(r.header("content-type"), "application/x-protobuf") << r.body;
+  EXPECT_TRUE(status.ParseFromString(r.body)) << r.body;
+  return status;
+}
+
+TEST(OtlpTraces, ErrorsCarryAnRpcStatusInTheRequestsEncoding) {
+  TestDaemon d(kConfig + std::string(R"(server: {listen: "127.0.0.1:0", threads: 2, max_body_bytes: 65536}
+auth:
+  tokens:
+    - {name: dash, sha256: "ba5005a40cf5212e4ac0190104cc127edab013294bb71279a975b27a80982d45", scopes: [read]}
+    - {name: otel, sha256: "0ef1b1cc7714b8962d51d48483dc481b170a6028e0c1488c0778070c42970b1f", scopes: [ingest]}
+)"));
+  HttpClient c(d.port());
+  const std::map<std::string, std::string> ingest{{"Authorization", "Bearer ingest-secret"}};
+
+  // Undecodable protobuf: 400, INVALID_ARGUMENT (3), the reason budgetd found.
+  const pb::RpcStatus bad = rpc_status(c.post("/otlp/v1/traces", "\xff\xff\xff", "application/x-protobuf", ingest));
+  EXPECT_EQ(bad.code(), 3);
+  EXPECT_THAT(bad.message(), HasSubstr("nothing of it was applied"));
+
+  // The same from a JSON sender: the Status in OTLP/JSON.
+  const HttpResult json = c.post("/otlp/v1/metrics", "{\"resourceMetrics\": 3}", "application/json", ingest);
+  ASSERT_EQ(json.status, 400);
+  EXPECT_EQ(json.header("content-type"), "application/json");
+  EXPECT_EQ(json.json()["code"], 3) << json.body;
+  EXPECT_THAT(json.json()["message"].get<std::string>(), HasSubstr("nothing of it was applied"));
+
+  // Refused before the handler runs: no token (401, UNAUTHENTICATED, WWW-Authenticate kept), a
+  // token without the ingest scope (403, PERMISSION_DENIED), a signal budgetd does not take (404,
+  // UNIMPLEMENTED), a body over server.max_body_bytes (413, read by the session, not routed).
+  const HttpResult anonymous = c.post("/otlp/v1/traces", traces("checkout", {{}}), "application/x-protobuf");
+  ASSERT_EQ(anonymous.status, 401);
+  EXPECT_EQ(anonymous.header("www-authenticate"), "Bearer");
+  EXPECT_EQ(rpc_status(anonymous).code(), 16);
+  const HttpResult reader = c.post("/otlp/v1/traces", traces("checkout", {{}}), "application/x-protobuf",
+                                   {{"Authorization", "Bearer reader-token"}});
+  ASSERT_EQ(reader.status, 403);
+  EXPECT_THAT(rpc_status(reader).message(), HasSubstr("'ingest' scope"));
+  EXPECT_EQ(rpc_status(reader).code(), 7);
+  const HttpResult logs = c.post("/otlp/v1/logs", "", "application/x-protobuf", ingest);
+  ASSERT_EQ(logs.status, 404);
+  EXPECT_EQ(rpc_status(logs).code(), 12);
+  const HttpResult big = c.post("/otlp/v1/traces", std::string(70'000, 'x'), "application/x-protobuf", ingest);
+  ASSERT_EQ(big.status, 413);
+  EXPECT_EQ(rpc_status(big).code(), 2);
+  EXPECT_THAT(rpc_status(big).message(), HasSubstr("max_body_bytes"));
+  c.reconnect();  // the session closed the connection after the 413
+
+  // budgetd's own routes keep their {"error": ...} answers.
+  const HttpResult native = c.post("/v1/events", "{", "application/json", ingest);
+  ASSERT_EQ(native.status, 400);
+  EXPECT_TRUE(native.json()["error"].is_object()) << native.body;
+}
+
 TEST(OtlpMetrics, CumulativeSumsAreDifferencedDeltasAdded) {
   TestDaemon d(kConfig);
   HttpClient c(d.port());
