@@ -46,6 +46,8 @@
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
+#include "loadgen_options.h"
+
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -53,96 +55,10 @@ using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 using json = nlohmann::ordered_json;
 
+using loadgen::Options;
+using loadgen::usage;
+
 namespace {
-
-struct Options {
-  std::string host = "127.0.0.1";
-  std::string port = "8080";
-  int connections = 8;
-  int batch = 1000;
-  double duration_s = 10;
-  int slos = 100;
-  double rate = 0;        // batches per second over all connections; 0: closed loop
-  double query_rate = 0;  // status + gate queries per second
-  int scrapers = 0;       // connections scraping /metrics back to back
-  double probe_rate = 0;  // GET /healthz per second
-  int bodies = 16;        // distinct batch bodies, sent round-robin
-  bool ts = true;         // a "ts" on every event (--no-ts: none)
-  std::optional<std::string> write_config;
-  std::optional<std::string> write_body;
-  std::string fsync = "interval";
-  std::string data = "./bench-data";
-};
-
-[[noreturn]] void usage(const std::string& why) {
-  std::cerr << "budgetd-loadgen: " << why
-            << "\nusage: budgetd-loadgen [--host H] [--port P] [--connections N] [--batch N] [--duration 10s]\n"
-               "                       [--slos N] [--rate BATCHES_PER_S] [--query-rate QUERIES_PER_S]\n"
-               "                       [--scrapers N] [--probe-rate PROBES_PER_S] [--no-ts]\n"
-               "       budgetd-loadgen --write-config FILE [--slos N] [--port P] [--fsync always|interval|never] "
-               "[--data DIR]\n"
-               "       budgetd-loadgen --write-body FILE [--batch N] [--slos N] [--no-ts]\n";
-  std::exit(2);
-}
-
-double parse_seconds(const std::string& s) {
-  char* end = nullptr;
-  const double v = std::strtod(s.c_str(), &end);
-  const std::string unit(end);
-  if (unit == "s" || unit.empty()) return v;
-  if (unit == "ms") return v / 1000;
-  if (unit == "m") return v * 60;
-  usage("bad duration " + s);
-}
-
-Options parse(int argc, char** argv) {
-  Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--no-ts") {  // the one flag without a value
-      o.ts = false;
-      continue;
-    }
-    if (i + 1 >= argc) usage(a + " needs a value");
-    const std::string v = argv[++i];
-    if (a == "--host")
-      o.host = v;
-    else if (a == "--port")
-      o.port = v;
-    else if (a == "--connections")
-      o.connections = std::stoi(v);
-    else if (a == "--batch")
-      o.batch = std::stoi(v);
-    else if (a == "--duration")
-      o.duration_s = parse_seconds(v);
-    else if (a == "--slos")
-      o.slos = std::stoi(v);
-    else if (a == "--rate")
-      o.rate = std::stod(v);
-    else if (a == "--query-rate")
-      o.query_rate = std::stod(v);
-    else if (a == "--scrapers")
-      o.scrapers = std::stoi(v);
-    else if (a == "--probe-rate")
-      o.probe_rate = std::stod(v);
-    else if (a == "--write-config")
-      o.write_config = v;
-    else if (a == "--write-body")
-      o.write_body = v;
-    else if (a == "--fsync")
-      o.fsync = v;
-    else if (a == "--data")
-      o.data = v;
-    else
-      usage("unknown flag " + a);
-  }
-  if (o.connections < 0 || o.scrapers < 0 || o.batch < 1 || o.slos < 1 || o.duration_s <= 0)
-    usage("values must be positive");
-  if (o.connections == 0 && o.scrapers == 0 && o.probe_rate <= 0 && o.query_rate <= 0 && !o.write_config &&
-      !o.write_body)
-    usage("nothing to do");
-  return o;
-}
 
 // `now_ms`: the run's start (Unix ms); events get a "ts" in the minute before it, or none when 0.
 std::string make_body(int batch, int slos, uint64_t seed, int64_t now_ms) {
@@ -442,7 +358,7 @@ void write_config(const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const Options o = parse(argc, argv);
+  const Options o = loadgen::parse(argc, argv);
   if (o.write_config) {
     write_config(o);
     return 0;

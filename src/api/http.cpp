@@ -15,6 +15,14 @@ std::string media_type(std::string_view content_type) {
   return out;
 }
 
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  }
+  return true;
+}
+
 std::optional<std::string_view> Request::query_param(std::string_view name) const {
   for (const auto& [k, v] : query) {
     if (k == name) return std::string_view{v};

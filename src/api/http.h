@@ -87,6 +87,9 @@ HttpResponse text_response(http::status status, std::string body, std::string_vi
 // -> "application/json".
 std::string media_type(std::string_view content_type);
 
+// ASCII case-insensitive equality, as HTTP compares tokens ("chunked", "100-continue").
+bool iequals(std::string_view a, std::string_view b);
+
 // How a request's error answers are written. budgetd's own routes answer {"error": {...}};
 // OTLP/HTTP's (/otlp/...) a google.rpc.Status in the request's encoding (JSON when it sent
 // application/json, else protobuf), as the OTLP spec asks of every 4xx and 5xx, so an OTel SDK

@@ -65,14 +65,6 @@ struct TailedBody {
   };
 };
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 SessionHub::SessionHub(const config::ServerConfig& config, RequestHandler& handler, metrics::Registry& metrics)
