@@ -54,12 +54,17 @@ std::shared_ptr<const store::SloSet> make_slos_with_30_days(int slos) {
 
 // A {"events": [...]} batch of `n` single-request events spread over `services` services and
 // the last minute, padded for simdjson.
-std::string make_batch(int n, int services) {
+// `with_ts`: each event a "ts" in the minute before kNow (as services send them); else none (the
+// server stamps arrival, so a batch's events share one bucket per SLO).
+std::string make_batch(int n, int services, bool with_ts = true) {
   std::mt19937_64 rng(7);
   std::string body = R"({"events":[)";
   for (int i = 0; i < n; ++i) {
-    body += fmt::format(R"({}{{"service":"svc-{}","ts":{},"good":{}}})", i ? "," : "", rng() % services,
-                        to_unix_ms(kNow) - static_cast<int64_t>(rng() % 60'000), rng() % 100 != 0);
+    const uint64_t service = rng() % services;
+    const int64_t ts = to_unix_ms(kNow) - static_cast<int64_t>(rng() % 60'000);
+    const bool good = rng() % 100 != 0;
+    body += with_ts ? fmt::format(R"({}{{"service":"svc-{}","ts":{},"good":{}}})", i ? "," : "", service, ts, good)
+                    : fmt::format(R"({}{{"service":"svc-{}","good":{}}})", i ? "," : "", service, good);
   }
   body += "]}";
   body.reserve(body.size() + ingest::required_padding());
@@ -88,10 +93,10 @@ BENCHMARK(BM_DecodeBatch)->Arg(100)->Arg(1000);
 
 // Decode + validate + route + sum into deltas + apply to the store: the in-process ceiling of
 // POST /v1/events on one thread (100 SLOs, batches of 1,000 events).
-void BM_IngestBatch(benchmark::State& state) {
+void ingest_batches(benchmark::State& state, bool with_ts) {
   auto slos = make_slos(100);
   ingest::Router router(slos);
-  const std::string body = make_batch(static_cast<int>(state.range(0)), 100);
+  const std::string body = make_batch(static_cast<int>(state.range(0)), 100, with_ts);
   ingest::BatchDecoder decoder;
   ingest::DeltaBatch deltas;
   ingest::BatchReport report;
@@ -105,7 +110,11 @@ void BM_IngestBatch(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
+void BM_IngestBatch(benchmark::State& state) { ingest_batches(state, true); }
 BENCHMARK(BM_IngestBatch)->Arg(100)->Arg(1000);
+// The same events without "ts": what decoding a ts and the buckets it spreads a batch over cost.
+void BM_IngestBatchNoTs(benchmark::State& state) { ingest_batches(state, false); }
+BENCHMARK(BM_IngestBatchNoTs)->Arg(1000);
 
 // `slos` SLOs as make_slos, attributing the first `labels` of endpoint, region, version.
 std::shared_ptr<const store::SloSet> make_attributed_slos(int slos, int labels) {
