@@ -42,8 +42,9 @@ Api::Api(const config::ServerConfig& config, Backend& backend, const Clock& cloc
           metrics.counter("budgetd_events_rejected_total", "Events rejected, by reason", {{"reason", "too_old"}})),
       events_rejected_future_(
           metrics.counter("budgetd_events_rejected_total", "Events rejected, by reason", {{"reason", "future"}})),
-      batches_malformed_(metrics.counter("budgetd_batches_malformed_total",
-                                         "Event batches refused whole because the body was not valid JSON")),
+      batches_malformed_(metrics.counter(
+          "budgetd_batches_malformed_total",
+          "Event batches refused whole: not valid JSON, or a gzip body corrupt or over max_body_bytes")),
       batches_unavailable_(metrics.counter("budgetd_batches_unavailable_total",
                                            "Event batches answered 503 because the write-ahead log refused them")),
       idempotent_replays_(

@@ -153,7 +153,10 @@ class Api final : public RequestHandler {
   void post_otlp_traces(Request& req, Respond respond);   // POST /otlp/v1/traces
   void post_remote_write(Request& req, Respond respond);  // POST /api/v1/write
   void post_otlp_metrics(Request& req, Respond respond);  // POST /otlp/v1/metrics
-  std::optional<HttpResponse> decoded_body(Request& req, std::string& out, bool allow_gzip);
+  // The body with its Content-Encoding undone (gzip, bounded by max_body_bytes; identity), or
+  // the error answer (415 for another coding, 400/413 for bad or oversized gzip, counted in
+  // `refused`). POST /v1/events and the OTLP routes call it.
+  std::optional<HttpResponse> decoded_body(Request& req, std::string& out, metrics::Counter& refused);
   // How an OTLP metrics request is answered (a remote_write one: 204, or 400 naming refusals).
   struct OtlpAnswer {
     bool protobuf = true;

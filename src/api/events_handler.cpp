@@ -93,6 +93,11 @@ void Api::post_events(Request& req, Respond respond) {
                                    "' is not accepted; send application/json ({\"events\": [...]}) or "
                                    "application/x-ndjson (one event per line)"));
   }
+  // A gzip body is undone first (bounded by max_body_bytes, as the body itself is); any other
+  // coding is a 415, never bytes read as if they were JSON.
+  std::string decoded;
+  if (auto bad = decoded_body(req, decoded, batches_malformed_)) return respond(std::move(*bad));
+  req.raw.body() = std::move(decoded);
   const std::shared_ptr<const ServingState> state = backend_.state();
   const Timestamp now = clock_.now();
   // Idempotency-Key: a retry of a batch already applied is answered from memory.

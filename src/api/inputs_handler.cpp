@@ -52,20 +52,19 @@ struct Api::Inputs {
 
 std::shared_ptr<Api::Inputs> Api::make_inputs(metrics::Registry& m) { return std::make_shared<Inputs>(m); }
 
-// The body with its Content-Encoding undone (gzip for OTLP; identity), or the error answer.
-std::optional<HttpResponse> Api::decoded_body(Request& req, std::string& out, bool allow_gzip) {
+std::optional<HttpResponse> Api::decoded_body(Request& req, std::string& out, metrics::Counter& refused) {
   const std::string encoding = media_type(req.raw[http::field::content_encoding]);
   if (encoding.empty() || encoding == "identity") {
     out = std::move(req.raw.body());
     return std::nullopt;
   }
-  if (encoding != "gzip" || !allow_gzip) {
+  if (encoding != "gzip") {
     return reply_error(req, http::status::unsupported_media_type,
                        "Content-Encoding '" + bounded_echo(encoding) + "' is not accepted; send gzip or none");
   }
   Result<std::string> raw = inputs::gunzip(req.raw.body(), config_.max_body_bytes);
   if (!raw.ok()) {
-    inputs_->bodies_refused.inc();
+    refused.inc();
     const bool big = raw.status().code() == StatusCode::kOutOfRange;
     return reply_error(req, big ? http::status::payload_too_large : http::status::bad_request, raw.status().message());
   }
@@ -86,7 +85,7 @@ void Api::post_otlp_traces(Request& req, Respond respond) {
                                    "' is not accepted; OTLP/HTTP sends application/x-protobuf or application/json"));
   }
   std::string body;
-  if (auto bad = decoded_body(req, body, true)) return respond(std::move(*bad));
+  if (auto bad = decoded_body(req, body, inputs_->bodies_refused)) return respond(std::move(*bad));
   const std::shared_ptr<const ServingState> state = backend_.state();
   const Timestamp now = clock_.now();
   thread_local inputs::SpanDecoder decoder;
@@ -167,7 +166,7 @@ void Api::post_otlp_metrics(Request& req, Respond respond) {
   }
   const auto encoding = type == "application/json" ? inputs::Encoding::kJson : inputs::Encoding::kProtobuf;
   std::string body;
-  if (auto bad = decoded_body(req, body, true)) return respond(std::move(*bad));
+  if (auto bad = decoded_body(req, body, inputs_->bodies_refused)) return respond(std::move(*bad));
   const std::shared_ptr<const ServingState> state = backend_.state();
   const Timestamp now = clock_.now();
   const std::shared_ptr<const inputs::CounterRoutes> routes = inputs_->routes_for(state->slos);

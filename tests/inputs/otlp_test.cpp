@@ -1,11 +1,10 @@
 // POST /otlp/v1/traces and /otlp/v1/metrics against the real server on a loopback port:
 // protobuf and JSON, gzip, partial success, and every refusal's status.
 
-#include <zlib.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "gzip.h"
 #include "http_client.h"
 #include "otlp/otlp.pb.h"
 #include "test_daemon.h"
@@ -81,20 +80,6 @@ std::string traces(const std::string& service, const std::vector<SpanSpec>& span
     set_string(span->add_attributes(), "http.route", s.route);
   }
   return req.SerializeAsString();
-}
-
-std::string gzip(const std::string& in) {
-  z_stream z{};
-  deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&z, in.size()) + 32, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  z.avail_in = static_cast<uInt>(in.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  deflate(&z, Z_FINISH);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
 }
 
 nlohmann::json window(HttpClient& c, const std::string& slo) { return c.get("/v1/slos/" + slo).json()["budget"]; }
