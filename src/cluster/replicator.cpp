@@ -207,7 +207,9 @@ void Replicator::publish_replicated_loop() {
     }
     claim_keys(redis, batch);
     if (!batch.empty()) publish_batch(redis, batch);
-    check_role(redis, role_checked);
+    if (const std::optional<bool> answered = check_role(redis, role_checked)) {
+      redis_reachable_.store(*answered, std::memory_order_relaxed);
+    }
     refresh_metrics();
   }
 }
@@ -311,13 +313,14 @@ void Replicator::claim_keys(RedisClient& redis, std::vector<Pending>& batch) {
   batch = std::move(kept);
 }
 
-void Replicator::check_role(RedisClient& redis, SteadyClock::time_point& checked) {
-  if (SteadyClock::now() - checked <= kRoleEvery) return;
+std::optional<bool> Replicator::check_role(RedisClient& redis, SteadyClock::time_point& checked) {
+  if (SteadyClock::now() - checked <= kRoleEvery) return std::nullopt;
   checked = SteadyClock::now();
   std::string role = redis.role(shard_keys_[static_cast<size_t>(home_shard_)]);
-  redis_reachable_.store(!role.empty(), std::memory_order_relaxed);
+  const bool answered = !role.empty();
   std::lock_guard lock(mu_);
   redis_role_ = std::move(role);
+  return answered;
 }
 
 void Replicator::refresh_metrics() { backlog_records_.set(static_cast<double>(state_->backlog_size())); }

@@ -8,32 +8,47 @@
 namespace budgetd::inputs {
 
 Result<std::string> gunzip(std::string_view compressed, uint64_t max_bytes) {
+  const auto too_large = [&] {
+    return OutOfRange(fmt::format("the body is over server.max_body_bytes ({} bytes) once decompressed", max_bytes));
+  };
   z_stream z{};
   // 15 + 32: a window of 2^15 and automatic gzip/zlib header detection.
   if (inflateInit2(&z, 15 + 32) != Z_OK) return Internal("zlib could not start");
   std::string out;
   z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
   z.avail_in = static_cast<uInt>(compressed.size());
-  int rc = Z_OK;
-  while (rc != Z_STREAM_END) {
+  // Room for one byte past the bound: a body of exactly max_bytes is taken, one byte more is not.
+  const uint64_t room = max_bytes + 1;
+  bool ended = false;
+  for (;;) {
     const size_t have = out.size();
-    if (have >= max_bytes) {
+    if (have >= room) {
       inflateEnd(&z);
-      return OutOfRange(fmt::format("the body is over server.max_body_bytes ({} bytes) once decompressed", max_bytes));
+      return too_large();
     }
-    const size_t chunk = std::min<uint64_t>(std::max<size_t>(have, 64 * 1024), max_bytes - have);
+    const size_t chunk = std::min<uint64_t>(std::max<size_t>(have, 64 * 1024), room - have);
     out.resize(have + chunk);
     z.next_out = reinterpret_cast<Bytef*>(out.data() + have);
     z.avail_out = static_cast<uInt>(chunk);
-    rc = inflate(&z, Z_NO_FLUSH);
+    const int rc = inflate(&z, Z_NO_FLUSH);
     out.resize(have + chunk - z.avail_out);
+    if (rc == Z_STREAM_END) {
+      if (z.avail_in == 0) {
+        ended = true;
+        break;
+      }
+      // Another gzip member follows (RFC 1952 allows several, as `gzip -c a b` writes): read it
+      // too, under the same bound, rather than drop the rest of the batch.
+      if (inflateReset(&z) != Z_OK) break;
+      continue;
+    }
     if (rc == Z_BUF_ERROR && z.avail_in == 0) break;  // truncated input
-    if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) break;
+    if (rc != Z_OK && rc != Z_BUF_ERROR) break;
   }
-  const bool ended = rc == Z_STREAM_END;
   const std::string why = z.msg ? z.msg : "truncated data";
   inflateEnd(&z);
   if (!ended) return InvalidArgument("the gzip body does not decompress: " + why);
+  if (out.size() > max_bytes) return too_large();
   return out;
 }
 

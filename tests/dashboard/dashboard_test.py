@@ -44,16 +44,19 @@ WAIT_S = 10
 HOUR_MS = 3600 * 1000
 TOKEN = "dashboard-test-token"
 
-# Five SLOs, one per tier plus one without events. Remaining budget after the seed (below):
-# checkout 99.9 % with a burst of failures now -> exhausted, page-1h firing; payments 99 % with
-# 900 bad of 100,000 -> 10 % left, warning; search 99.5 % with 300 of 100,000 -> 40 %, caution;
-# profile 99.9 % with 20 of 100,000 -> 80 %, healthy; billing has no events -> no data, healthy.
 CONFIG = """
 server: {listen: "127.0.0.1:0", threads: 2}
 storage: {dir: "%(dir)s/data"}
 log: {level: info}
 alerting: {evaluation_interval: 1s, runbook_url: "https://runbooks.example.com/{slo}#{rule}"}
 %(auth)s
+%(slos)s
+"""
+# Five SLOs, one per tier plus one without events. Remaining budget after the seed (below):
+# checkout 99.9 % with a burst of failures now -> exhausted, page-1h firing; payments 99 % with
+# 900 bad of 100,000 -> 10 % left, warning; search 99.5 % with 300 of 100,000 -> 40 %, caution;
+# profile 99.9 % with 20 of 100,000 -> 80 %, healthy; billing has no events -> no data, healthy.
+SLOS = """
 slos:
   - {name: checkout-availability, service: checkout, objective: 99.9, windows: ["30d"], sli: {type: ratio},
      attribution: {labels: [endpoint]}}
@@ -79,10 +82,10 @@ def ok(message):
 class Budgetd:
     """One `budgetd serve` in a temp dir; the port is the one it says it listens on."""
 
-    def __init__(self, name, auth=""):
+    def __init__(self, name, auth="", slos=SLOS):
         self.dir = tempfile.mkdtemp(prefix="budgetd-dashboard-%s-" % name)
         with open(os.path.join(self.dir, "budgetd.yaml"), "w") as f:
-            f.write(CONFIG % {"dir": self.dir, "auth": auth})
+            f.write(CONFIG % {"dir": self.dir, "auth": auth, "slos": slos})
         self.log_path = os.path.join(self.dir, "budgetd.log")
         self.proc = subprocess.Popen([BUDGETD, "serve", "--config", os.path.join(self.dir, "budgetd.yaml")],
                                      stdout=open(self.log_path, "w"), stderr=subprocess.STDOUT)
@@ -333,6 +336,33 @@ def test_phone_width(driver, d):
     ok("phone width: the list fits 390 px with every tier and remaining budget on screen")
 
 
+# A calendar SLO: its page asks for the previous periods the store holds (a month's ring holds
+# fewer than the 12 the page would like, and budgetd refuses more than it holds).
+CALENDAR_SLOS = """
+slos:
+  - {name: ledger-monthly, service: ledger, objective: 99.9, sli: {type: ratio},
+     windows: [{calendar: month, timezone: UTC}]}
+"""
+
+
+def test_calendar_page(driver):
+    d = Budgetd("calendar", slos=CALENDAR_SLOS)
+    try:
+        status, _ = d.call("POST", "/v1/events", {"events": [{"service": "ledger", "good": True}]})
+        if status != 200:
+            fail("POST /v1/events answered %d" % status)
+        driver.get(d.url + "/#/slo/ledger-monthly")
+        rows = wait(driver, lambda drv: drv.find_elements(By.CSS_SELECTOR, "#periods-table tbody tr"),
+                    "the previous periods table")
+        errors = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".note-error")]
+        if errors:
+            fail("the calendar SLO's page shows errors: %s" % errors)
+        wait(driver, lambda drv: canvas_drawn_pixels(drv, "burn-down-chart") > 100, "a drawn burn-down chart")
+        ok("calendar SLO page: the burn-down and %d previous periods, no error" % len(rows))
+    finally:
+        d.stop()
+
+
 def test_auth(driver):
     sha = hashlib.sha256(TOKEN.encode()).hexdigest()
     d = Budgetd("auth", 'auth: {tokens: [{name: dash, sha256: "%s", scopes: [admin]}]}' % sha)
@@ -377,6 +407,7 @@ def main():
         test_slo_page(driver, d)
         test_gate_page(driver, d)
         test_phone_width(driver, d)
+        test_calendar_page(driver)
         errors = console_errors(driver)
         if errors:
             fail("browser console errors: %s" % errors)

@@ -35,6 +35,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <span>
 #include <thread>
@@ -132,8 +133,9 @@ class Replicator final : public durable::RecordLog, public ReplicationView {
   // ack: local: Unavailable once the backlog would pass cluster.max_backlog_bytes.
   Status check_backlog_room(size_t bytes);
   // Asks the home shard's server its ROLE (for /v1/cluster), at most every second: `checked` is
-  // the calling publisher's last time.
-  void check_role(class RedisClient& redis, std::chrono::steady_clock::time_point& checked);
+  // the calling publisher's last time. Whether it answered, when it was asked; nullopt when not
+  // due. (Only ack: replicated takes that as reachability: ack: local has its XADDs' answers.)
+  std::optional<bool> check_role(class RedisClient& redis, std::chrono::steady_clock::time_point& checked);
   void refresh_metrics();
 
   const config::ClusterConfig config_;

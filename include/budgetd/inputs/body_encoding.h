@@ -1,5 +1,6 @@
 #pragma once
-// Content-Encoding and compression of the bodies OTLP/HTTP and remote_write senders post.
+// Content-Encoding and compression of the bodies senders post: gzip (POST /v1/events, OTLP/HTTP)
+// and snappy (remote_write).
 //
 //   Result<std::string> raw = gunzip(body, max_body_bytes);   // OutOfRange: over the bound (413)
 //   Result<std::string> pb = snappy_uncompress(body, max_body_bytes);
@@ -15,7 +16,9 @@
 
 namespace budgetd::inputs {
 
-// gzip (RFC 1952) or zlib data. InvalidArgument when corrupt; OutOfRange past max_bytes.
+// gzip (RFC 1952; several members are read as one body) or zlib data. InvalidArgument when
+// corrupt or followed by anything but another member; OutOfRange past max_bytes (exactly
+// max_bytes is taken).
 Result<std::string> gunzip(std::string_view compressed, uint64_t max_bytes);
 
 // Snappy block format (what remote_write 1.0 sends; not the framed format).

@@ -8,6 +8,9 @@ import { burnDownChart, burnRateChart } from './charts.js';
 import { contributorsSection } from './contributors.js';
 import { episodesSection } from './episodes.js';
 
+// Previous calendar periods the store keeps for every calendar window (store::kPreviousPeriodsKept).
+const KEPT_PERIODS = 3;
+
 export function mount(root, _params, name) {
   let charts = [];
   const destroyCharts = () => {
@@ -25,9 +28,11 @@ export function mount(root, _params, name) {
       root.replaceChildren(h('h1', {}, name), note(err.message, 'error'), h('p', {}, h('a', { href: '#/' }, 'All SLOs')));
       return;
     }
+    // A calendar SLO's previous periods: the 3 the store keeps (README, "Limits"); budgetd
+    // answers a 400 for more, and the page would lose its burn-down with it.
     const calendar = Boolean(status.budget.period_end);
     const history = routes.history
-      ? await getJson(`${path}/history${calendar ? '?periods=12' : ''}`).catch((err) => ({ error: err.message }))
+      ? await getJson(`${path}/history${calendar ? `?periods=${KEPT_PERIODS}` : ''}`).catch((err) => ({ error: err.message }))
       : null;
     const deploys = routes.deploys && history?.points
       ? await getJson(`/v1/deploys?service=${encodeURIComponent(status.service)}&range=${rangeOf(status, history)}`)
