@@ -157,8 +157,7 @@ void Api::handle(Request& req, Respond respond) {
 
   Respond counted = [this, &rm, started, respond = std::move(respond), method = std::string(req.raw.method_string()),
                      path = std::string(req.path), remote = req.remote,
-                     dialect = error_dialect(req.path, req.raw[http::field::content_type])](HttpResponse&& res,
-                                                                                            SharedText tail) {
+                     dialect = error_dialect(req.raw)](HttpResponse&& res, SharedText tail) {
     count(rm, res.result_int(), started);
     const double ms = std::chrono::duration<double, std::milli>(Clock_::now() - started).count();
     if (res.result_int() >= 400) {

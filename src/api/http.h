@@ -96,7 +96,8 @@ bool iequals(std::string_view a, std::string_view b);
 // or Collector logs why. The dialect is chosen from the request alone, so the refusals made
 // before routing (a body over the limit, a bad token) speak it too.
 enum class ErrorDialect : uint8_t { kBudgetd, kOtlpProtobuf, kOtlpJson };
-ErrorDialect error_dialect(std::string_view target, std::string_view content_type);
+// Reads the Content-Type only under /otlp/, so other requests pay one prefix compare.
+ErrorDialect error_dialect(const HttpRequest& req);
 // Rewrites an error answer of budgetd's into `dialect`'s body and Content-Type, with the same
 // message and headers (Retry-After, Allow, WWW-Authenticate); an answer below 400, or kBudgetd,
 // stays as it is.

@@ -7,9 +7,10 @@
 
 namespace budgetd::api {
 
-ErrorDialect error_dialect(std::string_view target, std::string_view content_type) {
-  if (!target.starts_with("/otlp/")) return ErrorDialect::kBudgetd;
-  return media_type(content_type) == "application/json" ? ErrorDialect::kOtlpJson : ErrorDialect::kOtlpProtobuf;
+ErrorDialect error_dialect(const HttpRequest& req) {
+  if (!req.target().starts_with("/otlp/")) return ErrorDialect::kBudgetd;
+  return media_type(req[http::field::content_type]) == "application/json" ? ErrorDialect::kOtlpJson
+                                                                          : ErrorDialect::kOtlpProtobuf;
 }
 
 void speak_error_dialect(ErrorDialect dialect, HttpResponse& res) {

@@ -240,7 +240,7 @@ void Session::refuse(ProtocolRefusal refusal) {
   // Content-Length field, before the header is "done"; the request line and the fields before
   // it are in the message already (a Content-Type sent after it is not: protobuf then).
   if (parser_) {
-    speak_error_dialect(error_dialect(parser_->get().target(), parser_->get()[http::field::content_type]), res);
+    speak_error_dialect(error_dialect(parser_->get()), res);
   }
   send(std::move(res));
 }

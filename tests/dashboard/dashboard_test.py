@@ -354,6 +354,8 @@ def test_calendar_page(driver):
         driver.get(d.url + "/#/slo/ledger-monthly")
         rows = wait(driver, lambda drv: drv.find_elements(By.CSS_SELECTOR, "#periods-table tbody tr"),
                     "the previous periods table")
+        if len(rows) != 3:  # every calendar window keeps 3 previous periods (store::kPreviousPeriodsKept)
+            fail("the previous periods table has %d rows, expected 3" % len(rows))
         errors = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".note-error")]
         if errors:
             fail("the calendar SLO's page shows errors: %s" % errors)
